@@ -1,0 +1,534 @@
+//! Assembles catalog rows into model objects: relations and their columns
+//! here, their parts in `build_parts`, every other kind in `build_types`.
+
+use super::runner::Rows;
+use super::Moved;
+use crate::error::Result;
+use crate::model::{
+    is_history_table, parse_acl, qualified, Column, Identity, MaterializedView, Objects, Sequence,
+    SequenceOptions, Table, View,
+};
+use std::collections::HashMap;
+
+/// Row of server.sql.
+#[derive(sqlx::FromRow)]
+pub(crate) struct ServerRow {
+    pub database: String,
+    pub server_version: String,
+    pub server_version_num: i32,
+}
+
+/// Names the assembly steps share: relations, columns, collations, opclasses.
+pub(crate) struct Lookups {
+    /// Relation oid → (schema, name).
+    pub relations: HashMap<i64, (String, String)>,
+    /// (relation oid, attnum) → (column name, collation oid).
+    pub columns: HashMap<(i64, i32), (String, i64)>,
+    /// Collation oid → name as a COLLATE clause writes it.
+    pub collations: HashMap<i64, String>,
+    /// Operator class oid → (name, is default).
+    pub opclasses: HashMap<i64, (String, bool)>,
+}
+
+impl Lookups {
+    /// `schema.name` of a relation, quoted.
+    pub fn relation(&self, oid: i64) -> Option<String> {
+        self.relations.get(&oid).map(|(s, n)| qualified(s, n))
+    }
+
+    /// A column's name, quoted for SQL.
+    pub fn column(&self, relid: i64, attnum: i32) -> String {
+        match self.columns.get(&(relid, attnum)) {
+            Some((name, _)) => crate::model::quote_ident(name),
+            None => format!("#{attnum}"),
+        }
+    }
+
+    /// A collation's name.
+    pub fn collation(&self, oid: i64) -> Option<String> {
+        self.collations.get(&oid).cloned()
+    }
+}
+
+/// The relations of a capture, by oid, while their parts are attached.
+pub(crate) struct Relations {
+    pub tables: HashMap<i64, Table>,
+    pub views: HashMap<i64, View>,
+    pub matviews: HashMap<i64, MaterializedView>,
+}
+
+#[derive(sqlx::FromRow)]
+struct RelationRow {
+    oid: i64,
+    schema: String,
+    name: String,
+    relkind: String,
+    owner: String,
+    persistence: String,
+    partition_bound: Option<String>,
+    parents: Vec<i64>,
+    is_partition: bool,
+    row_security: bool,
+    force_row_security: bool,
+    replica_identity: String,
+    access_method: Option<String>,
+    tablespace: Option<String>,
+    options: Vec<String>,
+    server: Option<String>,
+    server_options: Vec<String>,
+    comment: Option<String>,
+    acl: Vec<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ColumnRow {
+    relid: i64,
+    attnum: i32,
+    name: String,
+    type_name: String,
+    collation_oid: Option<i64>,
+    attcollation: i64,
+    not_null: bool,
+    default_expr: Option<String>,
+    default_needs_context: bool,
+    identity: String,
+    generated: String,
+    is_local: bool,
+    inherit_count: i32,
+    statistics_target: i32,
+    storage: String,
+    type_storage: String,
+    compression: String,
+    options: Vec<String>,
+    server_options: Vec<String>,
+    comment: Option<String>,
+    acl: Vec<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct SequenceRow {
+    schema: String,
+    name: String,
+    data_type: String,
+    start: i64,
+    increment: i64,
+    min: i64,
+    max: i64,
+    cache: i64,
+    cycle: bool,
+    unlogged: bool,
+    owner: String,
+    comment: Option<String>,
+    acl: Vec<String>,
+    owner_relid: Option<i64>,
+    owner_attnum: Option<i32>,
+    owner_deptype: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct RelidAttnumText {
+    relid: i64,
+    attnum: i32,
+    text: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct RelidText {
+    relid: i64,
+    text: Option<String>,
+}
+
+/// Why assembly stopped: a query error, or the schema moved.
+pub(crate) enum BuildError {
+    Query(crate::error::Error),
+    Moved(Moved),
+}
+
+impl BuildError {
+    pub(crate) fn into_error(self, url: &super::DatabaseUrl) -> crate::error::Error {
+        match self {
+            BuildError::Query(e) => e,
+            BuildError::Moved(m) => m.into_error(url),
+        }
+    }
+}
+
+impl From<crate::error::Error> for BuildError {
+    fn from(e: crate::error::Error) -> Self {
+        BuildError::Query(e)
+    }
+}
+
+/// Assembles every object from the rows of a capture.
+pub(crate) fn assemble(rows: &Rows) -> Result<Objects, BuildError> {
+    let relation_rows: Vec<RelationRow> = rows.decode("relations.sql")?;
+    let column_rows: Vec<ColumnRow> = rows.decode("columns.sql")?;
+    let lookups = Lookups {
+        relations: relation_rows
+            .iter()
+            .map(|r| (r.oid, (r.schema.clone(), r.name.clone())))
+            .collect(),
+        columns: column_rows
+            .iter()
+            .map(|c| ((c.relid, c.attnum), (c.name.clone(), c.attcollation)))
+            .collect(),
+        collations: super::build_types::collation_names(rows)?,
+        opclasses: super::build_types::opclasses(rows)?,
+    };
+
+    let mut relations = relations(relation_rows, rows, &lookups)?;
+    attach_columns(&mut relations, column_rows, rows, &lookups)?;
+    let sequences = sequences(rows, &mut relations, &lookups)?;
+    super::build_parts::attach(&mut relations, rows, &lookups)?;
+
+    let mut objects = Objects {
+        sequences,
+        ..Objects::default()
+    };
+    super::build_types::fill(&mut objects, rows, &lookups)?;
+    objects.tables = relations.tables.into_values().collect();
+    objects.views = relations.views.into_values().collect();
+    objects.materialized_views = relations.matviews.into_values().collect();
+    Ok(objects)
+}
+
+fn relations(
+    relation_rows: Vec<RelationRow>,
+    rows: &Rows,
+    lookups: &Lookups,
+) -> Result<Relations, BuildError> {
+    let view_defs: HashMap<i64, Option<String>> = rows
+        .decode::<RelidText>("deparse_views.sql")?
+        .into_iter()
+        .map(|r| (r.relid, r.text))
+        .collect();
+    let partition_keys: HashMap<i64, Option<String>> = rows
+        .decode::<RelidText>("deparse_partitions.sql")?
+        .into_iter()
+        .map(|r| (r.relid, r.text))
+        .collect();
+    let mut out = Relations {
+        tables: HashMap::new(),
+        views: HashMap::new(),
+        matviews: HashMap::new(),
+    };
+    for r in relation_rows {
+        if is_history_table(&r.name) {
+            continue;
+        }
+        let acl = parse_acl(&r.acl);
+        let heap = |am: Option<String>| am.filter(|a| a != "heap");
+        match r.relkind.as_str() {
+            "v" | "m" => {
+                let definition = view_defs.get(&r.oid).cloned().flatten().ok_or_else(|| {
+                    BuildError::Moved(Moved(format!("view {}.{} vanished", r.schema, r.name)))
+                })?;
+                if r.relkind == "v" {
+                    out.views.insert(
+                        r.oid,
+                        View {
+                            schema: r.schema,
+                            name: r.name,
+                            definition,
+                            options: r.options,
+                            owner: r.owner,
+                            comment: r.comment,
+                            acl,
+                            columns: Vec::new(),
+                            triggers: Vec::new(),
+                            rules: Vec::new(),
+                        },
+                    );
+                } else {
+                    out.matviews.insert(
+                        r.oid,
+                        MaterializedView {
+                            schema: r.schema,
+                            name: r.name,
+                            definition,
+                            options: r.options,
+                            tablespace: r.tablespace,
+                            access_method: heap(r.access_method),
+                            owner: r.owner,
+                            comment: r.comment,
+                            acl,
+                            columns: Vec::new(),
+                            indexes: Vec::new(),
+                        },
+                    );
+                }
+            }
+            _ => {
+                let kind = match r.relkind.as_str() {
+                    "p" => "partitioned-table",
+                    "f" => "foreign-table",
+                    _ => "table",
+                };
+                let partition_by = if r.relkind == "p" {
+                    Some(
+                        partition_keys
+                            .get(&r.oid)
+                            .cloned()
+                            .flatten()
+                            .ok_or_else(|| {
+                                BuildError::Moved(Moved(format!(
+                                    "partitioned table {}.{} vanished",
+                                    r.schema, r.name
+                                )))
+                            })?,
+                    )
+                } else {
+                    None
+                };
+                let parents: Vec<String> = r
+                    .parents
+                    .iter()
+                    .map(|p| lookups.relation(*p).unwrap_or_else(|| format!("#{p}")))
+                    .collect();
+                let (partition_of, inherits) = if r.is_partition {
+                    (parents.first().cloned(), Vec::new())
+                } else {
+                    (None, parents)
+                };
+                let replica_identity = match r.replica_identity.as_str() {
+                    "f" => Some("full".to_string()),
+                    "n" => Some("nothing".to_string()),
+                    "i" => Some("index".to_string()),
+                    _ => None,
+                };
+                out.tables.insert(
+                    r.oid,
+                    Table {
+                        schema: r.schema,
+                        name: r.name,
+                        kind: kind.to_string(),
+                        owner: r.owner,
+                        unlogged: r.persistence == "u",
+                        partition_by,
+                        partition_of,
+                        partition_bound: r.partition_bound,
+                        inherits,
+                        row_security: r.row_security,
+                        force_row_security: r.force_row_security,
+                        replica_identity,
+                        access_method: heap(r.access_method),
+                        tablespace: r.tablespace,
+                        options: r.options,
+                        server: r.server,
+                        server_options: r.server_options,
+                        comment: r.comment,
+                        acl,
+                        columns: Vec::new(),
+                        constraints: Vec::new(),
+                        indexes: Vec::new(),
+                        triggers: Vec::new(),
+                        policies: Vec::new(),
+                        rules: Vec::new(),
+                    },
+                );
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn attach_columns(
+    relations: &mut Relations,
+    mut column_rows: Vec<ColumnRow>,
+    rows: &Rows,
+    lookups: &Lookups,
+) -> Result<(), BuildError> {
+    let contextual: HashMap<(i64, i32), Option<String>> = rows
+        .decode::<RelidAttnumText>("deparse_defaults.sql")?
+        .into_iter()
+        .map(|r| ((r.relid, r.attnum), r.text))
+        .collect();
+    // Position is the rank among live columns, so attnums left by dropped
+    // columns do not show.
+    column_rows.sort_by_key(|c| (c.relid, c.attnum));
+    let mut position = 0u32;
+    let mut last_relid = None;
+    for c in column_rows {
+        if last_relid != Some(c.relid) {
+            position = 0;
+            last_relid = Some(c.relid);
+        }
+        position += 1;
+        let expression = if c.default_needs_context {
+            Some(
+                contextual
+                    .get(&(c.relid, c.attnum))
+                    .cloned()
+                    .flatten()
+                    .ok_or_else(|| {
+                        BuildError::Moved(Moved(format!("default of column {} vanished", c.name)))
+                    })?,
+            )
+        } else {
+            c.default_expr
+        };
+        let (default, generated) = if c.generated == "s" {
+            (None, expression)
+        } else {
+            (expression, None)
+        };
+        let column = Column {
+            name: c.name,
+            position,
+            data_type: c.type_name,
+            collation: c.collation_oid.and_then(|o| lookups.collation(o)),
+            not_null: c.not_null,
+            default,
+            identity: match c.identity.as_str() {
+                "a" => Some(identity_placeholder("always")),
+                "d" => Some(identity_placeholder("by-default")),
+                _ => None,
+            },
+            generated,
+            inherited: !c.is_local && c.inherit_count > 0,
+            statistics_target: (c.statistics_target >= 0).then_some(c.statistics_target),
+            storage: (c.storage != c.type_storage).then(|| storage_name(&c.storage)),
+            compression: match c.compression.as_str() {
+                "p" => Some("pglz".to_string()),
+                "l" => Some("lz4".to_string()),
+                _ => None,
+            },
+            options: sorted(c.options),
+            server_options: sorted(c.server_options),
+            comment: c.comment,
+            acl: parse_acl(&c.acl),
+        };
+        if let Some(t) = relations.tables.get_mut(&c.relid) {
+            t.columns.push(column);
+        } else if let Some(v) = relations.views.get_mut(&c.relid) {
+            v.columns.push(column);
+        } else if let Some(m) = relations.matviews.get_mut(&c.relid) {
+            m.columns.push(column);
+        }
+    }
+    Ok(())
+}
+
+/// Identity columns get their sequence's options from sequences.sql; until
+/// then they carry PostgreSQL's defaults for an integer identity.
+fn identity_placeholder(generation: &str) -> Identity {
+    Identity {
+        generation: generation.to_string(),
+        sequence: SequenceOptions {
+            data_type: "integer".into(),
+            start: 1,
+            increment: 1,
+            min: 1,
+            max: i32::MAX as i64,
+            cache: 1,
+            cycle: false,
+        },
+    }
+}
+
+fn storage_name(code: &str) -> String {
+    match code {
+        "p" => "plain",
+        "e" => "external",
+        "m" => "main",
+        "x" => "extended",
+        other => other,
+    }
+    .to_string()
+}
+
+pub(crate) fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+/// Free-standing and serial sequences; identity sequences fold into their
+/// column, and sequences of history tables are left out with the table.
+fn sequences(
+    rows: &Rows,
+    relations: &mut Relations,
+    lookups: &Lookups,
+) -> Result<Vec<Sequence>, BuildError> {
+    let mut out = Vec::new();
+    for s in rows.decode::<SequenceRow>("sequences.sql")? {
+        let options = SequenceOptions {
+            data_type: s.data_type,
+            start: s.start,
+            increment: s.increment,
+            min: s.min,
+            max: s.max,
+            cache: s.cache,
+            cycle: s.cycle,
+        };
+        let owner = match (s.owner_relid, s.owner_attnum) {
+            (Some(relid), Some(attnum)) => Some((relid, attnum)),
+            _ => None,
+        };
+        if let Some((relid, attnum)) = owner {
+            if let Some((_, table)) = lookups.relations.get(&relid) {
+                if is_history_table(table) {
+                    continue;
+                }
+            }
+            if s.owner_deptype.as_deref() == Some("i") {
+                let name = lookups.columns.get(&(relid, attnum)).map(|c| c.0.clone());
+                if let (Some(table), Some(name)) = (relations.tables.get_mut(&relid), name) {
+                    if let Some(col) = table.columns.iter_mut().find(|c| c.name == name) {
+                        if let Some(identity) = col.identity.as_mut() {
+                            identity.sequence = options;
+                        }
+                    }
+                }
+                continue;
+            }
+        }
+        let owned_by = owner.and_then(|(relid, attnum)| {
+            lookups
+                .relation(relid)
+                .map(|t| format!("{t}.{}", lookups.column(relid, attnum)))
+        });
+        out.push(Sequence {
+            schema: s.schema,
+            name: s.name,
+            options,
+            owned_by,
+            unlogged: s.unlogged,
+            owner: s.owner,
+            comment: s.comment,
+            acl: parse_acl(&s.acl),
+        });
+    }
+    Ok(out)
+}
+
+/// Keeps only the objects of the wanted schemas. Database-wide objects
+/// (event triggers, publications, foreign servers) are kept only when no
+/// schema list narrows the capture.
+pub(crate) fn filter_schemas(objects: &mut Objects, only: &[String], exclude: &[String]) {
+    if only.is_empty() && exclude.is_empty() {
+        return;
+    }
+    let keep = |schema: &str| {
+        (only.is_empty() || only.iter().any(|s| s == schema))
+            && !exclude.iter().any(|s| s == schema)
+    };
+    objects.schemas.retain(|s| keep(&s.name));
+    objects.extensions.retain(|e| keep(&e.schema));
+    objects.collations.retain(|c| keep(&c.schema));
+    objects.types.retain(|t| keep(&t.schema));
+    objects.sequences.retain(|s| keep(&s.schema));
+    objects.tables.retain(|t| keep(&t.schema));
+    objects.views.retain(|v| keep(&v.schema));
+    objects.materialized_views.retain(|v| keep(&v.schema));
+    objects.functions.retain(|f| keep(&f.schema));
+    objects.statistics.retain(|s| keep(&s.schema));
+    objects
+        .default_privileges
+        .retain(|d| d.schema.as_deref().map(keep).unwrap_or(only.is_empty()));
+    if !only.is_empty() {
+        objects.event_triggers.clear();
+        objects.publications.clear();
+        objects.foreign_data_wrappers.clear();
+        objects.foreign_servers.clear();
+    }
+}

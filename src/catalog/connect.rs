@@ -1,0 +1,203 @@
+//! Database URLs: parsing, password redaction, connecting with the capture's
+//! safety settings, and turning connection failures into one clear line.
+
+use crate::error::{Error, Result};
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::ConnectOptions;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// A PostgreSQL URL and its redacted form for messages.
+#[derive(Clone)]
+pub struct DatabaseUrl {
+    url: String,
+    redacted: String,
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted)
+    }
+}
+
+impl DatabaseUrl {
+    /// Accepts `postgres://…` and `postgresql://…`.
+    pub fn parse(url: &str) -> Result<DatabaseUrl> {
+        let redacted = redact_url(url);
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(Error::Usage(format!(
+                "{redacted}: not a PostgreSQL URL; write postgres://user@host:port/database"
+            )));
+        }
+        PgConnectOptions::from_str(url).map_err(|e| Error::Connect {
+            target: redacted.clone(),
+            message: format!("invalid URL ({})", scrub(&e.to_string(), url)),
+            hint: "check its syntax: postgres://user:password@host:port/database?sslmode=…".into(),
+        })?;
+        Ok(DatabaseUrl {
+            url: url.to_string(),
+            redacted,
+        })
+    }
+
+    /// The URL with any password replaced by `****`.
+    pub fn redacted(&self) -> &str {
+        &self.redacted
+    }
+
+    /// The full URL, password included: only for handing to a client.
+    pub fn expose(&self) -> &str {
+        &self.url
+    }
+
+    /// The same server with another database name.
+    pub fn with_database(&self, database: &str) -> DatabaseUrl {
+        match url::Url::parse(&self.url) {
+            Ok(mut parsed) => {
+                parsed.set_path(&format!("/{database}"));
+                let url = parsed.to_string();
+                DatabaseUrl {
+                    redacted: redact_url(&url),
+                    url,
+                }
+            }
+            Err(_) => self.clone(),
+        }
+    }
+
+    /// Connection options with the given session settings.
+    pub fn options(&self, settings: &[(&str, String)]) -> Result<PgConnectOptions> {
+        let opts = PgConnectOptions::from_str(&self.url).map_err(|e| Error::Connect {
+            target: self.redacted.clone(),
+            message: scrub(&e.to_string(), &self.url),
+            hint: "check the URL".into(),
+        })?;
+        let opts = opts
+            .application_name("driftwatch")
+            .options(settings.iter().map(|(k, v)| (*k, v.as_str())))
+            .disable_statement_logging();
+        Ok(opts)
+    }
+
+    /// Opens one connection, mapping failures to [`Error::Connect`].
+    pub async fn connect(&self, settings: &[(&str, String)]) -> Result<PgConnection> {
+        let opts = self.options(settings)?;
+        let connecting = opts.connect();
+        match tokio::time::timeout(Duration::from_secs(15), connecting).await {
+            Ok(Ok(conn)) => Ok(conn),
+            Ok(Err(e)) => Err(connect_error(self, &e)),
+            Err(_) => Err(Error::Connect {
+                target: self.redacted.clone(),
+                message: "no answer within 15 s".into(),
+                hint: "check host, port and firewall".into(),
+            }),
+        }
+    }
+}
+
+/// Hides the password of a URL (userinfo and `password=` parameter).
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("****"));
+            }
+            let pairs: Vec<(String, String)> = parsed
+                .query_pairs()
+                .map(|(k, v)| {
+                    let hidden = k.eq_ignore_ascii_case("password");
+                    (
+                        k.into_owned(),
+                        if hidden {
+                            "****".into()
+                        } else {
+                            v.into_owned()
+                        },
+                    )
+                })
+                .collect();
+            if pairs
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("password"))
+            {
+                parsed.query_pairs_mut().clear().extend_pairs(pairs);
+            }
+            parsed.to_string()
+        }
+        // Not a URL at all: show the scheme and nothing that could be a secret.
+        Err(_) => match url.split_once("://") {
+            Some((scheme, _)) => format!("{scheme}://…"),
+            None => url.chars().take(40).collect(),
+        },
+    }
+}
+
+/// Removes the URL's password from a message, should a library echo it.
+fn scrub(message: &str, url: &str) -> String {
+    match url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.password().map(str::to_string))
+    {
+        Some(pw) if !pw.is_empty() => message.replace(&pw, "****"),
+        _ => message.to_string(),
+    }
+}
+
+/// Maps a connection failure to a message and a hint.
+fn connect_error(target: &DatabaseUrl, err: &sqlx::Error) -> Error {
+    let message = scrub(&err.to_string(), target.expose());
+    let (message, hint) = match err {
+        sqlx::Error::Database(db) => {
+            let code = db.code().map(|c| c.to_string()).unwrap_or_default();
+            let what = scrub(db.message(), target.expose());
+            match code.as_str() {
+                "28P01" | "28000" => (what, "check the user name and password"),
+                "3D000" => (what, "check the database name, or create it"),
+                "42501" => (
+                    what,
+                    "grant the role CONNECT on the database (driftwatch needs no other privilege)",
+                ),
+                "53300" => (what, "the server has no free connection slots; retry later"),
+                _ => (what, "check the server log"),
+            }
+        }
+        sqlx::Error::Io(_) => (
+            message,
+            "is the server running and reachable at this host and port?",
+        ),
+        sqlx::Error::Tls(_) => (
+            message,
+            "check sslmode and sslrootcert (verify-ca/verify-full need the server's CA)",
+        ),
+        _ => (message, "check the URL and the server"),
+    };
+    Error::Connect {
+        target: target.redacted.clone(),
+        message,
+        hint: hint.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_hidden() {
+        let r = redact_url("postgres://bob:s3cret@db:5432/app?sslmode=require");
+        assert!(!r.contains("s3cret"), "{r}");
+        assert!(r.contains("bob:****@db"), "{r}");
+        let r = redact_url("postgres://bob@db/app?password=s3cret&sslmode=disable");
+        assert!(!r.contains("s3cret"), "{r}");
+        assert!(r.contains("sslmode=disable"), "{r}");
+    }
+
+    #[test]
+    fn other_schemes_are_refused() {
+        let err = DatabaseUrl::parse("mysql://u:pw@h/db")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not a PostgreSQL URL"), "{err}");
+        assert!(!err.contains("pw"), "{err}");
+    }
+}

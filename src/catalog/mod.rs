@@ -1,0 +1,180 @@
+//! Live introspection: reads the catalogs of a PostgreSQL database into a
+//! [`Snapshot`](crate::model::Snapshot).
+//!
+//! Two phases, both safe for a production database:
+//! 1. the *catalog phase*: every query in `sql/*.sql` runs inside one
+//!    `REPEATABLE READ, READ ONLY` transaction whose snapshot is exported to
+//!    the other worker connections, so all of them see one consistent state.
+//!    These queries read catalogs only and call no deparser that opens a user
+//!    relation, so they take no lock on any user table;
+//! 2. the *deparse phase*: expressions that refer to columns (view queries,
+//!    CHECK constraints, index expressions, policy predicates, …) can only be
+//!    printed by the server with the table as context, and PostgreSQL takes
+//!    an ACCESS SHARE lock on it to do so. Those run as short autocommit
+//!    statements (`sql/deparse_*.sql`), after a check that no session holds
+//!    or awaits ACCESS EXCLUSIVE on a user table, with a short lock_timeout:
+//!    a lock is held for one statement at most, never for the whole capture,
+//!    and DDL in progress makes the capture stop instead of queueing.
+
+mod build;
+mod build_parts;
+mod build_types;
+pub mod connect;
+mod runner;
+
+pub use connect::{redact_url, DatabaseUrl};
+
+use crate::error::{Error, Result};
+use crate::model::{Meta, Snapshot};
+use runner::{Job, Phase};
+use std::time::{Duration, Instant};
+
+/// Settings of one capture.
+#[derive(Debug, Clone)]
+pub struct CaptureOptions {
+    /// Only these schemas (empty: all).
+    pub schemas: Vec<String>,
+    /// Leave these schemas out.
+    pub exclude_schemas: Vec<String>,
+    /// Connections to use (at least 1); the catalog phase shares an exported
+    /// snapshot between them.
+    pub connections: usize,
+    /// lock_timeout for every statement (deparse is the only phase that
+    /// asks for locks).
+    pub lock_timeout: Duration,
+    /// statement_timeout for every statement.
+    pub statement_timeout: Duration,
+}
+
+impl Default for CaptureOptions {
+    fn default() -> Self {
+        CaptureOptions {
+            schemas: Vec::new(),
+            exclude_schemas: Vec::new(),
+            connections: 4,
+            lock_timeout: Duration::from_millis(1000),
+            statement_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What a capture cost, for `--stats` and the benchmark.
+#[derive(Debug, Clone, Default)]
+pub struct CaptureStats {
+    /// SQL statements sent, session setup included.
+    pub statements: usize,
+    /// Connections opened.
+    pub connections: usize,
+    /// Wall time of the whole capture.
+    pub elapsed: Duration,
+}
+
+/// Captures the schema of the database at `url`.
+pub async fn capture(url: &DatabaseUrl, opts: &CaptureOptions) -> Result<(Snapshot, CaptureStats)> {
+    let started = Instant::now();
+    let settings = vec![
+        ("search_path", "pg_catalog".to_string()),
+        (
+            "lock_timeout",
+            format!("{}ms", opts.lock_timeout.as_millis()),
+        ),
+        (
+            "statement_timeout",
+            format!("{}ms", opts.statement_timeout.as_millis()),
+        ),
+        ("default_transaction_read_only", "on".to_string()),
+        ("idle_in_transaction_session_timeout", "300s".to_string()),
+    ];
+    let jobs = jobs();
+    let outcome = runner::run(url, &settings, opts.connections.max(1), jobs).await?;
+    let rows = outcome.rows;
+
+    let server = rows.one::<build::ServerRow>("server.sql")?;
+    let mut objects = build::assemble(&rows).map_err(|e| e.into_error(url))?;
+    build::filter_schemas(&mut objects, &opts.schemas, &opts.exclude_schemas);
+    let meta = Meta {
+        captured_at: crate::util::now_rfc3339(),
+        driftwatch_version: env!("CARGO_PKG_VERSION").to_string(),
+        source: url.redacted().to_string(),
+        database: Some(server.database),
+        server_version: Some(server.server_version),
+        server_version_num: u32::try_from(server.server_version_num).ok(),
+        schemas: opts.schemas.clone(),
+        excluded_schemas: opts.exclude_schemas.clone(),
+        migration: None,
+    };
+    let snapshot = Snapshot::new(meta, objects);
+    let stats = CaptureStats {
+        statements: outcome.statements,
+        connections: outcome.connections,
+        elapsed: started.elapsed(),
+    };
+    Ok((snapshot, stats))
+}
+
+macro_rules! sql {
+    ($phase:expr, $file:literal) => {
+        Job {
+            name: $file,
+            sql: include_str!(concat!("sql/", $file)),
+            phase: $phase,
+        }
+    };
+}
+
+/// Every query of a capture, the heaviest first so they start early.
+fn jobs() -> Vec<Job> {
+    use Phase::{Catalog as C, Deparse as D};
+    vec![
+        sql!(C, "columns.sql"),
+        sql!(C, "indexes.sql"),
+        sql!(C, "constraints.sql"),
+        sql!(C, "relations.sql"),
+        sql!(C, "functions.sql"),
+        sql!(C, "triggers.sql"),
+        sql!(C, "sequences.sql"),
+        sql!(C, "types.sql"),
+        sql!(C, "collation_names.sql"),
+        sql!(C, "opclasses.sql"),
+        sql!(C, "policies.sql"),
+        sql!(C, "rules.sql"),
+        sql!(C, "statistics.sql"),
+        sql!(C, "schemas.sql"),
+        sql!(C, "extensions.sql"),
+        sql!(C, "collations.sql"),
+        sql!(C, "event_triggers.sql"),
+        sql!(C, "publications.sql"),
+        sql!(C, "foreign_data_wrappers.sql"),
+        sql!(C, "foreign_servers.sql"),
+        sql!(C, "default_privileges.sql"),
+        sql!(C, "server.sql"),
+        sql!(D, "deparse_constraints.sql"),
+        sql!(D, "deparse_views.sql"),
+        sql!(D, "deparse_indexes.sql"),
+        sql!(D, "deparse_defaults.sql"),
+        sql!(D, "deparse_triggers.sql"),
+        sql!(D, "deparse_policies.sql"),
+        sql!(D, "deparse_rules.sql"),
+        sql!(D, "deparse_partitions.sql"),
+        sql!(D, "deparse_statistics.sql"),
+        sql!(D, "deparse_functions.sql"),
+        sql!(D, "deparse_publications.sql"),
+    ]
+}
+
+/// The SQL text of the lock check run before the deparse phase.
+pub(crate) const LOCKS_SQL: &str = include_str!("sql/locks.sql");
+
+/// An inconsistency found while assembling: the deparse phase (which sees
+/// the newest catalog state) lacks an object the catalog phase saw.
+#[derive(Debug)]
+pub(crate) struct Moved(pub String);
+
+impl Moved {
+    fn into_error(self, url: &DatabaseUrl) -> Error {
+        Error::ChangedDuringCapture {
+            target: url.redacted().to_string(),
+            detail: self.0,
+        }
+    }
+}

@@ -1,0 +1,305 @@
+//! Runs the capture's queries over several connections: catalog queries on
+//! connections that share one exported REPEATABLE READ snapshot, deparse
+//! queries as autocommit statements on their own connections.
+
+use super::connect::DatabaseUrl;
+use crate::error::{Error, Result};
+use sqlx::postgres::{PgConnection, PgRow};
+use sqlx::{Connection, Row};
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Which phase a query belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Inside the shared read-only snapshot; takes no user-table lock.
+    Catalog,
+    /// Autocommit, after the lock check; may lock a table for one statement.
+    Deparse,
+}
+
+/// One query of the capture.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Job {
+    /// Its file name, used as key and in messages.
+    pub name: &'static str,
+    /// The SQL text.
+    pub sql: &'static str,
+    /// Its phase.
+    pub phase: Phase,
+}
+
+/// The rows of every query, by file name.
+pub(crate) struct Rows {
+    by_query: HashMap<&'static str, Vec<PgRow>>,
+    target: String,
+}
+
+impl Rows {
+    /// Decodes the rows of `query`.
+    pub fn decode<T>(&self, query: &str) -> Result<Vec<T>>
+    where
+        T: for<'r> sqlx::FromRow<'r, PgRow>,
+    {
+        let rows = self.by_query.get(query).map(Vec::as_slice).unwrap_or(&[]);
+        rows.iter()
+            .map(|row| T::from_row(row))
+            .collect::<Result<Vec<T>, sqlx::Error>>()
+            .map_err(|e| Error::Query {
+                target: self.target.clone(),
+                query: query.to_string(),
+                message: format!("unexpected result shape: {e}"),
+            })
+    }
+
+    /// Decodes the single row of `query`.
+    pub fn one<T>(&self, query: &str) -> Result<T>
+    where
+        T: for<'r> sqlx::FromRow<'r, PgRow>,
+    {
+        self.decode::<T>(query)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::Query {
+                target: self.target.clone(),
+                query: query.to_string(),
+                message: "returned no row".into(),
+            })
+    }
+}
+
+/// What [`run`] returns.
+pub(crate) struct Outcome {
+    /// All rows.
+    pub rows: Rows,
+    /// Statements sent.
+    pub statements: usize,
+    /// Connections opened.
+    pub connections: usize,
+}
+
+/// Opens `connections` connections and runs every job.
+pub(crate) async fn run(
+    url: &DatabaseUrl,
+    settings: &[(&str, String)],
+    connections: usize,
+    jobs: Vec<Job>,
+) -> Result<Outcome> {
+    let counter = Arc::new(AtomicUsize::new(0));
+    let target = url.redacted().to_string();
+    // One connection per phase at least; the rest go to the catalog phase,
+    // which reads far more rows.
+    let deparse_conns = if connections >= 3 { 2 } else { 1 };
+    let catalog_conns = connections.saturating_sub(deparse_conns).max(1);
+
+    let mut first = url.connect(settings).await?;
+    let snapshot_id = begin_snapshot(&mut first, &counter, &target).await?;
+
+    let mut catalog = vec![first];
+    let mut deparse = Vec::new();
+    for _ in 1..catalog_conns {
+        if snapshot_id.is_none() {
+            break;
+        }
+        let mut conn = url.connect(settings).await?;
+        join_snapshot(&mut conn, snapshot_id.as_deref(), &counter, &target).await?;
+        catalog.push(conn);
+    }
+    for _ in 0..deparse_conns {
+        deparse.push(url.connect(settings).await?);
+    }
+    let opened = catalog.len() + deparse.len();
+
+    // Refuse to deparse while DDL holds or awaits ACCESS EXCLUSIVE.
+    check_locks(&mut deparse[0], &counter, &target).await?;
+
+    let (catalog_jobs, deparse_jobs): (Vec<Job>, Vec<Job>) =
+        jobs.into_iter().partition(|j| j.phase == Phase::Catalog);
+    let catalog_run = run_queue(catalog, catalog_jobs, counter.clone(), target.clone());
+    let deparse_run = run_queue(deparse, deparse_jobs, counter.clone(), target.clone());
+    let (catalog_result, deparse_result) = tokio::join!(catalog_run, deparse_run);
+    let (catalog_conns, mut by_query) = catalog_result?;
+    let (deparse_conns, deparse_rows) = deparse_result?;
+    by_query.extend(deparse_rows);
+
+    for mut conn in catalog_conns {
+        counter.fetch_add(1, Ordering::Relaxed);
+        let _ = sqlx::raw_sql("COMMIT").execute(&mut conn).await;
+        let _ = conn.close().await;
+    }
+    for conn in deparse_conns {
+        let _ = conn.close().await;
+    }
+    Ok(Outcome {
+        rows: Rows { by_query, target },
+        statements: counter.load(Ordering::Relaxed),
+        connections: opened,
+    })
+}
+
+/// Starts the shared transaction and exports its snapshot (None when the
+/// server cannot export one, e.g. a standby of an old version: then the
+/// capture runs on this one connection).
+async fn begin_snapshot(
+    conn: &mut PgConnection,
+    counter: &AtomicUsize,
+    target: &str,
+) -> Result<Option<String>> {
+    counter.fetch_add(1, Ordering::Relaxed);
+    sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| query_error(target, "BEGIN", &e))?;
+    counter.fetch_add(1, Ordering::Relaxed);
+    match sqlx::query("SELECT pg_export_snapshot() AS id")
+        .persistent(false)
+        .fetch_one(&mut *conn)
+        .await
+    {
+        Ok(row) => Ok(row.try_get::<String, _>("id").ok()),
+        Err(_) => {
+            // The failed statement aborted the transaction: start again.
+            counter.fetch_add(2, Ordering::Relaxed);
+            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+            sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut *conn)
+                .await
+                .map_err(|e| query_error(target, "BEGIN", &e))?;
+            Ok(None)
+        }
+    }
+}
+
+async fn join_snapshot(
+    conn: &mut PgConnection,
+    id: Option<&str>,
+    counter: &AtomicUsize,
+    target: &str,
+) -> Result<()> {
+    let id = id.unwrap_or_default().replace('\'', "");
+    counter.fetch_add(1, Ordering::Relaxed);
+    let sql = format!(
+        "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT '{id}'"
+    );
+    sqlx::raw_sql(&sql)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| query_error(target, "SET TRANSACTION SNAPSHOT", &e))?;
+    Ok(())
+}
+
+async fn check_locks(conn: &mut PgConnection, counter: &AtomicUsize, target: &str) -> Result<()> {
+    counter.fetch_add(1, Ordering::Relaxed);
+    let rows = sqlx::query(super::LOCKS_SQL)
+        .persistent(false)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| query_error(target, "locks.sql", &e))?;
+    if let Some(row) = rows.first() {
+        return Err(Error::Locked {
+            target: target.to_string(),
+            relation: row.try_get("relation").unwrap_or_default(),
+            pid: row.try_get("pid").unwrap_or_default(),
+        });
+    }
+    Ok(())
+}
+
+type QueueResult = Result<(Vec<PgConnection>, HashMap<&'static str, Vec<PgRow>>)>;
+
+/// Runs `jobs` over `conns`, each connection taking the next job when free.
+async fn run_queue(
+    conns: Vec<PgConnection>,
+    jobs: Vec<Job>,
+    counter: Arc<AtomicUsize>,
+    target: String,
+) -> QueueResult {
+    let queue = Arc::new(Mutex::new(VecDeque::from(jobs)));
+    let mut workers = tokio::task::JoinSet::new();
+    for mut conn in conns {
+        let queue = queue.clone();
+        let counter = counter.clone();
+        let target = target.clone();
+        workers.spawn(async move {
+            let mut done = Vec::new();
+            loop {
+                let job = match queue.lock() {
+                    Ok(mut q) => q.pop_front(),
+                    Err(_) => None,
+                };
+                let Some(job) = job else { break };
+                counter.fetch_add(1, Ordering::Relaxed);
+                let rows = sqlx::query(job.sql)
+                    .persistent(false)
+                    .fetch_all(&mut conn)
+                    .await
+                    .map_err(|e| query_error(&target, job.name, &e))?;
+                done.push((job.name, rows));
+            }
+            Ok::<_, Error>((conn, done))
+        });
+    }
+    let mut conns = Vec::new();
+    let mut by_query = HashMap::new();
+    let mut first_error = None;
+    while let Some(joined) = workers.join_next().await {
+        match joined {
+            Ok(Ok((conn, done))) => {
+                conns.push(conn);
+                by_query.extend(done);
+            }
+            Ok(Err(e)) => {
+                first_error.get_or_insert(e);
+            }
+            Err(e) => {
+                first_error.get_or_insert(Error::Query {
+                    target: target.clone(),
+                    query: "worker".into(),
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok((conns, by_query)),
+    }
+}
+
+fn query_error(target: &str, query: &str, err: &sqlx::Error) -> Error {
+    if let sqlx::Error::Database(db) = err {
+        match db.code().as_deref() {
+            Some("55P03") => {
+                return Error::Locked {
+                    target: target.to_string(),
+                    relation: format!("a table read by {query}"),
+                    pid: 0,
+                }
+            }
+            Some("57014") => {
+                return Error::Query {
+                    target: target.to_string(),
+                    query: query.to_string(),
+                    message: "cancelled by statement_timeout; raise --statement-timeout".into(),
+                }
+            }
+            Some("42501") => {
+                return Error::Query {
+                    target: target.to_string(),
+                    query: query.to_string(),
+                    message: format!(
+                        "{} (the capture reads catalogs only; a role with CONNECT suffices)",
+                        db.message()
+                    ),
+                }
+            }
+            _ => {}
+        }
+    }
+    Error::Query {
+        target: target.to_string(),
+        query: query.to_string(),
+        message: err.to_string(),
+    }
+}

@@ -1,0 +1,326 @@
+//! A private PostgreSQL cluster: initdb + postgres in a temporary directory,
+//! listening on a Unix socket there (and on a free 127.0.0.1 port when
+//! asked), fsync off. As root the server runs as an unprivileged user,
+//! because initdb refuses root. It is stopped and removed on drop; a small
+//! watchdog process does the same if this process dies without dropping it
+//! (Ctrl-C, kill, a test binary's static).
+
+use crate::catalog::DatabaseUrl;
+use crate::error::{Error, Result};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How to start a cluster.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterOptions {
+    /// Also listen on a free TCP port of 127.0.0.1.
+    pub tcp: bool,
+    /// Extra `-c name=value` server settings.
+    pub settings: Vec<(String, String)>,
+    /// PEM certificate and key: turns `ssl=on` (needs `tcp`).
+    pub tls: Option<(String, String)>,
+}
+
+/// A running private cluster. Superuser `postgres` connects without a
+/// password over the socket; other roles authenticate with scram-sha-256.
+pub struct Cluster {
+    base: PathBuf,
+    port: u16,
+    tcp: bool,
+    postmaster: Child,
+    watchdog: Option<Child>,
+}
+
+/// Finds the directory holding initdb and postgres: PATH, then
+/// `pg_config --bindir`, then the newest `/usr/lib/postgresql/*/bin`.
+pub fn find_bindir() -> Option<PathBuf> {
+    let has_both = |dir: &Path| dir.join("initdb").is_file() && dir.join("postgres").is_file();
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            if has_both(&dir) {
+                return Some(dir);
+            }
+        }
+    }
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
+        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if has_both(&dir) {
+            return Some(dir);
+        }
+    }
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let version = e.file_name().to_string_lossy().parse::<u32>().ok()?;
+            let bin = e.path().join("bin");
+            has_both(&bin).then_some((version, bin))
+        })
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, dir)| dir)
+}
+
+/// The uid/gid to run the server as when we are root.
+fn server_user() -> Result<Option<(u32, u32)>> {
+    if !nix::unistd::Uid::effective().is_root() {
+        return Ok(None);
+    }
+    for name in ["postgres", "nobody"] {
+        if let Ok(Some(user)) = nix::unistd::User::from_name(name) {
+            return Ok(Some((user.uid.as_raw(), user.gid.as_raw())));
+        }
+    }
+    Err(Error::Shadow(
+        "running as root and no unprivileged user (postgres, nobody) exists to run PostgreSQL as; create one or run as a normal user".into(),
+    ))
+}
+
+fn free_port() -> Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")
+        .map_err(|e| Error::Shadow(format!("no free TCP port on 127.0.0.1: {e}")))?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| Error::Shadow(e.to_string()))?
+        .port();
+    Ok(port)
+}
+
+impl Cluster {
+    /// initdb and start a cluster; returns once it accepts connections.
+    pub fn start(opts: ClusterOptions) -> Result<Cluster> {
+        let bindir = find_bindir().ok_or_else(|| {
+            Error::Shadow("initdb and postgres not found on PATH, through pg_config or under /usr/lib/postgresql/*/bin; install the PostgreSQL server (make demo does) or pass --shadow-url".into())
+        })?;
+        let user = server_user()?;
+        let base = tempfile::Builder::new()
+            .prefix("driftwatch-pg-")
+            .tempdir()
+            .map_err(|e| Error::Shadow(format!("cannot create a temporary directory: {e}")))?
+            .keep();
+        let data = base.join("data");
+        let give = |path: &Path| -> Result<()> {
+            if let Some((uid, gid)) = user {
+                std::os::unix::fs::chown(path, Some(uid), Some(gid))
+                    .map_err(|e| Error::Shadow(format!("chown {}: {e}", path.display())))?;
+            }
+            Ok(())
+        };
+        give(&base)?;
+
+        let as_user = |cmd: &mut Command| {
+            if let Some((uid, gid)) = user {
+                cmd.uid(uid).gid(gid);
+            }
+            // Own process group: a Ctrl-C meant for driftwatch must not stop
+            // the server before the watchdog cleans up.
+            cmd.process_group(0);
+        };
+        let mut initdb = Command::new(bindir.join("initdb"));
+        initdb
+            .arg("-D")
+            .arg(&data)
+            .args([
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+                "--auth=trust",
+            ])
+            .stdin(Stdio::null())
+            .env_remove("PGDATA");
+        as_user(&mut initdb);
+        let out = initdb
+            .output()
+            .map_err(|e| Error::Shadow(format!("cannot run initdb: {e}")))?;
+        if !out.status.success() {
+            let _ = std::fs::remove_dir_all(&base);
+            return Err(Error::Shadow(format!(
+                "initdb failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        // Socket superuser without a password; everyone else with one.
+        let hba = "local all postgres trust\nlocal all all scram-sha-256\nhost all postgres 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 scram-sha-256\n";
+        std::fs::write(data.join("pg_hba.conf"), hba)
+            .map_err(|e| Error::io(data.join("pg_hba.conf"), e))?;
+        if let Some((cert, key)) = &opts.tls {
+            for (name, body) in [("server.crt", cert), ("server.key", key)] {
+                let path = data.join(name);
+                std::fs::write(&path, body).map_err(|e| Error::io(&path, e))?;
+                give(&path)?;
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                    .map_err(|e| Error::io(&path, e))?;
+            }
+        }
+
+        let port = if opts.tcp { free_port()? } else { 5432 };
+        let log = std::fs::File::create(base.join("server.log"))
+            .map_err(|e| Error::io(base.join("server.log"), e))?;
+        give(&base.join("server.log"))?;
+        let mut postgres = Command::new(bindir.join("postgres"));
+        postgres
+            .arg("-D")
+            .arg(&data)
+            .arg("-k")
+            .arg(&base)
+            .args(["-p", &port.to_string()])
+            .args([
+                "-c",
+                &format!(
+                    "listen_addresses={}",
+                    if opts.tcp { "127.0.0.1" } else { "" }
+                ),
+            ])
+            .args([
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+            ])
+            .args([
+                "-c",
+                "max_connections=200",
+                "-c",
+                "shared_buffers=256MB",
+                "-c",
+                "max_locks_per_transaction=1024",
+            ])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().map_err(|e| Error::Shadow(e.to_string()))?)
+            .stderr(log);
+        if opts.tls.is_some() {
+            postgres.args(["-c", "ssl=on"]);
+        }
+        for (k, v) in &opts.settings {
+            postgres.args(["-c", &format!("{k}={v}")]);
+        }
+        as_user(&mut postgres);
+        let postmaster = postgres
+            .spawn()
+            .map_err(|e| Error::Shadow(format!("cannot start postgres: {e}")))?;
+        let watchdog = spawn_watchdog(postmaster.id(), &base);
+        let mut cluster = Cluster {
+            base,
+            port,
+            tcp: opts.tcp,
+            postmaster,
+            watchdog,
+        };
+        cluster.wait_ready()?;
+        Ok(cluster)
+    }
+
+    fn wait_ready(&mut self) -> Result<()> {
+        let socket = self.base.join(format!(".s.PGSQL.{}", self.port));
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(Some(status)) = self.postmaster.try_wait() {
+                let log = std::fs::read_to_string(self.base.join("server.log")).unwrap_or_default();
+                return Err(Error::Shadow(format!(
+                    "postgres exited ({status}) while starting: {}",
+                    log.lines().rev().take(3).collect::<Vec<_>>().join(" | ")
+                )));
+            }
+            // The socket appears before the server accepts connections; the
+            // pid file's last line says "ready" when it does.
+            let ready = std::fs::read_to_string(self.base.join("data/postmaster.pid"))
+                .map(|pid| pid.lines().any(|l| l.trim() == "ready"))
+                .unwrap_or(false);
+            if socket.exists() && ready {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(Error::Shadow(
+                    "postgres did not become ready within 60 s".into(),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    /// Superuser URL of `database` over the Unix socket.
+    pub fn url(&self, database: &str) -> DatabaseUrl {
+        let url = format!(
+            "postgres://postgres@localhost:{}/{database}?host={}",
+            self.port,
+            self.base.display()
+        );
+        DatabaseUrl::parse(&url).expect("cluster URL is valid")
+    }
+
+    /// URL of `database` over TCP for `user[:password]`, with extra query
+    /// parameters (sslmode, …). None when the cluster has no TCP listener.
+    pub fn tcp_url(&self, userinfo: &str, database: &str, params: &str) -> Option<String> {
+        self.tcp.then(|| {
+            let sep = if params.is_empty() { "" } else { "?" };
+            format!(
+                "postgres://{userinfo}@127.0.0.1:{}/{database}{sep}{params}",
+                self.port
+            )
+        })
+    }
+
+    /// The socket directory (psql's `-h`).
+    pub fn socket_dir(&self) -> &Path {
+        &self.base
+    }
+
+    /// The port (TCP, and the socket's file name).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+/// A shell loop that outlives us: once our pid is gone it stops the server
+/// (SIGQUIT: immediate shutdown) and removes the directory.
+fn spawn_watchdog(postmaster: u32, base: &Path) -> Option<Child> {
+    let script = r#"while kill -0 "$0" 2>/dev/null; do sleep 0.5; done
+kill -QUIT "$1" 2>/dev/null
+for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$1" 2>/dev/null || break; sleep 0.3; done
+kill -KILL "$1" 2>/dev/null
+rm -rf "$2""#;
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(script)
+        .arg(std::process::id().to_string())
+        .arg(postmaster.to_string())
+        .arg(base)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0);
+    cmd.spawn().ok()
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if let Some(mut w) = self.watchdog.take() {
+            let _ = w.kill();
+            let _ = w.wait();
+        }
+        let pid = nix::unistd::Pid::from_raw(self.postmaster.id() as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGQUIT);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            match self.postmaster.try_wait() {
+                Ok(Some(_)) | Err(_) => break,
+                Ok(None) if Instant::now() > deadline => {
+                    let _ = self.postmaster.kill();
+                    let _ = self.postmaster.wait();
+                    break;
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.base);
+    }
+}

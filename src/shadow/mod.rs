@@ -1,0 +1,79 @@
+//! Throwaway PostgreSQL: a private cluster started from the machine's own
+//! binaries, or an existing server given by URL (`--shadow-url`,
+//! `DRIFTWATCH_SHADOW_URL`) where driftwatch may CREATE DATABASE.
+
+mod cluster;
+mod load;
+
+pub use cluster::{find_bindir, Cluster, ClusterOptions};
+pub use load::load_sql;
+
+use crate::catalog::DatabaseUrl;
+use crate::error::{Error, Result};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Where shadow databases are created.
+pub enum Shadow {
+    /// Our own cluster, removed when dropped.
+    Local(Cluster),
+    /// A server the user gave, reached with a role that may CREATE DATABASE.
+    External(DatabaseUrl),
+}
+
+static NEXT_DATABASE: AtomicUsize = AtomicUsize::new(0);
+
+impl Shadow {
+    /// The server in `url` when given (or in `DRIFTWATCH_SHADOW_URL`),
+    /// else a new private cluster.
+    pub fn from_url_or_start(url: Option<&str>) -> Result<Shadow> {
+        let from_env = std::env::var("DRIFTWATCH_SHADOW_URL")
+            .ok()
+            .filter(|s| !s.is_empty());
+        match url.map(str::to_string).or(from_env) {
+            Some(url) => Ok(Shadow::External(DatabaseUrl::parse(&url)?)),
+            None => Ok(Shadow::Local(Cluster::start(ClusterOptions::default())?)),
+        }
+    }
+
+    /// URL of the maintenance database, where CREATE DATABASE runs.
+    pub fn admin_url(&self) -> DatabaseUrl {
+        match self {
+            Shadow::Local(c) => c.url("postgres"),
+            Shadow::External(u) => u.clone(),
+        }
+    }
+
+    /// Creates an empty database with a unique name starting with `prefix`
+    /// and returns its URL.
+    pub async fn fresh_database(&self, prefix: &str) -> Result<DatabaseUrl> {
+        let n = NEXT_DATABASE.fetch_add(1, Ordering::Relaxed);
+        let name = format!("{prefix}_{}_{n}", std::process::id());
+        let admin = self.admin_url();
+        let mut conn = admin.connect(&[]).await?;
+        sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\" TEMPLATE template0"))
+            .execute(&mut conn)
+            .await
+            .map_err(|e| {
+                Error::Shadow(format!("{}: CREATE DATABASE failed: {e}", admin.redacted()))
+            })?;
+        Ok(admin.with_database(&name))
+    }
+
+    /// Drops a database made by [`Shadow::fresh_database`].
+    pub async fn drop_database(&self, url: &DatabaseUrl) -> Result<()> {
+        let name = url::Url::parse(url.expose())
+            .ok()
+            .map(|u| u.path().trim_start_matches('/').to_string())
+            .unwrap_or_default();
+        if name.is_empty() {
+            return Ok(());
+        }
+        let admin = self.admin_url();
+        let mut conn = admin.connect(&[]).await?;
+        sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .execute(&mut conn)
+            .await
+            .map_err(|e| Error::Shadow(format!("DROP DATABASE {name} failed: {e}")))?;
+        Ok(())
+    }
+}
