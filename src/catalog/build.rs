@@ -71,6 +71,8 @@ struct RelationRow {
     row_security: bool,
     force_row_security: bool,
     replica_identity: String,
+    replica_identity_index: Option<String>,
+    cluster_on: Option<String>,
     access_method: Option<String>,
     tablespace: Option<String>,
     options: Vec<String>,
@@ -290,10 +292,16 @@ fn relations(
                 } else {
                     (None, parents)
                 };
+                // Foreign tables carry 'n' (nothing) by default: only tables
+                // have a replica identity to speak of.
                 let replica_identity = match r.replica_identity.as_str() {
+                    _ if r.relkind == "f" => None,
                     "f" => Some("full".to_string()),
                     "n" => Some("nothing".to_string()),
-                    "i" => Some("index".to_string()),
+                    "i" => Some(format!(
+                        "using index {}",
+                        r.replica_identity_index.as_deref().unwrap_or("?")
+                    )),
                     _ => None,
                 };
                 out.tables.insert(
@@ -311,6 +319,7 @@ fn relations(
                         row_security: r.row_security,
                         force_row_security: r.force_row_security,
                         replica_identity,
+                        cluster_on: r.cluster_on,
                         access_method: heap(r.access_method),
                         tablespace: r.tablespace,
                         options: r.options,

@@ -46,8 +46,6 @@ struct IndexRow {
     has_predicate: bool,
     options: Vec<String>,
     tablespace: Option<String>,
-    clustered: bool,
-    replica_identity: bool,
     valid: bool,
     partition_of: Option<String>,
     comment: Option<String>,
@@ -212,7 +210,9 @@ fn constraints(rel: &mut Relations, rows: &Rows, lookups: &Lookups) -> Result<()
             deferrable: c.deferrable,
             initially_deferred: c.deferred,
             validated: c.validated,
-            no_inherit: c.no_inherit,
+            // Only CHECK constraints can be NO INHERIT; PostgreSQL sets the
+            // flag on keys too, where it means nothing.
+            no_inherit: c.contype == "c" && c.no_inherit,
             inherited: !c.is_local,
             comment: c.comment,
         });
@@ -299,8 +299,6 @@ fn indexes(rel: &mut Relations, rows: &Rows, lookups: &Lookups) -> Result<(), Bu
             predicate: extra.and_then(|e| e.predicate.clone()),
             options: sorted(i.options),
             tablespace: i.tablespace,
-            clustered: i.clustered,
-            replica_identity: i.replica_identity,
             partition_of: i.partition_of,
             valid: i.valid,
             comment: i.comment,

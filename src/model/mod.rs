@@ -2,6 +2,7 @@
 //! the canonical JSON form and its fingerprint. Pure: no I/O here.
 
 mod acl;
+pub mod json;
 mod objects;
 mod relations;
 
@@ -123,11 +124,11 @@ impl Snapshot {
         Snapshot::new(self.meta, self.objects)
     }
 
-    /// Pretty canonical JSON, ending in a newline.
+    /// Canonical JSON in the snapshot layout ([`json::to_layout`]), ending
+    /// in a newline.
     pub fn to_json(&self) -> String {
-        let mut text = serde_json::to_string_pretty(self).expect("snapshot serializes");
-        text.push('\n');
-        text
+        let value = serde_json::to_value(self).expect("snapshot serializes");
+        json::to_layout(&value)
     }
 
     /// Object counts by kind, in a fixed order, for summaries.

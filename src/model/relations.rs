@@ -41,9 +41,13 @@ pub struct Table {
     /// FORCE ROW LEVEL SECURITY.
     #[serde(default, skip_serializing_if = "is_false")]
     pub force_row_security: bool,
-    /// REPLICA IDENTITY when not `default` (`full`, `nothing`, `index`).
+    /// REPLICA IDENTITY when not `default`: `full`, `nothing`, or
+    /// `using index <name>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replica_identity: Option<String>,
+    /// CLUSTER ON this index (which may be a constraint's index).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_on: Option<String>,
     /// Table access method when not `heap`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_method: Option<String>,
@@ -289,12 +293,6 @@ pub struct Index {
     /// TABLESPACE when not the default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tablespace: Option<String>,
-    /// CLUSTER ON this index.
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub clustered: bool,
-    /// REPLICA IDENTITY USING INDEX.
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub replica_identity: bool,
     /// Parent index this partition index is attached to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partition_of: Option<String>,

@@ -1,4 +1,5 @@
--- Functions, procedures and aggregates. The argument and result deparsers
+-- Functions, procedures and aggregates (not the constructors a range type
+-- creates for itself: those depend on it internally, deptype 'i'). The argument and result deparsers
 -- take no lock; SQL-standard bodies (BEGIN ATOMIC) would lock the tables they
 -- name, so they come from deparse_functions.sql.
 SELECT p.oid::int8 AS oid, n.nspname::text AS schema, p.proname::text AS name,
@@ -32,4 +33,4 @@ LEFT JOIN pg_description d
        ON d.objoid = p.oid AND d.classoid = 'pg_proc'::regclass AND d.objsubid = 0
 WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
   AND NOT EXISTS (SELECT 1 FROM pg_depend e
-                  WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype = 'e')
+                  WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype IN ('e', 'i'))

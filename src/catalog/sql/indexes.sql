@@ -13,7 +13,6 @@ SELECT i.indrelid::int8 AS relid, ic.relname::text AS name,
        i.indpred IS NOT NULL AS has_predicate,
        coalesce(ic.reloptions, '{}')::text[] AS options,
        ts.spcname::text AS tablespace,
-       i.indisclustered AS clustered, i.indisreplident AS replica_identity,
        i.indisvalid AS valid,
        (SELECT quote_ident(pn.nspname) || '.' || quote_ident(pc.relname)
         FROM pg_inherits ih JOIN pg_class pc ON pc.oid = ih.inhparent

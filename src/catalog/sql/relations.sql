@@ -9,6 +9,10 @@ SELECT c.oid::int8 AS oid, n.nspname::text AS schema, c.relname::text AS name,
        c.relispartition AS is_partition,
        c.relrowsecurity AS row_security, c.relforcerowsecurity AS force_row_security,
        c.relreplident::text AS replica_identity,
+       (SELECT ic.relname::text FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+        WHERE i.indrelid = c.oid AND i.indisreplident) AS replica_identity_index,
+       (SELECT ic.relname::text FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+        WHERE i.indrelid = c.oid AND i.indisclustered) AS cluster_on,
        am.amname::text AS access_method,
        ts.spcname::text AS tablespace,
        coalesce(c.reloptions, '{}')::text[] AS options,

@@ -1,0 +1,105 @@
+//! Shared test support: one throwaway PostgreSQL cluster per test binary
+//! (or DRIFTWATCH_SHADOW_URL), a fresh database per test, and helpers to run
+//! SQL, capture snapshots and run the driftwatch binary.
+#![allow(dead_code)]
+
+use driftwatch::catalog::{capture, CaptureOptions, DatabaseUrl};
+use driftwatch::model::Snapshot;
+use driftwatch::shadow::Shadow;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+static SHADOW: OnceLock<Shadow> = OnceLock::new();
+
+/// Roles the fixtures use, created once per cluster.
+const ROLES_SQL: &str = "
+DO $$ BEGIN CREATE ROLE dw_owner; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+DO $$ BEGIN CREATE ROLE dw_reader; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+DO $$ BEGIN CREATE ROLE dw_scanner LOGIN PASSWORD 'scanner-pw'; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+DO $$ BEGIN CREATE ROLE schemainspect_test_role; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+";
+
+/// The cluster shared by every test of this binary.
+pub fn shadow() -> &'static Shadow {
+    SHADOW.get_or_init(|| {
+        let shadow = Shadow::from_url_or_start(None).expect("start a throwaway PostgreSQL");
+        psql(&shadow.admin_url(), ROLES_SQL);
+        shadow
+    })
+}
+
+/// Runs SQL through psql (ON_ERROR_STOP), panicking with its output on failure.
+pub fn psql(url: &DatabaseUrl, sql: &str) {
+    let out = Command::new("psql")
+        .arg(url.expose())
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .output()
+        .expect("run psql");
+    assert!(
+        out.status.success(),
+        "psql failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A new empty database.
+pub async fn fresh_db() -> DatabaseUrl {
+    shadow().fresh_database("dwtest").await.expect("create database")
+}
+
+/// Runs each statement of `sql` in autocommit (VACUUM and friends allowed).
+pub async fn exec(url: &DatabaseUrl, sql: &str) {
+    let mut conn = url.connect(&[]).await.expect("connect");
+    for stmt in driftwatch::normalize::split_statements(sql).expect("parse") {
+        if let Err(e) = sqlx::raw_sql(stmt.text).execute(&mut conn).await {
+            panic!("line {}: {}: {e}", stmt.line, stmt.text);
+        }
+    }
+}
+
+/// Loads a file of fixtures/schemas/ in one transaction.
+pub async fn load_fixture(url: &DatabaseUrl, name: &str) {
+    let path = repo().join("fixtures/schemas").join(name);
+    let sql = std::fs::read_to_string(&path).expect("read fixture");
+    driftwatch::shadow::load_sql(url, &sql, &path.display().to_string())
+        .await
+        .expect("load fixture");
+}
+
+/// Captures with default options.
+pub async fn snap(url: &DatabaseUrl) -> Snapshot {
+    capture(url, &CaptureOptions::default()).await.expect("capture").0
+}
+
+/// The canonical JSON of a snapshot's objects, in the file layout.
+pub fn objects_json(s: &Snapshot) -> String {
+    driftwatch::model::json::to_layout(&serde_json::to_value(&s.objects).unwrap())
+}
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs the driftwatch binary.
+pub fn driftwatch(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_driftwatch"))
+        .args(args)
+        .env_remove("DRIFTWATCH_SHADOW_URL")
+        .output()
+        .expect("run driftwatch")
+}
+
+/// Asserts a failed run: exit code 2, one line on stderr naming `needle`,
+/// nothing containing `secret`.
+pub fn assert_one_line_error(out: &Output, needle: &str, secret: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "exit code; stderr: {stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.contains(needle), "expected {needle:?} in: {stderr}");
+    if !secret.is_empty() {
+        assert!(!stderr.contains(secret), "password leaked: {stderr}");
+        assert!(!String::from_utf8_lossy(&out.stdout).contains(secret));
+    }
+}
