@@ -16,7 +16,10 @@ async fn kitchen_sink_matches_the_reviewed_snapshot() {
     // Nothing of the migration-history table, nothing of the extensions.
     let json = objects_json(&s);
     assert!(!json.contains("flyway_schema_history"));
-    assert!(!json.contains("citextin"), "extension member function leaked");
+    assert!(
+        !json.contains("citextin"),
+        "extension member function leaked"
+    );
 }
 
 #[tokio::test]
@@ -38,7 +41,12 @@ async fn the_same_schema_reached_in_another_order_has_the_same_fingerprint() {
     let (sa, sb) = (snap(&a).await, snap(&b).await);
     assert_eq!(objects_json(&sa), objects_json(&sb));
     assert_eq!(sa.fingerprint, sb.fingerprint);
-    let products = sa.objects.tables.iter().find(|t| t.name == "products").unwrap();
+    let products = sa
+        .objects
+        .tables
+        .iter()
+        .find(|t| t.name == "products")
+        .unwrap();
     let positions: Vec<(String, u32)> = products
         .columns
         .iter()
@@ -74,7 +82,11 @@ async fn extension_members_are_left_out_and_the_extension_is_listed_with_its_ver
     assert!(names.iter().any(|(n, _)| *n == "citext"));
     assert!(names.iter().any(|(n, _)| *n == "pg_trgm"));
     assert!(names.iter().any(|(n, _)| *n == "btree_gist"));
-    assert!(s.objects.functions.is_empty(), "{:?}", s.objects.functions.first());
+    assert!(
+        s.objects.functions.is_empty(),
+        "{:?}",
+        s.objects.functions.first()
+    );
     assert!(s.objects.types.is_empty(), "{:?}", s.objects.types.first());
     assert!(s.objects.tables.is_empty());
 }

@@ -7,6 +7,9 @@ use sqlx::ConnectOptions;
 use std::str::FromStr;
 use std::time::Duration;
 
+/// A boxed `Send` future.
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
 /// A PostgreSQL URL and its redacted form for messages.
 #[derive(Clone)]
 pub struct DatabaseUrl {
@@ -80,18 +83,27 @@ impl DatabaseUrl {
     }
 
     /// Opens one connection, mapping failures to [`Error::Connect`].
-    pub async fn connect(&self, settings: &[(&str, String)]) -> Result<PgConnection> {
-        let opts = self.options(settings)?;
-        let connecting = opts.connect();
-        match tokio::time::timeout(Duration::from_secs(15), connecting).await {
-            Ok(Ok(conn)) => Ok(conn),
-            Ok(Err(e)) => Err(connect_error(self, &e)),
-            Err(_) => Err(Error::Connect {
-                target: self.redacted.clone(),
-                message: "no answer within 15 s".into(),
-                hint: "check host, port and firewall".into(),
-            }),
-        }
+    ///
+    /// Boxed so that futures holding it stay provably `Send` (rustc's
+    /// higher-ranked lifetime limits otherwise reject spawning them).
+    pub fn connect<'a>(
+        &'a self,
+        settings: &[(&str, String)],
+    ) -> BoxFuture<'a, Result<PgConnection>> {
+        let opts = self.options(settings);
+        Box::pin(async move {
+            let opts = opts?;
+            let connecting = opts.connect();
+            match tokio::time::timeout(Duration::from_secs(15), connecting).await {
+                Ok(Ok(conn)) => Ok(conn),
+                Ok(Err(e)) => Err(connect_error(self, &e)),
+                Err(_) => Err(Error::Connect {
+                    target: self.redacted.clone(),
+                    message: "no answer within 15 s".into(),
+                    hint: "check host, port and firewall".into(),
+                }),
+            }
+        })
     }
 }
 

@@ -70,7 +70,23 @@ pub struct CaptureStats {
 }
 
 /// Captures the schema of the database at `url`.
-pub async fn capture(url: &DatabaseUrl, opts: &CaptureOptions) -> Result<(Snapshot, CaptureStats)> {
+///
+/// The future is boxed and `Send` so callers (the daemon, tests) can spawn
+/// it: proving `Send` here, with concrete lifetimes, sidesteps rustc's
+/// higher-ranked lifetime limits on the sqlx futures inside.
+pub fn capture<'a>(
+    url: &'a DatabaseUrl,
+    opts: &'a CaptureOptions,
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<(Snapshot, CaptureStats)>> + Send + 'a>,
+> {
+    Box::pin(capture_inner(url, opts))
+}
+
+async fn capture_inner(
+    url: &DatabaseUrl,
+    opts: &CaptureOptions,
+) -> Result<(Snapshot, CaptureStats)> {
     let started = Instant::now();
     let settings = vec![
         ("search_path", "pg_catalog".to_string()),
@@ -86,7 +102,14 @@ pub async fn capture(url: &DatabaseUrl, opts: &CaptureOptions) -> Result<(Snapsh
         ("idle_in_transaction_session_timeout", "300s".to_string()),
     ];
     let jobs = jobs();
-    let outcome = runner::run(url, &settings, opts.connections.max(1), jobs).await?;
+    let outcome = runner::run(
+        url,
+        &settings,
+        opts.connections.max(1),
+        opts.lock_timeout,
+        jobs,
+    )
+    .await?;
     let rows = outcome.rows;
 
     let server = rows.one::<build::ServerRow>("server.sql")?;

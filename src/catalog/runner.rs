@@ -2,13 +2,14 @@
 //! connections that share one exported REPEATABLE READ snapshot, deparse
 //! queries as autocommit statements on their own connections.
 
-use super::connect::DatabaseUrl;
+use super::connect::{BoxFuture, DatabaseUrl};
 use crate::error::{Error, Result};
 use sqlx::postgres::{PgConnection, PgRow};
 use sqlx::{Connection, Row};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// Which phase a query belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +85,7 @@ pub(crate) async fn run(
     url: &DatabaseUrl,
     settings: &[(&str, String)],
     connections: usize,
+    lock_wait: Duration,
     jobs: Vec<Job>,
 ) -> Result<Outcome> {
     let counter = Arc::new(AtomicUsize::new(0));
@@ -112,7 +114,7 @@ pub(crate) async fn run(
     let opened = catalog.len() + deparse.len();
 
     // Refuse to deparse while DDL holds or awaits ACCESS EXCLUSIVE.
-    check_locks(&mut deparse[0], &counter, &target).await?;
+    check_locks(&mut deparse[0], &counter, &target, lock_wait).await?;
 
     let (catalog_jobs, deparse_jobs): (Vec<Job>, Vec<Job>) =
         jobs.into_iter().partition(|j| j.phase == Phase::Catalog);
@@ -125,7 +127,7 @@ pub(crate) async fn run(
 
     for mut conn in catalog_conns {
         counter.fetch_add(1, Ordering::Relaxed);
-        let _ = sqlx::raw_sql("COMMIT").execute(&mut conn).await;
+        let _ = sqlx::Executor::execute(&mut conn, sqlx::raw_sql("COMMIT")).await;
         let _ = conn.close().await;
     }
     for conn in deparse_conns {
@@ -141,69 +143,92 @@ pub(crate) async fn run(
 /// Starts the shared transaction and exports its snapshot (None when the
 /// server cannot export one, e.g. a standby of an old version: then the
 /// capture runs on this one connection).
-async fn begin_snapshot(
-    conn: &mut PgConnection,
-    counter: &AtomicUsize,
-    target: &str,
-) -> Result<Option<String>> {
-    counter.fetch_add(1, Ordering::Relaxed);
-    sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        .execute(&mut *conn)
+fn begin_snapshot<'a>(
+    conn: &'a mut PgConnection,
+    counter: &'a AtomicUsize,
+    target: &'a str,
+) -> BoxFuture<'a, Result<Option<String>>> {
+    Box::pin(async move {
+        counter.fetch_add(1, Ordering::Relaxed);
+        sqlx::Executor::execute(
+            &mut *conn,
+            sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"),
+        )
         .await
         .map_err(|e| query_error(target, "BEGIN", &e))?;
-    counter.fetch_add(1, Ordering::Relaxed);
-    match sqlx::query("SELECT pg_export_snapshot() AS id")
-        .persistent(false)
-        .fetch_one(&mut *conn)
-        .await
-    {
-        Ok(row) => Ok(row.try_get::<String, _>("id").ok()),
-        Err(_) => {
-            // The failed statement aborted the transaction: start again.
-            counter.fetch_add(2, Ordering::Relaxed);
-            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
-            sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                .execute(&mut *conn)
+        counter.fetch_add(1, Ordering::Relaxed);
+        match sqlx::query("SELECT pg_export_snapshot() AS id")
+            .persistent(false)
+            .fetch_one(&mut *conn)
+            .await
+        {
+            Ok(row) => Ok(row.try_get::<String, _>("id").ok()),
+            Err(_) => {
+                // The failed statement aborted the transaction: start again.
+                counter.fetch_add(2, Ordering::Relaxed);
+                let _ = sqlx::Executor::execute(&mut *conn, sqlx::raw_sql("ROLLBACK")).await;
+                sqlx::Executor::execute(
+                    &mut *conn,
+                    sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"),
+                )
                 .await
                 .map_err(|e| query_error(target, "BEGIN", &e))?;
-            Ok(None)
+                Ok(None)
+            }
         }
-    }
+    })
 }
 
-async fn join_snapshot(
-    conn: &mut PgConnection,
+fn join_snapshot<'a>(
+    conn: &'a mut PgConnection,
     id: Option<&str>,
-    counter: &AtomicUsize,
-    target: &str,
-) -> Result<()> {
+    counter: &'a AtomicUsize,
+    target: &'a str,
+) -> BoxFuture<'a, Result<()>> {
     let id = id.unwrap_or_default().replace('\'', "");
-    counter.fetch_add(1, Ordering::Relaxed);
-    let sql = format!(
-        "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT '{id}'"
-    );
-    sqlx::raw_sql(&sql)
-        .execute(&mut *conn)
-        .await
-        .map_err(|e| query_error(target, "SET TRANSACTION SNAPSHOT", &e))?;
-    Ok(())
+    Box::pin(async move {
+        counter.fetch_add(1, Ordering::Relaxed);
+        let sql = format!(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT '{id}'"
+        );
+        sqlx::Executor::execute(&mut *conn, sqlx::raw_sql(&sql))
+            .await
+            .map_err(|e| query_error(target, "SET TRANSACTION SNAPSHOT", &e))?;
+        Ok(())
+    })
 }
 
-async fn check_locks(conn: &mut PgConnection, counter: &AtomicUsize, target: &str) -> Result<()> {
-    counter.fetch_add(1, Ordering::Relaxed);
-    let rows = sqlx::query(super::LOCKS_SQL)
-        .persistent(false)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(|e| query_error(target, "locks.sql", &e))?;
-    if let Some(row) = rows.first() {
-        return Err(Error::Locked {
-            target: target.to_string(),
-            relation: row.try_get("relation").unwrap_or_default(),
-            pid: row.try_get("pid").unwrap_or_default(),
-        });
-    }
-    Ok(())
+/// Waits up to `lock_wait` for no session to hold or await ACCESS EXCLUSIVE
+/// on a user relation: short DDL passes, long DDL stops the capture before
+/// it asks for any lock.
+fn check_locks<'a>(
+    conn: &'a mut PgConnection,
+    counter: &'a AtomicUsize,
+    target: &'a str,
+    lock_wait: Duration,
+) -> BoxFuture<'a, Result<()>> {
+    Box::pin(async move {
+        let deadline = Instant::now() + lock_wait;
+        loop {
+            counter.fetch_add(1, Ordering::Relaxed);
+            let rows = sqlx::query(super::LOCKS_SQL)
+                .persistent(false)
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(|e| query_error(target, "locks.sql", &e))?;
+            let Some(row) = rows.first() else {
+                return Ok(());
+            };
+            if Instant::now() >= deadline {
+                return Err(Error::Locked {
+                    target: target.to_string(),
+                    relation: row.try_get("relation").unwrap_or_default(),
+                    pid: row.try_get("pid").unwrap_or_default(),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
 }
 
 type QueueResult = Result<(Vec<PgConnection>, HashMap<&'static str, Vec<PgRow>>)>;

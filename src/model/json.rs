@@ -87,7 +87,10 @@ mod tests {
         .unwrap();
         let text = to_layout(&v);
         assert!(text.contains("\"a\": [1, 2],\n"), "{text}");
-        assert!(text.contains("\"b\": {\"name\": \"x\", \"list\": [\"p\", \"q\"]}"), "{text}");
+        assert!(
+            text.contains("\"b\": {\"name\": \"x\", \"list\": [\"p\", \"q\"]}"),
+            "{text}"
+        );
         assert!(text.contains("\"long\": [\n"), "{text}");
         let back: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(back, v);

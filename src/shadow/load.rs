@@ -20,7 +20,7 @@ pub async fn load_sql(url: &DatabaseUrl, sql: &str, origin: &str) -> Result<()> 
         .await
         .map_err(|e| Error::Shadow(e.to_string()))?;
     for statement in &statements {
-        if let Err(e) = sqlx::raw_sql(statement.text).execute(&mut *tx).await {
+        if let Err(e) = sqlx::Executor::execute(&mut *tx, sqlx::raw_sql(statement.text)).await {
             let message = match &e {
                 sqlx::Error::Database(db) => db.message().to_string(),
                 other => other.to_string(),

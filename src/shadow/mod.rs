@@ -50,12 +50,12 @@ impl Shadow {
         let name = format!("{prefix}_{}_{n}", std::process::id());
         let admin = self.admin_url();
         let mut conn = admin.connect(&[]).await?;
-        sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\" TEMPLATE template0"))
-            .execute(&mut conn)
-            .await
-            .map_err(|e| {
-                Error::Shadow(format!("{}: CREATE DATABASE failed: {e}", admin.redacted()))
-            })?;
+        sqlx::Executor::execute(
+            &mut conn,
+            sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\" TEMPLATE template0")),
+        )
+        .await
+        .map_err(|e| Error::Shadow(format!("{}: CREATE DATABASE failed: {e}", admin.redacted())))?;
         Ok(admin.with_database(&name))
     }
 

@@ -45,7 +45,10 @@ pub fn psql(url: &DatabaseUrl, sql: &str) {
 
 /// A new empty database.
 pub async fn fresh_db() -> DatabaseUrl {
-    shadow().fresh_database("dwtest").await.expect("create database")
+    shadow()
+        .fresh_database("dwtest")
+        .await
+        .expect("create database")
 }
 
 /// Runs each statement of `sql` in autocommit (VACUUM and friends allowed).
@@ -69,7 +72,10 @@ pub async fn load_fixture(url: &DatabaseUrl, name: &str) {
 
 /// Captures with default options.
 pub async fn snap(url: &DatabaseUrl) -> Snapshot {
-    capture(url, &CaptureOptions::default()).await.expect("capture").0
+    capture(url, &CaptureOptions::default())
+        .await
+        .expect("capture")
+        .0
 }
 
 /// The canonical JSON of a snapshot's objects, in the file layout.
