@@ -118,7 +118,10 @@ async fn ddl_keeps_flowing_while_captures_run() {
         outcomes.iter().all(|o| o == "ok" || o == "stopped"),
         "{outcomes:?}"
     );
-    assert!(outcomes.iter().any(|o| o == "ok"), "no capture completed: {outcomes:?}");
+    assert!(
+        outcomes.iter().any(|o| o == "ok"),
+        "no capture completed: {outcomes:?}"
+    );
     // A deparse statement holds ACCESS SHARE for milliseconds, never for
     // the length of a capture.
     assert!(

@@ -110,9 +110,16 @@ impl Objects {
             ("columns", sum(&|t| t.columns.len())),
             ("constraints", sum(&|t| t.constraints.len())),
             ("indexes", sum(&|t| t.indexes.len()) + matview_indexes),
-            ("triggers", sum(&|t| t.triggers.len())),
+            (
+                "triggers",
+                sum(&|t| t.triggers.len())
+                    + self.views.iter().map(|v| v.triggers.len()).sum::<usize>(),
+            ),
             ("policies", sum(&|t| t.policies.len())),
-            ("rules", sum(&|t| t.rules.len())),
+            (
+                "rules",
+                sum(&|t| t.rules.len()) + self.views.iter().map(|v| v.rules.len()).sum::<usize>(),
+            ),
             ("views", self.views.len()),
             ("materialized_views", self.materialized_views.len()),
             ("functions", self.functions.len()),

@@ -1,0 +1,32 @@
+# driftwatch: two commands set everything up on a fresh machine.
+#   make demo   install what is missing, build, and run the demo
+#   make test   the same setup, then fmt, clippy and the whole test suite
+#   make bench  the benchmark (driftwatch side by side with pg_dump)
+
+CARGO ?= cargo
+export CARGO_TERM_COLOR ?= never
+
+.PHONY: setup build demo test bench clean-demo
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	$(CARGO) build --release --bin driftwatch
+
+demo: setup
+	$(CARGO) build --release --bin driftwatch --example demo
+	DRIFTWATCH_BIN=$(CURDIR)/target/release/driftwatch $(CURDIR)/target/release/examples/demo
+
+test: setup
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) test --all-targets
+	$(CARGO) test --doc
+
+bench: setup
+	$(CARGO) build --release --bin driftwatch
+	DRIFTWATCH_BIN=$(CURDIR)/target/release/driftwatch $(CARGO) bench --bench bench
+
+clean-demo:
+	rm -rf snapshots/demo
