@@ -67,6 +67,8 @@ pub struct CaptureStats {
     pub connections: usize,
     /// Wall time of the whole capture.
     pub elapsed: Duration,
+    /// Per query: its file, wall time and rows, slowest first.
+    pub queries: Vec<(&'static str, Duration, usize)>,
 }
 
 /// Captures the schema of the database at `url`.
@@ -99,6 +101,10 @@ async fn capture_inner(
             format!("{}ms", opts.statement_timeout.as_millis()),
         ),
         ("default_transaction_read_only", "on".to_string()),
+        // Catalog queries are estimated expensive on big schemas and JIT
+        // compilation then costs more than the query (900 ms vs 30 ms for
+        // types.sql on 10k tables).
+        ("jit", "off".to_string()),
         ("idle_in_transaction_session_timeout", "300s".to_string()),
     ];
     let jobs = jobs();
@@ -131,6 +137,7 @@ async fn capture_inner(
         statements: outcome.statements,
         connections: outcome.connections,
         elapsed: started.elapsed(),
+        queries: outcome.timings,
     };
     Ok((snapshot, stats))
 }

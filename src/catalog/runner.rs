@@ -78,6 +78,8 @@ pub(crate) struct Outcome {
     pub statements: usize,
     /// Connections opened.
     pub connections: usize,
+    /// Per query: file, wall time, rows; slowest first.
+    pub timings: Vec<(&'static str, Duration, usize)>,
 }
 
 /// Opens `connections` connections and runs every job.
@@ -133,7 +135,14 @@ pub(crate) async fn run(
     for conn in deparse_conns {
         let _ = conn.close().await;
     }
+    let mut timings: Vec<(&'static str, Duration, usize)> = by_query
+        .iter()
+        .map(|(name, (elapsed, rows))| (*name, *elapsed, rows.len()))
+        .collect();
+    timings.sort_by(|a, b| b.1.cmp(&a.1));
+    let by_query = by_query.into_iter().map(|(k, (_, rows))| (k, rows)).collect();
     Ok(Outcome {
+        timings,
         rows: Rows { by_query, target },
         statements: counter.load(Ordering::Relaxed),
         connections: opened,
@@ -231,7 +240,7 @@ fn check_locks<'a>(
     })
 }
 
-type QueueResult = Result<(Vec<PgConnection>, HashMap<&'static str, Vec<PgRow>>)>;
+type QueueResult = Result<(Vec<PgConnection>, HashMap<&'static str, (Duration, Vec<PgRow>)>)>;
 
 /// Runs `jobs` over `conns`, each connection taking the next job when free.
 async fn run_queue(
@@ -255,12 +264,13 @@ async fn run_queue(
                 };
                 let Some(job) = job else { break };
                 counter.fetch_add(1, Ordering::Relaxed);
+                let started = Instant::now();
                 let rows = sqlx::query(job.sql)
                     .persistent(false)
                     .fetch_all(&mut conn)
                     .await
                     .map_err(|e| query_error(&target, job.name, &e))?;
-                done.push((job.name, rows));
+                done.push((job.name, (started.elapsed(), rows)));
             }
             Ok::<_, Error>((conn, done))
         });

@@ -50,6 +50,9 @@ pub async fn run(args: SnapshotArgs) -> Result<ExitCode> {
                 stats.statements,
                 stats.connections
             );
+            for (query, elapsed, rows) in stats.queries.iter().take(8) {
+                eprintln!("  {:>6} ms {rows:>8} rows  {query}", elapsed.as_millis());
+            }
         }
     }
     let text = match args.format {

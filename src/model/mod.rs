@@ -127,8 +127,7 @@ impl Snapshot {
     /// Canonical JSON in the snapshot layout ([`json::to_layout`]), ending
     /// in a newline.
     pub fn to_json(&self) -> String {
-        let value = serde_json::to_value(self).expect("snapshot serializes");
-        json::to_layout(&value)
+        json::to_layout(self)
     }
 
     /// Object counts by kind, in a fixed order, for summaries.

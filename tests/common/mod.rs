@@ -80,7 +80,7 @@ pub async fn snap(url: &DatabaseUrl) -> Snapshot {
 
 /// The canonical JSON of a snapshot's objects, in the file layout.
 pub fn objects_json(s: &Snapshot) -> String {
-    driftwatch::model::json::to_layout(&serde_json::to_value(&s.objects).unwrap())
+    driftwatch::model::json::to_layout(&s.objects)
 }
 
 /// The repository root.
