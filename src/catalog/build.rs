@@ -87,24 +87,42 @@ struct ColumnRow {
     relid: i64,
     attnum: i32,
     name: String,
-    type_name: String,
-    collation_oid: Option<i64>,
+    type_oid: i64,
+    typmod: i32,
     attcollation: i64,
     not_null: bool,
-    default_expr: Option<String>,
-    default_needs_context: bool,
-    identity: String,
-    generated: String,
+    identity: Option<String>,
+    generated: Option<String>,
     is_local: bool,
-    inherit_count: i32,
-    statistics_target: i32,
+    statistics_target: Option<i32>,
     storage: String,
+    compression: Option<String>,
+    options: Option<Vec<String>>,
+    server_options: Option<Vec<String>>,
+    acl: Option<Vec<String>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ColumnTypeRow {
+    type_oid: i64,
+    typmod: i32,
+    type_name: String,
+    type_collation: i64,
     type_storage: String,
-    compression: String,
-    options: Vec<String>,
-    server_options: Vec<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ColumnDefaultRow {
+    relid: i64,
+    attnum: i32,
+    default_expr: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ColumnCommentRow {
+    relid: i64,
+    attnum: i32,
     comment: Option<String>,
-    acl: Vec<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -161,8 +179,15 @@ impl From<crate::error::Error> for BuildError {
     }
 }
 
-/// Assembles every object from the rows of a capture.
-pub(crate) fn assemble(rows: &Rows) -> Result<Objects, BuildError> {
+/// The two big row sets, decoded once for both the lookups and assembly.
+pub(crate) struct Decoded {
+    relations: Vec<RelationRow>,
+    columns: Vec<ColumnRow>,
+}
+
+/// Decodes relations and columns and builds the name lookups every
+/// assembly step shares.
+pub(crate) fn lookups(rows: &Rows) -> Result<(Lookups, Decoded), BuildError> {
     let relation_rows: Vec<RelationRow> = rows.decode("relations.sql")?;
     let column_rows: Vec<ColumnRow> = rows.decode("columns.sql")?;
     let lookups = Lookups {
@@ -177,17 +202,30 @@ pub(crate) fn assemble(rows: &Rows) -> Result<Objects, BuildError> {
         collations: super::build_types::collation_names(rows)?,
         opclasses: super::build_types::opclasses(rows)?,
     };
+    let decoded = Decoded {
+        relations: relation_rows,
+        columns: column_rows,
+    };
+    Ok((lookups, decoded))
+}
 
-    let mut relations = relations(relation_rows, rows, &lookups)?;
-    attach_columns(&mut relations, column_rows, rows, &lookups)?;
-    let sequences = sequences(rows, &mut relations, &lookups)?;
-    super::build_parts::attach(&mut relations, rows, &lookups)?;
+/// Assembles every object from the rows of a capture.
+pub(crate) fn assemble(
+    rows: &Rows,
+    lookups: &Lookups,
+    decoded: Decoded,
+    checks: &super::checks::CheckGroups,
+) -> Result<Objects, BuildError> {
+    let mut relations = relations(decoded.relations, rows, lookups)?;
+    attach_columns(&mut relations, decoded.columns, rows, lookups)?;
+    let sequences = sequences(rows, &mut relations, lookups)?;
+    super::build_parts::attach(&mut relations, rows, lookups, checks)?;
 
     let mut objects = Objects {
         sequences,
         ..Objects::default()
     };
-    super::build_types::fill(&mut objects, rows, &lookups)?;
+    super::build_types::fill(&mut objects, rows, lookups)?;
     objects.tables = relations.tables.into_values().collect();
     objects.views = relations.views.into_values().collect();
     objects.materialized_views = relations.matviews.into_values().collect();
@@ -347,6 +385,23 @@ fn attach_columns(
     rows: &Rows,
     lookups: &Lookups,
 ) -> Result<(), BuildError> {
+    let types: HashMap<(i64, i32), ColumnTypeRow> = rows
+        .decode::<ColumnTypeRow>("column_types.sql")?
+        .into_iter()
+        .map(|t| ((t.type_oid, t.typmod), t))
+        .collect();
+    // A default is either deparsed lock-free (Some) or needs its table as
+    // context (None here, then found in deparse_defaults.sql).
+    let mut defaults: HashMap<(i64, i32), Option<String>> = rows
+        .decode::<ColumnDefaultRow>("column_defaults.sql")?
+        .into_iter()
+        .map(|d| ((d.relid, d.attnum), d.default_expr))
+        .collect();
+    let mut comments: HashMap<(i64, i32), Option<String>> = rows
+        .decode::<ColumnCommentRow>("column_comments.sql")?
+        .into_iter()
+        .map(|c| ((c.relid, c.attnum), c.comment))
+        .collect();
     let contextual: HashMap<(i64, i32), Option<String>> = rows
         .decode::<RelidAttnumText>("deparse_defaults.sql")?
         .into_iter()
@@ -363,20 +418,18 @@ fn attach_columns(
             last_relid = Some(c.relid);
         }
         position += 1;
-        let expression = if c.default_needs_context {
-            Some(
-                contextual
-                    .get(&(c.relid, c.attnum))
-                    .cloned()
-                    .flatten()
-                    .ok_or_else(|| {
-                        BuildError::Moved(Moved(format!("default of column {} vanished", c.name)))
-                    })?,
-            )
-        } else {
-            c.default_expr
+        let key = (c.relid, c.attnum);
+        let ty = types.get(&(c.type_oid, c.typmod)).ok_or_else(|| {
+            BuildError::Moved(Moved(format!("type of column {} vanished", c.name)))
+        })?;
+        let expression = match defaults.remove(&key) {
+            None => None,
+            Some(Some(lock_free)) => Some(lock_free),
+            Some(None) => Some(contextual.get(&key).cloned().flatten().ok_or_else(|| {
+                BuildError::Moved(Moved(format!("default of column {} vanished", c.name)))
+            })?),
         };
-        let (default, generated) = if c.generated == "s" {
+        let (default, generated) = if c.generated.as_deref() == Some("s") {
             (None, expression)
         } else {
             (expression, None)
@@ -384,28 +437,30 @@ fn attach_columns(
         let column = Column {
             name: c.name,
             position,
-            data_type: c.type_name,
-            collation: c.collation_oid.and_then(|o| lookups.collation(o)),
+            data_type: ty.type_name.clone(),
+            collation: (c.attcollation != ty.type_collation)
+                .then(|| lookups.collation(c.attcollation))
+                .flatten(),
             not_null: c.not_null,
             default,
-            identity: match c.identity.as_str() {
-                "a" => Some(identity_placeholder("always")),
-                "d" => Some(identity_placeholder("by-default")),
+            identity: match c.identity.as_deref() {
+                Some("a") => Some(identity_placeholder("always")),
+                Some("d") => Some(identity_placeholder("by-default")),
                 _ => None,
             },
             generated,
-            inherited: !c.is_local && c.inherit_count > 0,
-            statistics_target: (c.statistics_target >= 0).then_some(c.statistics_target),
-            storage: (c.storage != c.type_storage).then(|| storage_name(&c.storage)),
-            compression: match c.compression.as_str() {
-                "p" => Some("pglz".to_string()),
-                "l" => Some("lz4".to_string()),
+            inherited: !c.is_local,
+            statistics_target: c.statistics_target,
+            storage: (c.storage != ty.type_storage).then(|| storage_name(&c.storage)),
+            compression: match c.compression.as_deref() {
+                Some("p") => Some("pglz".to_string()),
+                Some("l") => Some("lz4".to_string()),
                 _ => None,
             },
-            options: sorted(c.options),
-            server_options: sorted(c.server_options),
-            comment: c.comment,
-            acl: parse_acl(&c.acl),
+            options: sorted(c.options.unwrap_or_default()),
+            server_options: sorted(c.server_options.unwrap_or_default()),
+            comment: comments.remove(&key).flatten(),
+            acl: parse_acl(&c.acl.unwrap_or_default()),
         };
         if let Some(t) = relations.tables.get_mut(&c.relid) {
             t.columns.push(column);

@@ -3,6 +3,7 @@
 //! expressions come from the deparse phase.
 
 use super::build::{sorted, BuildError, Lookups, Relations};
+use super::checks::CheckGroups;
 use super::runner::Rows;
 use super::Moved;
 use crate::model::{Constraint, Index, Policy, References, Rule, Trigger};
@@ -10,6 +11,7 @@ use std::collections::HashMap;
 
 #[derive(sqlx::FromRow)]
 struct ConstraintRow {
+    oid: i64,
     relid: i64,
     name: String,
     contype: String,
@@ -109,6 +111,12 @@ struct RuleRow {
 }
 
 #[derive(sqlx::FromRow)]
+struct OidText {
+    oid: i64,
+    text: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
 struct NamedText {
     relid: i64,
     name: String,
@@ -137,8 +145,9 @@ pub(crate) fn attach(
     rel: &mut Relations,
     rows: &Rows,
     lookups: &Lookups,
+    checks: &CheckGroups,
 ) -> Result<(), BuildError> {
-    constraints(rel, rows, lookups)?;
+    constraints(rel, rows, lookups, checks)?;
     indexes(rel, rows, lookups)?;
     triggers(rel, rows, lookups)?;
     policies(rel, rows)?;
@@ -157,8 +166,18 @@ fn action(code: &str) -> String {
     .to_string()
 }
 
-fn constraints(rel: &mut Relations, rows: &Rows, lookups: &Lookups) -> Result<(), BuildError> {
-    let deparsed = by_name(rows, "deparse_constraints.sql")?;
+fn constraints(
+    rel: &mut Relations,
+    rows: &Rows,
+    lookups: &Lookups,
+    checks: &CheckGroups,
+) -> Result<(), BuildError> {
+    let exclusions = by_name(rows, "deparse_exclusions.sql")?;
+    let check_texts: HashMap<i64, Option<String>> = rows
+        .decode::<OidText>("deparse_checks.sql")?
+        .into_iter()
+        .map(|r| (r.oid, r.text))
+        .collect();
     for c in rows.decode::<ConstraintRow>("constraints.sql")? {
         let Some(table) = rel.tables.get_mut(&c.relid) else {
             continue;
@@ -176,9 +195,18 @@ fn constraints(rel: &mut Relations, rows: &Rows, lookups: &Lookups) -> Result<()
         let expression = match c.contype.as_str() {
             "c" => match c.check_expr {
                 Some(e) => Some(e),
-                None => Some(take(&deparsed, c.relid, &c.name, "constraint")?),
+                None => Some(
+                    checks
+                        .signature_of
+                        .get(&c.oid)
+                        .and_then(|sig| checks.representative.get(sig))
+                        .and_then(|rep| check_texts.get(rep).cloned().flatten())
+                        .ok_or_else(|| {
+                            BuildError::Moved(Moved(format!("constraint {} vanished", c.name)))
+                        })?,
+                ),
             },
-            "x" => Some(take(&deparsed, c.relid, &c.name, "constraint")?),
+            "x" => Some(take(&exclusions, c.relid, &c.name, "constraint")?),
             _ => None,
         };
         let references = (c.contype == "f").then(|| References {

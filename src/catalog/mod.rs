@@ -19,6 +19,7 @@
 mod build;
 mod build_parts;
 mod build_types;
+mod checks;
 pub mod connect;
 mod runner;
 
@@ -79,9 +80,7 @@ pub struct CaptureStats {
 pub fn capture<'a>(
     url: &'a DatabaseUrl,
     opts: &'a CaptureOptions,
-) -> std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<(Snapshot, CaptureStats)>> + Send + 'a>,
-> {
+) -> connect::BoxFuture<'a, Result<(Snapshot, CaptureStats)>> {
     Box::pin(capture_inner(url, opts))
 }
 
@@ -105,10 +104,11 @@ async fn capture_inner(
         // compilation then costs more than the query (900 ms vs 30 ms for
         // types.sql on 10k tables).
         ("jit", "off".to_string()),
+        ("work_mem", "64MB".to_string()),
         ("idle_in_transaction_session_timeout", "300s".to_string()),
     ];
     let jobs = jobs();
-    let outcome = runner::run(
+    let mut outcome = runner::run(
         url,
         &settings,
         opts.connections.max(1),
@@ -116,10 +116,21 @@ async fn capture_inner(
         jobs,
     )
     .await?;
-    let rows = outcome.rows;
+    let (lookups, decoded) = build::lookups(&outcome.rows).map_err(|e| e.into_error(url))?;
+    let check_groups = checks::groups(&outcome.rows, &lookups)?;
+    let representatives = check_groups.representative.values().copied().collect();
+    outcome
+        .follow_up(
+            "deparse_checks.sql",
+            include_str!("sql/deparse_checks.sql"),
+            representatives,
+        )
+        .await?;
+    let rows = &outcome.rows;
 
     let server = rows.one::<build::ServerRow>("server.sql")?;
-    let mut objects = build::assemble(&rows).map_err(|e| e.into_error(url))?;
+    let mut objects =
+        build::assemble(rows, &lookups, decoded, &check_groups).map_err(|e| e.into_error(url))?;
     build::filter_schemas(&mut objects, &opts.schemas, &opts.exclude_schemas);
     let meta = Meta {
         captured_at: crate::util::now_rfc3339(),
@@ -157,6 +168,9 @@ fn jobs() -> Vec<Job> {
     use Phase::{Catalog as C, Deparse as D};
     vec![
         sql!(C, "columns.sql"),
+        sql!(C, "column_types.sql"),
+        sql!(C, "column_defaults.sql"),
+        sql!(C, "column_comments.sql"),
         sql!(C, "indexes.sql"),
         sql!(C, "constraints.sql"),
         sql!(C, "relations.sql"),
@@ -178,7 +192,7 @@ fn jobs() -> Vec<Job> {
         sql!(C, "foreign_servers.sql"),
         sql!(C, "default_privileges.sql"),
         sql!(C, "server.sql"),
-        sql!(D, "deparse_constraints.sql"),
+        sql!(D, "deparse_exclusions.sql"),
         sql!(D, "deparse_views.sql"),
         sql!(D, "deparse_indexes.sql"),
         sql!(D, "deparse_defaults.sql"),

@@ -80,6 +80,37 @@ pub(crate) struct Outcome {
     pub connections: usize,
     /// Per query: file, wall time, rows; slowest first.
     pub timings: Vec<(&'static str, Duration, usize)>,
+    /// A deparse-phase connection kept open for [`Outcome::follow_up`].
+    spare: Option<PgConnection>,
+}
+
+impl Outcome {
+    /// Runs one more deparse statement with an `int8[]` parameter (queries
+    /// that need the catalog phase's results), stores its rows under
+    /// `name`, and closes the spare connection.
+    pub async fn follow_up(
+        &mut self,
+        name: &'static str,
+        sql: &'static str,
+        oids: Vec<i64>,
+    ) -> Result<()> {
+        let Some(mut conn) = self.spare.take() else {
+            return Ok(());
+        };
+        self.statements += 1;
+        let started = Instant::now();
+        let rows = sqlx::query(sql)
+            .bind(oids)
+            .persistent(false)
+            .fetch_all(&mut conn)
+            .await
+            .map_err(|e| query_error(&self.rows.target, name, &e))?;
+        self.timings.push((name, started.elapsed(), rows.len()));
+        self.timings.sort_by_key(|t| std::cmp::Reverse(t.1));
+        self.rows.by_query.insert(name, rows);
+        let _ = conn.close().await;
+        Ok(())
+    }
 }
 
 /// Opens `connections` connections and runs every job.
@@ -94,7 +125,7 @@ pub(crate) async fn run(
     let target = url.redacted().to_string();
     // One connection per phase at least; the rest go to the catalog phase,
     // which reads far more rows.
-    let deparse_conns = if connections >= 3 { 2 } else { 1 };
+    let deparse_conns = if connections >= 6 { 2 } else { 1 };
     let catalog_conns = connections.saturating_sub(deparse_conns).max(1);
 
     let mut first = url.connect(settings).await?;
@@ -132,6 +163,8 @@ pub(crate) async fn run(
         let _ = sqlx::Executor::execute(&mut conn, sqlx::raw_sql("COMMIT")).await;
         let _ = conn.close().await;
     }
+    let mut deparse_conns = deparse_conns.into_iter();
+    let spare = deparse_conns.next();
     for conn in deparse_conns {
         let _ = conn.close().await;
     }
@@ -139,9 +172,13 @@ pub(crate) async fn run(
         .iter()
         .map(|(name, (elapsed, rows))| (*name, *elapsed, rows.len()))
         .collect();
-    timings.sort_by(|a, b| b.1.cmp(&a.1));
-    let by_query = by_query.into_iter().map(|(k, (_, rows))| (k, rows)).collect();
+    timings.sort_by_key(|t| std::cmp::Reverse(t.1));
+    let by_query = by_query
+        .into_iter()
+        .map(|(k, (_, rows))| (k, rows))
+        .collect();
     Ok(Outcome {
+        spare,
         timings,
         rows: Rows { by_query, target },
         statements: counter.load(Ordering::Relaxed),
@@ -240,7 +277,10 @@ fn check_locks<'a>(
     })
 }
 
-type QueueResult = Result<(Vec<PgConnection>, HashMap<&'static str, (Duration, Vec<PgRow>)>)>;
+type QueueResult = Result<(
+    Vec<PgConnection>,
+    HashMap<&'static str, (Duration, Vec<PgRow>)>,
+)>;
 
 /// Runs `jobs` over `conns`, each connection taking the next job when free.
 async fn run_queue(

@@ -184,7 +184,10 @@ mod tests {
 
     #[test]
     fn the_top_level_is_always_expanded() {
-        assert_eq!(to_layout(&serde_json::json!({"a": 1})), "{\n  \"a\": 1\n}\n");
+        assert_eq!(
+            to_layout(&serde_json::json!({"a": 1})),
+            "{\n  \"a\": 1\n}\n"
+        );
         assert_eq!(to_layout(&serde_json::json!({})), "{}\n");
     }
 }

@@ -1,8 +1,9 @@
 -- Table constraints as raw catalog columns; keys are resolved to names and
 -- rendered in Rust. Constraints cloned onto partitions (conparentid <> 0)
 -- follow from their parent's and are left out. CHECK expressions without a
--- column reference deparse lock-free; the rest go to deparse_constraints.sql.
-SELECT k.conrelid::int8 AS relid, k.conname::text AS name, k.contype::text AS contype,
+-- column reference deparse lock-free; for the rest the raw tree comes along,
+-- and deparse_checks.sql prints one per distinct tree (see checks.rs).
+SELECT k.oid::int8 AS oid, k.conrelid::int8 AS relid, k.conname::text AS name, k.contype::text AS contype,
        coalesce(k.conkey, '{}')::int4[] AS columns,
        coalesce(k.confkey, '{}')::int4[] AS ref_columns,
        k.confrelid::int8 AS ref_relid,
@@ -15,6 +16,8 @@ SELECT k.conrelid::int8 AS relid, k.conname::text AS name, k.contype::text AS co
        coalesce(i.indnullsnotdistinct, false) AS nulls_not_distinct,
        CASE WHEN k.contype = 'c' AND strpos(k.conbin::text, '{VAR ') = 0
             THEN pg_get_expr(k.conbin, 0) END AS check_expr,
+       CASE WHEN k.contype = 'c' AND strpos(k.conbin::text, '{VAR ') > 0
+            THEN k.conbin::text END AS check_tree,
        d.description AS comment
 FROM pg_constraint k
 JOIN pg_class c ON c.oid = k.conrelid
