@@ -4,9 +4,13 @@
 
 pub mod catalog;
 pub mod cli;
+pub mod ddl;
+pub mod diff;
 pub mod error;
+pub mod migrations;
 pub mod model;
 pub mod normalize;
+pub mod report;
 pub mod shadow;
 pub mod source;
 pub mod util;

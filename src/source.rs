@@ -1,10 +1,36 @@
-//! Sources: the CLI arguments that become snapshots (a database URL,
-//! `env:VAR`, or a snapshot file).
+//! Sources: the CLI arguments that become snapshots: a database URL or
+//! `env:VAR` (captured), a snapshot file (read), a schema `.sql` file or a
+//! directory of migrations (loaded into a shadow database, then captured).
 
 use crate::catalog::{self, CaptureOptions, CaptureStats, DatabaseUrl};
 use crate::error::{Error, Result};
 use crate::model::{Snapshot, SNAPSHOT_FORMAT};
+use crate::shadow::{load_sql, Shadow};
 use std::path::{Path, PathBuf};
+use tokio::sync::OnceCell;
+
+/// The shadow server, started on first use (`--shadow-url` or
+/// `DRIFTWATCH_SHADOW_URL`, else a private cluster).
+pub struct LazyShadow {
+    url: Option<String>,
+    shadow: OnceCell<Shadow>,
+}
+
+impl LazyShadow {
+    /// A shadow that will use `url` when given.
+    pub fn new(url: Option<String>) -> LazyShadow {
+        LazyShadow {
+            url,
+            shadow: OnceCell::new(),
+        }
+    }
+
+    async fn get(&self) -> Result<&Shadow> {
+        self.shadow
+            .get_or_try_init(|| async { Shadow::from_url_or_start(self.url.as_deref()) })
+            .await
+    }
+}
 
 /// A parsed source argument.
 #[derive(Debug, Clone)]
@@ -13,6 +39,11 @@ pub enum Source {
     Database(DatabaseUrl),
     /// A stored snapshot file.
     SnapshotFile(PathBuf),
+    /// A schema `.sql` file, loaded into a shadow database.
+    SqlFile(PathBuf),
+    /// A directory of migrations, replayed in order into a shadow database,
+    /// up to a version when given (`dir@VERSION`).
+    MigrationDir(PathBuf, Option<String>),
 }
 
 impl Source {
@@ -39,8 +70,22 @@ impl Source {
         if path.extension().is_some_and(|e| e == "json") {
             return Ok(Source::SnapshotFile(path));
         }
+        if path.extension().is_some_and(|e| e == "sql") {
+            return Ok(Source::SqlFile(path));
+        }
+        if path.is_dir() {
+            return Ok(Source::MigrationDir(path, None));
+        }
+        if let Some((dir, version)) = arg.rsplit_once('@') {
+            if Path::new(dir).is_dir() && !version.is_empty() {
+                return Ok(Source::MigrationDir(
+                    PathBuf::from(dir),
+                    Some(version.to_string()),
+                ));
+            }
+        }
         Err(Error::Usage(format!(
-            "{arg}: not a source driftwatch reads; give postgres://…, env:VAR or a snapshot .json file"
+            "{arg}: not a source driftwatch reads; give postgres://…, env:VAR, a snapshot .json file, a schema .sql file or a migration directory"
         )))
     }
 
@@ -48,23 +93,106 @@ impl Source {
     pub fn display(&self) -> String {
         match self {
             Source::Database(url) => url.redacted().to_string(),
-            Source::SnapshotFile(path) => path.display().to_string(),
+            Source::SnapshotFile(path) | Source::SqlFile(path) => path.display().to_string(),
+            Source::MigrationDir(path, None) => path.display().to_string(),
+            Source::MigrationDir(path, Some(v)) => format!("{}@{v}", path.display()),
         }
     }
 
-    /// Turns the source into a snapshot; stats only for live captures.
+    /// Turns the source into a snapshot, with capture statistics for live
+    /// databases and warnings (skipped files).
     pub async fn snapshot(
         &self,
         opts: &CaptureOptions,
-    ) -> Result<(Snapshot, Option<CaptureStats>)> {
+        shadow: &LazyShadow,
+    ) -> Result<(Snapshot, Option<CaptureStats>, Vec<String>)> {
         match self {
             Source::Database(url) => {
                 let (snap, stats) = catalog::capture(url, opts).await?;
-                Ok((snap, Some(stats)))
+                Ok((snap, Some(stats), Vec::new()))
             }
-            Source::SnapshotFile(path) => Ok((read_snapshot(path)?, None)),
+            Source::SnapshotFile(path) => {
+                let mut snap = read_snapshot(path)?;
+                snap.objects
+                    .retain_schemas(&opts.schemas, &opts.exclude_schemas);
+                Ok((snap.recanonicalize(), None, Vec::new()))
+            }
+            Source::SqlFile(path) => {
+                let sql = read_sql(path)?;
+                let snap = in_shadow(shadow, opts, &self.display(), &[(path.clone(), sql)]).await?;
+                Ok((snap, None, Vec::new()))
+            }
+            Source::MigrationDir(dir, up_to) => {
+                let (files, warnings) = crate::migrations::list(dir)?;
+                let mut scripts = Vec::new();
+                let mut reached = up_to.is_none();
+                for f in files {
+                    scripts.push((f.path.clone(), read_sql(&f.path)?));
+                    if let (Some(want), Some(v)) = (up_to, &f.version) {
+                        if crate::migrations::compare_versions(v, want).is_eq() {
+                            reached = true;
+                            break;
+                        }
+                    }
+                }
+                if !reached {
+                    return Err(Error::Input {
+                        path: self.display(),
+                        message: format!(
+                            "no migration has version {}",
+                            up_to.as_deref().unwrap_or_default()
+                        ),
+                        hint: "give a version that one of its files has".into(),
+                    });
+                }
+                let snap = in_shadow(shadow, opts, &self.display(), &scripts).await?;
+                Ok((snap, None, warnings))
+            }
         }
     }
+}
+
+fn read_sql(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| Error::Input {
+        path: path.display().to_string(),
+        message: format!("cannot be read ({e})"),
+        hint: "check the path".into(),
+    })?;
+    String::from_utf8(bytes).map_err(|e| Error::Input {
+        path: path.display().to_string(),
+        message: format!(
+            "is not UTF-8 (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ),
+        hint: "save it as UTF-8".into(),
+    })
+}
+
+/// Loads scripts into a fresh shadow database, captures it, drops it.
+async fn in_shadow(
+    shadow: &LazyShadow,
+    opts: &CaptureOptions,
+    label: &str,
+    scripts: &[(PathBuf, String)],
+) -> Result<Snapshot> {
+    let shadow = shadow.get().await?;
+    let db = shadow.fresh_database("driftwatch_shadow").await?;
+    let mut result = Ok(());
+    for (path, sql) in scripts {
+        result = load_sql(&db, sql, &path.display().to_string()).await;
+        if result.is_err() {
+            break;
+        }
+    }
+    let captured = match result {
+        Ok(()) => catalog::capture(&db, opts).await,
+        Err(e) => Err(e),
+    };
+    let _ = shadow.drop_database(&db).await;
+    let (mut snap, _) = captured?;
+    snap.meta.source = label.to_string();
+    snap.meta.database = None;
+    Ok(snap)
 }
 
 /// Reads a snapshot file, checks its format and re-canonicalises it.

@@ -564,35 +564,3 @@ fn sequences(
     }
     Ok(out)
 }
-
-/// Keeps only the objects of the wanted schemas. Database-wide objects
-/// (event triggers, publications, foreign servers) are kept only when no
-/// schema list narrows the capture.
-pub(crate) fn filter_schemas(objects: &mut Objects, only: &[String], exclude: &[String]) {
-    if only.is_empty() && exclude.is_empty() {
-        return;
-    }
-    let keep = |schema: &str| {
-        (only.is_empty() || only.iter().any(|s| s == schema))
-            && !exclude.iter().any(|s| s == schema)
-    };
-    objects.schemas.retain(|s| keep(&s.name));
-    objects.extensions.retain(|e| keep(&e.schema));
-    objects.collations.retain(|c| keep(&c.schema));
-    objects.types.retain(|t| keep(&t.schema));
-    objects.sequences.retain(|s| keep(&s.schema));
-    objects.tables.retain(|t| keep(&t.schema));
-    objects.views.retain(|v| keep(&v.schema));
-    objects.materialized_views.retain(|v| keep(&v.schema));
-    objects.functions.retain(|f| keep(&f.schema));
-    objects.statistics.retain(|s| keep(&s.schema));
-    objects
-        .default_privileges
-        .retain(|d| d.schema.as_deref().map(keep).unwrap_or(only.is_empty()));
-    if !only.is_empty() {
-        objects.event_triggers.clear();
-        objects.publications.clear();
-        objects.foreign_data_wrappers.clear();
-        objects.foreign_servers.clear();
-    }
-}

@@ -131,7 +131,7 @@ async fn capture_inner(
     let server = rows.one::<build::ServerRow>("server.sql")?;
     let mut objects =
         build::assemble(rows, &lookups, decoded, &check_groups).map_err(|e| e.into_error(url))?;
-    build::filter_schemas(&mut objects, &opts.schemas, &opts.exclude_schemas);
+    objects.retain_schemas(&opts.schemas, &opts.exclude_schemas);
     let meta = Meta {
         captured_at: crate::util::now_rfc3339(),
         driftwatch_version: env!("CARGO_PKG_VERSION").to_string(),

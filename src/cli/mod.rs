@@ -1,6 +1,7 @@
 //! The command line: clap definitions, one file per subcommand, each with
 //! `run(args) -> Result<ExitCode>`. Errors print as one line, exit code 2.
 
+mod diff;
 mod snapshot;
 
 use clap::{Args, Parser, Subcommand};
@@ -19,6 +20,8 @@ pub struct Cli {
 enum Command {
     /// Capture a schema snapshot from a database, or re-canonicalise a snapshot file.
     Snapshot(snapshot::SnapshotArgs),
+    /// Compare two sources (databases, snapshots, schema files, migration directories).
+    Diff(diff::DiffArgs),
 }
 
 /// Options that narrow or tune a capture, shared by every command that reads a database.
@@ -94,6 +97,7 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Snapshot(args) => snapshot::run(args).await,
+            Command::Diff(args) => diff::run(args).await,
         }
     });
     match result {

@@ -2,7 +2,7 @@
 //! re-canonicalise a snapshot file.
 
 use super::CaptureArgs;
-use crate::source::Source;
+use crate::source::{LazyShadow, Source};
 use crate::util::write_atomic;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
@@ -13,7 +13,8 @@ use std::process::ExitCode;
 /// Arguments of `driftwatch snapshot`.
 #[derive(Debug, Args)]
 pub struct SnapshotArgs {
-    /// postgres://…, postgresql://…, env:VAR, or a snapshot .json file.
+    /// postgres://…, postgresql://…, env:VAR, a snapshot .json file, a schema
+    /// .sql file, or a migration directory (dir or dir@VERSION).
     pub source: String,
     /// Write the snapshot here (atomically) instead of standard output.
     #[arg(short, long, value_name = "FILE")]
@@ -24,6 +25,10 @@ pub struct SnapshotArgs {
     /// Print capture statistics (time, statements, connections) on stderr.
     #[arg(long)]
     pub stats: bool,
+    /// Server for shadow databases (schema files, migration directories);
+    /// default: a private throwaway cluster.
+    #[arg(long, env = "DRIFTWATCH_SHADOW_URL", value_name = "URL")]
+    pub shadow_url: Option<String>,
     #[command(flatten)]
     pub capture: CaptureArgs,
 }
@@ -40,7 +45,11 @@ pub enum SnapshotFormat {
 /// Runs `driftwatch snapshot`.
 pub async fn run(args: SnapshotArgs) -> Result<ExitCode> {
     let source = Source::parse(&args.source)?;
-    let (snapshot, stats) = source.snapshot(&args.capture.options()).await?;
+    let shadow = LazyShadow::new(args.shadow_url.clone());
+    let (snapshot, stats, warnings) = source.snapshot(&args.capture.options(), &shadow).await?;
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
     if args.stats {
         if let Some(stats) = &stats {
             let objects: usize = snapshot.counts().iter().map(|(_, n)| n).sum();

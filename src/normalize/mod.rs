@@ -1,5 +1,13 @@
 //! SQL text handling with PostgreSQL's own parser (pg_query): splitting
-//! files into statements with their line numbers. Pure: no I/O.
+//! files into statements with their line numbers, and canonical forms of
+//! expressions, queries and function bodies for comparison. Pure: no I/O.
+
+mod expr;
+
+pub use expr::{
+    canonical_expression, canonical_function_body, canonical_index_key, canonical_query,
+    canonical_tokens, collapse_whitespace,
+};
 
 /// One statement of an SQL file.
 #[derive(Debug, Clone, PartialEq, Eq)]

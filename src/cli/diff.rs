@@ -1,0 +1,114 @@
+//! `driftwatch diff FROM TO`: compare any two sources.
+
+use super::CaptureArgs;
+use crate::diff::{diff, IgnoreRules, Severity};
+use crate::error::Error;
+use crate::report::{render_markdown, render_text, version_warning, DiffReport, Style};
+use crate::source::{LazyShadow, Source};
+use anyhow::Result;
+use clap::{Args, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+/// Arguments of `driftwatch diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The expected side: URL, env:VAR, snapshot .json, schema .sql, or a
+    /// migration directory (dir or dir@VERSION).
+    pub from: String,
+    /// The actual side, in any of the same forms.
+    pub to: String,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+    /// Exit 1 when a change at or above this severity remains.
+    #[arg(long, value_enum, default_value_t = Severity::Info)]
+    pub fail_on: Severity,
+    /// Leave changes out: kind:comment|privilege|owner|column-order|<object
+    /// kind>, code:GLOB, schema:GLOB, <object kind>:GLOB (repeatable).
+    #[arg(long = "ignore", value_name = "RULE")]
+    pub ignore: Vec<String>,
+    /// Colour: auto (a terminal without NO_COLOR), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Server for shadow databases (schema files, migration directories).
+    #[arg(long, env = "DRIFTWATCH_SHADOW_URL", value_name = "URL")]
+    pub shadow_url: Option<String>,
+    #[command(flatten)]
+    pub capture: CaptureArgs,
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Grouped summary lines and unified DDL diffs.
+    Text,
+    /// The report as JSON (docs/report.schema.json).
+    Json,
+    /// Markdown for pull requests and tickets.
+    Markdown,
+}
+
+/// When to colour text output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Runs `driftwatch diff`.
+pub async fn run(args: DiffArgs) -> Result<ExitCode> {
+    let rules = IgnoreRules::parse(&args.ignore).map_err(Error::Usage)?;
+    let from = Source::parse(&args.from)?;
+    let to = Source::parse(&args.to)?;
+    let shadow = LazyShadow::new(args.shadow_url.clone());
+    let opts = args.capture.options();
+    let (a, b) = tokio::try_join!(from.snapshot(&opts, &shadow), to.snapshot(&opts, &shadow))?;
+    let (a, _, mut warnings) = a;
+    let (b, _, more) = b;
+    warnings.extend(more);
+    let mut changes = diff(&a, &b);
+    warnings.extend(version_warning(&a, &b));
+    warnings.extend(rules.apply(&mut changes));
+    let report = DiffReport::new(&a, &b, changes, warnings);
+    let text = match args.format {
+        ReportFormat::Json => {
+            let mut t = serde_json::to_string_pretty(&report)?;
+            t.push('\n');
+            t
+        }
+        ReportFormat::Markdown => render_markdown(&report, &a, &b),
+        ReportFormat::Text => {
+            let color = match args.color {
+                ColorChoice::Always => true,
+                ColorChoice::Never => false,
+                ColorChoice::Auto => {
+                    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+                }
+            };
+            render_text(
+                &report,
+                &a,
+                &b,
+                if color { Style::Color } else { Style::Plain },
+            )
+        }
+    };
+    if args.format != ReportFormat::Text {
+        for w in &report.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(if report.fails(args.fail_on) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,525 @@
+//! Renders snapshot objects as SQL, for the unified diffs of reports: a
+//! table with its columns, constraints, indexes, triggers, policies,
+//! comments and grants; views, functions, sequences, types, schemas and
+//! extensions as their CREATE statements; other kinds as their snapshot
+//! JSON. Pure: no I/O.
+
+use crate::diff::ObjectKind;
+use crate::model::{
+    qualified, quote_ident, Column, Function, Grant, MaterializedView, Objects, Sequence, Table,
+    TypeDef, TypeKind, View,
+};
+use std::fmt::Write as _;
+
+/// SQL (or JSON) text of the top-level object `kind` + `identity`, if the
+/// snapshot has it. Identities are those of `diff::ObjectRef::name`.
+pub fn render(objects: &Objects, kind: ObjectKind, identity: &str) -> Option<String> {
+    let q = |schema: &str, name: &str| qualified(schema, name);
+    match kind {
+        ObjectKind::Table => objects
+            .tables
+            .iter()
+            .find(|t| q(&t.schema, &t.name) == identity)
+            .map(table),
+        ObjectKind::View => objects
+            .views
+            .iter()
+            .find(|v| q(&v.schema, &v.name) == identity)
+            .map(view),
+        ObjectKind::MaterializedView => objects
+            .materialized_views
+            .iter()
+            .find(|v| q(&v.schema, &v.name) == identity)
+            .map(materialized_view),
+        ObjectKind::Function => objects
+            .functions
+            .iter()
+            .find(|f| format!("{}({})", q(&f.schema, &f.name), f.arguments) == identity)
+            .map(function),
+        ObjectKind::Sequence => objects
+            .sequences
+            .iter()
+            .find(|s| q(&s.schema, &s.name) == identity)
+            .map(sequence),
+        ObjectKind::Type => objects
+            .types
+            .iter()
+            .find(|t| q(&t.schema, &t.name) == identity)
+            .map(type_def),
+        ObjectKind::Schema => objects
+            .schemas
+            .iter()
+            .find(|s| quote_ident(&s.name) == identity)
+            .map(|s| {
+                let mut out = format!(
+                    "CREATE SCHEMA {} AUTHORIZATION {};\n",
+                    quote_ident(&s.name),
+                    quote_ident(&s.owner)
+                );
+                comment(&mut out, "SCHEMA", &quote_ident(&s.name), &s.comment);
+                grants(&mut out, "SCHEMA", &quote_ident(&s.name), &s.acl, &s.owner);
+                out
+            }),
+        ObjectKind::Extension => objects
+            .extensions
+            .iter()
+            .find(|e| quote_ident(&e.name) == identity)
+            .map(|e| {
+                format!(
+                    "CREATE EXTENSION {} WITH SCHEMA {} VERSION '{}';\n",
+                    quote_ident(&e.name),
+                    quote_ident(&e.schema),
+                    e.version
+                )
+            }),
+        _ => json_of(objects, kind, identity),
+    }
+}
+
+fn json_of(objects: &Objects, kind: ObjectKind, identity: &str) -> Option<String> {
+    let list = match kind {
+        ObjectKind::Collation => serde_json::to_value(&objects.collations),
+        ObjectKind::Statistics => serde_json::to_value(&objects.statistics),
+        ObjectKind::EventTrigger => serde_json::to_value(&objects.event_triggers),
+        ObjectKind::Publication => serde_json::to_value(&objects.publications),
+        ObjectKind::ForeignDataWrapper => serde_json::to_value(&objects.foreign_data_wrappers),
+        ObjectKind::ForeignServer => serde_json::to_value(&objects.foreign_servers),
+        ObjectKind::DefaultPrivilege => serde_json::to_value(&objects.default_privileges),
+        _ => return None,
+    }
+    .ok()?;
+    list.as_array()?
+        .iter()
+        .find(|item| {
+            let name = item
+                .get("name")
+                .and_then(|n| n.as_str())
+                .unwrap_or_default();
+            let id = match item.get("schema").and_then(|s| s.as_str()) {
+                Some(s) if kind != ObjectKind::DefaultPrivilege => qualified(s, name),
+                _ => quote_ident(name),
+            };
+            id == identity || kind == ObjectKind::DefaultPrivilege
+        })
+        .map(crate::model::json::to_layout)
+}
+
+fn comment(out: &mut String, what: &str, name: &str, text: &Option<String>) {
+    if let Some(c) = text {
+        let _ = writeln!(
+            out,
+            "COMMENT ON {what} {name} IS '{}';",
+            c.replace('\'', "''")
+        );
+    }
+}
+
+/// GRANT statements for every grant but the owner's own.
+fn grants(out: &mut String, what: &str, name: &str, acl: &[Grant], owner: &str) {
+    for g in acl.iter().filter(|g| g.grantee != owner) {
+        let to = if g.grantee == "PUBLIC" {
+            "PUBLIC".to_string()
+        } else {
+            quote_ident(&g.grantee)
+        };
+        let _ = writeln!(
+            out,
+            "GRANT {} ON {what} {name} TO {to};",
+            g.privileges.join(", ")
+        );
+    }
+}
+
+fn column_line(c: &Column) -> String {
+    let mut line = format!("{} {}", quote_ident(&c.name), c.data_type);
+    if let Some(coll) = &c.collation {
+        let _ = write!(line, " COLLATE {coll}");
+    }
+    if let Some(id) = &c.identity {
+        let how = if id.generation == "always" {
+            "ALWAYS"
+        } else {
+            "BY DEFAULT"
+        };
+        let s = &id.sequence;
+        let _ = write!(
+            line,
+            " GENERATED {how} AS IDENTITY (START {} INCREMENT {} MINVALUE {} MAXVALUE {} CACHE {}{})",
+            s.start,
+            s.increment,
+            s.min,
+            s.max,
+            s.cache,
+            if s.cycle { " CYCLE" } else { "" }
+        );
+    }
+    if let Some(g) = &c.generated {
+        let _ = write!(line, " GENERATED ALWAYS AS ({g}) STORED");
+    }
+    if let Some(d) = &c.default {
+        let _ = write!(line, " DEFAULT {d}");
+    }
+    if c.not_null {
+        line.push_str(" NOT NULL");
+    }
+    line
+}
+
+/// CREATE TABLE with everything that hangs off the table.
+pub fn table(t: &Table) -> String {
+    let name = qualified(&t.schema, &t.name);
+    let mut out = String::new();
+    let kind = match (t.kind.as_str(), t.unlogged) {
+        ("foreign-table", _) => "FOREIGN TABLE",
+        (_, true) => "UNLOGGED TABLE",
+        _ => "TABLE",
+    };
+    if let (Some(parent), Some(bound)) = (&t.partition_of, &t.partition_bound) {
+        let _ = writeln!(out, "CREATE {kind} {name} PARTITION OF {parent} {bound};");
+    } else {
+        let _ = writeln!(out, "CREATE {kind} {name} (");
+        let mut lines: Vec<String> = t
+            .columns
+            .iter()
+            .filter(|c| !c.inherited)
+            .map(column_line)
+            .collect();
+        for c in &t.constraints {
+            lines.push(format!(
+                "CONSTRAINT {} {}",
+                quote_ident(&c.name),
+                constraint_body(c)
+            ));
+        }
+        let _ = writeln!(out, "    {}", lines.join(",\n    "));
+        out.push(')');
+        if !t.inherits.is_empty() {
+            let _ = write!(out, " INHERITS ({})", t.inherits.join(", "));
+        }
+        if let Some(p) = &t.partition_by {
+            let _ = write!(out, " PARTITION BY {p}");
+        }
+        if let Some(server) = &t.server {
+            let _ = write!(out, " SERVER {}", quote_ident(server));
+        }
+        if !t.options.is_empty() {
+            let _ = write!(out, " WITH ({})", t.options.join(", "));
+        }
+        out.push_str(";\n");
+    }
+    for i in &t.indexes {
+        let _ = writeln!(
+            out,
+            "CREATE {}INDEX {} ON {name} USING {} ({}){}{}{};",
+            if i.unique { "UNIQUE " } else { "" },
+            quote_ident(&i.name),
+            i.method,
+            i.keys.join(", "),
+            if i.include.is_empty() {
+                String::new()
+            } else {
+                format!(" INCLUDE ({})", i.include.join(", "))
+            },
+            if i.nulls_not_distinct {
+                " NULLS NOT DISTINCT"
+            } else {
+                ""
+            },
+            i.predicate
+                .as_ref()
+                .map(|p| format!(" WHERE {p}"))
+                .unwrap_or_default()
+        );
+    }
+    if t.row_security {
+        let _ = writeln!(out, "ALTER TABLE {name} ENABLE ROW LEVEL SECURITY;");
+    }
+    if t.force_row_security {
+        let _ = writeln!(out, "ALTER TABLE {name} FORCE ROW LEVEL SECURITY;");
+    }
+    for p in &t.policies {
+        let _ = write!(
+            out,
+            "CREATE POLICY {} ON {name} AS {} FOR {} TO {}",
+            quote_ident(&p.name),
+            if p.permissive {
+                "PERMISSIVE"
+            } else {
+                "RESTRICTIVE"
+            },
+            p.command.to_uppercase(),
+            p.roles.join(", ")
+        );
+        if let Some(u) = &p.using {
+            let _ = write!(out, " USING ({u})");
+        }
+        if let Some(w) = &p.with_check {
+            let _ = write!(out, " WITH CHECK ({w})");
+        }
+        out.push_str(";\n");
+    }
+    for tr in &t.triggers {
+        let _ = writeln!(
+            out,
+            "CREATE TRIGGER {} {} {} ON {name} FOR EACH {}{} EXECUTE FUNCTION {}({}); -- {}",
+            quote_ident(&tr.name),
+            tr.timing.replace('-', " ").to_uppercase(),
+            tr.events.join(" OR ").to_uppercase(),
+            tr.level.to_uppercase(),
+            tr.when
+                .as_ref()
+                .map(|w| format!(" WHEN ({w})"))
+                .unwrap_or_default(),
+            tr.function,
+            tr.arguments
+                .iter()
+                .map(|a| format!("'{}'", a.replace('\'', "''")))
+                .collect::<Vec<_>>()
+                .join(", "),
+            tr.enabled
+        );
+    }
+    for r in &t.rules {
+        let _ = writeln!(out, "{}", r.definition.trim());
+    }
+    let _ = writeln!(
+        out,
+        "ALTER TABLE {name} OWNER TO {};",
+        quote_ident(&t.owner)
+    );
+    comment(&mut out, "TABLE", &name, &t.comment);
+    for c in &t.columns {
+        comment(
+            &mut out,
+            "COLUMN",
+            &format!("{name}.{}", quote_ident(&c.name)),
+            &c.comment,
+        );
+    }
+    grants(&mut out, "TABLE", &name, &t.acl, &t.owner);
+    for c in &t.columns {
+        for g in &c.acl {
+            let _ = writeln!(
+                out,
+                "GRANT {} ({}) ON TABLE {name} TO {};",
+                g.privileges.join(", "),
+                quote_ident(&c.name),
+                g.grantee
+            );
+        }
+    }
+    out
+}
+
+fn constraint_body(c: &crate::model::Constraint) -> String {
+    let mut body = match c.constraint_type.as_str() {
+        "primary-key" => format!("PRIMARY KEY ({})", c.columns.join(", ")),
+        "unique" => format!(
+            "UNIQUE{} ({})",
+            if c.nulls_not_distinct {
+                " NULLS NOT DISTINCT"
+            } else {
+                ""
+            },
+            c.columns.join(", ")
+        ),
+        "check" => format!("CHECK {}", c.expression.clone().unwrap_or_default()),
+        "foreign-key" => match &c.references {
+            Some(r) => format!(
+                "FOREIGN KEY ({}) REFERENCES {} ({}) MATCH {} ON UPDATE {} ON DELETE {}",
+                c.columns.join(", "),
+                r.table,
+                r.columns.join(", "),
+                r.match_type.to_uppercase(),
+                r.on_update.replace('-', " ").to_uppercase(),
+                r.on_delete.replace('-', " ").to_uppercase()
+            ),
+            None => "FOREIGN KEY".into(),
+        },
+        _ => c.expression.clone().unwrap_or_default(),
+    };
+    if !c.include.is_empty() {
+        let _ = write!(body, " INCLUDE ({})", c.include.join(", "));
+    }
+    if c.deferrable {
+        body.push_str(if c.initially_deferred {
+            " DEFERRABLE INITIALLY DEFERRED"
+        } else {
+            " DEFERRABLE"
+        });
+    }
+    if !c.validated {
+        body.push_str(" NOT VALID");
+    }
+    if c.no_inherit {
+        body.push_str(" NO INHERIT");
+    }
+    body
+}
+
+fn view(v: &View) -> String {
+    let name = qualified(&v.schema, &v.name);
+    let with = if v.options.is_empty() {
+        String::new()
+    } else {
+        format!(" WITH ({})", v.options.join(", "))
+    };
+    let mut out = format!("CREATE VIEW {name}{with} AS\n{}\n", v.definition.trim_end());
+    let _ = writeln!(out, "ALTER VIEW {name} OWNER TO {};", quote_ident(&v.owner));
+    comment(&mut out, "VIEW", &name, &v.comment);
+    grants(&mut out, "TABLE", &name, &v.acl, &v.owner);
+    out
+}
+
+fn materialized_view(v: &MaterializedView) -> String {
+    let name = qualified(&v.schema, &v.name);
+    let mut out = format!(
+        "CREATE MATERIALIZED VIEW {name} AS\n{}\n",
+        v.definition.trim_end()
+    );
+    for i in &v.indexes {
+        let _ = writeln!(
+            out,
+            "CREATE {}INDEX {} ON {name} USING {} ({});",
+            if i.unique { "UNIQUE " } else { "" },
+            quote_ident(&i.name),
+            i.method,
+            i.keys.join(", ")
+        );
+    }
+    let _ = writeln!(
+        out,
+        "ALTER MATERIALIZED VIEW {name} OWNER TO {};",
+        quote_ident(&v.owner)
+    );
+    comment(&mut out, "MATERIALIZED VIEW", &name, &v.comment);
+    grants(&mut out, "TABLE", &name, &v.acl, &v.owner);
+    out
+}
+
+fn function(f: &Function) -> String {
+    let name = qualified(&f.schema, &f.name);
+    let what = if f.kind == "procedure" {
+        "PROCEDURE"
+    } else {
+        "FUNCTION"
+    };
+    let mut out = format!("CREATE {what} {name}({})", f.signature);
+    if let Some(r) = &f.returns {
+        let _ = write!(out, " RETURNS {r}");
+    }
+    let _ = write!(
+        out,
+        "\n    LANGUAGE {} {} PARALLEL {}",
+        f.language,
+        f.volatility.to_uppercase(),
+        f.parallel.to_uppercase()
+    );
+    if f.strict {
+        out.push_str(" STRICT");
+    }
+    if f.security_definer {
+        out.push_str(" SECURITY DEFINER");
+    }
+    if f.leakproof {
+        out.push_str(" LEAKPROOF");
+    }
+    for c in &f.config {
+        let _ = write!(out, " SET {}", c.replacen('=', " = ", 1));
+    }
+    let _ = writeln!(
+        out,
+        "\nAS $body${}$body$;",
+        f.body.clone().unwrap_or_default()
+    );
+    let id = format!("{name}({})", f.arguments);
+    let _ = writeln!(out, "ALTER {what} {id} OWNER TO {};", quote_ident(&f.owner));
+    comment(&mut out, what, &id, &f.comment);
+    grants(&mut out, what, &id, &f.acl, &f.owner);
+    out
+}
+
+fn sequence(s: &Sequence) -> String {
+    let name = qualified(&s.schema, &s.name);
+    let o = &s.options;
+    let mut out = format!(
+        "CREATE SEQUENCE {name} AS {} START {} INCREMENT {} MINVALUE {} MAXVALUE {} CACHE {}{};\n",
+        o.data_type,
+        o.start,
+        o.increment,
+        o.min,
+        o.max,
+        o.cache,
+        if o.cycle { " CYCLE" } else { "" }
+    );
+    if let Some(by) = &s.owned_by {
+        let _ = writeln!(out, "ALTER SEQUENCE {name} OWNED BY {by};");
+    }
+    comment(&mut out, "SEQUENCE", &name, &s.comment);
+    grants(&mut out, "SEQUENCE", &name, &s.acl, &s.owner);
+    out
+}
+
+fn type_def(t: &TypeDef) -> String {
+    let name = qualified(&t.schema, &t.name);
+    let mut out = match &t.kind {
+        TypeKind::Enum { labels } => format!(
+            "CREATE TYPE {name} AS ENUM ({});\n",
+            labels
+                .iter()
+                .map(|l| format!("'{}'", l.replace('\'', "''")))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        TypeKind::Domain {
+            base_type,
+            collation,
+            not_null,
+            default,
+            constraints,
+        } => {
+            let mut s = format!("CREATE DOMAIN {name} AS {base_type}");
+            if let Some(c) = collation {
+                let _ = write!(s, " COLLATE {c}");
+            }
+            if let Some(d) = default {
+                let _ = write!(s, " DEFAULT {d}");
+            }
+            if *not_null {
+                s.push_str(" NOT NULL");
+            }
+            for c in constraints {
+                let _ = write!(
+                    s,
+                    "\n    CONSTRAINT {} CHECK {}",
+                    quote_ident(&c.name),
+                    c.check
+                );
+            }
+            s.push_str(";\n");
+            s
+        }
+        TypeKind::Composite { attributes } => format!(
+            "CREATE TYPE {name} AS (\n    {}\n);\n",
+            attributes
+                .iter()
+                .map(|a| format!(
+                    "{} {}{}",
+                    quote_ident(&a.name),
+                    a.data_type,
+                    a.collation
+                        .as_ref()
+                        .map(|c| format!(" COLLATE {c}"))
+                        .unwrap_or_default()
+                ))
+                .collect::<Vec<_>>()
+                .join(",\n    ")
+        ),
+        TypeKind::Range { subtype, .. } => {
+            format!("CREATE TYPE {name} AS RANGE (SUBTYPE = {subtype});\n")
+        }
+    };
+    comment(&mut out, "TYPE", &name, &t.comment);
+    grants(&mut out, "TYPE", &name, &t.acl, &t.owner);
+    out
+}

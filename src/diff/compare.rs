@@ -1,0 +1,533 @@
+//! The generic keyed differ over flattened entries, renames, privilege and
+//! column-order changes, and the severity of each change.
+
+use super::entries::{flatten, Entries, Entry};
+use super::{Change, ChangeCode, ObjectKind, ObjectRef, Severity};
+use crate::model::Snapshot;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Every difference from `from` to `to`, in report order.
+pub fn diff(from: &Snapshot, to: &Snapshot) -> Vec<Change> {
+    let mut before = flatten(&from.objects);
+    let mut after = flatten(&to.objects);
+    let mut changes = Vec::new();
+    table_renames(from, to, &mut before, &mut after, &mut changes);
+
+    let removed: Vec<(ObjectKind, String)> = before
+        .keys()
+        .filter(|k| !after.contains_key(*k))
+        .cloned()
+        .collect();
+    let added: Vec<(ObjectKind, String)> = after
+        .keys()
+        .filter(|k| !before.contains_key(*k))
+        .cloned()
+        .collect();
+    let renamed = child_renames(&before, &after, &removed, &added, &mut changes);
+
+    for key in &removed {
+        if renamed.contains(key) {
+            continue;
+        }
+        let e = &before[key];
+        push(
+            &mut changes,
+            ChangeCode::Removed(key.0),
+            &e.object,
+            None,
+            Value::Object(e.fields.clone()),
+            Value::Null,
+        );
+    }
+    for key in &added {
+        if renamed.contains(key) {
+            continue;
+        }
+        let e = &after[key];
+        push(
+            &mut changes,
+            ChangeCode::Added(key.0),
+            &e.object,
+            None,
+            Value::Null,
+            Value::Object(e.fields.clone()),
+        );
+        // A new object's grants are part of what was added, but a grant to a
+        // role beyond the owner still widens access: report it.
+        grants(
+            &mut changes,
+            &e.object,
+            None,
+            e.fields.get("acl").or(e.fields.get("grants")),
+            true,
+        );
+    }
+    for (key, a) in &before {
+        if let Some(b) = after.get(key) {
+            attributes(&mut changes, a, b);
+        }
+    }
+    for t in &from.objects.tables {
+        if let Some(u) = to
+            .objects
+            .tables
+            .iter()
+            .find(|u| u.schema == t.schema && u.name == t.name)
+        {
+            let names =
+                |cols: &[crate::model::Column], other: &[crate::model::Column]| -> Vec<String> {
+                    cols.iter()
+                        .filter(|c| other.iter().any(|o| o.name == c.name))
+                        .map(|c| c.name.clone())
+                        .collect()
+                };
+            let (old, new) = (names(&t.columns, &u.columns), names(&u.columns, &t.columns));
+            if old != new {
+                let object = ObjectRef {
+                    kind: ObjectKind::Table,
+                    schema: Some(t.schema.clone()),
+                    name: crate::model::qualified(&t.schema, &t.name),
+                    parent: None,
+                };
+                push(
+                    &mut changes,
+                    ChangeCode::ColumnOrderChanged,
+                    &object,
+                    Some("columns"),
+                    json!(old),
+                    json!(new),
+                );
+            }
+        }
+    }
+    changes.sort_by(|a, b| {
+        let top = |c: &Change| {
+            c.object
+                .parent
+                .clone()
+                .unwrap_or_else(|| format!("{}:{}", c.object.kind.as_str(), c.object.name))
+        };
+        (top(a), a.object.kind, &a.object.name, a.code.to_string()).cmp(&(
+            top(b),
+            b.object.kind,
+            &b.object.name,
+            b.code.to_string(),
+        ))
+    });
+    changes
+}
+
+fn push(
+    changes: &mut Vec<Change>,
+    code: ChangeCode,
+    object: &ObjectRef,
+    attribute: Option<&str>,
+    before: Value,
+    after: Value,
+) {
+    let severity = severity(code, &after);
+    changes.push(Change {
+        code,
+        severity,
+        object: object.clone(),
+        attribute: attribute.map(str::to_string),
+        before,
+        after,
+    });
+}
+
+/// Attribute-by-attribute comparison of one object present on both sides.
+fn attributes(changes: &mut Vec<Change>, a: &Entry, b: &Entry) {
+    let keys: BTreeSet<&String> = a.compare.keys().chain(b.compare.keys()).collect();
+    for key in keys {
+        let (ca, cb) = (a.compare.get(key), b.compare.get(key));
+        if key == "acl" || key == "grants" {
+            grants(
+                changes,
+                &a.object,
+                a.fields.get(key),
+                b.fields.get(key),
+                false,
+            );
+            continue;
+        }
+        if ca == cb {
+            continue;
+        }
+        let (va, vb) = (
+            a.fields.get(key).cloned().unwrap_or(Value::Null),
+            b.fields.get(key).cloned().unwrap_or(Value::Null),
+        );
+        let code = match key.as_str() {
+            "owner" => ChangeCode::OwnerChanged,
+            "comment" => ChangeCode::CommentChanged,
+            other => ChangeCode::Changed(a.object.kind, attribute_name(other)),
+        };
+        push(changes, code, &a.object, Some(key), va, vb);
+    }
+}
+
+/// (grantee, privilege, grantable) triples of an ACL value.
+fn grant_set(acl: Option<&Value>) -> BTreeSet<(String, String, bool)> {
+    let mut out = BTreeSet::new();
+    let Some(Value::Array(items)) = acl else {
+        return out;
+    };
+    for item in items {
+        let grantee = item
+            .get("grantee")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let grantable: Vec<&str> = item
+            .get("grantable")
+            .and_then(Value::as_array)
+            .map(|v| v.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        for p in item
+            .get("privileges")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let p = p.as_str().unwrap_or_default();
+            out.insert((grantee.to_string(), p.to_string(), grantable.contains(&p)));
+        }
+    }
+    out
+}
+
+/// privilege-granted / privilege-revoked, one change per grantee. The
+/// grantor is left out: it follows the owner, reported on its own. For an
+/// added object (`only_added`), the owner's own grants are not news.
+fn grants(
+    changes: &mut Vec<Change>,
+    object: &ObjectRef,
+    a: Option<&Value>,
+    b: Option<&Value>,
+    only_added: bool,
+) {
+    let (old, new) = if only_added {
+        (BTreeSet::new(), grant_set(a.or(b)))
+    } else {
+        (grant_set(a), grant_set(b))
+    };
+    let owners: BTreeSet<String> = if only_added {
+        a.or(b)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|g| g.get("grantor").and_then(Value::as_str).map(str::to_string))
+            .collect()
+    } else {
+        BTreeSet::new()
+    };
+    let group = |set: Vec<&(String, String, bool)>| -> BTreeMap<String, Vec<String>> {
+        let mut by: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (grantee, p, grantable) in set {
+            let label = if *grantable {
+                format!("{p} WITH GRANT OPTION")
+            } else {
+                p.clone()
+            };
+            by.entry(grantee.clone()).or_default().push(label);
+        }
+        by
+    };
+    let gained = group(
+        new.difference(&old)
+            .filter(|g| !owners.contains(&g.0))
+            .collect(),
+    );
+    let lost = group(old.difference(&new).collect());
+    for (grantee, privileges) in gained {
+        let after = json!({"grantee": grantee, "privileges": privileges});
+        push(
+            changes,
+            ChangeCode::PrivilegeGranted,
+            object,
+            Some("acl"),
+            Value::Null,
+            after,
+        );
+    }
+    for (grantee, privileges) in lost {
+        let before = json!({"grantee": grantee, "privileges": privileges});
+        push(
+            changes,
+            ChangeCode::PrivilegeRevoked,
+            object,
+            Some("acl"),
+            before,
+            Value::Null,
+        );
+    }
+}
+
+/// Tables with another name but the same definition (children included).
+fn table_renames(
+    from: &Snapshot,
+    to: &Snapshot,
+    before: &mut Entries,
+    after: &mut Entries,
+    changes: &mut Vec<Change>,
+) {
+    let key_of = |t: &crate::model::Table| crate::model::qualified(&t.schema, &t.name);
+    let body = |t: &crate::model::Table| {
+        let mut v = serde_json::to_value(t).unwrap_or(Value::Null);
+        if let Value::Object(m) = &mut v {
+            m.remove("name");
+        }
+        v
+    };
+    let gone: Vec<&crate::model::Table> = from
+        .objects
+        .tables
+        .iter()
+        .filter(|t| {
+            !to.objects
+                .tables
+                .iter()
+                .any(|u| u.schema == t.schema && u.name == t.name)
+        })
+        .collect();
+    let mut new: Vec<&crate::model::Table> = to
+        .objects
+        .tables
+        .iter()
+        .filter(|u| {
+            !from
+                .objects
+                .tables
+                .iter()
+                .any(|t| t.schema == u.schema && t.name == u.name)
+        })
+        .collect();
+    for t in gone {
+        let shape = body(t);
+        let Some(pos) = new.iter().position(|u| body(u) == shape) else {
+            continue;
+        };
+        let u = new.remove(pos);
+        let (old_id, new_id) = (key_of(t), key_of(u));
+        let parent_old = format!("table:{old_id}");
+        let parent_new = format!("table:{new_id}");
+        before.retain(|k, e| {
+            !(k.0 == ObjectKind::Table && k.1 == old_id)
+                && e.object.parent.as_deref() != Some(&parent_old)
+        });
+        after.retain(|k, e| {
+            !(k.0 == ObjectKind::Table && k.1 == new_id)
+                && e.object.parent.as_deref() != Some(&parent_new)
+        });
+        let object = ObjectRef {
+            kind: ObjectKind::Table,
+            schema: Some(u.schema.clone()),
+            name: new_id,
+            parent: None,
+        };
+        push(
+            changes,
+            ChangeCode::Renamed(ObjectKind::Table),
+            &object,
+            Some("name"),
+            json!(t.name),
+            json!(u.name),
+        );
+    }
+}
+
+/// Columns, indexes and constraints removed and added under one parent
+/// with the same definition: renames. Returns the keys they consumed.
+fn child_renames(
+    before: &Entries,
+    after: &Entries,
+    removed: &[(ObjectKind, String)],
+    added: &[(ObjectKind, String)],
+    changes: &mut Vec<Change>,
+) -> BTreeSet<(ObjectKind, String)> {
+    let mut used = BTreeSet::new();
+    for r in removed {
+        if !matches!(
+            r.0,
+            ObjectKind::Column | ObjectKind::Index | ObjectKind::Constraint
+        ) {
+            continue;
+        }
+        let old = &before[r];
+        let found = added.iter().find(|a| {
+            a.0 == r.0
+                && !used.contains(*a)
+                && after[*a].object.parent == old.object.parent
+                && after[*a].compare == old.compare
+        });
+        if let Some(a) = found {
+            used.insert(r.clone());
+            used.insert(a.clone());
+            let new = &after[a];
+            push(
+                changes,
+                ChangeCode::Renamed(r.0),
+                &new.object,
+                Some("name"),
+                json!(old.name),
+                json!(new.name),
+            );
+        }
+    }
+    used
+}
+
+/// The attribute names of the model, as `'static` strings for change codes.
+const ATTRIBUTES: &[&str] = &[
+    "access_method",
+    "aggregate",
+    "all_tables",
+    "arguments",
+    "attributes",
+    "base_type",
+    "cache",
+    "canonical",
+    "cluster_on",
+    "collation",
+    "columns",
+    "command",
+    "compression",
+    "config",
+    "constraint",
+    "constraints",
+    "cost",
+    "cycle",
+    "data_type",
+    "default",
+    "deferrable",
+    "definition",
+    "deterministic",
+    "enabled",
+    "event",
+    "events",
+    "expression",
+    "force_row_security",
+    "function",
+    "generated",
+    "handler",
+    "icu_locale",
+    "identity",
+    "include",
+    "increment",
+    "inherited",
+    "inherits",
+    "initially_deferred",
+    "keys",
+    "kind",
+    "kinds",
+    "labels",
+    "language",
+    "lc_collate",
+    "lc_ctype",
+    "leakproof",
+    "level",
+    "max",
+    "method",
+    "min",
+    "multirange",
+    "new_table",
+    "no_inherit",
+    "not_null",
+    "nulls_not_distinct",
+    "old_table",
+    "options",
+    "owned_by",
+    "parallel",
+    "partition_bound",
+    "partition_by",
+    "partition_of",
+    "permissive",
+    "predicate",
+    "provider",
+    "publish",
+    "references",
+    "replica_identity",
+    "returns",
+    "roles",
+    "row_filter",
+    "row_security",
+    "rows",
+    "schema",
+    "schemas",
+    "security_definer",
+    "server",
+    "server_options",
+    "server_type",
+    "signature",
+    "start",
+    "statistics_target",
+    "storage",
+    "strict",
+    "subtype",
+    "subtype_diff",
+    "subtype_opclass",
+    "table",
+    "tables",
+    "tablespace",
+    "tags",
+    "target",
+    "timing",
+    "type",
+    "unique",
+    "unlogged",
+    "user_mappings",
+    "using",
+    "valid",
+    "validated",
+    "validator",
+    "version",
+    "via_root",
+    "volatility",
+    "when",
+    "with_check",
+    "wrapper",
+    "body",
+];
+
+fn attribute_name(field: &str) -> &'static str {
+    ATTRIBUTES
+        .iter()
+        .find(|a| **a == field)
+        .copied()
+        .unwrap_or("definition")
+}
+
+/// Severity rules: access widened is critical, cosmetics are info, the
+/// rest of structure is a warning.
+fn severity(code: ChangeCode, after: &Value) -> Severity {
+    use ObjectKind as K;
+    match code {
+        ChangeCode::PrivilegeGranted => Severity::Critical,
+        ChangeCode::Added(K::DefaultPrivilege) => Severity::Critical,
+        ChangeCode::Removed(K::Policy) => Severity::Critical,
+        ChangeCode::Changed(K::Table, "row_security" | "force_row_security")
+            if after == &json!(false) || after.is_null() =>
+        {
+            Severity::Critical
+        }
+        ChangeCode::Changed(K::Function, "security_definer") if after == &json!(true) => {
+            Severity::Critical
+        }
+        ChangeCode::Changed(K::Policy, "roles")
+            if after
+                .as_array()
+                .is_some_and(|r| r.contains(&json!("PUBLIC"))) =>
+        {
+            Severity::Critical
+        }
+        ChangeCode::Changed(K::Policy, "permissive") if after == &json!(true) => Severity::Critical,
+        ChangeCode::CommentChanged | ChangeCode::ColumnOrderChanged => Severity::Info,
+        ChangeCode::Added(K::Statistics) | ChangeCode::Removed(K::Statistics) => Severity::Info,
+        ChangeCode::Changed(
+            _,
+            "statistics_target" | "cost" | "rows" | "storage" | "compression" | "target",
+        ) => Severity::Info,
+        _ => Severity::Warning,
+    }
+}

@@ -1,0 +1,143 @@
+//! Reports are data ([`DiffReport`] is `Serialize`); renderers turn them
+//! into text, Markdown or JSON. Pure: no I/O.
+
+mod markdown;
+mod text;
+
+pub use markdown::render_markdown;
+pub use text::{render_text, Style};
+
+use crate::diff::{Change, Severity};
+use crate::model::Snapshot;
+use serde::Serialize;
+
+/// The `format` of a diff report's JSON.
+pub const DIFF_FORMAT: &str = "driftwatch.diff/1";
+
+/// One side of a comparison.
+#[derive(Debug, Clone, Serialize)]
+pub struct Side {
+    /// Where the snapshot came from (passwords hidden).
+    pub source: String,
+    /// Its fingerprint.
+    pub fingerprint: String,
+    /// Server version, for captured sources.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_version: Option<String>,
+}
+
+impl Side {
+    fn of(s: &Snapshot) -> Side {
+        Side {
+            source: s.meta.source.clone(),
+            fingerprint: s.fingerprint.clone(),
+            server_version: s.meta.server_version.clone(),
+        }
+    }
+}
+
+/// Change counts.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    /// All changes reported.
+    pub changes: usize,
+    /// Critical ones.
+    pub critical: usize,
+    /// Warnings.
+    pub warning: usize,
+    /// Info.
+    pub info: usize,
+}
+
+/// The outcome of `driftwatch diff`.
+#[derive(Debug, Clone, Serialize)]
+pub struct DiffReport {
+    /// Always [`DIFF_FORMAT`].
+    pub format: &'static str,
+    /// The `FROM` side.
+    pub from: Side,
+    /// The `TO` side.
+    pub to: Side,
+    /// Counts by severity.
+    pub summary: Summary,
+    /// Things the reader should know (version mismatch, unused ignore rules…).
+    pub warnings: Vec<String>,
+    /// Every change, in report order.
+    pub changes: Vec<Change>,
+}
+
+impl DiffReport {
+    /// Builds the report of `changes` from `from` to `to`.
+    pub fn new(
+        from: &Snapshot,
+        to: &Snapshot,
+        changes: Vec<Change>,
+        warnings: Vec<String>,
+    ) -> DiffReport {
+        let count = |s: Severity| changes.iter().filter(|c| c.severity == s).count();
+        DiffReport {
+            format: DIFF_FORMAT,
+            from: Side::of(from),
+            to: Side::of(to),
+            summary: Summary {
+                changes: changes.len(),
+                critical: count(Severity::Critical),
+                warning: count(Severity::Warning),
+                info: count(Severity::Info),
+            },
+            warnings,
+            changes,
+        }
+    }
+
+    /// True when some change is at or above `threshold`.
+    pub fn fails(&self, threshold: Severity) -> bool {
+        self.changes.iter().any(|c| c.severity >= threshold)
+    }
+}
+
+/// A warning when the two sides come from different PostgreSQL major versions.
+pub fn version_warning(from: &Snapshot, to: &Snapshot) -> Option<String> {
+    let major = |s: &Snapshot| s.meta.server_version_num.map(|n| n / 10000);
+    match (major(from), major(to)) {
+        (Some(a), Some(b)) if a != b => Some(format!(
+            "the sides come from different PostgreSQL major versions ({a} and {b}): some differences may be how each version prints the same definition"
+        )),
+        _ => None,
+    }
+}
+
+/// Groups changes by their top-level object (`kind:identity`), in order.
+pub(crate) fn by_top_object(changes: &[Change]) -> Vec<(String, Vec<&Change>)> {
+    let mut groups: Vec<(String, Vec<&Change>)> = Vec::new();
+    for c in changes {
+        let top = c
+            .object
+            .parent
+            .clone()
+            .unwrap_or_else(|| format!("{}:{}", c.object.kind.as_str(), c.object.name));
+        match groups.last_mut() {
+            Some((t, list)) if *t == top => list.push(c),
+            _ => groups.push((top, vec![c])),
+        }
+    }
+    groups
+}
+
+/// Unified diff of the rendered top-level object on both sides.
+pub(crate) fn object_diff(from: &Snapshot, to: &Snapshot, top: &str) -> Option<String> {
+    let (kind, identity) = top.split_once(':')?;
+    let kind = crate::diff::ObjectKind::parse(kind)?;
+    let a = crate::ddl::render(&from.objects, kind, identity).unwrap_or_default();
+    let b = crate::ddl::render(&to.objects, kind, identity).unwrap_or_default();
+    if a == b {
+        return None;
+    }
+    let diff = similar::TextDiff::from_lines(&a, &b);
+    let text = diff
+        .unified_diff()
+        .context_radius(3)
+        .header(&from.meta.source, &to.meta.source)
+        .to_string();
+    Some(text)
+}

@@ -1,0 +1,110 @@
+//! The terminal report: changes grouped by schema and object, one summary
+//! line each, then a unified DDL diff of the object.
+
+use super::{by_top_object, object_diff, DiffReport};
+use crate::diff::Severity;
+use crate::model::Snapshot;
+use std::fmt::Write as _;
+
+/// Colour or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// ANSI colours.
+    Color,
+    /// Plain text.
+    Plain,
+}
+
+impl Style {
+    fn paint(self, code: &str, text: &str) -> String {
+        match self {
+            Style::Color => format!("\x1b[{code}m{text}\x1b[0m"),
+            Style::Plain => text.to_string(),
+        }
+    }
+}
+
+fn severity_tag(style: Style, s: Severity) -> String {
+    match s {
+        Severity::Critical => style.paint("1;31", "[critical]"),
+        Severity::Warning => style.paint("33", "[warning]"),
+        Severity::Info => style.paint("2", "[info]"),
+    }
+}
+
+/// Renders the report for a terminal.
+pub fn render_text(report: &DiffReport, from: &Snapshot, to: &Snapshot, style: Style) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} {} → {}",
+        style.paint("1", "driftwatch diff"),
+        report.from.source,
+        report.to.source
+    );
+    for w in &report.warnings {
+        let _ = writeln!(out, "{} {w}", style.paint("33", "warning:"));
+    }
+    let s = &report.summary;
+    if s.changes == 0 {
+        let _ = writeln!(out, "No differences ({}).", report.to.fingerprint);
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "{} change{}: {} critical, {} warning, {} info",
+        s.changes,
+        if s.changes == 1 { "" } else { "s" },
+        s.critical,
+        s.warning,
+        s.info
+    );
+    let mut last_schema: Option<String> = None;
+    for (top, changes) in by_top_object(&report.changes) {
+        let schema = changes[0]
+            .object
+            .schema
+            .clone()
+            .unwrap_or_else(|| "(database)".into());
+        if last_schema.as_ref() != Some(&schema) {
+            let _ = writeln!(out, "\n{}", style.paint("1", &format!("schema {schema}")));
+            last_schema = Some(schema);
+        }
+        let _ = writeln!(
+            out,
+            "  {}",
+            style.paint("1", &top.replacen(':', " ", 1).replace('-', " "))
+        );
+        for c in &changes {
+            let line = c.summary();
+            let painted = match line.chars().next() {
+                Some('+') => style.paint("32", &line),
+                Some('-') => style.paint("31", &line),
+                _ => style.paint("36", &line),
+            };
+            let _ = writeln!(
+                out,
+                "    {painted}  {}  {}",
+                severity_tag(style, c.severity),
+                style.paint("2", &c.code.to_string())
+            );
+        }
+        if let Some(diff) = object_diff(from, to, &top) {
+            for l in diff.lines() {
+                let painted = if l.starts_with("+++") || l.starts_with("---") {
+                    style.paint("1", l)
+                } else if l.starts_with('+') {
+                    style.paint("32", l)
+                } else if l.starts_with('-') {
+                    style.paint("31", l)
+                } else if l.starts_with("@@") {
+                    style.paint("36", l)
+                } else {
+                    l.to_string()
+                };
+                let _ = writeln!(out, "      {painted}");
+            }
+        }
+    }
+    out
+}
