@@ -105,7 +105,11 @@ impl Objects {
                 && !exclude.iter().any(|s| s == schema)
         };
         objects.schemas.retain(|s| keep(&s.name));
-        objects.extensions.retain(|e| keep(&e.schema));
+        // Extensions are database-wide (a kept schema's columns may need
+        // them): only excluding their schema drops them.
+        objects
+            .extensions
+            .retain(|e| !exclude.iter().any(|s| *s == e.schema));
         objects.collations.retain(|c| keep(&c.schema));
         objects.types.retain(|t| keep(&t.schema));
         objects.sequences.retain(|s| keep(&s.schema));

@@ -1,0 +1,313 @@
+//! External conformance: the migra project's fixture pairs in
+//! ../shared/corpus/migra (read in place). For each case, a and b load into
+//! fresh databases; diff(a,a) and diff(b,b) must be empty, diff(a,b)
+//! non-empty exactly when migra's expected.sql has statements, and every
+//! object an expected statement touches must appear among the changes.
+//! Failing cases stay visible: they must match KNOWN_FAILURES exactly.
+
+mod common;
+
+use common::*;
+use driftwatch::catalog::{capture, CaptureOptions, DatabaseUrl};
+use driftwatch::diff::{diff, Change, IgnoreRules};
+use driftwatch::model::Snapshot;
+use std::path::{Path, PathBuf};
+
+/// Cases that do not pass yet, each with the reason. A case that starts
+/// passing must be removed from here (the test says so).
+const KNOWN_FAILURES: &[(&str, &str)] = &[(
+    "generated_added",
+    "expected.sql alters demo_gencol, which is identical in a.sql and b.sql; the real difference (table t, dropped) is reported",
+)];
+
+fn corpus() -> Option<PathBuf> {
+    let dir = repo().join("../shared/corpus/migra");
+    dir.is_dir().then_some(dir)
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// Capture options and ignore rules mirroring the flags migra's own tests
+/// (tests/test_migra.py) pass: `--with-privileges` only for some fixtures,
+/// `--schema goodschema`, `--exclude-schema`, and for singleschema_ext
+/// `--create-extensions-only` (extension additions and nothing else).
+fn options(case: &str) -> (CaptureOptions, Vec<String>) {
+    const WITH_PRIVILEGES: &[&str] = &[
+        "everything",
+        "privileges",
+        "enumdefaults",
+        "enumdeps",
+        "extversions",
+        "seq",
+        "rls",
+        "rls2",
+    ];
+    let mut opts = CaptureOptions::default();
+    let mut ignore = vec!["code:extension-version-changed".to_string()];
+    if !WITH_PRIVILEGES.contains(&case) {
+        ignore.push("kind:privilege".into());
+    }
+    match case {
+        "singleschema" => opts.schemas = vec!["goodschema".into()],
+        "excludeschema" => opts.exclude_schemas = vec!["excludedschema".into()],
+        "extversions" => ignore.retain(|r| r != "code:extension-version-changed"),
+        "singleschema_ext" => {
+            ignore.push("code:extension-removed".into());
+            for kind in driftwatch::diff::ObjectKind::ALL {
+                if kind != driftwatch::diff::ObjectKind::Extension {
+                    ignore.push(format!("kind:{}", kind.as_str()));
+                }
+            }
+        }
+        _ => {}
+    }
+    (opts, ignore)
+}
+
+async fn load(db: &DatabaseUrl, path: &Path) -> Result<(), String> {
+    let sql = read(path);
+    if sql.trim().is_empty() {
+        return Ok(());
+    }
+    driftwatch::shadow::load_sql(db, &sql, &path.display().to_string())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn snapshots(
+    a: &DatabaseUrl,
+    b: &DatabaseUrl,
+    opts: &CaptureOptions,
+) -> (Snapshot, Snapshot) {
+    let (sa, _) = capture(a, opts).await.expect("capture");
+    let (sb, _) = capture(b, opts).await.expect("capture");
+    (sa, sb)
+}
+
+fn changes(sa: &Snapshot, sb: &Snapshot, rules: &IgnoreRules) -> Vec<Change> {
+    let mut c = diff(sa, sb);
+    rules.apply(&mut c);
+    c
+}
+
+/// Views migra drops and recreates only because something they depend on
+/// changed: present on both sides with the same canonical definition.
+fn rebuilt_unchanged(sa: &Snapshot, sb: &Snapshot, name: &str) -> bool {
+    let find = |s: &Snapshot| {
+        s.objects
+            .views
+            .iter()
+            .map(|v| (format!("{}.{}", v.schema, v.name), &v.definition))
+            .chain(
+                s.objects
+                    .materialized_views
+                    .iter()
+                    .map(|v| (format!("{}.{}", v.schema, v.name), &v.definition)),
+            )
+            .find(|(n, _)| n == name)
+            .map(|(_, d)| driftwatch::normalize::canonical_query(d))
+    };
+    matches!((find(sa), find(sb)), (Some(x), Some(y)) if x == y)
+}
+
+/// Names an expected statement touches: its relations and functions as
+/// pg_query sees them, and the first quoted name in it.
+fn touched(statement: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    if let Ok(parsed) = pg_query::parse(statement, pg_query::ParserOptions::DEFAULT) {
+        names.extend(parsed.tables());
+        names.extend(parsed.functions());
+    }
+    // Every quoted name, qualified ones joined ("s"."t" → s.t).
+    let mut rest = statement;
+    let mut current: Vec<String> = Vec::new();
+    while let Some(start) = rest.find('"') {
+        let after = &rest[start + 1..];
+        let Some(end) = after.find('"') else { break };
+        current.push(after[..end].to_string());
+        let tail = &after[end + 1..];
+        if tail.starts_with(".\"") {
+            rest = &tail[1..];
+        } else {
+            names.push(current.join("."));
+            current.clear();
+            rest = tail;
+        }
+    }
+    // A statement that creates or drops a view touches the view, not the
+    // tables its query reads.
+    let lower = statement.trim_start().to_lowercase();
+    let view_ddl = [
+        "create or replace view",
+        "create view",
+        "drop view",
+        "create materialized view",
+        "drop materialized view",
+    ]
+    .iter()
+    .any(|p| lower.starts_with(p));
+    if view_ddl {
+        let first_quoted = names.iter().position(|n| n.contains('.'));
+        names = first_quoted
+            .map(|i| vec![names[i].clone()])
+            .unwrap_or(names);
+    }
+    // migra renames a type out of the way before recreating it.
+    names
+        .into_iter()
+        .map(|n| {
+            n.trim_end_matches("__old_version_to_be_dropped")
+                .to_string()
+        })
+        .collect()
+}
+
+fn mentions(changes: &[Change], name: &str) -> bool {
+    let plain = |s: &str| s.replace('"', "");
+    // migra names indexes and constraints schema.name; driftwatch keys them
+    // schema.table.name.
+    let (schema, last) = name.split_once('.').unwrap_or(("", name));
+    changes.iter().any(|c| {
+        let id = plain(&c.object.name);
+        let parts: Vec<&str> = id.split('.').collect();
+        if parts.len() == 3 && parts[0] == schema && parts[2] == last {
+            return true;
+        }
+        // A rename mentions the old name too.
+        if let (driftwatch::diff::ChangeCode::Renamed(_), Some(old)) = (c.code, c.before.as_str()) {
+            if format!("{}.{old}", c.object.schema.clone().unwrap_or_default()) == name {
+                return true;
+            }
+        }
+        let parent = c
+            .object
+            .parent
+            .as_deref()
+            .map(|p| plain(p.split_once(':').map(|x| x.1).unwrap_or(p)))
+            .unwrap_or_default();
+        [id, parent].iter().any(|x| {
+            x == name
+                || x.starts_with(&format!("{name}."))
+                || x.starts_with(&format!("{name}("))
+                || x.ends_with(&format!(".{name}"))
+                || x.contains(&format!(".{name}."))
+        })
+    })
+}
+
+async fn run_case(dir: &Path) -> Result<(), String> {
+    let case = dir.file_name().unwrap().to_string_lossy().to_string();
+    let (opts, ignore) = options(&case);
+    let rules = IgnoreRules::parse(&ignore).unwrap();
+    let a = fresh_db().await;
+    let b = fresh_db().await;
+    load(&a, &dir.join("a.sql")).await?;
+    load(&b, &dir.join("b.sql")).await?;
+    let additions = read(&dir.join("additions.sql"));
+    // As migra's tests do: additions run on a only, and expected2.sql is
+    // then the migration from a to b.
+    let expected_file = if additions.trim().is_empty() {
+        "expected.sql"
+    } else {
+        load(&a, &dir.join("additions.sql")).await?;
+        "expected2.sql"
+    };
+    let expected = read(&dir.join(expected_file));
+    let statements: Vec<String> = driftwatch::normalize::split_statements(&expected)
+        .map_err(|e| format!("{expected_file}: {e}"))?
+        .into_iter()
+        .map(|s| s.text.to_string())
+        .collect();
+
+    let (sa, sb) = snapshots(&a, &b, &opts).await;
+    for (side, s) in [("a", &sa), ("b", &sb)] {
+        let (again, _) = capture(if side == "a" { &a } else { &b }, &opts)
+            .await
+            .expect("capture");
+        let same = changes(s, &again, &rules);
+        if !same.is_empty() {
+            return Err(format!(
+                "diff({side},{side}) not empty: {}",
+                same[0].summary()
+            ));
+        }
+    }
+    let found = changes(&sa, &sb, &rules);
+    if std::env::var("DW_CONFORMANCE_DEBUG").as_deref() == Ok(case.as_str()) {
+        for c in &found {
+            eprintln!("  change: {} {}", c.code, c.summary());
+        }
+    }
+    if found.is_empty() != statements.is_empty() {
+        return Err(format!(
+            "{} changes but {} expected statements{}",
+            found.len(),
+            statements.len(),
+            found
+                .first()
+                .map(|c| format!(" (first: {})", c.summary()))
+                .unwrap_or_default()
+        ));
+    }
+    for s in &statements {
+        let names: Vec<String> = touched(s).into_iter().map(|n| n.replace('"', "")).collect();
+        if names.iter().all(|n| rebuilt_unchanged(&sa, &sb, n)) && !names.is_empty() {
+            continue;
+        }
+        if !names.is_empty() && !names.iter().any(|n| mentions(&found, n)) {
+            return Err(format!(
+                "{:?} touches {names:?}, absent from the changes",
+                s.lines().next().unwrap_or_default()
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn migra_fixture_pairs() {
+    let Some(dir) = corpus() else {
+        let msg = "CONFORMANCE SKIPPED: ../shared/corpus/migra is absent (it ships beside the repository in CI)";
+        eprintln!("\n{msg}\n");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{msg}, and CI must run it"
+        );
+        return;
+    };
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    let mut failures = Vec::new();
+    for case in &cases {
+        let name = case.file_name().unwrap().to_string_lossy().to_string();
+        match run_case(case).await {
+            Ok(()) => eprintln!("pass  {name}"),
+            Err(why) => {
+                eprintln!("FAIL  {name}: {why}");
+                failures.push((name, why));
+            }
+        }
+    }
+    let passed = cases.len() - failures.len();
+    eprintln!("\nmigra conformance: {passed}/{} cases pass", cases.len());
+    let failed: Vec<&str> = failures.iter().map(|(n, _)| n.as_str()).collect();
+    let known: Vec<&str> = KNOWN_FAILURES.iter().map(|(n, _)| *n).collect();
+    let new: Vec<_> = failures
+        .iter()
+        .filter(|(n, _)| !known.contains(&n.as_str()))
+        .collect();
+    let fixed: Vec<_> = known.iter().filter(|n| !failed.contains(n)).collect();
+    assert!(new.is_empty(), "new conformance failures: {new:#?}");
+    assert!(
+        fixed.is_empty(),
+        "now passing, remove from KNOWN_FAILURES: {fixed:?}"
+    );
+    assert_eq!(cases.len(), 26, "the corpus should hold 26 cases");
+}
