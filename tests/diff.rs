@@ -1,0 +1,289 @@
+//! `driftwatch diff` end to end against real databases: what counts as a
+//! change, severities, renames, ignore rules, formats and exit codes.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+const BASE: &str = "
+CREATE SCHEMA app;
+CREATE SCHEMA audit;
+CREATE TABLE app.orders (id int PRIMARY KEY, total numeric CHECK (total >= 0), note text, status text DEFAULT 'new');
+CREATE INDEX orders_note_idx ON app.orders (lower(note)) WHERE status <> 'gone';
+CREATE TABLE app.tmp_scratch (x int);
+CREATE TABLE audit.log (id int);
+CREATE VIEW app.open_orders AS SELECT id, total FROM app.orders WHERE status = 'new';
+CREATE FUNCTION app.bump(i int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN i + 1; END $$;
+ALTER TABLE app.orders ENABLE ROW LEVEL SECURITY;
+CREATE POLICY orders_mine ON app.orders USING (total > 0);
+COMMENT ON TABLE app.orders IS 'orders';
+";
+
+async fn db_with(extra: &str) -> String {
+    let db = fresh_db().await;
+    exec(&db, BASE).await;
+    if !extra.is_empty() {
+        exec(&db, extra).await;
+    }
+    db.expose().to_string()
+}
+
+fn diff_json(from: &str, to: &str, extra: &[&str]) -> (i32, Value, String) {
+    let mut args = vec!["diff", from, to, "--format", "json"];
+    args.extend_from_slice(extra);
+    let out = driftwatch(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out.status.code().unwrap_or(-1), json, stderr)
+}
+
+fn codes(report: &Value) -> Vec<String> {
+    report["changes"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|c| {
+                    format!(
+                        "{} {} {}",
+                        c["severity"].as_str().unwrap_or(""),
+                        c["code"].as_str().unwrap_or(""),
+                        c["object"]["name"].as_str().unwrap_or("")
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn identical_and_reformatted_schemas_have_no_differences() {
+    let a = db_with("").await;
+    // The same definitions written differently: whitespace, parentheses,
+    // casts, comments, case. None of it is drift.
+    let b_sql = BASE
+        .replace(
+            "CHECK (total >= 0)",
+            "CHECK ((total)::numeric >= (0)::numeric)",
+        )
+        .replace("WHERE status = 'new'", "WHERE (status = 'new'::text)")
+        .replace(
+            "BEGIN RETURN i + 1; END",
+            "\n  begin\n    -- add one\n    return i+1;\n  end\n",
+        );
+    let b = fresh_db().await;
+    exec(&b, &b_sql).await;
+    let (code, report, stderr) = diff_json(&a, b.expose(), &[]);
+    assert_eq!(code, 0, "{stderr} {:?}", codes(&report));
+    assert_eq!(report["summary"]["changes"], 0);
+    let text = driftwatch(&["diff", &a, b.expose()]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("No differences"));
+}
+
+#[tokio::test]
+async fn drift_is_reported_with_codes_severities_and_renames() {
+    let a = db_with("").await;
+    let b = db_with(
+        "GRANT SELECT ON app.orders TO PUBLIC;
+         ALTER TABLE app.orders DISABLE ROW LEVEL SECURITY;
+         DROP POLICY orders_mine ON app.orders;
+         ALTER FUNCTION app.bump(int) SECURITY DEFINER;
+         ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT SELECT ON TABLES TO PUBLIC;
+         COMMENT ON TABLE app.orders IS 'all orders';
+         ALTER TABLE app.orders ALTER COLUMN status SET DEFAULT 'open';
+         ALTER TABLE app.orders ADD COLUMN placed_at timestamptz;
+         ALTER TABLE app.orders RENAME COLUMN note TO remark;
+         ALTER INDEX app.orders_note_idx RENAME TO orders_remark_idx;
+         ALTER TABLE app.tmp_scratch RENAME TO tmp_renamed;
+         CREATE OR REPLACE VIEW app.open_orders AS SELECT id, total FROM app.orders WHERE status = 'open';",
+    )
+    .await;
+    let (code, report, stderr) = diff_json(&a, &b, &[]);
+    assert_eq!(code, 1, "{stderr}");
+    for change in report["changes"].as_array().unwrap() {
+        for key in ["code", "severity", "object", "before", "after"] {
+            assert!(change.get(key).is_some(), "{key} missing in {change}");
+        }
+    }
+    insta::assert_snapshot!("drift_codes", codes(&report).join("\n"));
+    assert_eq!(report["format"], "driftwatch.diff/1");
+
+    // --fail-on critical still fails (there are critical changes); with the
+    // critical ones ignored, warnings alone pass it.
+    let (code, _, _) = diff_json(&a, &b, &["--fail-on", "critical"]);
+    assert_eq!(code, 1);
+    let (code, report, _) = diff_json(
+        &a,
+        &b,
+        &[
+            "--fail-on",
+            "critical",
+            "--ignore",
+            "kind:privilege",
+            "--ignore",
+            "code:table-row-security-changed",
+            "--ignore",
+            "kind:policy",
+            "--ignore",
+            "code:function-security-definer-changed",
+        ],
+    );
+    assert_eq!(code, 0, "{:?}", codes(&report));
+    assert!(report["summary"]["warning"].as_u64().unwrap() > 0);
+}
+
+#[tokio::test]
+async fn ignore_rules_filter_and_warn() {
+    let a = db_with("").await;
+    let b = db_with(
+        "COMMENT ON TABLE app.orders IS 'changed';
+         ALTER TABLE app.tmp_scratch ADD COLUMN y int;
+         ALTER TABLE audit.log ADD COLUMN at timestamptz;",
+    )
+    .await;
+    let (_, all, _) = diff_json(&a, &b, &[]);
+    assert_eq!(all["summary"]["changes"], 3, "{:?}", codes(&all));
+    let (code, report, stderr) = diff_json(
+        &a,
+        &b,
+        &[
+            "--ignore",
+            "kind:comment",
+            "--ignore",
+            "table:app.tmp_*",
+            "--ignore",
+            "schema:audit",
+            "--ignore",
+            "view:nothing.like_this",
+        ],
+    );
+    assert_eq!(code, 0, "{:?}", codes(&report));
+    assert_eq!(report["summary"]["changes"], 0);
+    let warnings = report["warnings"].to_string();
+    assert!(
+        warnings.contains("view:nothing.like_this matched no change"),
+        "{warnings}"
+    );
+    assert!(stderr.contains("matched no change"));
+
+    let out = driftwatch(&["diff", &a, &b, "--ignore", "colour:red"]);
+    assert_one_line_error(&out, "unknown ignore rule", "");
+}
+
+#[tokio::test]
+async fn markdown_and_text_reports() {
+    let a = db_with("").await;
+    let b = db_with("ALTER TABLE app.orders ADD COLUMN placed_at timestamptz;").await;
+    let md = driftwatch(&["diff", &a, &b, "--format", "markdown"]);
+    let text = String::from_utf8_lossy(&md.stdout);
+    assert_eq!(md.status.code(), Some(1));
+    assert!(text.contains("### Schema drift: 1 change"), "{text}");
+    assert!(
+        text.contains("| 🟠 warning | `column-added` | `app.orders.placed_at` |"),
+        "{text}"
+    );
+    assert!(text.contains("```diff"), "{text}");
+    let plain = driftwatch(&["diff", &a, &b, "--color", "never"]);
+    let text = String::from_utf8_lossy(&plain.stdout);
+    assert!(
+        text.contains("+ column app.orders.placed_at added"),
+        "{text}"
+    );
+    assert!(
+        text.contains("+    placed_at timestamp with time zone"),
+        "{text}"
+    );
+    assert!(!text.contains('\x1b'));
+    let color = driftwatch(&["diff", &a, &b, "--color", "always"]);
+    assert!(String::from_utf8_lossy(&color.stdout).contains('\x1b'));
+}
+
+#[tokio::test]
+async fn schema_files_and_migration_directories_are_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    let migrations = dir.path().join("migrations");
+    std::fs::create_dir(&migrations).unwrap();
+    std::fs::write(
+        migrations.join("V1__schema.sql"),
+        "CREATE SCHEMA app;\nCREATE TABLE app.t (id int PRIMARY KEY);\n",
+    )
+    .unwrap();
+    std::fs::write(
+        migrations.join("V2__name.sql"),
+        "ALTER TABLE app.t ADD COLUMN name text;\n",
+    )
+    .unwrap();
+    std::fs::write(
+        migrations.join("V10__index.sql"),
+        "CREATE INDEX t_name_idx ON app.t (name);\n",
+    )
+    .unwrap();
+    std::fs::write(migrations.join("README.sql"), "-- not a migration\n").unwrap();
+    let schema = dir.path().join("schema.sql");
+    std::fs::write(&schema, "CREATE SCHEMA app;\nCREATE TABLE app.t (id int PRIMARY KEY, name text);\nCREATE INDEX t_name_idx ON app.t (name);\n").unwrap();
+
+    let m = migrations.to_str().unwrap();
+    let out = driftwatch(&["diff", m, schema.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Text reports carry their warnings at the top of the report.
+    assert!(String::from_utf8_lossy(&out.stdout).contains("README.sql: not a migration file name"));
+
+    let up_to_2 = format!("{m}@2");
+    let (code, report, _) = diff_json(&up_to_2, schema.to_str().unwrap(), &[]);
+    assert_eq!(code, 1);
+    assert_eq!(codes(&report), vec!["warning index-added app.t.t_name_idx"]);
+
+    let db = fresh_db().await;
+    exec(
+        &db,
+        "CREATE SCHEMA app; CREATE TABLE app.t (id int PRIMARY KEY, name text);",
+    )
+    .await;
+    let (code, report, _) = diff_json(m, db.expose(), &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        codes(&report),
+        vec!["warning index-removed app.t.t_name_idx"]
+    );
+
+    let broken = dir.path().join("broken.sql");
+    std::fs::write(
+        &broken,
+        "CREATE TABLE a (id int);\n\nCREATE TABLE b (id nosuchtype);\n",
+    )
+    .unwrap();
+    let out = driftwatch(&["diff", broken.to_str().unwrap(), schema.to_str().unwrap()]);
+    assert_one_line_error(
+        &out,
+        "broken.sql:3: statement failed: type \"nosuchtype\" does not exist",
+        "",
+    );
+
+    let latin1 = dir.path().join("latin1.sql");
+    std::fs::write(&latin1, b"COMMENT ON SCHEMA public IS 'caf\xe9';\n").unwrap();
+    let out = driftwatch(&["diff", latin1.to_str().unwrap(), schema.to_str().unwrap()]);
+    assert_one_line_error(&out, "is not UTF-8", "");
+}
+
+#[tokio::test]
+async fn snapshots_of_different_major_versions_get_a_warning() {
+    let db = fresh_db().await;
+    exec(&db, BASE).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pg14.json");
+    let out = driftwatch(&["snapshot", db.expose(), "-o", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let mut snap: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    snap["meta"]["server_version_num"] = 140011.into();
+    std::fs::write(&file, snap.to_string()).unwrap();
+    let (code, report, _) = diff_json(file.to_str().unwrap(), db.expose(), &[]);
+    assert_eq!(code, 0);
+    assert!(report["warnings"]
+        .to_string()
+        .contains("different PostgreSQL major versions (14 and 15)"));
+}
