@@ -92,6 +92,20 @@ fn changes(sa: &Snapshot, sb: &Snapshot, rules: &IgnoreRules) -> Vec<Change> {
     c
 }
 
+/// The table (schema.name) that has an index, constraint or trigger called
+/// `name` (schema.name) on either side.
+fn owning_table(sa: &Snapshot, sb: &Snapshot, name: &str) -> Option<String> {
+    let (schema, child) = name.split_once('.')?;
+    [sa, sb].iter().find_map(|s| {
+        s.objects.tables.iter().find_map(|t| {
+            let has = t.indexes.iter().any(|i| i.name == child)
+                || t.constraints.iter().any(|c| c.name == child)
+                || t.triggers.iter().any(|g| g.name == child);
+            (t.schema == schema && has).then(|| format!("{}.{}", t.schema, t.name))
+        })
+    })
+}
+
 /// Views migra drops and recreates only because something they depend on
 /// changed: present on both sides with the same canonical definition.
 fn rebuilt_unchanged(sa: &Snapshot, sb: &Snapshot, name: &str) -> bool {
@@ -252,7 +266,14 @@ async fn run_case(dir: &Path) -> Result<(), String> {
         ));
     }
     for s in &statements {
-        let names: Vec<String> = touched(s).into_iter().map(|n| n.replace('"', "")).collect();
+        let mut names: Vec<String> = touched(s).into_iter().map(|n| n.replace('"', "")).collect();
+        // An index, constraint or trigger migra names schema.name belongs to
+        // a table: a change to that table (added, removed) covers it.
+        let owners: Vec<String> = names
+            .iter()
+            .filter_map(|n| owning_table(&sa, &sb, n))
+            .collect();
+        names.extend(owners);
         if names.iter().all(|n| rebuilt_unchanged(&sa, &sb, n)) && !names.is_empty() {
             continue;
         }

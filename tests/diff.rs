@@ -291,36 +291,91 @@ async fn snapshots_of_different_major_versions_get_a_warning() {
 /// Checks `value`'s keys against a JSON Schema object node: every required
 /// key present, no key beyond `properties` (the schema forbids extras).
 fn check_keys(schema: &Value, node: &str, value: &Value) {
-    let required: Vec<&str> = schema["required"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    let required: Vec<&str> = schema["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
     let allowed: Vec<&String> = schema["properties"].as_object().unwrap().keys().collect();
-    let obj = value.as_object().unwrap_or_else(|| panic!("{node}: not an object"));
+    let obj = value
+        .as_object()
+        .unwrap_or_else(|| panic!("{node}: not an object"));
     for r in required {
         assert!(obj.contains_key(r), "{node}: missing {r}");
     }
     for k in obj.keys() {
-        assert!(allowed.contains(&k), "{node}: {k} is not in docs/report.schema.json");
+        assert!(
+            allowed.contains(&k),
+            "{node}: {k} is not in docs/report.schema.json"
+        );
     }
 }
 
 #[tokio::test]
 async fn json_reports_follow_the_documented_schema_and_codes_are_documented() {
-    let schema: Value = serde_json::from_str(&std::fs::read_to_string(repo().join("docs/report.schema.json")).unwrap()).unwrap();
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("docs/report.schema.json")).unwrap(),
+    )
+    .unwrap();
     let a = db_with("").await;
-    let b = db_with("GRANT SELECT ON app.orders TO PUBLIC; ALTER TABLE app.orders ADD COLUMN x int;").await;
+    let b =
+        db_with("GRANT SELECT ON app.orders TO PUBLIC; ALTER TABLE app.orders ADD COLUMN x int;")
+            .await;
     let (_, report, _) = diff_json(&a, &b, &[]);
     check_keys(&schema, "report", &report);
-    check_keys(&schema["properties"]["summary"], "summary", &report["summary"]);
+    check_keys(
+        &schema["properties"]["summary"],
+        "summary",
+        &report["summary"],
+    );
     check_keys(&schema["$defs"]["side"], "from", &report["from"]);
-    let kinds: Vec<&str> = schema["$defs"]["kind"]["enum"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    let kinds: Vec<&str> = schema["$defs"]["kind"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
     assert!(!report["changes"].as_array().unwrap().is_empty());
     for change in report["changes"].as_array().unwrap() {
         check_keys(&schema["$defs"]["change"], "change", change);
-        check_keys(&schema["$defs"]["change"]["properties"]["object"], "object", &change["object"]);
+        check_keys(
+            &schema["$defs"]["change"]["properties"]["object"],
+            "object",
+            &change["object"],
+        );
         assert!(kinds.contains(&change["object"]["kind"].as_str().unwrap()));
     }
     let doc = std::fs::read_to_string(repo().join("docs/changes.md")).unwrap();
     for kind in driftwatch::diff::ObjectKind::ALL {
-        assert!(doc.contains(&format!("`{}`", kind.as_str())), "docs/changes.md lacks {}", kind.as_str());
-        assert!(kinds.contains(&kind.as_str()), "report.schema.json lacks {}", kind.as_str());
+        assert!(
+            doc.contains(&format!("`{}`", kind.as_str())),
+            "docs/changes.md lacks {}",
+            kind.as_str()
+        );
+        assert!(
+            kinds.contains(&kind.as_str()),
+            "report.schema.json lacks {}",
+            kind.as_str()
+        );
     }
+}
+
+#[tokio::test]
+async fn an_owner_change_is_one_change_and_a_dropped_table_is_one_change() {
+    let a = db_with("").await;
+    let b = db_with("ALTER TABLE app.orders OWNER TO dw_owner; DROP VIEW app.open_orders;").await;
+    let (code, report, _) = diff_json(&a, &b, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        codes(&report),
+        vec![
+            "warning owner-changed app.orders",
+            "warning view-removed app.open_orders"
+        ]
+    );
+    // A revoke from the owner itself is still seen.
+    let c = db_with("REVOKE DELETE ON app.orders FROM postgres;").await;
+    let (_, report, _) = diff_json(&a, &c, &[]);
+    assert_eq!(codes(&report), vec!["warning privilege-revoked app.orders"]);
 }

@@ -25,9 +25,19 @@ pub fn diff(from: &Snapshot, to: &Snapshot) -> Vec<Change> {
         .cloned()
         .collect();
     let renamed = child_renames(&before, &after, &removed, &added, &mut changes);
+    // A table or view added or removed is one change, not one per column.
+    let whole = |keys: &[(ObjectKind, String)]| -> BTreeSet<String> {
+        keys.iter()
+            .map(|(k, id)| format!("{}:{id}", k.as_str()))
+            .collect()
+    };
+    let (removed_whole, added_whole) = (whole(&removed), whole(&added));
+    let inside = |e: &Entry, set: &BTreeSet<String>| {
+        e.object.parent.as_ref().is_some_and(|p| set.contains(p))
+    };
 
     for key in &removed {
-        if renamed.contains(key) {
+        if renamed.contains(key) || inside(&before[key], &removed_whole) {
             continue;
         }
         let e = &before[key];
@@ -41,7 +51,7 @@ pub fn diff(from: &Snapshot, to: &Snapshot) -> Vec<Change> {
         );
     }
     for key in &added {
-        if renamed.contains(key) {
+        if renamed.contains(key) || inside(&after[key], &added_whole) {
             continue;
         }
         let e = &after[key];
@@ -143,13 +153,8 @@ fn attributes(changes: &mut Vec<Change>, a: &Entry, b: &Entry) {
     for key in keys {
         let (ca, cb) = (a.compare.get(key), b.compare.get(key));
         if key == "acl" || key == "grants" {
-            grants(
-                changes,
-                &a.object,
-                a.fields.get(key),
-                b.fields.get(key),
-                false,
-            );
+            let (old, new) = (owner_relative(a, key), owner_relative(b, key));
+            grants(changes, &a.object, old.as_ref(), new.as_ref(), false);
             continue;
         }
         if ca == cb {
@@ -166,6 +171,27 @@ fn attributes(changes: &mut Vec<Change>, a: &Entry, b: &Entry) {
         };
         push(changes, code, &a.object, Some(key), va, vb);
     }
+}
+
+/// The ACL with the owner's own entry named `OWNER`: an owner change moves
+/// the owner's grants to the new owner, which is the owner change itself
+/// (reported once as owner-changed), not a grant and a revoke.
+fn owner_relative(e: &Entry, key: &str) -> Option<Value> {
+    let owner = e
+        .fields
+        .get("owner")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let mut acl = e.fields.get(key)?.clone();
+    if let Value::Array(items) = &mut acl {
+        for item in items {
+            if item.get("grantee").and_then(Value::as_str) == Some(owner.as_str()) {
+                item["grantee"] = json!("OWNER");
+            }
+        }
+    }
+    Some(acl)
 }
 
 /// (grantee, privilege, grantable) triples of an ACL value.
