@@ -4,6 +4,7 @@
 //! of wall time (median of the runs), peak RSS and statements sent.
 
 use driftwatch::shadow::{find_bindir, Cluster, ClusterOptions};
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -114,11 +115,11 @@ fn synthetic_schema() -> String {
     sql
 }
 
-/// Wall time, peak RSS (KiB) and stderr of one child process.
+/// Wall time, peak RSS (KiB), stderr and exit code of one child process.
 // The child is reaped by libc::wait4 (which also reports its peak RSS),
 // not by Child::wait, which clippy cannot see.
 #[allow(clippy::zombie_processes)]
-fn measure(cmd: &mut Command) -> (Duration, i64, String) {
+fn run_measured(cmd: &mut Command) -> (Duration, i64, String, i32) {
     let started = Instant::now();
     let child = cmd
         .stdout(Stdio::null())
@@ -139,11 +140,26 @@ fn measure(cmd: &mut Command) -> (Duration, i64, String) {
     let elapsed = started.elapsed();
     assert_eq!(waited, pid, "wait4 failed");
     let text = reader.join().unwrap_or_default();
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    (elapsed, usage.ru_maxrss, text, code)
+}
+
+/// [`run_measured`] for a command that must exit with one of `ok` codes.
+fn measure_ok(cmd: &mut Command, ok: &[i32]) -> (Duration, i64, String) {
+    let (t, rss, text, code) = run_measured(cmd);
     assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "command failed: {cmd:?}: {text}"
+        ok.contains(&code),
+        "command failed ({code}): {cmd:?}: {text}"
     );
-    (elapsed, usage.ru_maxrss, text)
+    (t, rss, text)
+}
+
+fn measure(cmd: &mut Command) -> (Duration, i64, String) {
+    measure_ok(cmd, &[0])
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -270,4 +286,229 @@ fn main() {
         "| ratio | {:.1}x faster | | |",
         dump.as_secs_f64() / dw.as_secs_f64()
     );
+
+    drift_section(&cluster, &driftwatch, &pg_dump, out_file.path());
+}
+
+/// ~30 scattered drifts, each with the (code, object) it must produce.
+const DRIFTS: &[(&str, &[(&str, &str)])] = &[
+    ("ALTER TABLE s0.t100 ADD COLUMN extra int", &[("column-added", "s0.t100.extra")]),
+    ("DROP INDEX s1.t201_parent_idx", &[("index-removed", "s1.t201.t201_parent_idx")]),
+    ("CREATE OR REPLACE FUNCTION s0.total_0(since timestamptz) RETURNS numeric LANGUAGE sql STABLE AS $f$ SELECT sum(amount) + 1 FROM s0.t0 WHERE created_at >= since $f$",
+        &[("function-body-changed", "s0.total_0(since timestamp with time zone)")]),
+    ("GRANT SELECT ON s2.t302 TO PUBLIC", &[("privilege-granted", "s2.t302")]),
+    ("ALTER TABLE s3.t403 ALTER COLUMN flags SET DEFAULT 1", &[("column-default-changed", "s3.t403.flags")]),
+    ("ALTER TABLE s4.t504 ALTER COLUMN name TYPE varchar(200)", &[("column-type-changed", "s4.t504.name")]),
+    ("COMMENT ON TABLE s5.t605 IS 'changed by hand'", &[("comment-changed", "s5.t605")]),
+    ("ALTER TABLE s6.t706 DROP CONSTRAINT t706_amount_check", &[("constraint-removed", "s6.t706.t706_amount_check")]),
+    ("CREATE INDEX t807_note_idx ON s7.t807 (note)", &[("index-added", "s7.t807.t807_note_idx")]),
+    ("ALTER TABLE s8.t908 ALTER COLUMN note SET NOT NULL", &[("column-not-null-changed", "s8.t908.note")]),
+    ("CREATE OR REPLACE VIEW s0.v1000 AS SELECT id, code, status FROM s0.t1000 WHERE flags > 1", &[("view-definition-changed", "s0.v1000")]),
+    // The serial sequence follows its table's owner.
+    ("ALTER TABLE s1.t1101 OWNER TO bench_reader", &[("owner-changed", "s1.t1101"), ("owner-changed", "s1.t1101_id_seq")]),
+    ("ALTER TABLE s2.t1202 ENABLE ROW LEVEL SECURITY", &[("table-row-security-changed", "s2.t1202")]),
+    ("CREATE TRIGGER t1303_touch BEFORE UPDATE ON s3.t1303 FOR EACH ROW EXECUTE FUNCTION s0.touch_1300()", &[("trigger-added", "s3.t1303.t1303_touch")]),
+    ("ALTER TABLE s0.t1400 DISABLE TRIGGER t1400_touch", &[("trigger-enabled-changed", "s0.t1400.t1400_touch")]),
+    ("ALTER SEQUENCE s5.seq3 INCREMENT BY 7", &[("sequence-increment-changed", "s5.seq3")]),
+    ("ALTER TYPE s6.status1 ADD VALUE 'archived'", &[("type-labels-changed", "s6.status1")]),
+    ("ALTER DOMAIN s7.money2 DROP CONSTRAINT money2_check", &[("type-constraints-changed", "s7.money2")]),
+    ("CREATE TABLE s8.rogue (id int)", &[("table-added", "s8.rogue")]),
+    ("DROP VIEW s0.v1980", &[("view-removed", "s0.v1980")]),
+    ("ALTER TABLE s0.t2000 RENAME COLUMN note TO remark", &[("column-renamed", "s0.t2000.remark")]),
+    ("ALTER FUNCTION s0.total_2100(timestamptz) SECURITY DEFINER", &[("function-security-definer-changed", "s0.total_2100(since timestamp with time zone)")]),
+    ("ALTER TABLE s2.t2202 ALTER COLUMN code SET STATISTICS 500", &[("column-statistics-target-changed", "s2.t2202.code")]),
+    ("CREATE POLICY open_rows ON s3.t2303 USING (true)", &[("policy-added", "s3.t2303.open_rows")]),
+    ("ALTER TABLE s4.t2404 ADD CONSTRAINT t2404_flags_check CHECK (flags >= 0)", &[("constraint-added", "s4.t2404.t2404_flags_check")]),
+    ("ALTER TABLE s5.t2505 ALTER COLUMN created_at DROP DEFAULT", &[("column-default-changed", "s5.t2505.created_at")]),
+    ("REVOKE SELECT ON s6.t2606 FROM bench_reader", &[("privilege-revoked", "s6.t2606")]),
+    ("ALTER INDEX s7.t2707_created_idx RENAME TO t2707_created_at_idx", &[("index-renamed", "s7.t2707.t2707_created_at_idx")]),
+    ("ALTER TABLE s8.t2808 SET (fillfactor = 80)", &[("table-options-changed", "s8.t2808")]),
+    ("DROP TABLE s9.t9999", &[("table-removed", "s9.t9999"), ("sequence-removed", "s9.t9999_id_seq")]),
+];
+
+/// The diff half: a drifted copy of the database, every drift found and
+/// nothing else, in-memory diff time, and end to end against pg_dump + diff
+/// and migra on the same two databases.
+fn drift_section(
+    cluster: &Cluster,
+    driftwatch: &str,
+    pg_dump: &std::path::Path,
+    base_snapshot: &std::path::Path,
+) {
+    let psql = |db: &str, sql: &str| {
+        let out = Command::new("psql")
+            .arg(cluster.url(db).expose())
+            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
+            .output()
+            .expect("psql");
+        assert!(
+            out.status.success(),
+            "psql {sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    println!(
+        "\nCopying the database and applying {} drifts ...",
+        DRIFTS.len()
+    );
+    psql("postgres", "CREATE DATABASE bench_drift TEMPLATE bench");
+    for (sql, _) in DRIFTS {
+        psql("bench_drift", sql);
+    }
+    let drift_file = tempfile::NamedTempFile::new().expect("temp file");
+    measure(
+        Command::new(driftwatch)
+            .args(["snapshot", cluster.url("bench_drift").expose(), "-o"])
+            .arg(drift_file.path()),
+    );
+    let a = driftwatch::source::read_snapshot(base_snapshot).expect("base snapshot");
+    let b = driftwatch::source::read_snapshot(drift_file.path()).expect("drift snapshot");
+    let mut times = Vec::new();
+    let mut changes = Vec::new();
+    for _ in 0..5 {
+        let started = Instant::now();
+        changes = driftwatch::diff::diff(&a, &b);
+        times.push(started.elapsed());
+    }
+    let diff_time = median(times);
+    let found: BTreeSet<(String, String)> = changes
+        .iter()
+        .map(|c| (c.code.to_string(), c.object.name.replace('"', "")))
+        .collect();
+    let expected: BTreeSet<(String, String)> = DRIFTS
+        .iter()
+        .flat_map(|(_, e)| e.iter().map(|(c, o)| (c.to_string(), o.to_string())))
+        .collect();
+    let missing: Vec<_> = expected.difference(&found).collect();
+    let extra: Vec<_> = found.difference(&expected).collect();
+    println!(
+        "Drift check: {} of {} expected changes found, {} unexpected",
+        expected.len() - missing.len(),
+        expected.len(),
+        extra.len()
+    );
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing: {missing:#?}\nunexpected: {extra:#?}"
+    );
+
+    let (url_a, url_b) = (cluster.url("bench"), cluster.url("bench_drift"));
+    let mut dw = Vec::new();
+    let mut dw_rss = 0;
+    for _ in 0..RUNS {
+        let (t, rss, _) = measure_ok(
+            Command::new(driftwatch).args([
+                "diff",
+                url_a.expose(),
+                url_b.expose(),
+                "--format",
+                "json",
+            ]),
+            &[1],
+        );
+        dw.push(t);
+        dw_rss = dw_rss.max(rss);
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dump = |db: &str| {
+        format!(
+            "{} --schema-only --restrict-key=driftwatchbench -h '{}' -p {} -U postgres -d {db} -f '{}/{db}.sql'",
+            pg_dump.display(),
+            cluster.socket_dir().display(),
+            cluster.port(),
+            dir.path().display()
+        )
+    };
+    let script = format!(
+        "{} && {} && diff -u '{d}/bench.sql' '{d}/bench_drift.sql' > '{d}/dump.diff'; test $? -le 1",
+        dump("bench"),
+        dump("bench_drift"),
+        d = dir.path().display()
+    );
+    let mut pd = Vec::new();
+    let mut pd_rss = 0;
+    for _ in 0..RUNS {
+        let (t, rss, _) = measure(Command::new("sh").args(["-c", &script]));
+        pd.push(t);
+        pd_rss = pd_rss.max(rss);
+    }
+    let migra = migra_row(cluster);
+    let (dw, pd) = (median(dw), median(pd));
+    println!();
+    println!(
+        "Diff of two {TABLES}-table databases ({} drifts), median of {RUNS} runs:",
+        DRIFTS.len()
+    );
+    println!();
+    println!("| command | wall time | peak RSS | vs driftwatch |");
+    println!("|---|---:|---:|---:|");
+    println!(
+        "| in-memory `diff` of the two snapshots | {:.0} ms | | |",
+        diff_time.as_secs_f64() * 1000.0
+    );
+    println!(
+        "| `driftwatch diff URL URL` | {:.2} s | {} MB | 1x |",
+        dw.as_secs_f64(),
+        dw_rss / 1024
+    );
+    println!(
+        "| `pg_dump -s` x2 + `diff -u` | {:.2} s | {} MB | {:.1}x slower |",
+        pd.as_secs_f64(),
+        pd_rss / 1024,
+        pd.as_secs_f64() / dw.as_secs_f64()
+    );
+    match migra {
+        Some((t, rss)) => println!(
+            "| `migra --unsafe` | {:.2} s | {} MB | {:.1}x slower |",
+            t.as_secs_f64(),
+            rss / 1024,
+            t.as_secs_f64() / dw.as_secs_f64()
+        ),
+        None => println!("| `migra --unsafe` | did not finish in {MIGRA_TIMEOUT} s | | |"),
+    }
+}
+
+const MIGRA_TIMEOUT: u64 = 900;
+
+/// Installs migra into a cached virtualenv (PyPI) and times one run; None
+/// when it does not finish within MIGRA_TIMEOUT.
+fn migra_row(cluster: &Cluster) -> Option<(Duration, i64)> {
+    let home = std::env::var("HOME").unwrap_or_else(|_| "/tmp".into());
+    let venv = std::path::PathBuf::from(home).join(".cache/driftwatch/migra-venv");
+    let migra = venv.join("bin/migra");
+    if !migra.exists() {
+        println!("Installing migra into {} ...", venv.display());
+        let ok = Command::new("python3")
+            .arg("-m")
+            .arg("venv")
+            .arg(&venv)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+            && Command::new(venv.join("bin/pip"))
+                .args(["install", "-q", "migra", "psycopg2-binary"])
+                .status()
+                .map(|s| s.success())
+                .unwrap_or(false);
+        assert!(ok, "could not install migra from PyPI");
+    }
+    let url = |db: &str| {
+        format!(
+            "postgresql+psycopg2://postgres@/{db}?host={}&port={}",
+            cluster.socket_dir().display(),
+            cluster.port()
+        )
+    };
+    println!("Running migra (up to {MIGRA_TIMEOUT} s) ...");
+    let (t, rss, err, code) = run_measured(
+        Command::new("timeout")
+            .arg(MIGRA_TIMEOUT.to_string())
+            .arg(&migra)
+            .args(["--unsafe", &url("bench"), &url("bench_drift")]),
+    );
+    match code {
+        2 => Some((t, rss)),
+        124 => None,
+        other => panic!("migra failed ({other}): {err}"),
+    }
 }

@@ -374,6 +374,14 @@ async fn an_owner_change_is_one_change_and_a_dropped_table_is_one_change() {
             "warning view-removed app.open_orders"
         ]
     );
+    // A role that had a grant and becomes the owner: one owner change.
+    let d = db_with("GRANT SELECT ON app.orders TO dw_owner;").await;
+    let e = db_with(
+        "GRANT SELECT ON app.orders TO dw_owner; ALTER TABLE app.orders OWNER TO dw_owner;",
+    )
+    .await;
+    let (_, report, _) = diff_json(&d, &e, &[]);
+    assert_eq!(codes(&report), vec!["warning owner-changed app.orders"]);
     // A revoke from the owner itself is still seen.
     let c = db_with("REVOKE DELETE ON app.orders FROM postgres;").await;
     let (_, report, _) = diff_json(&a, &c, &[]);

@@ -153,7 +153,7 @@ fn attributes(changes: &mut Vec<Change>, a: &Entry, b: &Entry) {
     for key in keys {
         let (ca, cb) = (a.compare.get(key), b.compare.get(key));
         if key == "acl" || key == "grants" {
-            let (old, new) = (owner_relative(a, key), owner_relative(b, key));
+            let (old, new) = (owner_relative(a, b, key), owner_relative(b, a, key));
             grants(changes, &a.object, old.as_ref(), new.as_ref(), false);
             continue;
         }
@@ -173,18 +173,26 @@ fn attributes(changes: &mut Vec<Change>, a: &Entry, b: &Entry) {
     }
 }
 
-/// The ACL with the owner's own entry named `OWNER`: an owner change moves
-/// the owner's grants to the new owner, which is the owner change itself
-/// (reported once as owner-changed), not a grant and a revoke.
-fn owner_relative(e: &Entry, key: &str) -> Option<Value> {
-    let owner = e
-        .fields
-        .get("owner")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
+/// The ACL of `e` with the owner's own entry named `OWNER`: an owner change
+/// moves the owner's grants to the new owner, which is the owner change
+/// itself (reported once as owner-changed), not a grant and a revoke. When
+/// the owner changed, plain grants to the other side's owner are dropped
+/// too: that role's access now comes (or came) from owning the object.
+fn owner_relative(e: &Entry, other: &Entry, key: &str) -> Option<Value> {
+    let owner_of = |x: &Entry| {
+        x.fields
+            .get("owner")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (owner, other_owner) = (owner_of(e), owner_of(other));
     let mut acl = e.fields.get(key)?.clone();
     if let Value::Array(items) = &mut acl {
+        items.retain(|item| {
+            owner == other_owner
+                || item.get("grantee").and_then(Value::as_str) != Some(other_owner.as_str())
+        });
         for item in items {
             if item.get("grantee").and_then(Value::as_str) == Some(owner.as_str()) {
                 item["grantee"] = json!("OWNER");
