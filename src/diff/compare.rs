@@ -1,7 +1,7 @@
 //! The generic keyed differ over flattened entries, renames, privilege and
 //! column-order changes, and the severity of each change.
 
-use super::entries::{flatten, Entries, Entry};
+use super::entries::{flatten_pair, Entries, Entry};
 use super::{Change, ChangeCode, ObjectKind, ObjectRef, Severity};
 use crate::model::Snapshot;
 use serde_json::{json, Value};
@@ -9,8 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// Every difference from `from` to `to`, in report order.
 pub fn diff(from: &Snapshot, to: &Snapshot) -> Vec<Change> {
-    let mut before = flatten(&from.objects);
-    let mut after = flatten(&to.objects);
+    let (mut before, mut after) = flatten_pair(&from.objects, &to.objects);
     let mut changes = Vec::new();
     table_renames(from, to, &mut before, &mut after, &mut changes);
 
@@ -78,17 +77,23 @@ pub fn diff(from: &Snapshot, to: &Snapshot) -> Vec<Change> {
             attributes(&mut changes, a, b);
         }
     }
+    let after_tables: std::collections::HashMap<(&str, &str), &crate::model::Table> = to
+        .objects
+        .tables
+        .iter()
+        .map(|u| ((u.schema.as_str(), u.name.as_str()), u))
+        .collect();
     for t in &from.objects.tables {
-        if let Some(u) = to
-            .objects
-            .tables
-            .iter()
-            .find(|u| u.schema == t.schema && u.name == t.name)
-        {
+        let Some(u) = after_tables.get(&(t.schema.as_str(), t.name.as_str())) else {
+            continue;
+        };
+        // Identical tables (nearly all of them) cannot differ in order.
+        if *u != t {
             let names =
                 |cols: &[crate::model::Column], other: &[crate::model::Column]| -> Vec<String> {
+                    let present: BTreeSet<&str> = other.iter().map(|o| o.name.as_str()).collect();
                     cols.iter()
-                        .filter(|c| other.iter().any(|o| o.name == c.name))
+                        .filter(|c| present.contains(c.name.as_str()))
                         .map(|c| c.name.clone())
                         .collect()
                 };
@@ -149,15 +154,14 @@ fn push(
 
 /// Attribute-by-attribute comparison of one object present on both sides.
 fn attributes(changes: &mut Vec<Change>, a: &Entry, b: &Entry) {
-    let keys: BTreeSet<&String> = a.compare.keys().chain(b.compare.keys()).collect();
+    let keys: BTreeSet<&String> = a.fields.keys().chain(b.fields.keys()).collect();
     for key in keys {
-        let (ca, cb) = (a.compare.get(key), b.compare.get(key));
         if key == "acl" || key == "grants" {
             let (old, new) = (owner_relative(a, b, key), owner_relative(b, a, key));
             grants(changes, &a.object, old.as_ref(), new.as_ref(), false);
             continue;
         }
-        if ca == cb {
+        if a.same(b, key) {
             continue;
         }
         let (va, vb) = (
@@ -299,9 +303,9 @@ fn grants(
 }
 
 /// Tables with another name but the same definition (children included).
-fn table_renames(
-    from: &Snapshot,
-    to: &Snapshot,
+fn table_renames<'a>(
+    from: &'a Snapshot,
+    to: &'a Snapshot,
     before: &mut Entries,
     after: &mut Entries,
     changes: &mut Vec<Change>,
@@ -314,28 +318,23 @@ fn table_renames(
         }
         v
     };
+    let names = |list: &'a [crate::model::Table]| -> std::collections::HashSet<(&'a str, &'a str)> {
+        list.iter()
+            .map(|t| (t.schema.as_str(), t.name.as_str()))
+            .collect()
+    };
+    let (before_names, after_names) = (names(&from.objects.tables), names(&to.objects.tables));
     let gone: Vec<&crate::model::Table> = from
         .objects
         .tables
         .iter()
-        .filter(|t| {
-            !to.objects
-                .tables
-                .iter()
-                .any(|u| u.schema == t.schema && u.name == t.name)
-        })
+        .filter(|t| !after_names.contains(&(t.schema.as_str(), t.name.as_str())))
         .collect();
     let mut new: Vec<&crate::model::Table> = to
         .objects
         .tables
         .iter()
-        .filter(|u| {
-            !from
-                .objects
-                .tables
-                .iter()
-                .any(|t| t.schema == u.schema && t.name == u.name)
-        })
+        .filter(|u| !before_names.contains(&(u.schema.as_str(), u.name.as_str())))
         .collect();
     for t in gone {
         let shape = body(t);
@@ -393,7 +392,7 @@ fn child_renames(
             a.0 == r.0
                 && !used.contains(*a)
                 && after[*a].object.parent == old.object.parent
-                && after[*a].compare == old.compare
+                && same_definition(old, &after[*a])
         });
         if let Some(a) = found {
             used.insert(r.clone());
@@ -410,6 +409,11 @@ fn child_renames(
         }
     }
     used
+}
+
+/// All attributes of two entries mean the same.
+fn same_definition(a: &Entry, b: &Entry) -> bool {
+    a.fields.len() == b.fields.len() && a.fields.keys().all(|k| a.same(b, k))
 }
 
 /// The attribute names of the model, as `'static` strings for change codes.

@@ -3,7 +3,7 @@
 //! triggers, policies and rules of relations.
 
 use super::{ObjectKind, ObjectRef};
-use crate::model::{qualified, quote_ident, Objects};
+use crate::model::{self as m, qualified, quote_ident, Objects};
 use crate::normalize::{
     canonical_expression, canonical_function_body, canonical_index_key, canonical_query,
     collapse_whitespace,
@@ -11,15 +11,16 @@ use crate::normalize::{
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
-/// One object, with its attributes as shown and as compared.
+/// One object with its attributes as captured. Their canonical form (for
+/// comparison) is computed only where two raw values differ: on a 10,000
+/// table schema almost every attribute is byte-identical, and parsing every
+/// expression of both sides would cost seconds.
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {
     /// What and where.
     pub object: ObjectRef,
     /// Its own attributes as captured (no identity fields, no children).
     pub fields: Map<String, Value>,
-    /// The same attributes with expressions in canonical form.
-    pub compare: Map<String, Value>,
     /// Its name alone (for renames).
     pub name: String,
 }
@@ -37,40 +38,213 @@ const CHILDREN: [(&str, ObjectKind); 6] = [
     ("rules", ObjectKind::Rule),
 ];
 
-/// Flattens every object of a snapshot.
-pub(crate) fn flatten(objects: &Objects) -> Entries {
-    let mut out = Entries::new();
-    let mut add = |kind: ObjectKind, list: Value| {
-        let Value::Array(items) = list else { return };
-        for item in items {
-            let Value::Object(map) = item else { continue };
-            add_top(&mut out, kind, map);
-        }
-    };
-    add(ObjectKind::Schema, v(&objects.schemas));
-    add(ObjectKind::Extension, v(&objects.extensions));
-    add(ObjectKind::Collation, v(&objects.collations));
-    add(ObjectKind::Type, v(&objects.types));
-    add(ObjectKind::Sequence, v(&objects.sequences));
-    add(ObjectKind::Table, v(&objects.tables));
-    add(ObjectKind::View, v(&objects.views));
-    add(ObjectKind::MaterializedView, v(&objects.materialized_views));
-    add(ObjectKind::Function, v(&objects.functions));
-    add(ObjectKind::Statistics, v(&objects.statistics));
-    add(ObjectKind::EventTrigger, v(&objects.event_triggers));
-    add(ObjectKind::Publication, v(&objects.publications));
-    add(
-        ObjectKind::ForeignDataWrapper,
-        v(&objects.foreign_data_wrappers),
-    );
-    add(ObjectKind::ForeignServer, v(&objects.foreign_servers));
-    add(ObjectKind::DefaultPrivilege, v(&objects.default_privileges));
-    out
+/// The identity of a top-level object, as `ObjectRef::name` shows it.
+pub(crate) trait Keyed {
+    /// `schema.name`, `schema.f(args)`, `name`, …
+    fn key(&self) -> String;
+    /// The raw parts snapshots are sorted by (`Objects::canonicalize`).
+    fn sort_key(&self) -> (&str, &str, &str);
 }
 
-/// A list of model objects as JSON.
-fn v<T: serde::Serialize>(list: &T) -> Value {
-    serde_json::to_value(list).unwrap_or(Value::Null)
+macro_rules! keyed_in_schema {
+    ($($t:ty),*) => {$(
+        impl Keyed for $t {
+            fn key(&self) -> String {
+                qualified(&self.schema, &self.name)
+            }
+            fn sort_key(&self) -> (&str, &str, &str) {
+                (&self.schema, &self.name, "")
+            }
+        }
+    )*};
+}
+macro_rules! keyed_by_name {
+    ($($t:ty),*) => {$(
+        impl Keyed for $t {
+            fn key(&self) -> String {
+                quote_ident(&self.name)
+            }
+            fn sort_key(&self) -> (&str, &str, &str) {
+                (&self.name, "", "")
+            }
+        }
+    )*};
+}
+keyed_in_schema!(
+    m::Collation,
+    m::TypeDef,
+    m::Sequence,
+    m::Table,
+    m::View,
+    m::MaterializedView,
+    m::Statistics
+);
+keyed_by_name!(
+    m::Schema,
+    m::Extension,
+    m::EventTrigger,
+    m::Publication,
+    m::ForeignDataWrapper,
+    m::ForeignServer
+);
+
+impl Keyed for m::Function {
+    fn key(&self) -> String {
+        format!(
+            "{}({})",
+            qualified(&self.schema, &self.name),
+            self.arguments
+        )
+    }
+    fn sort_key(&self) -> (&str, &str, &str) {
+        (&self.schema, &self.name, &self.arguments)
+    }
+}
+
+impl Keyed for m::DefaultPrivilege {
+    fn key(&self) -> String {
+        let mut id = format!("for role {}", quote_ident(&self.role));
+        if let Some(s) = &self.schema {
+            id.push_str(&format!(" in schema {}", quote_ident(s)));
+        }
+        id.push_str(&format!(" on {}", self.object_type));
+        id
+    }
+    fn sort_key(&self) -> (&str, &str, &str) {
+        (
+            &self.role,
+            self.schema.as_deref().unwrap_or(""),
+            &self.object_type,
+        )
+    }
+}
+
+/// Flattens the objects of both snapshots, leaving out every top-level
+/// object that is identical on both sides (compared as typed values, which
+/// allocates nothing): on a large schema with little drift, almost all.
+pub(crate) fn flatten_pair(a: &Objects, b: &Objects) -> (Entries, Entries) {
+    let (mut ea, mut eb) = (Entries::new(), Entries::new());
+    pair(ObjectKind::Schema, &a.schemas, &b.schemas, &mut ea, &mut eb);
+    pair(
+        ObjectKind::Extension,
+        &a.extensions,
+        &b.extensions,
+        &mut ea,
+        &mut eb,
+    );
+    pair(
+        ObjectKind::Collation,
+        &a.collations,
+        &b.collations,
+        &mut ea,
+        &mut eb,
+    );
+    pair(ObjectKind::Type, &a.types, &b.types, &mut ea, &mut eb);
+    pair(
+        ObjectKind::Sequence,
+        &a.sequences,
+        &b.sequences,
+        &mut ea,
+        &mut eb,
+    );
+    pair(ObjectKind::Table, &a.tables, &b.tables, &mut ea, &mut eb);
+    pair(ObjectKind::View, &a.views, &b.views, &mut ea, &mut eb);
+    pair(
+        ObjectKind::MaterializedView,
+        &a.materialized_views,
+        &b.materialized_views,
+        &mut ea,
+        &mut eb,
+    );
+    pair(
+        ObjectKind::Function,
+        &a.functions,
+        &b.functions,
+        &mut ea,
+        &mut eb,
+    );
+    pair(
+        ObjectKind::Statistics,
+        &a.statistics,
+        &b.statistics,
+        &mut ea,
+        &mut eb,
+    );
+    pair(
+        ObjectKind::EventTrigger,
+        &a.event_triggers,
+        &b.event_triggers,
+        &mut ea,
+        &mut eb,
+    );
+    pair(
+        ObjectKind::Publication,
+        &a.publications,
+        &b.publications,
+        &mut ea,
+        &mut eb,
+    );
+    pair(
+        ObjectKind::ForeignDataWrapper,
+        &a.foreign_data_wrappers,
+        &b.foreign_data_wrappers,
+        &mut ea,
+        &mut eb,
+    );
+    pair(
+        ObjectKind::ForeignServer,
+        &a.foreign_servers,
+        &b.foreign_servers,
+        &mut ea,
+        &mut eb,
+    );
+    pair(
+        ObjectKind::DefaultPrivilege,
+        &a.default_privileges,
+        &b.default_privileges,
+        &mut ea,
+        &mut eb,
+    );
+    (ea, eb)
+}
+
+/// Walks two lists sorted by `sort_key` side by side: objects equal on both
+/// sides are skipped without formatting anything; the rest are flattened.
+fn pair<T: Keyed + PartialEq + serde::Serialize>(
+    kind: ObjectKind,
+    a: &[T],
+    b: &[T],
+    ea: &mut Entries,
+    eb: &mut Entries,
+) {
+    let add = |out: &mut Entries, x: &T| {
+        if let Ok(Value::Object(map)) = serde_json::to_value(x) {
+            add_top(out, kind, x.key(), map);
+        }
+    };
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].sort_key().cmp(&b[j].sort_key()) {
+            std::cmp::Ordering::Equal => {
+                if a[i] != b[j] {
+                    add(ea, &a[i]);
+                    add(eb, &b[j]);
+                }
+                i += 1;
+                j += 1;
+            }
+            std::cmp::Ordering::Less => {
+                add(ea, &a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                add(eb, &b[j]);
+                j += 1;
+            }
+        }
+    }
+    a[i..].iter().for_each(|x| add(ea, x));
+    b[j..].iter().for_each(|x| add(eb, x));
 }
 
 fn text(map: &Map<String, Value>, key: &str) -> String {
@@ -80,32 +254,12 @@ fn text(map: &Map<String, Value>, key: &str) -> String {
         .to_string()
 }
 
-fn add_top(out: &mut Entries, kind: ObjectKind, mut map: Map<String, Value>) {
+fn add_top(out: &mut Entries, kind: ObjectKind, identity: String, mut map: Map<String, Value>) {
     let schema = map
         .get("schema")
         .and_then(Value::as_str)
         .map(str::to_string);
     let name = text(&map, "name");
-    let identity = match kind {
-        ObjectKind::Function => format!(
-            "{}({})",
-            qualified(schema.as_deref().unwrap_or_default(), &name),
-            text(&map, "arguments")
-        ),
-        ObjectKind::DefaultPrivilege => {
-            let mut id = format!("for role {}", quote_ident(&text(&map, "role")));
-            if let Some(s) = map.get("schema").and_then(Value::as_str) {
-                id.push_str(&format!(" in schema {}", quote_ident(s)));
-            }
-            id.push_str(&format!(" on {}", text(&map, "object_type")));
-            id
-        }
-        ObjectKind::Extension => quote_ident(&name),
-        _ => match &schema {
-            Some(s) => qualified(s, &name),
-            None => quote_ident(&name),
-        },
-    };
     let schema_bound = !matches!(
         kind,
         ObjectKind::Extension | ObjectKind::DefaultPrivilege | ObjectKind::Schema
@@ -132,7 +286,6 @@ fn add_top(out: &mut Entries, kind: ObjectKind, mut map: Map<String, Value>) {
         }
         map.remove(key);
     }
-    let compare = canonical(kind, &map);
     out.insert(
         (kind, identity.clone()),
         Entry {
@@ -149,7 +302,6 @@ fn add_top(out: &mut Entries, kind: ObjectKind, mut map: Map<String, Value>) {
                 parent: None,
             },
             fields: map,
-            compare,
             name,
         },
     );
@@ -167,7 +319,6 @@ fn add_child(
     let identity = format!("{parent}.{}", quote_ident(&name));
     map.remove("name");
     map.remove("position");
-    let compare = canonical(kind, &map);
     out.insert(
         (kind, identity.clone()),
         Entry {
@@ -178,7 +329,6 @@ fn add_child(
                 parent: Some(format!("{}:{parent}", parent_kind.as_str())),
             },
             fields: map,
-            compare,
             name,
         },
     );
@@ -190,9 +340,32 @@ fn map_str(map: &mut Map<String, Value>, key: &str, f: impl Fn(&str) -> String) 
     }
 }
 
+impl Entry {
+    /// Attribute `key` in canonical form (expressions parsed and printed
+    /// back), for comparison.
+    pub fn canonical(&self, key: &str) -> Option<Value> {
+        let value = self.fields.get(key)?;
+        let mut single = Map::new();
+        for context in ["type", "language"] {
+            if let Some(v) = self.fields.get(context) {
+                single.insert(context.to_string(), v.clone());
+            }
+        }
+        single.insert(key.to_string(), value.clone());
+        canonical(self.object.kind, single).remove(key)
+    }
+
+    /// Whether attribute `key` means the same on both entries: equal raw
+    /// values, or equal canonical forms.
+    pub fn same(&self, other: &Entry, key: &str) -> bool {
+        let (a, b) = (self.fields.get(key), other.fields.get(key));
+        a == b || (a.is_some() && b.is_some() && self.canonical(key) == other.canonical(key))
+    }
+}
+
 /// The attributes with every expression in canonical form.
-fn canonical(kind: ObjectKind, fields: &Map<String, Value>) -> Map<String, Value> {
-    let mut map = fields.clone();
+fn canonical(kind: ObjectKind, fields: Map<String, Value>) -> Map<String, Value> {
+    let mut map = fields;
     match kind {
         ObjectKind::Column => {
             map_str(&mut map, "default", canonical_expression);
