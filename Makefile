@@ -21,8 +21,7 @@ demo: setup
 test: setup
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
-	$(CARGO) test --all-targets
-	$(CARGO) test --doc
+	$(CARGO) test --lib --bins --tests
 
 bench: setup
 	$(CARGO) build --release --bin driftwatch

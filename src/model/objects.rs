@@ -107,9 +107,7 @@ impl Objects {
         objects.schemas.retain(|s| keep(&s.name));
         // Extensions are database-wide (a kept schema's columns may need
         // them): only excluding their schema drops them.
-        objects
-            .extensions
-            .retain(|e| !exclude.iter().any(|s| *s == e.schema));
+        objects.extensions.retain(|e| !exclude.contains(&e.schema));
         objects.collations.retain(|c| keep(&c.schema));
         objects.types.retain(|t| keep(&t.schema));
         objects.sequences.retain(|s| keep(&s.schema));
