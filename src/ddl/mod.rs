@@ -4,7 +4,8 @@
 //! extensions as their CREATE statements; other kinds as their snapshot
 //! JSON. Pure: no I/O.
 
-use crate::diff::ObjectKind;
+use crate::diff::{Keyed, ObjectKind};
+use crate::model::json::to_layout;
 use crate::model::{
     qualified, quote_ident, Column, Function, Grant, MaterializedView, Objects, Sequence, Table,
     TypeDef, TypeKind, View,
@@ -12,96 +13,51 @@ use crate::model::{
 use std::fmt::Write as _;
 
 /// SQL (or JSON) text of the top-level object `kind` + `identity`, if the
-/// snapshot has it. Identities are those of `diff::ObjectRef::name`.
+/// snapshot has it. Identities are those of `diff::ObjectRef::name`
+/// ([`Keyed::key`]).
 pub fn render(objects: &Objects, kind: ObjectKind, identity: &str) -> Option<String> {
-    let q = |schema: &str, name: &str| qualified(schema, name);
+    fn find<'a, T: Keyed>(list: &'a [T], identity: &str) -> Option<&'a T> {
+        list.iter().find(|x| x.key() == identity)
+    }
     match kind {
-        ObjectKind::Table => objects
-            .tables
-            .iter()
-            .find(|t| q(&t.schema, &t.name) == identity)
-            .map(table),
-        ObjectKind::View => objects
-            .views
-            .iter()
-            .find(|v| q(&v.schema, &v.name) == identity)
-            .map(view),
-        ObjectKind::MaterializedView => objects
-            .materialized_views
-            .iter()
-            .find(|v| q(&v.schema, &v.name) == identity)
-            .map(materialized_view),
-        ObjectKind::Function => objects
-            .functions
-            .iter()
-            .find(|f| format!("{}({})", q(&f.schema, &f.name), f.arguments) == identity)
-            .map(function),
-        ObjectKind::Sequence => objects
-            .sequences
-            .iter()
-            .find(|s| q(&s.schema, &s.name) == identity)
-            .map(sequence),
-        ObjectKind::Type => objects
-            .types
-            .iter()
-            .find(|t| q(&t.schema, &t.name) == identity)
-            .map(type_def),
-        ObjectKind::Schema => objects
-            .schemas
-            .iter()
-            .find(|s| quote_ident(&s.name) == identity)
-            .map(|s| {
-                let mut out = format!(
-                    "CREATE SCHEMA {} AUTHORIZATION {};\n",
-                    quote_ident(&s.name),
-                    quote_ident(&s.owner)
-                );
-                comment(&mut out, "SCHEMA", &quote_ident(&s.name), &s.comment);
-                grants(&mut out, "SCHEMA", &quote_ident(&s.name), &s.acl, &s.owner);
-                out
-            }),
-        ObjectKind::Extension => objects
-            .extensions
-            .iter()
-            .find(|e| quote_ident(&e.name) == identity)
-            .map(|e| {
-                format!(
-                    "CREATE EXTENSION {} WITH SCHEMA {} VERSION '{}';\n",
-                    quote_ident(&e.name),
-                    quote_ident(&e.schema),
-                    e.version
-                )
-            }),
-        _ => json_of(objects, kind, identity),
+        ObjectKind::Table => find(&objects.tables, identity).map(table),
+        ObjectKind::View => find(&objects.views, identity).map(view),
+        ObjectKind::MaterializedView => {
+            find(&objects.materialized_views, identity).map(materialized_view)
+        }
+        ObjectKind::Function => find(&objects.functions, identity).map(function),
+        ObjectKind::Sequence => find(&objects.sequences, identity).map(sequence),
+        ObjectKind::Type => find(&objects.types, identity).map(type_def),
+        ObjectKind::Schema => find(&objects.schemas, identity).map(|s| {
+            let name = quote_ident(&s.name);
+            let mut out = format!(
+                "CREATE SCHEMA {name} AUTHORIZATION {};\n",
+                quote_ident(&s.owner)
+            );
+            comment(&mut out, "SCHEMA", &name, &s.comment);
+            grants(&mut out, "SCHEMA", &name, &s.acl, &s.owner);
+            out
+        }),
+        ObjectKind::Extension => find(&objects.extensions, identity).map(|e| {
+            format!(
+                "CREATE EXTENSION {} WITH SCHEMA {} VERSION '{}';\n",
+                quote_ident(&e.name),
+                quote_ident(&e.schema),
+                e.version
+            )
+        }),
+        ObjectKind::Collation => find(&objects.collations, identity).map(to_layout),
+        ObjectKind::Statistics => find(&objects.statistics, identity).map(to_layout),
+        ObjectKind::EventTrigger => find(&objects.event_triggers, identity).map(to_layout),
+        ObjectKind::Publication => find(&objects.publications, identity).map(to_layout),
+        ObjectKind::ForeignDataWrapper => {
+            find(&objects.foreign_data_wrappers, identity).map(to_layout)
+        }
+        ObjectKind::ForeignServer => find(&objects.foreign_servers, identity).map(to_layout),
+        ObjectKind::DefaultPrivilege => find(&objects.default_privileges, identity).map(to_layout),
+        // Children are rendered as part of their relation.
+        _ => None,
     }
-}
-
-fn json_of(objects: &Objects, kind: ObjectKind, identity: &str) -> Option<String> {
-    let list = match kind {
-        ObjectKind::Collation => serde_json::to_value(&objects.collations),
-        ObjectKind::Statistics => serde_json::to_value(&objects.statistics),
-        ObjectKind::EventTrigger => serde_json::to_value(&objects.event_triggers),
-        ObjectKind::Publication => serde_json::to_value(&objects.publications),
-        ObjectKind::ForeignDataWrapper => serde_json::to_value(&objects.foreign_data_wrappers),
-        ObjectKind::ForeignServer => serde_json::to_value(&objects.foreign_servers),
-        ObjectKind::DefaultPrivilege => serde_json::to_value(&objects.default_privileges),
-        _ => return None,
-    }
-    .ok()?;
-    list.as_array()?
-        .iter()
-        .find(|item| {
-            let name = item
-                .get("name")
-                .and_then(|n| n.as_str())
-                .unwrap_or_default();
-            let id = match item.get("schema").and_then(|s| s.as_str()) {
-                Some(s) if kind != ObjectKind::DefaultPrivilege => qualified(s, name),
-                _ => quote_ident(name),
-            };
-            id == identity || kind == ObjectKind::DefaultPrivilege
-        })
-        .map(crate::model::json::to_layout)
 }
 
 fn comment(out: &mut String, what: &str, name: &str, text: &Option<String>) {

@@ -39,7 +39,7 @@ const CHILDREN: [(&str, ObjectKind); 6] = [
 ];
 
 /// The identity of a top-level object, as `ObjectRef::name` shows it.
-pub(crate) trait Keyed {
+pub trait Keyed {
     /// `schema.name`, `schema.f(args)`, `name`, …
     fn key(&self) -> String;
     /// The raw parts snapshots are sorted by (`Objects::canonicalize`).

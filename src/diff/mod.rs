@@ -12,6 +12,7 @@ mod entries;
 mod ignore;
 
 pub use compare::diff;
+pub use entries::Keyed;
 pub use ignore::{IgnoreRule, IgnoreRules};
 
 use serde::{Deserialize, Serialize};
