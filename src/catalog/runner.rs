@@ -2,7 +2,7 @@
 //! connections that share one exported REPEATABLE READ snapshot, deparse
 //! queries as autocommit statements on their own connections.
 
-use super::connect::{BoxFuture, DatabaseUrl};
+use super::connect::DatabaseUrl;
 use crate::error::{Error, Result};
 use sqlx::postgres::{PgConnection, PgRow};
 use sqlx::{Connection, Row};
@@ -189,92 +189,87 @@ pub(crate) async fn run(
 /// Starts the shared transaction and exports its snapshot (None when the
 /// server cannot export one, e.g. a standby of an old version: then the
 /// capture runs on this one connection).
-fn begin_snapshot<'a>(
-    conn: &'a mut PgConnection,
-    counter: &'a AtomicUsize,
-    target: &'a str,
-) -> BoxFuture<'a, Result<Option<String>>> {
-    Box::pin(async move {
-        counter.fetch_add(1, Ordering::Relaxed);
-        sqlx::Executor::execute(
-            &mut *conn,
-            sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"),
-        )
+async fn begin_snapshot(
+    conn: &mut PgConnection,
+    counter: &AtomicUsize,
+    target: &str,
+) -> Result<Option<String>> {
+    counter.fetch_add(1, Ordering::Relaxed);
+    sqlx::Executor::execute(
+        &mut *conn,
+        sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"),
+    )
+    .await
+    .map_err(|e| query_error(target, "BEGIN", &e))?;
+    counter.fetch_add(1, Ordering::Relaxed);
+    match sqlx::query("SELECT pg_export_snapshot() AS id")
+        .persistent(false)
+        .fetch_one(&mut *conn)
         .await
-        .map_err(|e| query_error(target, "BEGIN", &e))?;
-        counter.fetch_add(1, Ordering::Relaxed);
-        match sqlx::query("SELECT pg_export_snapshot() AS id")
-            .persistent(false)
-            .fetch_one(&mut *conn)
+    {
+        Ok(row) => Ok(row.try_get::<String, _>("id").ok()),
+        Err(_) => {
+            // The failed statement aborted the transaction: start again.
+            counter.fetch_add(2, Ordering::Relaxed);
+            let _ = sqlx::Executor::execute(&mut *conn, sqlx::raw_sql("ROLLBACK")).await;
+            sqlx::Executor::execute(
+                &mut *conn,
+                sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"),
+            )
             .await
-        {
-            Ok(row) => Ok(row.try_get::<String, _>("id").ok()),
-            Err(_) => {
-                // The failed statement aborted the transaction: start again.
-                counter.fetch_add(2, Ordering::Relaxed);
-                let _ = sqlx::Executor::execute(&mut *conn, sqlx::raw_sql("ROLLBACK")).await;
-                sqlx::Executor::execute(
-                    &mut *conn,
-                    sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"),
-                )
-                .await
-                .map_err(|e| query_error(target, "BEGIN", &e))?;
-                Ok(None)
-            }
+            .map_err(|e| query_error(target, "BEGIN", &e))?;
+            Ok(None)
         }
-    })
+    }
 }
 
-fn join_snapshot<'a>(
-    conn: &'a mut PgConnection,
+async fn join_snapshot(
+    conn: &mut PgConnection,
     id: Option<&str>,
-    counter: &'a AtomicUsize,
-    target: &'a str,
-) -> BoxFuture<'a, Result<()>> {
+    counter: &AtomicUsize,
+    target: &str,
+) -> Result<()> {
     let id = id.unwrap_or_default().replace('\'', "");
-    Box::pin(async move {
-        counter.fetch_add(1, Ordering::Relaxed);
-        let sql = format!(
-            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT '{id}'"
-        );
-        sqlx::Executor::execute(&mut *conn, sqlx::raw_sql(&sql))
-            .await
-            .map_err(|e| query_error(target, "SET TRANSACTION SNAPSHOT", &e))?;
-        Ok(())
-    })
+
+    counter.fetch_add(1, Ordering::Relaxed);
+    let sql = format!(
+        "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT '{id}'"
+    );
+    sqlx::Executor::execute(&mut *conn, sqlx::raw_sql(&sql))
+        .await
+        .map_err(|e| query_error(target, "SET TRANSACTION SNAPSHOT", &e))?;
+    Ok(())
 }
 
 /// Waits up to `lock_wait` for no session to hold or await ACCESS EXCLUSIVE
 /// on a user relation: short DDL passes, long DDL stops the capture before
 /// it asks for any lock.
-fn check_locks<'a>(
-    conn: &'a mut PgConnection,
-    counter: &'a AtomicUsize,
-    target: &'a str,
+async fn check_locks(
+    conn: &mut PgConnection,
+    counter: &AtomicUsize,
+    target: &str,
     lock_wait: Duration,
-) -> BoxFuture<'a, Result<()>> {
-    Box::pin(async move {
-        let deadline = Instant::now() + lock_wait;
-        loop {
-            counter.fetch_add(1, Ordering::Relaxed);
-            let rows = sqlx::query(super::LOCKS_SQL)
-                .persistent(false)
-                .fetch_all(&mut *conn)
-                .await
-                .map_err(|e| query_error(target, "locks.sql", &e))?;
-            let Some(row) = rows.first() else {
-                return Ok(());
-            };
-            if Instant::now() >= deadline {
-                return Err(Error::Locked {
-                    target: target.to_string(),
-                    relation: row.try_get("relation").unwrap_or_default(),
-                    pid: row.try_get("pid").unwrap_or_default(),
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+) -> Result<()> {
+    let deadline = Instant::now() + lock_wait;
+    loop {
+        counter.fetch_add(1, Ordering::Relaxed);
+        let rows = sqlx::query(super::LOCKS_SQL)
+            .persistent(false)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(|e| query_error(target, "locks.sql", &e))?;
+        let Some(row) = rows.first() else {
+            return Ok(());
+        };
+        if Instant::now() >= deadline {
+            return Err(Error::Locked {
+                target: target.to_string(),
+                relation: row.try_get("relation").unwrap_or_default(),
+                pid: row.try_get("pid").unwrap_or_default(),
+            });
         }
-    })
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 type QueueResult = Result<(
