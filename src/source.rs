@@ -112,10 +112,16 @@ impl Source {
                 Ok((snap, Some(stats), Vec::new()))
             }
             Source::SnapshotFile(path) => {
+                // read_snapshot has canonicalised it already; a schema filter
+                // removes objects (no reordering) and so changes only the
+                // fingerprint.
                 let mut snap = read_snapshot(path)?;
-                snap.objects
-                    .retain_schemas(&opts.schemas, &opts.exclude_schemas);
-                Ok((snap.recanonicalize(), None, Vec::new()))
+                if !opts.schemas.is_empty() || !opts.exclude_schemas.is_empty() {
+                    snap.objects
+                        .retain_schemas(&opts.schemas, &opts.exclude_schemas);
+                    snap.fingerprint = crate::model::fingerprint(&snap.objects);
+                }
+                Ok((snap, None, Vec::new()))
             }
             Source::SqlFile(path) => {
                 let sql = read_sql(path)?;
