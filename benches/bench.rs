@@ -162,6 +162,22 @@ fn measure(cmd: &mut Command) -> (Duration, i64, String) {
     measure_ok(cmd, &[0])
 }
 
+/// Runs psql on `db` of the cluster (ON_ERROR_STOP) and returns its output.
+fn psql(cluster: &Cluster, db: &str, args: &[&str]) -> String {
+    let out = Command::new("psql")
+        .arg(cluster.url(db).expose())
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1"])
+        .args(args)
+        .output()
+        .expect("psql");
+    assert!(
+        out.status.success(),
+        "psql {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -188,21 +204,7 @@ fn main() {
         .expect("pg_dump");
     println!("Starting a throwaway cluster ...");
     let cluster = Cluster::start(ClusterOptions::default()).expect("cluster");
-    let psql = |db: &str, args: &[&str]| {
-        let out = Command::new("psql")
-            .arg(cluster.url(db).expose())
-            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1"])
-            .args(args)
-            .output()
-            .expect("psql");
-        assert!(
-            out.status.success(),
-            "psql: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    };
-    psql("postgres", &["-c", "CREATE DATABASE bench"]);
+    psql(&cluster, "postgres", &["-c", "CREATE DATABASE bench"]);
     let sql = synthetic_schema();
     let file = tempfile::NamedTempFile::new().expect("temp file");
     std::fs::write(file.path(), &sql).expect("write schema");
@@ -211,9 +213,10 @@ fn main() {
         "Loading {TABLES} tables ({} MB of DDL) ...",
         sql.len() >> 20
     );
-    psql("bench", &["-f", file.path().to_str().unwrap()]);
+    psql(&cluster, "bench", &["-f", file.path().to_str().unwrap()]);
     println!("Loaded in {:.0} s", started.elapsed().as_secs_f64());
     let counts = psql(
+        &cluster,
         "bench",
         &["-At", "-c", "SELECT (SELECT count(*) FROM pg_class WHERE relkind IN ('r','p') AND relnamespace::regnamespace::text ~ '^s[0-9]'), \
           (SELECT count(*) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.relkind IN ('r','p') AND a.attnum > 0 AND NOT a.attisdropped AND c.relnamespace::regnamespace::text ~ '^s[0-9]'), \
@@ -335,25 +338,17 @@ fn drift_section(
     pg_dump: &std::path::Path,
     base_snapshot: &std::path::Path,
 ) {
-    let psql = |db: &str, sql: &str| {
-        let out = Command::new("psql")
-            .arg(cluster.url(db).expose())
-            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
-            .output()
-            .expect("psql");
-        assert!(
-            out.status.success(),
-            "psql {sql}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
     println!(
         "\nCopying the database and applying {} drifts ...",
         DRIFTS.len()
     );
-    psql("postgres", "CREATE DATABASE bench_drift TEMPLATE bench");
+    psql(
+        cluster,
+        "postgres",
+        &["-c", "CREATE DATABASE bench_drift TEMPLATE bench"],
+    );
     for (sql, _) in DRIFTS {
-        psql("bench_drift", sql);
+        psql(cluster, "bench_drift", &["-c", sql]);
     }
     let drift_file = tempfile::NamedTempFile::new().expect("temp file");
     measure(
