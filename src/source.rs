@@ -129,49 +129,21 @@ impl Source {
                 Ok((snap, None, Vec::new()))
             }
             Source::MigrationDir(dir, up_to) => {
-                let (files, warnings) = crate::migrations::list(dir)?;
-                let mut scripts = Vec::new();
-                let mut reached = up_to.is_none();
-                for f in files {
-                    scripts.push((f.path.clone(), read_sql(&f.path)?));
-                    if let (Some(want), Some(v)) = (up_to, &f.version) {
-                        if crate::migrations::compare_versions(v, want).is_eq() {
-                            reached = true;
-                            break;
-                        }
-                    }
-                }
-                if !reached {
-                    return Err(Error::Input {
-                        path: self.display(),
-                        message: format!(
-                            "no migration has version {}",
-                            up_to.as_deref().unwrap_or_default()
-                        ),
-                        hint: "give a version that one of its files has".into(),
-                    });
-                }
+                let set = crate::migrations::read(dir, None)?;
+                let scripts: Vec<(PathBuf, String)> = set
+                    .up_to(up_to.as_deref())?
+                    .iter()
+                    .map(|m| (m.path.clone(), m.sql.clone()))
+                    .collect();
                 let snap = in_shadow(shadow, opts, &self.display(), &scripts).await?;
-                Ok((snap, None, warnings))
+                Ok((snap, None, set.warnings))
             }
         }
     }
 }
 
 fn read_sql(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|e| Error::Input {
-        path: path.display().to_string(),
-        message: format!("cannot be read ({e})"),
-        hint: "check the path".into(),
-    })?;
-    String::from_utf8(bytes).map_err(|e| Error::Input {
-        path: path.display().to_string(),
-        message: format!(
-            "is not UTF-8 (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        ),
-        hint: "save it as UTF-8".into(),
-    })
+    Ok(crate::migrations::read_utf8(path)?.1)
 }
 
 /// Loads scripts into a fresh shadow database, captures it, drops it.
