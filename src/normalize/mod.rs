@@ -2,7 +2,10 @@
 //! files into statements with their line numbers, and canonical forms of
 //! expressions, queries and function bodies for comparison. Pure: no I/O.
 
+mod classify;
 mod expr;
+
+pub use classify::{analyze, migration_class, MigrationClass, StatementClass, StatementInfo};
 
 pub use expr::{
     canonical_expression, canonical_function_body, canonical_index_key, canonical_query,

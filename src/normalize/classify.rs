@@ -1,0 +1,273 @@
+//! What each statement of a migration does: changes the schema, changes
+//! data, or neither (Bytebase's schema vs data migration); which objects it
+//! touches; and whether PostgreSQL refuses to run it inside a transaction.
+
+use pg_query::NodeEnum;
+use serde::Serialize;
+
+/// The class of one statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StatementClass {
+    /// DDL, grants, comments, ownership: changes what a snapshot shows.
+    Schema,
+    /// INSERT, UPDATE, DELETE, MERGE, COPY, TRUNCATE, REFRESH MATERIALIZED VIEW.
+    Data,
+    /// BEGIN, COMMIT, ROLLBACK, SAVEPOINT: left to the runner.
+    Transaction,
+    /// SET, SELECT, DO, CALL, VACUUM, ANALYZE and the like.
+    Other,
+}
+
+/// What a migration as a whole does, from its statements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MigrationClass {
+    /// Only schema changes (and statements of no consequence).
+    Schema,
+    /// Only data changes.
+    Data,
+    /// Both.
+    Mixed,
+    /// Neither (empty, or only SET/SELECT/DO …).
+    Other,
+}
+
+/// One statement, analysed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatementInfo {
+    /// 1-based line of the statement in its text.
+    pub line: usize,
+    /// PostgreSQL's node name (`CreateStmt`, `InsertStmt`, …).
+    pub node: String,
+    /// Schema, data, transaction or other.
+    pub class: StatementClass,
+    /// Objects it names: tables, views, sequences, functions (as written,
+    /// `schema.name` when qualified).
+    pub touches: Vec<String>,
+    /// PostgreSQL refuses it inside a transaction block (CREATE INDEX
+    /// CONCURRENTLY, VACUUM, CREATE DATABASE, …); the reason when so.
+    pub outside_transaction: Option<&'static str>,
+}
+
+/// Analyses every statement of `sql`; the parser's message on a syntax error.
+pub fn analyze(sql: &str) -> Result<Vec<StatementInfo>, String> {
+    let mut out = Vec::new();
+    for statement in super::split_statements(sql)? {
+        let parsed = pg_query::parse(statement.text, pg_query::ParserOptions::DEFAULT)
+            .map_err(|e| e.to_string())?;
+        let node = parsed
+            .protobuf
+            .stmts
+            .first()
+            .and_then(|s| s.stmt.as_ref())
+            .and_then(|s| s.node.as_ref());
+        let Some(node) = node else { continue };
+        let (class, outside_transaction) = classify(node);
+        let mut touches: Vec<String> = match class {
+            StatementClass::Data => parsed.dml_tables(),
+            _ => parsed
+                .ddl_tables()
+                .into_iter()
+                .chain(function_names(node))
+                .collect(),
+        };
+        touches.sort();
+        touches.dedup();
+        out.push(StatementInfo {
+            line: statement.line,
+            node: node_name(node),
+            class,
+            touches,
+            outside_transaction,
+        });
+    }
+    Ok(out)
+}
+
+/// The class of a whole migration from its statements.
+pub fn migration_class(statements: &[StatementInfo]) -> MigrationClass {
+    let schema = statements.iter().any(|s| s.class == StatementClass::Schema);
+    let data = statements.iter().any(|s| s.class == StatementClass::Data);
+    match (schema, data) {
+        (true, true) => MigrationClass::Mixed,
+        (true, false) => MigrationClass::Schema,
+        (false, true) => MigrationClass::Data,
+        (false, false) => MigrationClass::Other,
+    }
+}
+
+fn node_name(node: &NodeEnum) -> String {
+    // The Debug form starts with the variant name: `CreateStmt(CreateStmt { … })`.
+    let debug = format!("{node:?}");
+    debug
+        .split(['(', ' ', '{'])
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn join_names(parts: &[pg_query::protobuf::Node]) -> String {
+    parts
+        .iter()
+        .filter_map(|p| match &p.node {
+            Some(NodeEnum::String(s)) => Some(s.sval.as_str()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// Functions a statement creates or drops, qualified as written
+/// (pg_query's own list keeps only the first part of a qualified name).
+fn function_names(node: &NodeEnum) -> Vec<String> {
+    match node {
+        NodeEnum::CreateFunctionStmt(f) => vec![join_names(&f.funcname)],
+        NodeEnum::DropStmt(d) => d
+            .objects
+            .iter()
+            .filter_map(|o| match &o.node {
+                Some(NodeEnum::ObjectWithArgs(f)) => Some(join_names(&f.objname)),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn has_option(params: &[pg_query::protobuf::Node], name: &str) -> bool {
+    params.iter().any(
+        |p| matches!(&p.node, Some(NodeEnum::DefElem(d)) if d.defname.eq_ignore_ascii_case(name)),
+    )
+}
+
+fn classify(node: &NodeEnum) -> (StatementClass, Option<&'static str>) {
+    use StatementClass::*;
+    match node {
+        NodeEnum::TransactionStmt(_) => (Transaction, None),
+        NodeEnum::InsertStmt(_)
+        | NodeEnum::UpdateStmt(_)
+        | NodeEnum::DeleteStmt(_)
+        | NodeEnum::MergeStmt(_)
+        | NodeEnum::CopyStmt(_)
+        | NodeEnum::TruncateStmt(_) => (Data, None),
+        NodeEnum::RefreshMatViewStmt(r) => (
+            Data,
+            r.concurrent
+                .then_some("REFRESH MATERIALIZED VIEW CONCURRENTLY"),
+        ),
+        NodeEnum::SelectStmt(s) if s.into_clause.is_some() => (Schema, None),
+        NodeEnum::SelectStmt(_)
+        | NodeEnum::VariableSetStmt(_)
+        | NodeEnum::VariableShowStmt(_)
+        | NodeEnum::DoStmt(_)
+        | NodeEnum::CallStmt(_)
+        | NodeEnum::ExplainStmt(_)
+        | NodeEnum::LockStmt(_)
+        | NodeEnum::NotifyStmt(_)
+        | NodeEnum::ListenStmt(_)
+        | NodeEnum::UnlistenStmt(_)
+        | NodeEnum::DiscardStmt(_)
+        | NodeEnum::CheckPointStmt(_)
+        | NodeEnum::LoadStmt(_)
+        | NodeEnum::PrepareStmt(_)
+        | NodeEnum::ExecuteStmt(_)
+        | NodeEnum::DeallocateStmt(_)
+        | NodeEnum::DeclareCursorStmt(_)
+        | NodeEnum::FetchStmt(_)
+        | NodeEnum::ClosePortalStmt(_)
+        | NodeEnum::ConstraintsSetStmt(_) => (Other, None),
+        NodeEnum::VacuumStmt(v) => (Other, v.is_vacuumcmd.then_some("VACUUM")),
+        NodeEnum::ReindexStmt(r) => (
+            Other,
+            has_option(&r.params, "concurrently").then_some("REINDEX CONCURRENTLY"),
+        ),
+        NodeEnum::IndexStmt(i) => (Schema, i.concurrent.then_some("CREATE INDEX CONCURRENTLY")),
+        NodeEnum::DropStmt(d) => (Schema, d.concurrent.then_some("DROP INDEX CONCURRENTLY")),
+        NodeEnum::CreatedbStmt(_) => (Other, Some("CREATE DATABASE")),
+        NodeEnum::DropdbStmt(_) => (Other, Some("DROP DATABASE")),
+        NodeEnum::AlterSystemStmt(_) => (Other, Some("ALTER SYSTEM")),
+        NodeEnum::CreateTableSpaceStmt(_) => (Schema, Some("CREATE TABLESPACE")),
+        NodeEnum::DropTableSpaceStmt(_) => (Schema, Some("DROP TABLESPACE")),
+        NodeEnum::CreateSubscriptionStmt(_) => (Schema, Some("CREATE SUBSCRIPTION")),
+        NodeEnum::DropSubscriptionStmt(_) => (Schema, Some("DROP SUBSCRIPTION")),
+        _ => (Schema, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn classes(sql: &str) -> Vec<(StatementClass, Option<&'static str>)> {
+        analyze(sql)
+            .unwrap()
+            .into_iter()
+            .map(|s| (s.class, s.outside_transaction))
+            .collect()
+    }
+
+    #[test]
+    fn classifies_schema_data_and_other() {
+        use StatementClass::*;
+        let sql = "BEGIN;\nCREATE TABLE app.users (id int);\nINSERT INTO app.users VALUES (1);\n\
+                   UPDATE app.users SET id = 2;\nSET search_path = app;\nSELECT 1;\n\
+                   CREATE TABLE copy AS SELECT * FROM app.users;\nGRANT SELECT ON app.users TO PUBLIC;\n\
+                   COMMENT ON TABLE app.users IS 'x';\nREFRESH MATERIALIZED VIEW mv;\nCOMMIT;";
+        assert_eq!(
+            classes(sql),
+            [
+                (Transaction, None),
+                (Schema, None),
+                (Data, None),
+                (Data, None),
+                (Other, None),
+                (Other, None),
+                (Schema, None),
+                (Schema, None),
+                (Schema, None),
+                (Data, None),
+                (Transaction, None),
+            ]
+        );
+        let all = analyze(sql).unwrap();
+        assert_eq!(migration_class(&all), MigrationClass::Mixed);
+        assert_eq!(all[1].touches, ["app.users"]);
+        assert_eq!(all[1].node, "CreateStmt");
+        assert_eq!(all[2].touches, ["app.users"]);
+        assert_eq!(all[2].line, 3);
+    }
+
+    #[test]
+    fn finds_statements_that_cannot_run_in_a_transaction() {
+        let sql = "CREATE INDEX CONCURRENTLY i ON t (x);\nDROP INDEX CONCURRENTLY i;\n\
+                   REINDEX (CONCURRENTLY) TABLE t;\nVACUUM t;\nANALYZE t;\nCREATE INDEX j ON t (x);";
+        let reasons: Vec<_> = classes(sql).into_iter().map(|c| c.1).collect();
+        assert_eq!(
+            reasons,
+            [
+                Some("CREATE INDEX CONCURRENTLY"),
+                Some("DROP INDEX CONCURRENTLY"),
+                Some("REINDEX CONCURRENTLY"),
+                Some("VACUUM"),
+                None,
+                None
+            ]
+        );
+    }
+
+    #[test]
+    fn functions_and_dollar_quotes() {
+        let sql = "CREATE FUNCTION app.f() RETURNS int LANGUAGE sql AS $$ SELECT 1; $$;\nDROP FUNCTION app.g(int);";
+        let all = analyze(sql).unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].touches, ["app.f"]);
+        assert_eq!(all[1].touches, ["app.g"]);
+        assert_eq!(migration_class(&all), MigrationClass::Schema);
+        assert_eq!(
+            migration_class(&analyze("INSERT INTO t VALUES (1);").unwrap()),
+            MigrationClass::Data
+        );
+        assert!(analyze("CREATE TABEL x ();").is_err());
+    }
+}
