@@ -6,10 +6,15 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: setup build demo test bench clean-demo
+.PHONY: setup tools build demo test bench clean-demo
 
 setup:
 	@bash scripts/setup.sh
+
+# The real migration tools the history tests run (sqlx-cli, dbmate,
+# node-pg-migrate, knex, alembic, Django), cached outside the repo.
+tools:
+	@bash scripts/tools.sh install
 
 build: setup
 	$(CARGO) build --release --bin driftwatch
@@ -18,7 +23,7 @@ demo: setup
 	$(CARGO) build --release --bin driftwatch --example demo
 	DRIFTWATCH_BIN=$(CURDIR)/target/release/driftwatch $(CURDIR)/target/release/examples/demo
 
-test: setup
+test: setup tools
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) test --lib --bins --tests

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod ddl;
 pub mod diff;
 pub mod error;
+pub mod history;
 pub mod migrations;
 pub mod model;
 pub mod normalize;

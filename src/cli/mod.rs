@@ -2,6 +2,7 @@
 //! `run(args) -> Result<ExitCode>`. Errors print as one line, exit code 2.
 
 mod diff;
+mod history;
 mod snapshot;
 
 use clap::{Args, Parser, Subcommand};
@@ -22,6 +23,8 @@ enum Command {
     Snapshot(snapshot::SnapshotArgs),
     /// Compare two sources (databases, snapshots, schema files, migration directories).
     Diff(diff::DiffArgs),
+    /// Show the migrations a database's history table says were applied.
+    History(history::HistoryArgs),
 }
 
 /// Options that narrow or tune a capture, shared by every command that reads a database.
@@ -98,6 +101,7 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Snapshot(args) => snapshot::run(args).await,
             Command::Diff(args) => diff::run(args).await,
+            Command::History(args) => history::run(args).await,
         }
     });
     match result {

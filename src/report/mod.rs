@@ -1,8 +1,11 @@
 //! Reports are data ([`DiffReport`] is `Serialize`); renderers turn them
 //! into text, Markdown or JSON. Pure: no I/O.
 
+mod history;
 mod markdown;
 mod text;
+
+pub use history::render_history_text;
 
 pub use markdown::render_markdown;
 pub use text::{render_text, Style};

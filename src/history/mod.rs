@@ -1,0 +1,241 @@
+//! Applied migrations, as a database's history table tells them: Flyway,
+//! sqlx, golang-migrate, dbmate, Rails, Django, Alembic, Liquibase, Prisma,
+//! node-pg-migrate, knex, refinery, diesel, a hand-written runner's
+//! `schema_migrations`, or driftwatch's own table.
+//!
+//! Reading is as careful as a capture: a read-only transaction with
+//! `lock_timeout` and `statement_timeout`, one SELECT on the history table.
+
+mod tool;
+
+pub use tool::Tool;
+
+use crate::catalog::DatabaseUrl;
+use crate::error::{Error, Result};
+use serde::Serialize;
+use sqlx::Row;
+
+/// One applied (or attempted) migration, in the shape every tool maps to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AppliedMigration {
+    /// Version (or id) as the tool stores it; None for Flyway repeatables.
+    pub version: Option<String>,
+    /// Description as the tool stores it ("" when it keeps none).
+    pub description: String,
+    /// Checksum as the tool stores it (Flyway's signed CRC32 in decimal,
+    /// sqlx's SHA-384 in hex, Liquibase's md5sum, …); None when it keeps none.
+    pub checksum: Option<String>,
+    /// When it was applied, RFC 3339 UTC; None when the tool keeps no time.
+    pub applied_at: Option<String>,
+    /// False for failed, dirty, unfinished or rolled-back migrations.
+    pub success: bool,
+    /// The tool's own row type (Flyway's `SQL`, `BASELINE`, `UNDO_SQL`,
+    /// `DELETE`; Liquibase's `EXECUTED`, `MARK_RAN`; Prisma's `ROLLED_BACK`).
+    pub kind: String,
+}
+
+impl AppliedMigration {
+    /// True for rows that mark a baseline rather than a migration that ran.
+    pub fn is_baseline(&self) -> bool {
+        self.kind.contains("BASELINE")
+    }
+}
+
+/// What a history table says.
+#[derive(Debug, Clone, Serialize)]
+pub struct History {
+    /// The tool that wrote it.
+    pub tool: Tool,
+    /// The table, `schema.name`.
+    pub table: String,
+    /// Rows in applied order.
+    pub migrations: Vec<AppliedMigration>,
+}
+
+/// How to find the history table: the tool and table when given.
+#[derive(Debug, Clone, Default)]
+pub struct Locate {
+    /// Read this tool's table (detected when None).
+    pub tool: Option<Tool>,
+    /// Read this table (`schema.name` or `name`) instead of the tool's default.
+    pub table: Option<String>,
+}
+
+/// A candidate history table found in the catalogs.
+struct Candidate {
+    schema: String,
+    name: String,
+    columns: Vec<String>,
+    beside_rails: bool,
+}
+
+fn session_settings() -> Vec<(&'static str, String)> {
+    vec![
+        ("default_transaction_read_only", "on".to_string()),
+        ("lock_timeout", "1000ms".to_string()),
+        ("statement_timeout", "30s".to_string()),
+        ("search_path", "public".to_string()),
+    ]
+}
+
+/// Reads the history of the database at `url`.
+pub async fn read(url: &DatabaseUrl, locate: &Locate) -> Result<History> {
+    let mut conn = url.connect(&session_settings()).await?;
+    let target = url.redacted().to_string();
+    let query_error = |query: &str, e: sqlx::Error| {
+        let message = match &e {
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("55P03") => {
+                "the history table is locked (a migration is running?); try again when it is done"
+                    .to_string()
+            }
+            sqlx::Error::Database(db) => db.message().to_string(),
+            other => other.to_string(),
+        };
+        Error::Query {
+            target: target.clone(),
+            query: query.to_string(),
+            message,
+        }
+    };
+
+    let (schema_filter, name_filter) = match &locate.table {
+        Some(t) => match t.split_once('.') {
+            Some((s, n)) => (Some(s.to_string()), n.to_string()),
+            None => (None, t.clone()),
+        },
+        None => (None, String::new()),
+    };
+    let names: Vec<String> = match (&locate.table, locate.tool) {
+        (Some(_), _) => vec![name_filter.clone()],
+        (None, Some(tool)) => vec![tool.table().to_string()],
+        (None, None) => {
+            let mut all: Vec<String> = Tool::ALL.iter().map(|t| t.table().to_string()).collect();
+            all.dedup();
+            all
+        }
+    };
+    let rows = sqlx::query(include_str!("sql/tables.sql"))
+        .bind(&names)
+        .persistent(false)
+        .fetch_all(&mut conn)
+        .await
+        .map_err(|e| query_error("history tables.sql", e))?;
+    let candidates: Vec<Candidate> = rows
+        .iter()
+        .map(|r| Candidate {
+            schema: r.get("schema"),
+            name: r.get("name"),
+            columns: r.get("columns"),
+            beside_rails: r.get("beside_rails"),
+        })
+        .filter(|c| schema_filter.as_ref().map_or(true, |s| *s == c.schema))
+        .collect();
+
+    let (tool, found) = choose(&candidates, locate).map_err(|message| Error::Input {
+        path: target.clone(),
+        message,
+        hint: choose_hint(locate),
+    })?;
+    let table = format!(
+        "{}.{}",
+        crate::model::quote_ident(&found.schema),
+        crate::model::quote_ident(&found.name)
+    );
+    let sql = tool.query().replace("{table}", &table);
+    let rows = sqlx::query(&sql)
+        .persistent(false)
+        .fetch_all(&mut conn)
+        .await
+        .map_err(|e| query_error(&format!("reading {table}"), e))?;
+    let migrations = rows
+        .iter()
+        .map(|r| AppliedMigration {
+            version: r.get("version"),
+            description: r.get("description"),
+            checksum: r.get("checksum"),
+            applied_at: r.get("applied_at"),
+            success: r.get("success"),
+            kind: r.get("kind"),
+        })
+        .collect();
+    let _ = sqlx::Connection::close(conn).await;
+    Ok(History {
+        tool,
+        table: format!("{}.{}", found.schema, found.name),
+        migrations,
+    })
+}
+
+fn choose_hint(locate: &Locate) -> String {
+    match (&locate.tool, &locate.table) {
+        (None, None) => "name the tool with --history TOOL (and --history-table SCHEMA.TABLE if it is elsewhere)".into(),
+        _ => "check --history and --history-table".into(),
+    }
+}
+
+/// Picks the history table: the first candidate (search path first) that
+/// the named tool, or any tool, recognises by name and columns. Several
+/// tools' tables in one database is an error: say which to read.
+fn choose<'a>(
+    candidates: &'a [Candidate],
+    locate: &Locate,
+) -> Result<(Tool, &'a Candidate), String> {
+    let tools: Vec<Tool> = match locate.tool {
+        Some(t) => vec![t],
+        None => Tool::ALL.to_vec(),
+    };
+    let mut found: Vec<(Tool, &Candidate)> = Vec::new();
+    for c in candidates {
+        for &tool in &tools {
+            let name_ok = locate.table.is_some() || tool.table() == c.name;
+            if name_ok && tool.matches(&c.columns, c.beside_rails) {
+                if !found.iter().any(|(t, _)| *t == tool) {
+                    found.push((tool, c));
+                }
+                break;
+            }
+        }
+    }
+    match found.as_slice() {
+        [] => Err(match (&locate.tool, &locate.table) {
+            (Some(tool), None) => format!(
+                "no {} history table ({}) with the columns {} writes",
+                tool.as_str(),
+                tool.table(),
+                tool.as_str()
+            ),
+            (_, Some(table)) => format!(
+                "no history table {table} that {} reads",
+                locate.tool.map(Tool::as_str).unwrap_or("driftwatch")
+            ),
+            (None, None) => "no migration history table found (looked for Flyway, sqlx, golang-migrate, dbmate, Rails, Django, Alembic, Liquibase, Prisma, node-pg-migrate, knex, refinery, diesel and driftwatch tables)".to_string(),
+        }),
+        [one] => Ok(*one),
+        several => {
+            // Tables on the search path win over the same tool elsewhere;
+            // two different tools are ambiguous.
+            let first = several[0];
+            let others: Vec<String> = several[1..]
+                .iter()
+                .filter(|(t, _)| *t != first.0)
+                .map(|(t, c)| format!("{} ({}.{})", t.as_str(), c.schema, c.name))
+                .collect();
+            if others.is_empty() {
+                Ok(first)
+            } else {
+                Err(format!(
+                    "several history tables: {} ({}.{}) and {}",
+                    first.0.as_str(),
+                    first.1.schema,
+                    first.1.name,
+                    others.join(", ")
+                ))
+            }
+        }
+    }
+}
+
+/// The DDL of driftwatch's own history table, for `{table}`.
+pub fn driftwatch_table_ddl(table: &str) -> String {
+    include_str!("sql/driftwatch_history.ddl.sql").replace("{table}", table)
+}

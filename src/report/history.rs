@@ -1,0 +1,62 @@
+//! Text rendering of a migration history (`driftwatch history`).
+
+use crate::history::History;
+
+/// A header naming the tool and table, then one aligned line per row:
+/// version, applied at, status, description, checksum.
+pub fn render_history_text(history: &History) -> String {
+    let mut out = format!(
+        "{} history in {}: {} row{}\n",
+        history.tool.as_str(),
+        history.table,
+        history.migrations.len(),
+        if history.migrations.len() == 1 {
+            ""
+        } else {
+            "s"
+        }
+    );
+    if history.tool.keeps_only_current() {
+        out.push_str("(this tool keeps only the current version, not every applied migration)\n");
+    }
+    let rows: Vec<[String; 5]> = history
+        .migrations
+        .iter()
+        .map(|m| {
+            let status = if !m.success {
+                "FAILED".to_string()
+            } else if m.kind == "SQL" {
+                "ok".to_string()
+            } else {
+                m.kind.to_lowercase()
+            };
+            [
+                m.version.clone().unwrap_or_else(|| "(repeatable)".into()),
+                m.applied_at.clone().unwrap_or_else(|| "-".into()),
+                status,
+                m.description.clone(),
+                m.checksum.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let header = ["VERSION", "APPLIED AT", "STATUS", "DESCRIPTION", "CHECKSUM"].map(String::from);
+    let mut widths = [0usize; 5];
+    for row in std::iter::once(&header).chain(&rows) {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    for row in std::iter::once(&header).chain(&rows) {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(&format!("{cell:<width$}  ", width = widths[i]));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
