@@ -9,6 +9,8 @@ use std::fmt::Write as _;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod replay;
+
 const TABLES: usize = 10_000;
 const SCHEMAS: usize = 10;
 const RUNS: usize = 3;
@@ -291,6 +293,7 @@ fn main() {
     );
 
     drift_section(&cluster, &driftwatch, &pg_dump, out_file.path());
+    replay::run(&cluster, std::path::Path::new(&driftwatch));
 }
 
 /// ~30 scattered drifts, each with the (code, object) it must produce.

@@ -11,9 +11,11 @@ pub mod history;
 pub mod migrations;
 pub mod model;
 pub mod normalize;
+pub mod replay;
 pub mod report;
 pub mod shadow;
 pub mod source;
+pub mod store;
 pub mod util;
 
 pub use error::{Error, Result};

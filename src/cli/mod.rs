@@ -3,6 +3,8 @@
 
 mod diff;
 mod history;
+mod log;
+mod replay;
 mod snapshot;
 
 use clap::{Args, Parser, Subcommand};
@@ -25,6 +27,10 @@ enum Command {
     Diff(diff::DiffArgs),
     /// Show the migrations a database's history table says were applied.
     History(history::HistoryArgs),
+    /// Apply migrations one by one to a shadow database, storing a snapshot before and after each.
+    Replay(replay::ReplayArgs),
+    /// The schema changelog: what each migration changed.
+    Log(log::LogArgs),
 }
 
 /// Options that narrow or tune a capture, shared by every command that reads a database.
@@ -102,6 +108,8 @@ pub fn main() -> ExitCode {
             Command::Snapshot(args) => snapshot::run(args).await,
             Command::Diff(args) => diff::run(args).await,
             Command::History(args) => history::run(args).await,
+            Command::Replay(args) => replay::run(args).await,
+            Command::Log(args) => log::run(args).await,
         }
     });
     match result {

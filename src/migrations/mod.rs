@@ -47,7 +47,7 @@ impl Format {
 }
 
 /// What a migration file does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum MigrationKind {
     /// Runs once, in version order.

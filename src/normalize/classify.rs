@@ -20,7 +20,7 @@ pub enum StatementClass {
 }
 
 /// What a migration as a whole does, from its statements.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum MigrationClass {
     /// Only schema changes (and statements of no consequence).

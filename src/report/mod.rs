@@ -1,10 +1,12 @@
 //! Reports are data ([`DiffReport`] is `Serialize`); renderers turn them
 //! into text, Markdown or JSON. Pure: no I/O.
 
+mod changelog;
 mod history;
 mod markdown;
 mod text;
 
+pub use changelog::{render_changelog_markdown, render_changelog_text, Changelog, ChangelogEntry};
 pub use history::render_history_text;
 
 pub use markdown::render_markdown;

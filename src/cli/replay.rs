@@ -1,0 +1,125 @@
+//! `driftwatch replay DIR`: before/after snapshots for every migration.
+
+use super::CaptureArgs;
+use crate::migrations::{self, Format};
+use crate::replay::{self, ReplayOptions};
+use crate::store::TargetStore;
+use anyhow::Result;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Where replayed snapshots go, shared by `replay` and `log`.
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// The snapshot store (a folder).
+    #[arg(
+        long,
+        default_value = "snapshots",
+        env = "DRIFTWATCH_STORE",
+        value_name = "PATH"
+    )]
+    pub store: PathBuf,
+    /// The target's name in the store (default: the migration directory's name).
+    #[arg(long, value_name = "NAME")]
+    pub target: Option<String>,
+}
+
+impl StoreArgs {
+    /// The target store for migrations read from `dir`.
+    pub fn for_dir(&self, dir: &Path) -> Result<TargetStore> {
+        let name = match &self.target {
+            Some(t) => t.clone(),
+            None => std::fs::canonicalize(dir)
+                .ok()
+                .and_then(|p| p.file_name().map(|n| n.to_string_lossy().to_string()))
+                .unwrap_or_else(|| "migrations".into()),
+        };
+        Ok(TargetStore::new(&self.store, &name)?)
+    }
+}
+
+/// Options that read a migration directory and replay it, shared by
+/// `replay` and `log DIR`.
+#[derive(Debug, Clone, Args)]
+pub struct ReplaySourceArgs {
+    /// The migration layout (detected from the file names by default).
+    #[arg(long = "migration-format", value_enum, value_name = "FORMAT")]
+    pub migration_format: Option<Format>,
+    /// Stop after this version.
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<String>,
+    /// Capture the whole schema after every migration rather than only
+    /// what it changed (slower; the reference for the incremental capture).
+    #[arg(long)]
+    pub full_capture: bool,
+    /// Server for the shadow database; default: a private throwaway cluster.
+    #[arg(long, env = "DRIFTWATCH_SHADOW_URL", value_name = "URL")]
+    pub shadow_url: Option<String>,
+    #[command(flatten)]
+    pub capture: CaptureArgs,
+}
+
+/// Arguments of `driftwatch replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The migration directory.
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub source: ReplaySourceArgs,
+}
+
+/// Replays `dir` into its target store, with a progress bar on a terminal;
+/// prints skipped-file warnings on stderr.
+pub async fn replay_dir(
+    dir: &Path,
+    store: &TargetStore,
+    args: &ReplaySourceArgs,
+) -> Result<replay::ReplayOutcome> {
+    let set = migrations::read(dir, args.migration_format)?;
+    for w in &set.warnings {
+        eprintln!("warning: {w}");
+    }
+    let progress = if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+        if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} {msg}") {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let opts = ReplayOptions {
+        to: args.to.clone(),
+        full_capture: args.full_capture,
+        capture: args.capture.options(),
+        shadow_url: args.shadow_url.clone(),
+    };
+    let outcome = replay::replay(&set, store, &opts, &progress).await;
+    progress.finish_and_clear();
+    Ok(outcome?)
+}
+
+/// Runs `driftwatch replay`.
+pub async fn run(args: ReplayArgs) -> Result<ExitCode> {
+    let store = args.store.for_dir(&args.dir)?;
+    let outcome = replay_dir(&args.dir, &store, &args.source).await?;
+    eprintln!(
+        "{}: {} migration{} ({} replayed, {} unchanged since the last replay) in {}",
+        store.target(),
+        outcome.index.migrations.len(),
+        if outcome.index.migrations.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
+        outcome.captured,
+        outcome.reused,
+        store.migrations_dir().display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,127 @@
+//! Applies one migration to a shadow database the way its tool would: in
+//! one transaction, unless the file manages its own transactions or holds
+//! statements PostgreSQL refuses inside one (CREATE INDEX CONCURRENTLY, …),
+//! which then run one by one in autocommit.
+
+use crate::error::{Error, Result};
+use crate::migrations::Migration;
+use crate::normalize::{self, MigrationClass, StatementClass, StatementInfo};
+use sqlx::postgres::PgConnection;
+
+/// What applying a migration did.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    /// Statements run.
+    pub statements: usize,
+    /// Schema, data, mixed or other.
+    pub class: MigrationClass,
+}
+
+/// Splits and classifies a migration's statements; a parse error names the file.
+pub fn analyze(m: &Migration) -> Result<Vec<StatementInfo>> {
+    normalize::analyze(&m.sql).map_err(|e| Error::Input {
+        path: format!("{}:{}", m.path.display(), m.first_line),
+        message: format!("cannot be parsed: {e}"),
+        hint: "fix the SQL syntax; nothing was stored for this migration or later ones".into(),
+    })
+}
+
+/// Runs `m` on `conn`.
+pub async fn apply(conn: &mut PgConnection, m: &Migration) -> Result<Applied> {
+    let infos = analyze(m)?;
+    let class = normalize::migration_class(&infos);
+    let one_by_one = m.no_transaction
+        || infos
+            .iter()
+            .any(|s| s.outside_transaction.is_some() || s.class == StatementClass::Transaction);
+    let statements = normalize::split_statements(&m.sql).map_err(|e| Error::Input {
+        path: m.path.display().to_string(),
+        message: format!("cannot be parsed: {e}"),
+        hint: "fix the SQL syntax".into(),
+    })?;
+    if one_by_one {
+        for s in &statements {
+            if let Err(e) = sqlx::Executor::execute(&mut *conn, sqlx::raw_sql(s.text)).await {
+                return Err(failure(m, s.line, s.text, &e));
+            }
+        }
+    } else if let Err(e) = sqlx::Executor::execute(&mut *conn, sqlx::raw_sql(&m.sql)).await {
+        // One simple query is one implicit transaction: nothing of it stays.
+        // Find the statement: by the error's position when the server gives
+        // one, else by running them again one by one and rolling back.
+        let at = error_offset(&m.sql, &e)
+            .and_then(|offset| {
+                statements
+                    .iter()
+                    .rev()
+                    .find(|s| (s.text.as_ptr() as usize - m.sql.as_ptr() as usize) <= offset)
+            })
+            .map(|s| (s.line, s.text));
+        let at = match at {
+            Some(at) => Some(at),
+            None => locate_by_rerun(conn, &statements).await,
+        };
+        let (line, text) = at.unwrap_or((1, m.sql.as_str()));
+        return Err(failure(m, line, text, &e));
+    }
+    Ok(Applied {
+        statements: infos.len(),
+        class,
+    })
+}
+
+/// The byte offset of a server error's cursor position, if it has one.
+fn error_offset(sql: &str, e: &sqlx::Error) -> Option<usize> {
+    let sqlx::Error::Database(db) = e else {
+        return None;
+    };
+    let pg = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()?;
+    match pg.position()? {
+        sqlx::postgres::PgErrorPosition::Original(chars) => sql
+            .char_indices()
+            .nth(chars.saturating_sub(1))
+            .map(|(i, _)| i),
+        _ => None,
+    }
+}
+
+async fn locate_by_rerun<'a>(
+    conn: &mut PgConnection,
+    statements: &[normalize::Statement<'a>],
+) -> Option<(usize, &'a str)> {
+    sqlx::Executor::execute(&mut *conn, sqlx::raw_sql("BEGIN"))
+        .await
+        .ok()?;
+    let mut found = None;
+    for s in statements {
+        if sqlx::Executor::execute(&mut *conn, sqlx::raw_sql(s.text))
+            .await
+            .is_err()
+        {
+            found = Some((s.line, s.text));
+            break;
+        }
+    }
+    let _ = sqlx::Executor::execute(&mut *conn, sqlx::raw_sql("ROLLBACK")).await;
+    found
+}
+
+fn failure(m: &Migration, line: usize, statement: &str, e: &sqlx::Error) -> Error {
+    let message = match e {
+        sqlx::Error::Database(db) => db.message().to_string(),
+        other => other.to_string(),
+    };
+    let first = statement.lines().next().unwrap_or_default().trim();
+    let shown: String = first.chars().take(80).collect();
+    let ellipsis = if shown.len() < statement.trim_end().len() {
+        "…"
+    } else {
+        ""
+    };
+    Error::Input {
+        path: format!("{}:{}", m.path.display(), line + m.first_line - 1),
+        message: format!("statement failed: {message} (in `{shown}{ellipsis}`)"),
+        hint: "fix the migration; nothing was stored for it or later ones, earlier ones stay"
+            .into(),
+    }
+}

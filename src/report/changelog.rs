@@ -1,0 +1,79 @@
+//! The schema changelog (`driftwatch log`): per migration, the schema
+//! changes it made. Data here; text and Markdown renderers below.
+
+use crate::diff::Change;
+use crate::migrations::MigrationKind;
+use crate::normalize::MigrationClass;
+use serde::Serialize;
+
+/// One migration in the changelog.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangelogEntry {
+    /// Version; None for repeatables.
+    pub version: Option<String>,
+    /// Description.
+    pub description: String,
+    /// Versioned, baseline or repeatable.
+    pub kind: MigrationKind,
+    /// Schema, data, mixed or other, from its statements.
+    pub class: MigrationClass,
+    /// Its file's checksum.
+    pub checksum: String,
+    /// What it changed in the schema (diff of its before and after snapshots).
+    pub changes: Vec<Change>,
+}
+
+/// The changelog of a target.
+#[derive(Debug, Clone, Serialize)]
+pub struct Changelog {
+    /// The target.
+    pub target: String,
+    /// Migrations in run order.
+    pub migrations: Vec<ChangelogEntry>,
+}
+
+fn heading(e: &ChangelogEntry) -> String {
+    let class = match e.class {
+        MigrationClass::Schema => "schema",
+        MigrationClass::Data => "data",
+        MigrationClass::Mixed => "schema + data",
+        MigrationClass::Other => "other",
+    };
+    let version = e.version.as_deref().unwrap_or("R");
+    format!("{version} {} ({class})", e.description)
+}
+
+/// One heading line per migration and its change summaries, indented.
+pub fn render_changelog_text(log: &Changelog) -> String {
+    let mut out = String::new();
+    for e in &log.migrations {
+        out.push_str(&heading(e));
+        out.push('\n');
+        if e.changes.is_empty() {
+            out.push_str("    no schema change\n");
+        }
+        for c in &e.changes {
+            out.push_str("    ");
+            out.push_str(&c.summary());
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// A section per migration with its changes as a list.
+pub fn render_changelog_markdown(log: &Changelog) -> String {
+    let mut out = format!("# Schema changelog: {}\n\n", log.target);
+    for e in &log.migrations {
+        out.push_str(&format!("## {}\n\n", heading(e)));
+        if e.changes.is_empty() {
+            out.push_str("No schema change.\n\n");
+            continue;
+        }
+        for c in &e.changes {
+            out.push_str(&format!("- `{}` {}\n", c.code, c.summary()));
+        }
+        out.push('\n');
+    }
+    out
+}
