@@ -231,7 +231,8 @@ async fn schema_files_and_migration_directories_are_sources() {
         String::from_utf8_lossy(&out.stderr)
     );
     // Text reports carry their warnings at the top of the report.
-    assert!(String::from_utf8_lossy(&out.stdout).contains("README.sql: not a migration file name"));
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("README.sql: not a flyway migration file name"));
 
     let up_to_2 = format!("{m}@2");
     let (code, report, _) = diff_json(&up_to_2, schema.to_str().unwrap(), &[]);

@@ -63,7 +63,7 @@ async fn replay_stores_before_and_after_snapshots_and_reuses_unchanged_migration
     let store = work.path().join("store");
     let stderr = ok(&replay(&dir, &store, "app", &[]));
     assert!(
-        stderr.contains("app: 11 migrations (11 replayed, 0 unchanged"),
+        stderr.contains("app: 12 migrations (12 replayed, 8 captured incrementally; 0 unchanged"),
         "{stderr}"
     );
 
@@ -75,7 +75,7 @@ async fn replay_stores_before_and_after_snapshots_and_reuses_unchanged_migration
         .collect();
     assert_eq!(
         keys,
-        ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "R"]
+        ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "R"]
     );
     assert_eq!(idx["migration_format"], "flyway");
     assert_eq!(entries[4]["class"], "data");
@@ -111,7 +111,10 @@ async fn replay_stores_before_and_after_snapshots_and_reuses_unchanged_migration
 
     // A rerun with nothing changed reuses everything without a shadow database.
     let stderr = ok(&replay(&dir, &store, "app", &[]));
-    assert!(stderr.contains("(0 replayed, 11 unchanged"), "{stderr}");
+    assert!(
+        stderr.contains("(0 replayed, 0 captured incrementally; 12 unchanged"),
+        "{stderr}"
+    );
 
     // Changing V9 replays V9 and what follows it; earlier snapshots stay as they are.
     let v8 = inode(files.join("8__schema_rename.after.json"));
@@ -121,7 +124,8 @@ async fn replay_stores_before_and_after_snapshots_and_reuses_unchanged_migration
     )
     .unwrap();
     let stderr = ok(&replay(&dir, &store, "app", &[]));
-    assert!(stderr.contains("(3 replayed, 8 unchanged"), "{stderr}");
+    assert!(stderr.contains("(4 replayed, "), "{stderr}");
+    assert!(stderr.contains("; 8 unchanged"), "{stderr}");
     assert_eq!(inode(files.join("8__schema_rename.after.json")), v8);
     let text = std::fs::read_to_string(files.join("9__concurrently.after.json")).unwrap();
     assert!(
@@ -237,11 +241,11 @@ async fn log_shows_each_migrations_schema_changes_in_three_formats() {
 
     let json: serde_json::Value = serde_json::from_str(&log("json")).unwrap();
     let migrations = json["migrations"].as_array().unwrap();
-    assert_eq!(migrations.len(), 11);
+    assert_eq!(migrations.len(), 12);
     assert_eq!(migrations[4]["class"], "data");
     assert_eq!(migrations[4]["changes"].as_array().unwrap().len(), 0);
-    assert_eq!(migrations[10]["kind"], "repeatable");
-    assert_eq!(migrations[10]["version"], serde_json::Value::Null);
+    assert_eq!(migrations[11]["kind"], "repeatable");
+    assert_eq!(migrations[11]["version"], serde_json::Value::Null);
     let codes: Vec<&str> = migrations[2]["changes"]
         .as_array()
         .unwrap()
@@ -326,8 +330,17 @@ async fn bad_replay_input_gets_one_line() {
 async fn incremental_after_snapshots_equal_full_captures() {
     let work = tempfile::tempdir().unwrap();
     let store = work.path().join("store");
-    ok(&replay(&evolving(), &store, "incremental", &[]));
-    ok(&replay(&evolving(), &store, "full", &["--full-capture"]));
+    let stderr = ok(&replay(&evolving(), &store, "incremental", &[]));
+    // V3, V6 and V10 drop things and V4 runs a DO block: captured in full; the rest not.
+    assert!(
+        stderr.contains("(12 replayed, 8 captured incrementally;"),
+        "{stderr}"
+    );
+    let stderr = ok(&replay(&evolving(), &store, "full", &["--full-capture"]));
+    assert!(
+        stderr.contains("(12 replayed, 0 captured incrementally;"),
+        "{stderr}"
+    );
     let inc = index(&store, "incremental");
     let full = index(&store, "full");
     let (inc, full) = (

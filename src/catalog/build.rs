@@ -210,11 +210,15 @@ pub(crate) fn lookups(rows: &Rows) -> Result<(Lookups, Decoded), BuildError> {
 }
 
 /// Assembles every object from the rows of a capture.
+///
+/// `keep`, for narrowed captures: the relations to return (others were
+/// read only for their names and columns).
 pub(crate) fn assemble(
     rows: &Rows,
     lookups: &Lookups,
     decoded: Decoded,
     checks: &super::checks::CheckGroups,
+    keep: Option<&std::collections::HashSet<i64>>,
 ) -> Result<Objects, BuildError> {
     let mut relations = relations(decoded.relations, rows, lookups)?;
     attach_columns(&mut relations, decoded.columns, rows, lookups)?;
@@ -226,6 +230,11 @@ pub(crate) fn assemble(
         ..Objects::default()
     };
     super::build_types::fill(&mut objects, rows, lookups)?;
+    if let Some(keep) = keep {
+        relations.tables.retain(|oid, _| keep.contains(oid));
+        relations.views.retain(|oid, _| keep.contains(oid));
+        relations.matviews.retain(|oid, _| keep.contains(oid));
+    }
     objects.tables = relations.tables.into_values().collect();
     objects.views = relations.views.into_values().collect();
     objects.materialized_views = relations.matviews.into_values().collect();

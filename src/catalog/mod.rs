@@ -22,12 +22,14 @@ mod build_types;
 mod checks;
 pub mod connect;
 mod runner;
+mod session;
 
 pub use connect::{redact_url, DatabaseUrl};
+pub use session::{CaptureMode, CaptureSession};
 
 use crate::error::{Error, Result};
 use crate::model::{Meta, Snapshot};
-use runner::{Job, Phase};
+use runner::{Job, Narrow, Phase};
 use std::time::{Duration, Instant};
 
 /// Settings of one capture.
@@ -116,21 +118,17 @@ async fn capture_inner(
         jobs,
     )
     .await?;
-    let (lookups, decoded) = build::lookups(&outcome.rows).map_err(|e| e.into_error(url))?;
-    let check_groups = checks::groups(&outcome.rows, &lookups)?;
-    let representatives = check_groups.representative.values().copied().collect();
+    let prepared = prepare(&outcome.rows, url)?;
     outcome
         .follow_up(
             "deparse_checks.sql",
-            include_str!("sql/deparse_checks.sql"),
-            representatives,
+            DEPARSE_CHECKS_SQL,
+            prepared.representatives(),
         )
         .await?;
     let rows = &outcome.rows;
-
     let server = rows.one::<build::ServerRow>("server.sql")?;
-    let mut objects =
-        build::assemble(rows, &lookups, decoded, &check_groups).map_err(|e| e.into_error(url))?;
+    let mut objects = prepared.assemble(rows, url, None)?;
     objects.retain_schemas(&opts.schemas, &opts.exclude_schemas);
     let meta = Meta {
         captured_at: crate::util::now_rfc3339(),
@@ -153,36 +151,80 @@ async fn capture_inner(
     Ok((snapshot, stats))
 }
 
+/// Follow-up query: one deparse per group of equal CHECK constraints.
+const DEPARSE_CHECKS_SQL: &str = include_str!("sql/deparse_checks.sql");
+
+/// What assembly needs from the rows before the CHECK follow-up query runs.
+pub(crate) struct Prepared {
+    lookups: build::Lookups,
+    decoded: build::Decoded,
+    checks: checks::CheckGroups,
+}
+
+/// Decodes relations and columns, builds the lookups and groups CHECKs.
+pub(crate) fn prepare(rows: &runner::Rows, url: &DatabaseUrl) -> Result<Prepared> {
+    let (lookups, decoded) = build::lookups(rows).map_err(|e| e.into_error(url))?;
+    let checks = checks::groups(rows, &lookups)?;
+    Ok(Prepared {
+        lookups,
+        decoded,
+        checks,
+    })
+}
+
+impl Prepared {
+    /// The constraints whose CHECK text the follow-up query prints.
+    pub(crate) fn representatives(&self) -> Vec<i64> {
+        self.checks.representative.values().copied().collect()
+    }
+
+    /// Every object, from the rows (follow-up included).
+    pub(crate) fn assemble(
+        self,
+        rows: &runner::Rows,
+        url: &DatabaseUrl,
+        keep: Option<&std::collections::HashSet<i64>>,
+    ) -> Result<crate::model::Objects> {
+        build::assemble(rows, &self.lookups, self.decoded, &self.checks, keep)
+            .map_err(|e| e.into_error(url))
+    }
+}
+
 macro_rules! sql {
     ($phase:expr, $file:literal) => {
+        sql!($phase, $file, Narrow::Global)
+    };
+    ($phase:expr, $file:literal, $narrow:expr) => {
         Job {
             name: $file,
             sql: include_str!(concat!("sql/", $file)),
             phase: $phase,
+            narrow: $narrow,
         }
     };
 }
 
 /// Every query of a capture, the heaviest first so they start early.
 fn jobs() -> Vec<Job> {
+    use Narrow::{Lookups as L, Objects as O};
     use Phase::{Catalog as C, Deparse as D};
     vec![
-        sql!(C, "columns.sql"),
-        sql!(C, "column_types.sql"),
-        sql!(C, "column_defaults.sql"),
-        sql!(C, "column_comments.sql"),
-        sql!(C, "indexes.sql"),
-        sql!(C, "constraints.sql"),
-        sql!(C, "relations.sql"),
-        sql!(C, "functions.sql"),
-        sql!(C, "triggers.sql"),
-        sql!(C, "sequences.sql"),
-        sql!(C, "types.sql"),
+        sql!(C, "columns.sql", L("a.attrelid")),
+        sql!(C, "column_types.sql", L("a.attrelid")),
+        sql!(C, "column_defaults.sql", O("ad.adrelid")),
+        sql!(C, "column_comments.sql", O("d.objoid")),
+        sql!(C, "indexes.sql", O("i.indrelid")),
+        sql!(C, "constraints.sql", O("k.conrelid")),
+        sql!(C, "relations.sql", L("c.oid")),
+        sql!(C, "functions.sql", O("p.oid")),
+        sql!(C, "triggers.sql", O("t.tgrelid")),
+        sql!(C, "sequences.sql", O("c.oid")),
+        sql!(C, "types.sql", O("t.oid")),
         sql!(C, "collation_names.sql"),
         sql!(C, "opclasses.sql"),
-        sql!(C, "policies.sql"),
-        sql!(C, "rules.sql"),
-        sql!(C, "statistics.sql"),
+        sql!(C, "policies.sql", O("p.polrelid")),
+        sql!(C, "rules.sql", O("r.ev_class")),
+        sql!(C, "statistics.sql", O("s.oid")),
         sql!(C, "schemas.sql"),
         sql!(C, "extensions.sql"),
         sql!(C, "collations.sql"),
@@ -192,16 +234,16 @@ fn jobs() -> Vec<Job> {
         sql!(C, "foreign_servers.sql"),
         sql!(C, "default_privileges.sql"),
         sql!(C, "server.sql"),
-        sql!(D, "deparse_exclusions.sql"),
-        sql!(D, "deparse_views.sql"),
-        sql!(D, "deparse_indexes.sql"),
-        sql!(D, "deparse_defaults.sql"),
-        sql!(D, "deparse_triggers.sql"),
-        sql!(D, "deparse_policies.sql"),
-        sql!(D, "deparse_rules.sql"),
-        sql!(D, "deparse_partitions.sql"),
-        sql!(D, "deparse_statistics.sql"),
-        sql!(D, "deparse_functions.sql"),
+        sql!(D, "deparse_exclusions.sql", O("k.conrelid")),
+        sql!(D, "deparse_views.sql", L("c.oid")),
+        sql!(D, "deparse_indexes.sql", O("i.indrelid")),
+        sql!(D, "deparse_defaults.sql", O("ad.adrelid")),
+        sql!(D, "deparse_triggers.sql", O("t.tgrelid")),
+        sql!(D, "deparse_policies.sql", O("p.polrelid")),
+        sql!(D, "deparse_rules.sql", O("r.ev_class")),
+        sql!(D, "deparse_partitions.sql", L("c.oid")),
+        sql!(D, "deparse_statistics.sql", O("s.oid")),
+        sql!(D, "deparse_functions.sql", O("p.oid")),
         sql!(D, "deparse_publications.sql"),
     ]
 }

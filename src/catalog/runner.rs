@@ -20,6 +20,18 @@ pub(crate) enum Phase {
     Deparse,
 }
 
+/// How a query can be narrowed to some objects (incremental captures).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Narrow {
+    /// Database-wide kinds (schemas, extensions, …) and name lookups:
+    /// always read whole.
+    Global,
+    /// To the objects being captured, by this oid expression.
+    Objects(&'static str),
+    /// To those objects and the relations whose names they print.
+    Lookups(&'static str),
+}
+
 /// One query of the capture.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Job {
@@ -29,6 +41,25 @@ pub(crate) struct Job {
     pub sql: &'static str,
     /// Its phase.
     pub phase: Phase,
+    /// How it is narrowed in an incremental capture.
+    pub narrow: Narrow,
+}
+
+impl Job {
+    /// The query narrowed by `$1` (an `oid[]`): the condition goes where the
+    /// file marks `/*scope*/`, else at the end of its WHERE clause.
+    pub fn narrowed_sql(&self) -> String {
+        let key = match self.narrow {
+            Narrow::Global => return self.sql.to_string(),
+            Narrow::Objects(k) | Narrow::Lookups(k) => k,
+        };
+        let condition = format!("AND {key} = ANY ($1)");
+        if self.sql.contains("/*scope*/") {
+            self.sql.replace("/*scope*/", &condition)
+        } else {
+            format!("{}\n  {condition}", self.sql.trim_end())
+        }
+    }
 }
 
 /// The rows of every query, by file name.
@@ -38,6 +69,14 @@ pub(crate) struct Rows {
 }
 
 impl Rows {
+    /// No rows yet, for the capture of `target`.
+    pub fn new(target: String) -> Rows {
+        Rows {
+            by_query: HashMap::new(),
+            target,
+        }
+    }
+
     /// Decodes the rows of `query`.
     pub fn decode<T>(&self, query: &str) -> Result<Vec<T>>
     where
@@ -99,18 +138,90 @@ impl Outcome {
         };
         self.statements += 1;
         let started = Instant::now();
-        let rows = sqlx::query(sql)
-            .bind(oids)
-            .persistent(false)
-            .fetch_all(&mut conn)
-            .await
-            .map_err(|e| query_error(&self.rows.target, name, &e))?;
-        self.timings.push((name, started.elapsed(), rows.len()));
+        let count = follow_up_on(&mut conn, &mut self.rows, name, sql, oids, false).await?;
+        self.timings.push((name, started.elapsed(), count));
         self.timings.sort_by_key(|t| std::cmp::Reverse(t.1));
-        self.rows.by_query.insert(name, rows);
         let _ = conn.close().await;
         Ok(())
     }
+}
+
+/// Runs a query with an `int8[]` parameter on `conn` and stores its rows
+/// under `name`; returns how many.
+pub(crate) async fn follow_up_on(
+    conn: &mut PgConnection,
+    rows: &mut Rows,
+    name: &'static str,
+    sql: &'static str,
+    oids: Vec<i64>,
+    persistent: bool,
+) -> Result<usize> {
+    let fetched = sqlx::query(sql)
+        .bind(oids)
+        .persistent(persistent)
+        .fetch_all(conn)
+        .await
+        .map_err(|e| query_error(&rows.target, name, &e))?;
+    let count = fetched.len();
+    rows.by_query.insert(name, fetched);
+    Ok(count)
+}
+
+/// The oids an incremental capture is narrowed to.
+pub(crate) struct ScopeOids {
+    /// Objects to capture.
+    pub objects: Vec<sqlx::postgres::types::Oid>,
+    /// Those and the relations whose names they print.
+    pub lookups: Vec<sqlx::postgres::types::Oid>,
+}
+
+/// Runs one phase's jobs in order on one connection, as prepared statements.
+async fn run_phase(
+    conn: &mut PgConnection,
+    jobs: &[(Job, String)],
+    phase: Phase,
+    scope: Option<&ScopeOids>,
+    target: &str,
+) -> Result<Vec<(&'static str, Vec<PgRow>)>> {
+    let mut out = Vec::new();
+    for (job, sql) in jobs.iter().filter(|(j, _)| j.phase == phase) {
+        let query = sqlx::query(sql).persistent(true);
+        let query = match (scope, job.narrow) {
+            (None, _) | (_, Narrow::Global) => query,
+            (Some(s), Narrow::Objects(_)) => query.bind(&s.objects),
+            (Some(s), Narrow::Lookups(_)) => query.bind(&s.lookups),
+        };
+        let fetched = query
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(|e| query_error(target, job.name, &e))?;
+        out.push((job.name, fetched));
+    }
+    Ok(out)
+}
+
+/// Runs `jobs` (with their SQL) on two open connections of a capture
+/// session: catalog queries on `catalog` (inside the caller's transaction),
+/// deparse queries on `deparse`, both at once. Statements are prepared once
+/// per connection and reused. With `scope`, narrowed queries get its oids.
+pub(crate) async fn run_on(
+    catalog: &mut PgConnection,
+    deparse: &mut PgConnection,
+    jobs: &[(Job, String)],
+    scope: Option<&ScopeOids>,
+    rows: &mut Rows,
+) -> Result<usize> {
+    let target = rows.target.clone();
+    let (a, b) = tokio::join!(
+        run_phase(catalog, jobs, Phase::Catalog, scope, &target),
+        run_phase(deparse, jobs, Phase::Deparse, scope, &target)
+    );
+    let mut statements = 0;
+    for (name, fetched) in a?.into_iter().chain(b?) {
+        statements += 1;
+        rows.by_query.insert(name, fetched);
+    }
+    Ok(statements)
 }
 
 /// Opens `connections` connections and runs every job.

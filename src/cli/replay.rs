@@ -108,16 +108,13 @@ pub async fn replay_dir(
 pub async fn run(args: ReplayArgs) -> Result<ExitCode> {
     let store = args.store.for_dir(&args.dir)?;
     let outcome = replay_dir(&args.dir, &store, &args.source).await?;
+    let count = outcome.index.migrations.len();
     eprintln!(
-        "{}: {} migration{} ({} replayed, {} unchanged since the last replay) in {}",
+        "{}: {count} migration{} ({} replayed, {} captured incrementally; {} unchanged since the last replay) in {}",
         store.target(),
-        outcome.index.migrations.len(),
-        if outcome.index.migrations.len() == 1 {
-            ""
-        } else {
-            "s"
-        },
+        if count == 1 { "" } else { "s" },
         outcome.captured,
+        outcome.incremental,
         outcome.reused,
         store.migrations_dir().display()
     );

@@ -48,6 +48,10 @@ pub struct StatementInfo {
     /// PostgreSQL refuses it inside a transaction block (CREATE INDEX
     /// CONCURRENTLY, VACUUM, CREATE DATABASE, …); the reason when so.
     pub outside_transaction: Option<&'static str>,
+    /// Why its effect on the schema may leave no newer catalog row behind
+    /// (it removes parts of objects, or runs code that may change anything):
+    /// an incremental capture cannot see it, so a replay captures in full.
+    pub hides_changes: Option<&'static str>,
 }
 
 /// Analyses every statement of `sql`; the parser's message on a syntax error.
@@ -80,6 +84,7 @@ pub fn analyze(sql: &str) -> Result<Vec<StatementInfo>, String> {
             class,
             touches,
             outside_transaction,
+            hides_changes: hides_changes(node, class),
         });
     }
     Ok(out)
@@ -105,6 +110,61 @@ fn node_name(node: &NodeEnum) -> String {
         .next()
         .unwrap_or_default()
         .to_string()
+}
+
+/// See [`StatementInfo::hides_changes`]. Creations, alterations, renames,
+/// grants and revokes all write newer catalog rows; removals of whole
+/// relations, functions or types are seen by the identity inventory, but
+/// their dependents (CASCADE) and removals of parts (an index, a trigger, a
+/// comment, a constraint) leave nothing newer behind.
+fn hides_changes(node: &NodeEnum, class: StatementClass) -> Option<&'static str> {
+    use pg_query::protobuf::AlterTableType;
+    match node {
+        NodeEnum::DropStmt(_) => Some("DROP"),
+        NodeEnum::DropOwnedStmt(_) => Some("DROP OWNED"),
+        NodeEnum::ReassignOwnedStmt(_) => Some("REASSIGN OWNED"),
+        NodeEnum::CommentStmt(c) if c.comment.is_empty() => Some("COMMENT … IS NULL"),
+        NodeEnum::AlterDomainStmt(d) if d.subtype == "X" => Some("ALTER DOMAIN … DROP CONSTRAINT"),
+        NodeEnum::AlterSeqStmt(s)
+            if s.options.iter().any(
+                |o| matches!(&o.node, Some(NodeEnum::DefElem(d)) if d.defname == "owned_by"),
+            ) =>
+        {
+            Some("ALTER SEQUENCE … OWNED BY")
+        }
+        NodeEnum::AlterTableStmt(t)
+            if t.cmds.iter().any(|c| {
+                matches!(&c.node, Some(NodeEnum::AlterTableCmd(cmd))
+                    if cmd.subtype == AlterTableType::AtDropConstraint as i32
+                        || cmd.subtype == AlterTableType::AtDropIdentity as i32)
+            }) =>
+        {
+            Some("ALTER TABLE … DROP CONSTRAINT/IDENTITY")
+        }
+        NodeEnum::DoStmt(_) => Some("DO"),
+        NodeEnum::CallStmt(_) => Some("CALL"),
+        NodeEnum::SelectStmt(s) if s.into_clause.is_none() => Some("SELECT (may call functions)"),
+        NodeEnum::ExecuteStmt(_) => Some("EXECUTE"),
+        _ if class == StatementClass::Other
+            && !matches!(
+                node,
+                NodeEnum::VariableSetStmt(_)
+                    | NodeEnum::VariableShowStmt(_)
+                    | NodeEnum::LockStmt(_)
+                    | NodeEnum::NotifyStmt(_)
+                    | NodeEnum::ListenStmt(_)
+                    | NodeEnum::UnlistenStmt(_)
+                    | NodeEnum::DiscardStmt(_)
+                    | NodeEnum::CheckPointStmt(_)
+                    | NodeEnum::VacuumStmt(_)
+                    | NodeEnum::ReindexStmt(_)
+                    | NodeEnum::ConstraintsSetStmt(_)
+            ) =>
+        {
+            Some("a statement driftwatch cannot see into")
+        }
+        _ => None,
+    }
 }
 
 fn join_names(parts: &[pg_query::protobuf::Node]) -> String {
@@ -254,6 +314,29 @@ mod tests {
                 None
             ]
         );
+    }
+
+    #[test]
+    fn statements_whose_removals_leave_no_newer_catalog_row() {
+        let hidden = |sql: &str| analyze(sql).unwrap()[0].hides_changes;
+        assert_eq!(hidden("DROP INDEX i"), Some("DROP"));
+        assert_eq!(
+            hidden("COMMENT ON TABLE t IS NULL"),
+            Some("COMMENT … IS NULL")
+        );
+        assert_eq!(hidden("COMMENT ON TABLE t IS 'x'"), None);
+        assert!(hidden("ALTER TABLE t DROP CONSTRAINT c").is_some());
+        assert!(hidden("ALTER TABLE t ALTER COLUMN id DROP IDENTITY").is_some());
+        assert_eq!(hidden("ALTER TABLE t DROP COLUMN c"), None);
+        assert!(hidden("ALTER DOMAIN d DROP CONSTRAINT c").is_some());
+        assert!(hidden("ALTER SEQUENCE s OWNED BY NONE").is_some());
+        assert!(hidden("DO $$ BEGIN END $$").is_some());
+        assert!(hidden("SELECT f()").is_some());
+        assert_eq!(hidden("CREATE TABLE t (id int)"), None);
+        assert_eq!(hidden("SET search_path = app"), None);
+        assert_eq!(hidden("INSERT INTO t VALUES (1)"), None);
+        assert_eq!(hidden("GRANT SELECT ON t TO PUBLIC"), None);
+        assert_eq!(hidden("REVOKE SELECT ON t FROM PUBLIC"), None);
     }
 
     #[test]

@@ -15,6 +15,9 @@ pub struct Applied {
     pub statements: usize,
     /// Schema, data, mixed or other.
     pub class: MigrationClass,
+    /// A statement may change the schema in ways an incremental capture
+    /// cannot see (see [`StatementInfo::hides_changes`]).
+    pub hides_changes: bool,
 }
 
 /// Splits and classifies a migration's statements; a parse error names the file.
@@ -67,6 +70,7 @@ pub async fn apply(conn: &mut PgConnection, m: &Migration) -> Result<Applied> {
     Ok(Applied {
         statements: infos.len(),
         class,
+        hides_changes: infos.iter().any(|s| s.hides_changes.is_some()),
     })
 }
 

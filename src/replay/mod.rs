@@ -9,8 +9,8 @@ mod apply;
 
 pub use apply::{analyze, apply, Applied};
 
-use crate::catalog::{self, CaptureOptions, DatabaseUrl};
-use crate::error::{Error, Result};
+use crate::catalog::{CaptureMode, CaptureOptions, CaptureSession, DatabaseUrl};
+use crate::error::Result;
 use crate::migrations::{Migration, MigrationSet};
 use crate::model::{MigrationRef, Phase, Snapshot};
 use crate::shadow::Shadow;
@@ -41,6 +41,8 @@ pub struct ReplayOutcome {
     pub reused: usize,
     /// Migrations applied and captured.
     pub captured: usize,
+    /// Of those, captured incrementally (only what they changed).
+    pub incremental: usize,
 }
 
 /// How many leading migrations the index already holds unchanged, with
@@ -89,6 +91,7 @@ pub async fn replay(
             index,
             reused,
             captured: 0,
+            incremental: 0,
         });
     }
 
@@ -102,12 +105,13 @@ pub async fn replay(
     // Whatever happened, the index names exactly the migrations stored.
     store.write_index(&index)?;
     store.prune(&index)?;
-    result?;
+    let incremental = result?;
     let captured = index.migrations.len() - reused;
     Ok(ReplayOutcome {
         index,
         reused,
         captured,
+        incremental,
     })
 }
 
@@ -121,22 +125,31 @@ async fn replay_into(
     db: &DatabaseUrl,
     index: &mut MigrationIndex,
     reused: usize,
-) -> Result<()> {
+) -> Result<usize> {
     let mut conn = db.connect(&[]).await?;
     for m in &migrations[..reused] {
         progress.set_message(format!("{} (reused)", m.key()));
         apply(&mut conn, m).await?;
     }
     let source = set.dir.display().to_string();
-    let mut capturer = Capturer::new(db, opts);
+    let mut incremental = 0;
+    let mut session = CaptureSession::open(db, &opts.capture).await?;
+    // The first capture of a session is a full one.
+    let first = session.capture(CaptureMode::Full).await?;
     let (mut before, mut before_file) = match index.migrations.last() {
         Some(last) => (store.read_snapshot(&last.after)?, Some(last.after.clone())),
-        None => (capturer.capture(&mut conn).await?, None),
+        None => (first, None),
     };
     for m in &migrations[reused..] {
         progress.set_message(m.key());
         let applied = apply(&mut conn, m).await?;
-        let mut after = capturer.capture(&mut conn).await?;
+        let mode = if opts.full_capture || applied.hides_changes {
+            CaptureMode::Full
+        } else {
+            CaptureMode::Incremental
+        };
+        let mut after = session.capture(mode).await?;
+        incremental += usize::from(mode == CaptureMode::Incremental);
         let slug = m.slug();
         let (before_name, after_name) =
             (format!("{slug}.before.json"), format!("{slug}.after.json"));
@@ -164,7 +177,7 @@ async fn replay_into(
         before_file = Some(after_name);
     }
     let _ = sqlx::Connection::close(conn).await;
-    Ok(())
+    Ok(incremental)
 }
 
 fn label(snapshot: &mut Snapshot, source: &str, m: &Migration, phase: Phase) {
@@ -175,26 +188,4 @@ fn label(snapshot: &mut Snapshot, source: &str, m: &Migration, phase: Phase) {
         name: m.description.clone(),
         phase,
     });
-}
-
-/// Captures the shadow database after each migration.
-struct Capturer<'a> {
-    db: &'a DatabaseUrl,
-    opts: &'a ReplayOptions,
-}
-
-impl<'a> Capturer<'a> {
-    fn new(db: &'a DatabaseUrl, opts: &'a ReplayOptions) -> Capturer<'a> {
-        Capturer { db, opts }
-    }
-
-    async fn capture(&mut self, _conn: &mut sqlx::PgConnection) -> Result<Snapshot> {
-        let (snapshot, _) = catalog::capture(self.db, &self.opts.capture)
-            .await
-            .map_err(|e| match e {
-                Error::Query { query, message, .. } => Error::Shadow(format!("{query}: {message}")),
-                other => other,
-            })?;
-        Ok(snapshot)
-    }
 }

@@ -8,5 +8,5 @@ SELECT t.atttypid::int8 AS type_oid, t.atttypmod AS typmod,
 FROM (SELECT DISTINCT a.atttypid, a.atttypmod
       FROM pg_attribute a
       JOIN pg_class c ON c.oid = a.attrelid
-      WHERE a.attnum > 0 AND c.relkind IN ('r', 'p', 'f', 'v', 'm')) t
+      WHERE a.attnum > 0 AND c.relkind IN ('r', 'p', 'f', 'v', 'm') /*scope*/) t
 JOIN pg_type ty ON ty.oid = t.atttypid

@@ -1,0 +1,282 @@
+//! A capture session for replays: captures one shadow database again and
+//! again (after every migration), cheaply.
+//!
+//! - Two connections stay open for the whole replay, and every catalog query
+//!   is a prepared statement with a generic plan: planned once per session
+//!   (planning the big catalog queries costs more than running them on a
+//!   small schema).
+//! - An incremental capture reads only the objects that changed since the
+//!   previous capture of the session: `changed.sql` finds the catalog rows
+//!   newer than the previous capture's transaction marker and everything
+//!   that depends on them; every narrowed query (see [`super::runner::Narrow`])
+//!   then gets their oids as `$1`. The result is merged into the previous
+//!   objects: dirty and vanished objects (by the oid → identity inventory)
+//!   are replaced or removed, everything else is kept as it was.
+//! - Removals of parts that leave no newer row behind (DROP INDEX, COMMENT
+//!   … IS NULL) are invisible here: the caller asks for a full capture when
+//!   the migration's parse says it may do that.
+//!
+//! Only for databases driftwatch owns: no lock check, no exported snapshot.
+
+use super::runner::{self, Job, Rows, ScopeOids};
+use super::{CaptureOptions, DatabaseUrl};
+use crate::error::{Error, Result};
+use crate::model::{Meta, Objects, Snapshot};
+use sqlx::postgres::types::Oid;
+use sqlx::postgres::PgConnection;
+use sqlx::Row;
+use std::collections::{HashMap, HashSet};
+
+/// Full or incremental.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaptureMode {
+    /// Read the whole schema.
+    Full,
+    /// Read what changed since the previous capture of this session (a full
+    /// capture when there is none).
+    Incremental,
+}
+
+/// An object's identity in a snapshot list: (list, schema, name, arguments).
+type Identity = (String, String, String, String);
+
+/// What the previous capture left for the next one.
+struct Previous {
+    marker: String,
+    identities: HashMap<i64, Identity>,
+    objects: Objects,
+}
+
+/// Open connections and the state of the previous capture.
+pub struct CaptureSession {
+    url: DatabaseUrl,
+    opts: CaptureOptions,
+    catalog: PgConnection,
+    deparse: PgConnection,
+    full_jobs: Vec<(Job, String)>,
+    narrowed_jobs: Vec<(Job, String)>,
+    previous: Option<Previous>,
+}
+
+const CHANGED_SQL: &str = include_str!("sql/changed.sql");
+const INVENTORY_SQL: &str = include_str!("sql/inventory.sql");
+const MARKER_SQL: &str = include_str!("sql/change_marker.sql");
+
+impl CaptureSession {
+    /// Opens the session's two connections.
+    pub async fn open(url: &DatabaseUrl, opts: &CaptureOptions) -> Result<CaptureSession> {
+        let settings = vec![
+            ("search_path", "pg_catalog".to_string()),
+            (
+                "statement_timeout",
+                format!("{}ms", opts.statement_timeout.as_millis()),
+            ),
+            ("jit", "off".to_string()),
+            ("work_mem", "64MB".to_string()),
+            // Plan each prepared catalog query once, whatever its parameter.
+            ("plan_cache_mode", "force_generic_plan".to_string()),
+        ];
+        let catalog = url.connect(&settings).await?;
+        let deparse = url.connect(&settings).await?;
+        let jobs = super::jobs();
+        Ok(CaptureSession {
+            url: url.clone(),
+            opts: opts.clone(),
+            catalog,
+            deparse,
+            full_jobs: jobs.iter().map(|j| (*j, j.sql.to_string())).collect(),
+            narrowed_jobs: jobs.iter().map(|j| (*j, j.narrowed_sql())).collect(),
+            previous: None,
+        })
+    }
+
+    fn query_error(&self, query: &str, e: sqlx::Error) -> Error {
+        Error::Query {
+            target: self.url.redacted().to_string(),
+            query: query.to_string(),
+            message: e.to_string(),
+        }
+    }
+
+    async fn execute(&mut self, sql: &'static str) -> Result<()> {
+        sqlx::Executor::execute(&mut self.catalog, sqlx::raw_sql(sql))
+            .await
+            .map_err(|e| self.query_error(sql, e))?;
+        Ok(())
+    }
+
+    /// Captures the database.
+    pub async fn capture(&mut self, mode: CaptureMode) -> Result<Snapshot> {
+        self.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .await?;
+        let result = self.capture_in_transaction(mode).await;
+        let _ = self.execute("COMMIT").await;
+        let (objects, marker, identities, database) = result?;
+        let mut kept = objects.clone();
+        kept.retain_schemas(&self.opts.schemas, &self.opts.exclude_schemas);
+        self.previous = Some(Previous {
+            marker,
+            identities,
+            objects,
+        });
+        let meta = Meta {
+            captured_at: crate::util::now_rfc3339(),
+            driftwatch_version: env!("CARGO_PKG_VERSION").to_string(),
+            source: self.url.redacted().to_string(),
+            database: Some(database.database),
+            server_version: Some(database.server_version),
+            server_version_num: u32::try_from(database.server_version_num).ok(),
+            schemas: self.opts.schemas.clone(),
+            excluded_schemas: self.opts.exclude_schemas.clone(),
+            migration: None,
+        };
+        Ok(Snapshot::new(meta, kept))
+    }
+
+    #[allow(clippy::type_complexity)]
+    async fn capture_in_transaction(
+        &mut self,
+        mode: CaptureMode,
+    ) -> Result<(
+        Objects,
+        String,
+        HashMap<i64, Identity>,
+        super::build::ServerRow,
+    )> {
+        let marker: String = sqlx::query(MARKER_SQL)
+            .persistent(true)
+            .fetch_one(&mut self.catalog)
+            .await
+            .map_err(|e| self.query_error("change_marker.sql", e))?
+            .get("marker");
+        let identities: HashMap<i64, Identity> = sqlx::query(INVENTORY_SQL)
+            .persistent(true)
+            .fetch_all(&mut self.catalog)
+            .await
+            .map_err(|e| self.query_error("inventory.sql", e))?
+            .iter()
+            .map(|r| {
+                (
+                    r.get::<i64, _>("oid"),
+                    (r.get("list"), r.get("schema"), r.get("name"), r.get("args")),
+                )
+            })
+            .collect();
+
+        let scope = match (&self.previous, mode) {
+            (Some(previous), CaptureMode::Incremental) => {
+                let changed = sqlx::query(CHANGED_SQL)
+                    .bind(&previous.marker)
+                    .persistent(true)
+                    .fetch_all(&mut self.catalog)
+                    .await
+                    .map_err(|e| self.query_error("changed.sql", e))?;
+                let mut scope = ScopeOids {
+                    objects: Vec::new(),
+                    lookups: Vec::new(),
+                };
+                for row in &changed {
+                    let oid = Oid(row.get::<i64, _>("oid") as u32);
+                    if row.get::<bool, _>("dirty") {
+                        scope.objects.push(oid);
+                    }
+                    scope.lookups.push(oid);
+                }
+                Some(scope)
+            }
+            _ => None,
+        };
+
+        let mut rows = Rows::new(self.url.redacted().to_string());
+        let jobs = if scope.is_some() {
+            &self.narrowed_jobs
+        } else {
+            &self.full_jobs
+        };
+        runner::run_on(
+            &mut self.catalog,
+            &mut self.deparse,
+            jobs,
+            scope.as_ref(),
+            &mut rows,
+        )
+        .await?;
+        let prepared = super::prepare(&rows, &self.url)?;
+        runner::follow_up_on(
+            &mut self.deparse,
+            &mut rows,
+            "deparse_checks.sql",
+            super::DEPARSE_CHECKS_SQL,
+            prepared.representatives(),
+            true,
+        )
+        .await?;
+        let server = rows.one::<super::build::ServerRow>("server.sql")?;
+        let keep: Option<HashSet<i64>> = scope
+            .as_ref()
+            .map(|s| s.objects.iter().map(|o| i64::from(o.0)).collect());
+        let fresh = prepared.assemble(&rows, &self.url, keep.as_ref())?;
+        let objects = match (&self.previous, &keep) {
+            (Some(previous), Some(dirty)) => merge(previous, fresh, &identities, dirty),
+            _ => fresh,
+        };
+        Ok((objects, marker, identities, server))
+    }
+}
+
+fn as_refs(i: &Identity) -> (&str, &str, &str, &str) {
+    (i.0.as_str(), i.1.as_str(), i.2.as_str(), i.3.as_str())
+}
+
+/// The previous objects with every dirty or vanished object taken out
+/// (under its old identity and its new one), and the fresh captures of the
+/// dirty objects put in. Database-wide kinds come from the fresh capture,
+/// which reads them whole.
+fn merge(
+    previous: &Previous,
+    fresh: Objects,
+    identities: &HashMap<i64, Identity>,
+    dirty: &HashSet<i64>,
+) -> Objects {
+    let mut stale: HashSet<(&str, &str, &str, &str)> = HashSet::new();
+    for (oid, identity) in &previous.identities {
+        if dirty.contains(oid) || !identities.contains_key(oid) {
+            stale.insert(as_refs(identity));
+        }
+    }
+    for oid in dirty {
+        if let Some(identity) = identities.get(oid) {
+            stale.insert(as_refs(identity));
+        }
+    }
+    let keep = |list: &str, schema: &str, name: &str, args: &str| -> bool {
+        !stale.contains(&(list, schema, name, args))
+    };
+    let prev = &previous.objects;
+    macro_rules! merged {
+        ($list:ident) => {
+            prev.$list
+                .iter()
+                .filter(|o| keep(stringify!($list), &o.schema, &o.name, ""))
+                .cloned()
+                .chain(fresh.$list)
+                .collect()
+        };
+    }
+    Objects {
+        tables: merged!(tables),
+        views: merged!(views),
+        materialized_views: merged!(materialized_views),
+        sequences: merged!(sequences),
+        types: merged!(types),
+        statistics: merged!(statistics),
+        functions: prev
+            .functions
+            .iter()
+            .filter(|f| keep("functions", &f.schema, &f.name, &f.arguments))
+            .cloned()
+            .chain(fresh.functions)
+            .collect(),
+        ..fresh
+    }
+}

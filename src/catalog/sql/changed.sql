@@ -1,0 +1,94 @@
+-- Incremental capture (replay into a shadow database driftwatch owns): the
+-- top-level objects (relations, functions, types, statistics, schemas) with
+-- a catalog row created or updated since $1, a transaction id marker (the
+-- first xid the previous capture could not see), then every object that
+-- depends on one of them (pg_depend, transitively), since a rename changes
+-- how dependents print. Only rows newer than the marker are mapped to their
+-- owner, so the cost follows the size of the change. System objects
+-- (oid < 16384) are never new. Removals are not seen here: the replay
+-- captures a migration in full when its parse says it may remove parts.
+WITH RECURSIVE
+fresh(classid, objid) AS (
+    SELECT 'pg_class'::regclass, c.oid FROM pg_class c WHERE c.oid >= 16384 AND age(c.xmin) <= age($1::text::xid)
+    UNION ALL SELECT 'pg_class'::regclass, a.attrelid FROM pg_attribute a
+              WHERE a.attrelid >= 16384 AND age(a.xmin) <= age($1::text::xid)
+    UNION ALL SELECT 'pg_class'::regclass, i.indrelid FROM pg_index i
+              WHERE i.indrelid >= 16384 AND age(i.xmin) <= age($1::text::xid)
+    UNION ALL SELECT 'pg_class'::regclass, d.adrelid FROM pg_attrdef d WHERE age(d.xmin) <= age($1::text::xid)
+    UNION ALL SELECT 'pg_constraint'::regclass, k.oid FROM pg_constraint k
+              WHERE k.oid >= 16384 AND age(k.xmin) <= age($1::text::xid)
+    UNION ALL SELECT 'pg_class'::regclass, t.tgrelid FROM pg_trigger t WHERE age(t.xmin) <= age($1::text::xid)
+    UNION ALL SELECT 'pg_class'::regclass, p.polrelid FROM pg_policy p WHERE age(p.xmin) <= age($1::text::xid)
+    UNION ALL SELECT 'pg_class'::regclass, r.ev_class FROM pg_rewrite r
+              WHERE r.oid >= 16384 AND age(r.xmin) <= age($1::text::xid)
+    UNION ALL SELECT 'pg_class'::regclass, h.inhrelid FROM pg_inherits h WHERE age(h.xmin) <= age($1::text::xid)
+    UNION ALL SELECT 'pg_class'::regclass, s.seqrelid FROM pg_sequence s
+              WHERE s.seqrelid >= 16384 AND age(s.xmin) <= age($1::text::xid)
+    UNION ALL SELECT 'pg_class'::regclass, p.partrelid FROM pg_partitioned_table p WHERE age(p.xmin) <= age($1::text::xid)
+    UNION ALL SELECT 'pg_class'::regclass, f.ftrelid FROM pg_foreign_table f WHERE age(f.xmin) <= age($1::text::xid)
+    UNION ALL SELECT e.classid, e.objid FROM pg_depend e
+              WHERE e.objid >= 16384 AND e.deptype IN ('a', 'i') AND age(e.xmin) <= age($1::text::xid)
+    UNION ALL SELECT 'pg_proc'::regclass, p.oid FROM pg_proc p WHERE p.oid >= 16384 AND age(p.xmin) <= age($1::text::xid)
+    UNION ALL SELECT 'pg_type'::regclass, t.oid FROM pg_type t WHERE t.oid >= 16384 AND age(t.xmin) <= age($1::text::xid)
+    UNION ALL SELECT 'pg_type'::regclass, e.enumtypid FROM pg_enum e
+              WHERE e.enumtypid >= 16384 AND age(e.xmin) <= age($1::text::xid)
+    UNION ALL SELECT 'pg_type'::regclass, r.rngtypid FROM pg_range r
+              WHERE r.rngtypid >= 16384 AND age(r.xmin) <= age($1::text::xid)
+    UNION ALL SELECT 'pg_statistic_ext'::regclass, s.oid FROM pg_statistic_ext s WHERE age(s.xmin) <= age($1::text::xid)
+    UNION ALL SELECT 'pg_namespace'::regclass, n.oid FROM pg_namespace n
+              WHERE n.oid >= 16384 AND age(n.xmin) <= age($1::text::xid)
+    UNION ALL SELECT d.classoid, d.objoid FROM pg_description d
+              WHERE d.objoid >= 16384 AND age(d.xmin) <= age($1::text::xid)
+),
+dirty(classid, objid) AS (
+    SELECT DISTINCT classid, objid FROM fresh
+    UNION
+    SELECT e.classid, e.objid FROM dirty d
+    JOIN pg_depend e ON e.refclassid = d.classid AND e.refobjid = d.objid
+    WHERE e.deptype <> 'e' AND e.objid >= 16384
+),
+-- Map every dirty catalog row to the top-level object it is part of.
+tops(oid) AS (
+    SELECT DISTINCT CASE d.classid
+        WHEN 'pg_class'::regclass THEN
+            (SELECT CASE WHEN c.relkind IN ('i', 'I') THEN (SELECT i.indrelid FROM pg_index i WHERE i.indexrelid = c.oid)
+                         WHEN c.relkind = 'c' THEN c.reltype
+                         WHEN c.relkind = 'S' THEN coalesce(
+                             (SELECT e.refobjid FROM pg_depend e WHERE e.classid = 'pg_class'::regclass
+                              AND e.objid = c.oid AND e.refclassid = 'pg_class'::regclass AND e.deptype = 'i'), c.oid)
+                         ELSE c.oid END
+             FROM pg_class c WHERE c.oid = d.objid)
+        WHEN 'pg_rewrite'::regclass THEN (SELECT r.ev_class FROM pg_rewrite r WHERE r.oid = d.objid)
+        WHEN 'pg_constraint'::regclass THEN
+            (SELECT coalesce(nullif(k.conrelid, 0), k.contypid) FROM pg_constraint k WHERE k.oid = d.objid)
+        WHEN 'pg_attrdef'::regclass THEN (SELECT a.adrelid FROM pg_attrdef a WHERE a.oid = d.objid)
+        WHEN 'pg_trigger'::regclass THEN (SELECT t.tgrelid FROM pg_trigger t WHERE t.oid = d.objid)
+        WHEN 'pg_policy'::regclass THEN (SELECT p.polrelid FROM pg_policy p WHERE p.oid = d.objid)
+        WHEN 'pg_type'::regclass THEN
+            (SELECT CASE WHEN c.relkind = 'c' OR c.oid IS NULL THEN t.oid ELSE c.oid END
+             FROM pg_type t LEFT JOIN pg_class c ON c.oid = t.typrelid WHERE t.oid = d.objid)
+        ELSE d.objid END
+    FROM dirty d
+),
+-- A dirty table's identity sequences are read with it (their options are
+-- part of its column).
+scope(oid) AS (
+    SELECT oid FROM tops
+    UNION
+    SELECT e.objid FROM pg_depend e JOIN tops t ON t.oid = e.refobjid
+    WHERE e.classid = 'pg_class'::regclass AND e.refclassid = 'pg_class'::regclass AND e.deptype = 'i'
+),
+-- Objects whose names the dirty ones print: referenced tables, parents,
+-- the tables owning their sequences, the tables of their statistics.
+lookups(oid) AS (
+    SELECT oid FROM scope
+    UNION SELECT k.confrelid FROM pg_constraint k JOIN tops t ON t.oid = k.conrelid WHERE k.contype = 'f'
+    UNION SELECT h.inhparent FROM pg_inherits h JOIN tops t ON t.oid = h.inhrelid
+    UNION SELECT e.refobjid FROM pg_depend e JOIN tops t ON t.oid = e.objid
+          WHERE e.classid = 'pg_class'::regclass AND e.refclassid = 'pg_class'::regclass AND e.deptype IN ('a', 'i')
+    UNION SELECT s.stxrelid FROM pg_statistic_ext s JOIN tops t ON t.oid = s.oid
+    UNION SELECT r.prrelid FROM pg_publication_rel r
+)
+SELECT l.oid::int8 AS oid, EXISTS (SELECT 1 FROM scope s WHERE s.oid = l.oid) AS dirty
+FROM lookups l
+WHERE l.oid IS NOT NULL
