@@ -206,6 +206,11 @@ fn main() {
         .expect("pg_dump");
     println!("Starting a throwaway cluster ...");
     let cluster = Cluster::start(ClusterOptions::default()).expect("cluster");
+    // DRIFTWATCH_BENCH_ONLY=replay runs that section alone (for tuning).
+    if std::env::var("DRIFTWATCH_BENCH_ONLY").as_deref() == Ok("replay") {
+        replay::run(&cluster, std::path::Path::new(&driftwatch));
+        return;
+    }
     psql(&cluster, "postgres", &["-c", "CREATE DATABASE bench"]);
     let sql = synthetic_schema();
     let file = tempfile::NamedTempFile::new().expect("temp file");
