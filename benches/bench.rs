@@ -118,36 +118,46 @@ fn synthetic_schema() -> String {
 }
 
 /// Wall time, peak RSS (KiB), stderr and exit code of one child process.
-// The child is reaped by libc::wait4 (which also reports its peak RSS),
-// not by Child::wait, which clippy cannot see.
-#[allow(clippy::zombie_processes)]
+///
+/// The peak RSS comes from `/usr/bin/time -f %M`, which forks the command
+/// from its own small process: a child forked straight from this one would
+/// inherit this process's RSS high-water mark through exec, and every row
+/// would report at least the bench's own size.
 fn run_measured(cmd: &mut Command) -> (Duration, i64, String, i32) {
+    let rss_file = tempfile::NamedTempFile::new().expect("temp file");
+    let mut timed = Command::new("/usr/bin/time");
+    timed
+        .args(["-f", "%M", "-o"])
+        .arg(rss_file.path())
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(v) => timed.env(key, v),
+            None => timed.env_remove(key),
+        };
+    }
+    if let Some(dir) = cmd.get_current_dir() {
+        timed.current_dir(dir);
+    }
     let started = Instant::now();
-    let child = cmd
+    let out = timed
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let pid = child.id() as libc::pid_t;
-    let mut stderr = child.stderr.expect("stderr");
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
-        text
-    });
-    let mut status = 0;
-    // SAFETY: rusage is plain data; wait4 fills it for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        .output()
+        .expect("run /usr/bin/time (Debian package time)");
     let elapsed = started.elapsed();
-    assert_eq!(waited, pid, "wait4 failed");
-    let text = reader.join().unwrap_or_default();
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
-    (elapsed, usage.ru_maxrss, text, code)
+    let rss = std::fs::read_to_string(rss_file.path())
+        .ok()
+        .and_then(|t| t.lines().last().and_then(|l| l.trim().parse::<i64>().ok()))
+        .unwrap_or(0);
+    let code = out.status.code().unwrap_or(-1);
+    (
+        elapsed,
+        rss,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        code,
+    )
 }
 
 /// [`run_measured`] for a command that must exit with one of `ok` codes.

@@ -26,6 +26,7 @@ have_libclang || missing+=(libclang-dev)
 have_postgres_server || missing+=(postgresql postgresql-contrib)
 command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+[ -x /usr/bin/time ] || missing+=(time) # make bench measures peak RSS with it
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

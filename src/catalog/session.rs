@@ -40,11 +40,11 @@ pub enum CaptureMode {
 /// An object's identity in a snapshot list: (list, schema, name, arguments).
 type Identity = (String, String, String, String);
 
-/// What the previous capture left for the next one.
+/// What the previous capture left for the next one (its objects are the
+/// caller's: the snapshot it returned).
 struct Previous {
     marker: String,
     identities: HashMap<i64, Identity>,
-    objects: Objects,
 }
 
 /// Open connections and the state of the previous capture.
@@ -105,20 +105,26 @@ impl CaptureSession {
         Ok(())
     }
 
-    /// Captures the database.
-    pub async fn capture(&mut self, mode: CaptureMode) -> Result<Snapshot> {
+    /// Captures the database. An incremental capture merges what changed
+    /// into `previous`, the snapshot this session's previous capture
+    /// returned; without it the capture is a full one.
+    pub async fn capture(
+        &mut self,
+        mode: CaptureMode,
+        previous: Option<&Objects>,
+    ) -> Result<Snapshot> {
+        let mode = if previous.is_some() {
+            mode
+        } else {
+            CaptureMode::Full
+        };
         self.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             .await?;
-        let result = self.capture_in_transaction(mode).await;
+        let result = self.capture_in_transaction(mode, previous).await;
         let _ = self.execute("COMMIT").await;
-        let (objects, marker, identities, database) = result?;
-        let mut kept = objects.clone();
-        kept.retain_schemas(&self.opts.schemas, &self.opts.exclude_schemas);
-        self.previous = Some(Previous {
-            marker,
-            identities,
-            objects,
-        });
+        let (mut objects, marker, identities, database) = result?;
+        objects.retain_schemas(&self.opts.schemas, &self.opts.exclude_schemas);
+        self.previous = Some(Previous { marker, identities });
         let meta = Meta {
             captured_at: crate::util::now_rfc3339(),
             driftwatch_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -130,13 +136,14 @@ impl CaptureSession {
             excluded_schemas: self.opts.exclude_schemas.clone(),
             migration: None,
         };
-        Ok(Snapshot::new(meta, kept))
+        Ok(Snapshot::new(meta, objects))
     }
 
     #[allow(clippy::type_complexity)]
     async fn capture_in_transaction(
         &mut self,
         mode: CaptureMode,
+        previous_objects: Option<&Objects>,
     ) -> Result<(
         Objects,
         String,
@@ -216,8 +223,10 @@ impl CaptureSession {
             .as_ref()
             .map(|s| s.objects.iter().map(|o| i64::from(o.0)).collect());
         let fresh = prepared.assemble(&rows, &self.url, keep.as_ref())?;
-        let objects = match (&self.previous, &keep) {
-            (Some(previous), Some(dirty)) => merge(previous, fresh, &identities, dirty),
+        let objects = match (&self.previous, previous_objects, &keep) {
+            (Some(previous), Some(objects), Some(dirty)) => {
+                merge(previous, objects, fresh, &identities, dirty)
+            }
             _ => fresh,
         };
         Ok((objects, marker, identities, server))
@@ -234,6 +243,7 @@ fn as_refs(i: &Identity) -> (&str, &str, &str, &str) {
 /// which reads them whole.
 fn merge(
     previous: &Previous,
+    prev: &Objects,
     fresh: Objects,
     identities: &HashMap<i64, Identity>,
     dirty: &HashSet<i64>,
@@ -252,7 +262,6 @@ fn merge(
     let keep = |list: &str, schema: &str, name: &str, args: &str| -> bool {
         !stale.contains(&(list, schema, name, args))
     };
-    let prev = &previous.objects;
     macro_rules! merged {
         ($list:ident) => {
             prev.$list

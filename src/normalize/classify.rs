@@ -146,25 +146,30 @@ fn hides_changes(node: &NodeEnum, class: StatementClass) -> Option<&'static str>
         NodeEnum::SelectStmt(s) if s.into_clause.is_none() => Some("SELECT (may call functions)"),
         NodeEnum::ExecuteStmt(_) => Some("EXECUTE"),
         _ if class == StatementClass::Other
-            && !matches!(
-                node,
-                NodeEnum::VariableSetStmt(_)
-                    | NodeEnum::VariableShowStmt(_)
-                    | NodeEnum::LockStmt(_)
-                    | NodeEnum::NotifyStmt(_)
-                    | NodeEnum::ListenStmt(_)
-                    | NodeEnum::UnlistenStmt(_)
-                    | NodeEnum::DiscardStmt(_)
-                    | NodeEnum::CheckPointStmt(_)
-                    | NodeEnum::VacuumStmt(_)
-                    | NodeEnum::ReindexStmt(_)
-                    | NodeEnum::ConstraintsSetStmt(_)
-            ) =>
+            && !is_session_statement(node)
+            && !matches!(node, NodeEnum::VacuumStmt(_) | NodeEnum::ReindexStmt(_)) =>
         {
             Some("a statement driftwatch cannot see into")
         }
         _ => None,
     }
+}
+
+/// Statements about the session, not the schema or data: SET, SHOW, LOCK,
+/// NOTIFY/LISTEN, DISCARD, CHECKPOINT, SET CONSTRAINTS.
+fn is_session_statement(node: &NodeEnum) -> bool {
+    matches!(
+        node,
+        NodeEnum::VariableSetStmt(_)
+            | NodeEnum::VariableShowStmt(_)
+            | NodeEnum::LockStmt(_)
+            | NodeEnum::NotifyStmt(_)
+            | NodeEnum::ListenStmt(_)
+            | NodeEnum::UnlistenStmt(_)
+            | NodeEnum::DiscardStmt(_)
+            | NodeEnum::CheckPointStmt(_)
+            | NodeEnum::ConstraintsSetStmt(_)
+    )
 }
 
 fn join_names(parts: &[pg_query::protobuf::Node]) -> String {
@@ -217,26 +222,18 @@ fn classify(node: &NodeEnum) -> (StatementClass, Option<&'static str>) {
                 .then_some("REFRESH MATERIALIZED VIEW CONCURRENTLY"),
         ),
         NodeEnum::SelectStmt(s) if s.into_clause.is_some() => (Schema, None),
+        _ if is_session_statement(node) => (Other, None),
         NodeEnum::SelectStmt(_)
-        | NodeEnum::VariableSetStmt(_)
-        | NodeEnum::VariableShowStmt(_)
         | NodeEnum::DoStmt(_)
         | NodeEnum::CallStmt(_)
         | NodeEnum::ExplainStmt(_)
-        | NodeEnum::LockStmt(_)
-        | NodeEnum::NotifyStmt(_)
-        | NodeEnum::ListenStmt(_)
-        | NodeEnum::UnlistenStmt(_)
-        | NodeEnum::DiscardStmt(_)
-        | NodeEnum::CheckPointStmt(_)
         | NodeEnum::LoadStmt(_)
         | NodeEnum::PrepareStmt(_)
         | NodeEnum::ExecuteStmt(_)
         | NodeEnum::DeallocateStmt(_)
         | NodeEnum::DeclareCursorStmt(_)
         | NodeEnum::FetchStmt(_)
-        | NodeEnum::ClosePortalStmt(_)
-        | NodeEnum::ConstraintsSetStmt(_) => (Other, None),
+        | NodeEnum::ClosePortalStmt(_) => (Other, None),
         NodeEnum::VacuumStmt(v) => (Other, v.is_vacuumcmd.then_some("VACUUM")),
         NodeEnum::ReindexStmt(r) => (
             Other,

@@ -16,6 +16,7 @@ use crate::model::{MigrationRef, Phase, Snapshot};
 use crate::shadow::Shadow;
 use crate::store::{MigrationIndex, StoredMigration, TargetStore, INDEX_FORMAT};
 use indicatif::ProgressBar;
+use std::sync::Arc;
 
 /// How to replay.
 #[derive(Debug, Clone)]
@@ -134,11 +135,25 @@ async fn replay_into(
     let source = set.dir.display().to_string();
     let mut incremental = 0;
     let mut session = CaptureSession::open(db, &opts.capture).await?;
-    // The first capture of a session is a full one.
-    let first = session.capture(CaptureMode::Full).await?;
-    let (mut before, mut before_file) = match index.migrations.last() {
-        Some(last) => (store.read_snapshot(&last.after)?, Some(last.after.clone())),
-        None => (first, None),
+    // Files are written by one thread, in order, while the next migration
+    // runs: a link to a file is queued after the file itself.
+    let writer = Writer::start(store.clone());
+    // The session's first capture is a full one; later ones merge what
+    // changed into the previous snapshot.
+    let mut previous: Option<Arc<Snapshot>> = None;
+    let (mut before_file, mut before_fingerprint) = match index.migrations.last() {
+        Some(last) => (last.after.clone(), last.after_fingerprint.clone()),
+        None => {
+            let mut first = session.capture(CaptureMode::Full, None).await?;
+            let m = &migrations[reused];
+            label(&mut first, &source, m, Phase::Before);
+            let name = format!("{}.before.json", m.slug());
+            let fingerprint = first.fingerprint.clone();
+            let first = Arc::new(first);
+            writer.send(Write::Snapshot(name.clone(), first.clone()))?;
+            previous = Some(first);
+            (name, fingerprint)
+        }
     };
     for m in &migrations[reused..] {
         progress.set_message(m.key());
@@ -148,16 +163,24 @@ async fn replay_into(
         } else {
             CaptureMode::Incremental
         };
-        let mut after = session.capture(mode).await?;
-        incremental += usize::from(mode == CaptureMode::Incremental);
+        let mut after = session
+            .capture(mode, previous.as_deref().map(|s| &s.objects))
+            .await?;
+        incremental += usize::from(mode == CaptureMode::Incremental && previous.is_some());
         let slug = m.slug();
         let (before_name, after_name) =
             (format!("{slug}.before.json"), format!("{slug}.after.json"));
-        label(&mut before, &source, m, Phase::Before);
-        store.write_snapshot(&before_name, &before, before_file.as_deref())?;
+        if before_name != before_file {
+            writer.send(Write::Link(before_name.clone(), before_file.clone()))?;
+        }
         label(&mut after, &source, m, Phase::After);
-        let same = (after.fingerprint == before.fingerprint).then_some(before_name.as_str());
-        store.write_snapshot(&after_name, &after, same)?;
+        let after_fingerprint = after.fingerprint.clone();
+        let after = Arc::new(after);
+        if after_fingerprint == before_fingerprint {
+            writer.send(Write::Link(after_name.clone(), before_name.clone()))?;
+        } else {
+            writer.send(Write::Snapshot(after_name.clone(), after.clone()))?;
+        }
         index.migrations.push(StoredMigration {
             version: m.version.clone(),
             description: m.description.clone(),
@@ -167,17 +190,91 @@ async fn replay_into(
             file: m.path.display().to_string(),
             before: before_name,
             after: after_name.clone(),
-            before_fingerprint: before.fingerprint.clone(),
-            after_fingerprint: after.fingerprint.clone(),
+            before_fingerprint: before_fingerprint.clone(),
+            after_fingerprint: after_fingerprint.clone(),
             statements: applied.statements,
         });
-        store.write_index(index)?;
+        writer.send(Write::Index(index.clone()))?;
         progress.inc(1);
-        before = after;
-        before_file = Some(after_name);
+        previous = Some(after);
+        before_file = after_name;
+        before_fingerprint = after_fingerprint;
     }
+    writer.finish()?;
     let _ = sqlx::Connection::close(conn).await;
     Ok(incremental)
+}
+
+/// One write of the background writer.
+enum Write {
+    /// A snapshot file.
+    Snapshot(String, Arc<Snapshot>),
+    /// A file that is a hard link to an earlier one (same fingerprint).
+    Link(String, String),
+    /// The index.
+    Index(MigrationIndex),
+}
+
+/// Writes the store's files on a thread of its own, in the order given.
+struct Writer {
+    sender: Option<std::sync::mpsc::SyncSender<Write>>,
+    thread: Option<std::thread::JoinHandle<Result<()>>>,
+}
+
+impl Writer {
+    fn start(store: TargetStore) -> Writer {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Write>(4);
+        let thread = std::thread::spawn(move || {
+            for write in receiver {
+                match write {
+                    Write::Snapshot(name, snapshot) => store.write_snapshot(&name, &snapshot)?,
+                    Write::Link(name, existing) => store.link(&name, &existing)?,
+                    Write::Index(index) => store.write_index(&index)?,
+                }
+            }
+            Ok(())
+        });
+        Writer {
+            sender: Some(sender),
+            thread: Some(thread),
+        }
+    }
+
+    /// Queues a write; if the writer stopped on an error, that error.
+    fn send(&self, write: Write) -> Result<()> {
+        let delivered = self.sender.as_ref().is_some_and(|s| s.send(write).is_ok());
+        if delivered {
+            Ok(())
+        } else {
+            Err(crate::error::Error::Shadow(
+                "the snapshot writer stopped".into(),
+            ))
+        }
+    }
+
+    /// Waits for every queued write; the first error.
+    fn finish(mut self) -> Result<()> {
+        self.join()
+    }
+
+    fn join(&mut self) -> Result<()> {
+        drop(self.sender.take());
+        match self.thread.take().map(|t| t.join()) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(crate::error::Error::Shadow(
+                "the snapshot writer panicked".into(),
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        // An early return still waits for queued files before the caller
+        // rewrites the index and prunes.
+        let _ = self.join();
+    }
 }
 
 fn label(snapshot: &mut Snapshot, source: &str, m: &Migration, phase: Phase) {

@@ -203,28 +203,28 @@ impl TargetStore {
         write_atomic(&self.index_path(), text.as_bytes())
     }
 
-    /// Writes a snapshot as `<name>` in the migrations folder; when a file
-    /// with the same fingerprint was written already (`same_as`), links to it.
-    pub fn write_snapshot(
-        &self,
-        name: &str,
-        snapshot: &Snapshot,
-        same_as: Option<&str>,
-    ) -> Result<()> {
-        let path = self.migrations_dir().join(name);
-        if let Some(existing) = same_as {
-            let source = self.migrations_dir().join(existing);
-            if source != path {
-                let tmp = self.migrations_dir().join(format!(".{name}.link"));
-                let _ = std::fs::remove_file(&tmp);
-                if std::fs::hard_link(&source, &tmp).is_ok() {
-                    return std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e));
-                }
-            } else if path.exists() {
-                return Ok(());
-            }
+    /// Writes a snapshot as `<name>` in the migrations folder.
+    pub fn write_snapshot(&self, name: &str, snapshot: &Snapshot) -> Result<()> {
+        write_atomic(
+            &self.migrations_dir().join(name),
+            snapshot.to_json().as_bytes(),
+        )
+    }
+
+    /// Makes `<name>` the same file as `existing` (a hard link, replacing
+    /// any older `<name>` atomically; a copy where links are not possible).
+    pub fn link(&self, name: &str, existing: &str) -> Result<()> {
+        let dir = self.migrations_dir();
+        let (path, source) = (dir.join(name), dir.join(existing));
+        if path == source {
+            return Ok(());
         }
-        write_atomic(&path, snapshot.to_json().as_bytes())
+        let tmp = dir.join(format!(".{name}.link"));
+        let _ = std::fs::remove_file(&tmp);
+        if std::fs::hard_link(&source, &tmp).is_err() {
+            std::fs::copy(&source, &tmp).map_err(|e| Error::io(&source, e))?;
+        }
+        std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))
     }
 
     /// Reads a snapshot of the migrations folder.
