@@ -4,6 +4,7 @@
 
 use crate::catalog::{self, CaptureOptions, CaptureStats, DatabaseUrl};
 use crate::error::{Error, Result};
+use crate::migrations::Migration;
 use crate::model::{Snapshot, SNAPSHOT_FORMAT};
 use crate::shadow::{load_sql, Shadow};
 use std::path::{Path, PathBuf};
@@ -125,17 +126,14 @@ impl Source {
             }
             Source::SqlFile(path) => {
                 let sql = read_sql(path)?;
-                let snap = in_shadow(shadow, opts, &self.display(), &[(path.clone(), sql)]).await?;
+                let snap = in_shadow(shadow, opts, &self.display(), Load::Sql(path, &sql)).await?;
                 Ok((snap, None, Vec::new()))
             }
             Source::MigrationDir(dir, up_to) => {
                 let set = crate::migrations::read(dir, None)?;
-                let scripts: Vec<(PathBuf, String)> = set
-                    .up_to(up_to.as_deref())?
-                    .iter()
-                    .map(|m| (m.path.clone(), m.sql.clone()))
-                    .collect();
-                let snap = in_shadow(shadow, opts, &self.display(), &scripts).await?;
+                let migrations = set.up_to(up_to.as_deref())?;
+                let snap =
+                    in_shadow(shadow, opts, &self.display(), Load::Migrations(migrations)).await?;
                 Ok((snap, None, set.warnings))
             }
         }
@@ -147,21 +145,37 @@ fn read_sql(path: &Path) -> Result<String> {
 }
 
 /// Loads scripts into a fresh shadow database, captures it, drops it.
+/// What to load into a shadow database.
+enum Load<'a> {
+    /// A schema file, in one transaction.
+    Sql(&'a Path, &'a str),
+    /// Migrations, each as `replay` applies it.
+    Migrations(&'a [Migration]),
+}
+
+async fn load(db: &DatabaseUrl, what: Load<'_>) -> Result<()> {
+    match what {
+        Load::Sql(path, sql) => load_sql(db, sql, &path.display().to_string()).await,
+        Load::Migrations(migrations) => {
+            let mut conn = db.connect(&[]).await?;
+            for m in migrations {
+                crate::replay::apply(&mut conn, m).await?;
+            }
+            let _ = sqlx::Connection::close(conn).await;
+            Ok(())
+        }
+    }
+}
+
 async fn in_shadow(
     shadow: &LazyShadow,
     opts: &CaptureOptions,
     label: &str,
-    scripts: &[(PathBuf, String)],
+    what: Load<'_>,
 ) -> Result<Snapshot> {
     let shadow = shadow.get().await?;
     let db = shadow.fresh_database("driftwatch_shadow").await?;
-    let mut result = Ok(());
-    for (path, sql) in scripts {
-        result = load_sql(&db, sql, &path.display().to_string()).await;
-        if result.is_err() {
-            break;
-        }
-    }
+    let result = load(&db, what).await;
     let captured = match result {
         Ok(()) => catalog::capture(&db, opts).await,
         Err(e) => Err(e),

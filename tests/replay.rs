@@ -371,3 +371,43 @@ async fn incremental_after_snapshots_equal_full_captures() {
         );
     }
 }
+
+#[tokio::test]
+async fn diff_applies_a_migration_directory_as_replay_does() {
+    // CREATE INDEX CONCURRENTLY refuses a transaction block, and a dbmate
+    // file runs its up section only.
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("m");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("20240101000000_t.sql"),
+        "-- migrate:up\nCREATE TABLE t (id int, name text);\n-- migrate:down\nDROP TABLE t;\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("20240102000000_i.sql"),
+        "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY t_name ON t (name);\n-- migrate:down\nDROP INDEX t_name;\n",
+    )
+    .unwrap();
+    let schema = work.path().join("schema.sql");
+    std::fs::write(
+        &schema,
+        "CREATE TABLE t (id int, name text);\nCREATE INDEX t_name ON t (name);\n",
+    )
+    .unwrap();
+    let admin = shadow().admin_url();
+    let out = driftwatch(&[
+        "diff",
+        dir.to_str().unwrap(),
+        schema.to_str().unwrap(),
+        "--shadow-url",
+        admin.expose(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -25,7 +25,7 @@ pub fn analyze(m: &Migration) -> Result<Vec<StatementInfo>> {
     normalize::analyze(&m.sql).map_err(|e| Error::Input {
         path: format!("{}:{}", m.path.display(), m.first_line),
         message: format!("cannot be parsed: {e}"),
-        hint: "fix the SQL syntax; nothing was stored for this migration or later ones".into(),
+        hint: "fix the SQL syntax".into(),
     })
 }
 

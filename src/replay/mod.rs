@@ -10,7 +10,7 @@ mod apply;
 pub use apply::{analyze, apply, Applied};
 
 use crate::catalog::{CaptureMode, CaptureOptions, CaptureSession, DatabaseUrl};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::migrations::{Migration, MigrationSet};
 use crate::model::{MigrationRef, Phase, Snapshot};
 use crate::shadow::Shadow;
@@ -157,7 +157,20 @@ async fn replay_into(
     };
     for m in &migrations[reused..] {
         progress.set_message(m.key());
-        let applied = apply(&mut conn, m).await?;
+        let applied = apply(&mut conn, m).await.map_err(|e| match e {
+            Error::Input {
+                path,
+                message,
+                hint,
+            } => Error::Input {
+                path,
+                message,
+                hint: format!(
+                    "{hint}; nothing was stored for it or later migrations, earlier ones stay"
+                ),
+            },
+            other => other,
+        })?;
         let mode = if opts.full_capture || applied.hides_changes {
             CaptureMode::Full
         } else {
