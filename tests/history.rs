@@ -260,3 +260,69 @@ async fn history_table_can_be_named_and_bad_input_gets_one_line() {
     let out = driftwatch(&["history", "postgres://u:hunter2@127.0.0.1:1/x"]);
     assert_one_line_error(&out, "postgres://u:****@127.0.0.1:1/x", "hunter2");
 }
+
+#[tokio::test]
+async fn history_against_the_files_finds_changed_missing_and_pending_migrations() {
+    let db = fresh_db().await;
+    apply_with_tool("sqlx", &db);
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("migrations");
+    std::fs::create_dir_all(&dir).unwrap();
+    let fixtures = repo().join("fixtures/tools/sqlx/migrations");
+    let mut names: Vec<String> = std::fs::read_dir(&fixtures)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    // The first file unchanged, the second edited after it ran, the third
+    // gone, and a new one never applied.
+    std::fs::copy(fixtures.join(&names[0]), dir.join(&names[0])).unwrap();
+    let edited = std::fs::read_to_string(fixtures.join(&names[1])).unwrap() + "\n-- edited later\n";
+    std::fs::write(dir.join(&names[1]), edited).unwrap();
+    std::fs::write(dir.join("20250101000000_new_thing.sql"), "SELECT 1;\n").unwrap();
+
+    let out = driftwatch(&[
+        "history",
+        db.expose(),
+        "--migrations",
+        dir.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let v2 = names[1].split('_').next().unwrap();
+    let v3 = names[2].split('_').next().unwrap();
+    assert!(
+        stderr.contains(&format!("version {v2} was applied with checksum")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "public._sqlx_migrations has version {v3}, but no file"
+        )),
+        "{stderr}"
+    );
+    assert!(stdout.contains("ok, file changed since"), "{stdout}");
+    assert!(stdout.contains("ok, no file"), "{stdout}");
+    assert!(
+        stdout.contains("pending: ") && stdout.contains("20250101000000_new_thing.sql"),
+        "{stdout}"
+    );
+
+    let rows = history_json(&db, &["--migrations", dir.to_str().unwrap()]);
+    assert_eq!(
+        field(&rows, "file"),
+        ["ok", "checksum-changed", "missing-file"]
+    );
+
+    // Histories whose rows do not name SQL files are refused with one line.
+    let db = fresh_db().await;
+    psql_file(&db, &repo().join("fixtures/history/liquibase.sql"));
+    let out = driftwatch(&[
+        "history",
+        db.expose(),
+        "--migrations",
+        dir.to_str().unwrap(),
+    ]);
+    assert_one_line_error(&out, "liquibase history rows do not name SQL files", "");
+}

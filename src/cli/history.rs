@@ -45,6 +45,22 @@ pub struct HistoryArgs {
     pub format: HistoryFormat,
     #[command(flatten)]
     pub table: HistoryTableArgs,
+    /// Compare with this migration directory: rows whose file is missing or
+    /// changed since it was applied, and files not applied yet.
+    #[arg(long, value_name = "DIR")]
+    pub migrations: Option<std::path::PathBuf>,
+    /// The directory's layout (detected by default).
+    #[arg(long = "migration-format", value_enum, value_name = "FORMAT")]
+    pub migration_format: Option<crate::migrations::Format>,
+}
+
+/// A history row with how it stands against its file.
+#[derive(serde::Serialize)]
+struct RowWithFile<'a> {
+    #[serde(flatten)]
+    row: &'a history::AppliedMigration,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<history::FileStatus>,
 }
 
 /// Output forms of `driftwatch history`.
@@ -68,14 +84,63 @@ pub async fn run(args: HistoryArgs) -> Result<ExitCode> {
             .into())
         }
     };
+    let set = match &args.migrations {
+        Some(dir) => Some(crate::migrations::read(dir, args.migration_format)?),
+        None => None,
+    };
     let history = history::read(&url, &args.table.locate()).await?;
+    let files = match &set {
+        Some(set) if !history::compares_with_files(history.tool) => {
+            return Err(crate::error::Error::Usage(format!(
+                "--migrations: {} history rows do not name SQL files driftwatch reads; compare Flyway, sqlx, golang-migrate, dbmate, refinery, generic or driftwatch histories",
+                history.tool.as_str()
+            ))
+            .into())
+        }
+        Some(set) => Some(history::compare(history.tool, &history.migrations, set)),
+        None => None,
+    };
+    if let (Some(files), Some(set)) = (&files, &set) {
+        for w in &set.warnings {
+            eprintln!("warning: {w}");
+        }
+        for (row, status) in history.migrations.iter().zip(&files.rows) {
+            let version = row.version.as_deref().unwrap_or(&row.description);
+            match status {
+                history::FileStatus::MissingFile => eprintln!(
+                    "warning: {} has version {version}, but no file in {} has it; restore the file or repair the history",
+                    history.table,
+                    set.dir.display()
+                ),
+                history::FileStatus::ChecksumChanged => eprintln!(
+                    "warning: version {version} was applied with checksum {}, its file has another; migration files must not change after they ran",
+                    row.checksum.as_deref().unwrap_or("-")
+                ),
+                _ => {}
+            }
+        }
+        if args.format == HistoryFormat::Json {
+            for path in &files.pending {
+                eprintln!("pending: {path}");
+            }
+        }
+    }
     let text = match args.format {
         HistoryFormat::Json => {
-            let mut t = serde_json::to_string_pretty(&history.migrations)?;
+            let rows: Vec<RowWithFile> = history
+                .migrations
+                .iter()
+                .enumerate()
+                .map(|(i, row)| RowWithFile {
+                    row,
+                    file: files.as_ref().and_then(|f| f.rows.get(i).copied()),
+                })
+                .collect();
+            let mut t = serde_json::to_string_pretty(&rows)?;
             t.push('\n');
             t
         }
-        HistoryFormat::Text => render_history_text(&history),
+        HistoryFormat::Text => render_history_text(&history, files.as_ref()),
     };
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;

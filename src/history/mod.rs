@@ -6,8 +6,10 @@
 //! Reading is as careful as a capture: a read-only transaction with
 //! `lock_timeout` and `statement_timeout`, one SELECT on the history table.
 
+mod files;
 mod tool;
 
+pub use files::{compare, compares_with_files, FileComparison, FileStatus};
 pub use tool::Tool;
 
 use crate::catalog::DatabaseUrl;

@@ -1,10 +1,12 @@
 //! Text rendering of a migration history (`driftwatch history`).
 
-use crate::history::History;
+use crate::history::{FileComparison, FileStatus, History};
 
 /// A header naming the tool and table, then one aligned line per row:
-/// version, applied at, status, description, checksum.
-pub fn render_history_text(history: &History) -> String {
+/// version, applied at, status, description, checksum; with `files`, the
+/// status says how each row stands against its file, and pending files
+/// follow.
+pub fn render_history_text(history: &History, files: Option<&FileComparison>) -> String {
     let mut out = format!(
         "{} history in {}: {} row{}\n",
         history.tool.as_str(),
@@ -22,7 +24,13 @@ pub fn render_history_text(history: &History) -> String {
     let rows: Vec<[String; 5]> = history
         .migrations
         .iter()
-        .map(|m| {
+        .enumerate()
+        .map(|(i, m)| {
+            let file = files.and_then(|f| f.rows.get(i)).map(|s| match s {
+                FileStatus::Ok | FileStatus::NoFileExpected => "",
+                FileStatus::ChecksumChanged => ", file changed since",
+                FileStatus::MissingFile => ", no file",
+            });
             let status = if !m.success {
                 "FAILED".to_string()
             } else if m.kind == "SQL" {
@@ -33,7 +41,7 @@ pub fn render_history_text(history: &History) -> String {
             [
                 m.version.clone().unwrap_or_else(|| "(repeatable)".into()),
                 m.applied_at.clone().unwrap_or_else(|| "-".into()),
-                status,
+                format!("{status}{}", file.unwrap_or_default()),
                 m.description.clone(),
                 m.checksum.clone().unwrap_or_default(),
             ]
@@ -57,6 +65,9 @@ pub fn render_history_text(history: &History) -> String {
         }
         out.push_str(line.trim_end());
         out.push('\n');
+    }
+    for path in files.map(|f| f.pending.as_slice()).unwrap_or_default() {
+        out.push_str(&format!("pending: {path}\n"));
     }
     out
 }

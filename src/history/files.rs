@@ -1,0 +1,178 @@
+//! Applied migrations against the migration files: which applied rows have
+//! their file, unchanged; which have none; which files were never applied.
+//! Pure: the caller reads the table and the directory.
+
+use super::{AppliedMigration, Tool};
+use crate::migrations::{same_version, Format, Migration, MigrationKind, MigrationSet};
+use serde::Serialize;
+
+/// How an applied row stands against the files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileStatus {
+    /// A file has its version (and, where both sides keep one, its checksum).
+    Ok,
+    /// The file changed after it was applied: the checksums differ.
+    ChecksumChanged,
+    /// No file has its version.
+    MissingFile,
+    /// A baseline or marker row: no file is expected.
+    NoFileExpected,
+}
+
+/// The files beside a history.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileComparison {
+    /// Per applied row, in the history's order.
+    pub rows: Vec<FileStatus>,
+    /// Files with a version no row has (and, for tools that keep only the
+    /// current version, above it).
+    pub pending: Vec<String>,
+}
+
+/// True when the tool's stored checksum is computed like the directory's.
+fn same_checksums(tool: Tool, format: Format) -> bool {
+    matches!(
+        (tool, format),
+        (Tool::Flyway, Format::Flyway) | (Tool::Sqlx, Format::Sqlx)
+    )
+}
+
+/// Tools whose history rows name SQL files driftwatch reads.
+pub fn compares_with_files(tool: Tool) -> bool {
+    matches!(
+        tool,
+        Tool::Flyway
+            | Tool::Sqlx
+            | Tool::GolangMigrate
+            | Tool::Dbmate
+            | Tool::Generic
+            | Tool::Refinery
+            | Tool::Driftwatch
+    )
+}
+
+fn file_for<'a>(set: &'a MigrationSet, row: &AppliedMigration) -> Option<&'a Migration> {
+    set.migrations
+        .iter()
+        .find(|m| match (&m.version, &row.version) {
+            (Some(v), Some(w)) => same_version(v, w),
+            (None, None) => m.description == row.description,
+            _ => false,
+        })
+}
+
+/// Compares `rows` written by `tool` with the files of `set`.
+pub fn compare(tool: Tool, rows: &[AppliedMigration], set: &MigrationSet) -> FileComparison {
+    let checksums = same_checksums(tool, set.format);
+    let statuses = rows
+        .iter()
+        .map(|row| {
+            if row.is_baseline() || row.kind == "SCHEMA" || row.kind == "DELETE" {
+                return FileStatus::NoFileExpected;
+            }
+            match file_for(set, row) {
+                None => FileStatus::MissingFile,
+                Some(file) => match (&row.checksum, checksums) {
+                    (Some(stored), true) if *stored != file.checksum => FileStatus::ChecksumChanged,
+                    _ => FileStatus::Ok,
+                },
+            }
+        })
+        .collect();
+    let current = rows
+        .iter()
+        .filter(|r| r.success)
+        .filter_map(|r| r.version.as_deref())
+        .max_by(|a, b| crate::migrations::compare_versions(a, b));
+    let after_current = |version: &str| {
+        current.map_or(true, |c| {
+            crate::migrations::compare_versions(version, c).is_gt()
+        })
+    };
+    let pending = set
+        .migrations
+        .iter()
+        .filter(|m| m.kind != MigrationKind::Repeatable)
+        .filter(|m| {
+            let version = m.version.as_deref().unwrap_or_default();
+            if tool.keeps_only_current() {
+                after_current(version)
+            } else {
+                !rows.iter().any(|r| {
+                    r.version
+                        .as_deref()
+                        .is_some_and(|v| same_version(v, version))
+                })
+            }
+        })
+        .map(|m| m.path.display().to_string())
+        .collect();
+    FileComparison {
+        rows: statuses,
+        pending,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn row(version: &str, checksum: Option<&str>, kind: &str) -> AppliedMigration {
+        AppliedMigration {
+            version: Some(version.into()),
+            description: String::new(),
+            checksum: checksum.map(String::from),
+            applied_at: None,
+            success: true,
+            kind: kind.into(),
+        }
+    }
+
+    fn file(version: &str, checksum: &str) -> Migration {
+        Migration {
+            version: Some(version.into()),
+            description: "x".into(),
+            kind: MigrationKind::Versioned,
+            path: PathBuf::from(format!("V{version}__x.sql")),
+            sql: String::new(),
+            first_line: 1,
+            checksum: checksum.into(),
+            no_transaction: false,
+        }
+    }
+
+    #[test]
+    fn rows_and_files_are_matched_by_version_and_checksum() {
+        let set = MigrationSet {
+            dir: PathBuf::from("m"),
+            format: Format::Flyway,
+            migrations: vec![file("1", "11"), file("2", "22"), file("3", "33")],
+            warnings: Vec::new(),
+        };
+        let rows = [
+            row("0", None, "BASELINE"),
+            row("1", Some("11"), "SQL"),
+            row("2", Some("99"), "SQL"),
+            row("7", Some("77"), "SQL"),
+        ];
+        let c = compare(Tool::Flyway, &rows, &set);
+        assert_eq!(
+            c.rows,
+            [
+                FileStatus::NoFileExpected,
+                FileStatus::Ok,
+                FileStatus::ChecksumChanged,
+                FileStatus::MissingFile
+            ]
+        );
+        assert_eq!(c.pending, ["V3__x.sql"]);
+        // Another tool's checksums are not compared with Flyway's.
+        let c = compare(Tool::Generic, &rows[1..3], &set);
+        assert_eq!(c.rows, [FileStatus::Ok, FileStatus::Ok]);
+        // golang-migrate keeps the current version: older files are applied.
+        let c = compare(Tool::GolangMigrate, &[row("2", None, "SQL")], &set);
+        assert_eq!(c.pending, ["V3__x.sql"]);
+    }
+}
