@@ -112,6 +112,7 @@ pub async fn read(url: &DatabaseUrl, locate: &Locate) -> Result<History> {
         (None, Some(tool)) => vec![tool.table().to_string()],
         (None, None) => {
             let mut all: Vec<String> = Tool::ALL.iter().map(|t| t.table().to_string()).collect();
+            all.sort();
             all.dedup();
             all
         }

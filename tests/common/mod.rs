@@ -43,6 +43,40 @@ pub fn psql(url: &DatabaseUrl, sql: &str) {
     );
 }
 
+/// Loads an SQL file with psql, stopping at the first error.
+pub fn psql_file(url: &DatabaseUrl, path: &std::path::Path) {
+    let out = Command::new("psql")
+        .arg(url.expose())
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f"])
+        .arg(path)
+        .output()
+        .expect("run psql");
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Runs one SQL query with psql and returns its rows, `|`-separated.
+pub fn psql_rows(url: &DatabaseUrl, sql: &str) -> Vec<String> {
+    let out = Command::new("psql")
+        .arg(url.expose())
+        .args(["-X", "-q", "-A", "-t", "-c", sql])
+        .output()
+        .expect("run psql");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
 /// A new empty database.
 pub async fn fresh_db() -> DatabaseUrl {
     shadow()
