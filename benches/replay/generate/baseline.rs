@@ -1,7 +1,5 @@
 //! Schemas, roles and the baseline migration (V1).
 
-use std::collections::HashSet;
-
 use super::model::{Col, EnumTy, Func, FuncKind, Index, Table, Ty};
 use super::vocab::SCHEMAS;
 use super::Gen;
@@ -97,21 +95,9 @@ impl Gen {
             col.pinned = true;
             cols.push(col);
         }
-        self.tables.push(Table {
-            schema: 1,
-            name,
-            cols,
-            rows: 0,
-            partitioned: false,
-            pinned: true,
-            renamed: false,
-            fan_in: 0,
-            touch: false,
-            audit: false,
-            unique_code: false,
-            cons: HashSet::new(),
-            born: 1,
-        });
+        let mut table = Table::new(1, name, cols, 1);
+        table.pinned = true;
+        self.tables.push(table);
         self.stmt(
             "CREATE FUNCTION audit.log_change() RETURNS trigger\nLANGUAGE plpgsql AS $fn$\nBEGIN\n  IF TG_OP = 'DELETE' THEN\n    INSERT INTO audit.change_log (table_name, op, row_id)\n    VALUES (TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, TG_OP, OLD.id);\n  ELSE\n    INSERT INTO audit.change_log (table_name, op, row_id)\n    VALUES (TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, TG_OP, NEW.id);\n  END IF;\n  RETURN NULL;\nEND\n$fn$"
                 .into(),

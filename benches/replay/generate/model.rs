@@ -78,6 +78,25 @@ pub(super) struct Table {
 }
 
 impl Table {
+    /// A new table with no rows, nothing pointing at it, and no flags set.
+    pub(super) fn new(schema: usize, name: String, cols: Vec<Col>, born: usize) -> Table {
+        Table {
+            schema,
+            name,
+            cols,
+            rows: 0,
+            partitioned: false,
+            pinned: false,
+            renamed: false,
+            fan_in: 0,
+            touch: false,
+            audit: false,
+            unique_code: false,
+            cons: HashSet::new(),
+            born,
+        }
+    }
+
     pub(super) fn col(&self, name: &str) -> Option<usize> {
         self.cols.iter().position(|c| c.name == name)
     }

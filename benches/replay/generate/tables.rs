@@ -1,8 +1,6 @@
 //! CREATE TABLE migrations: plain tables with their foreign keys, indexes,
 //! comments, grants and triggers, and partitioned tables.
 
-use std::collections::HashSet;
-
 use super::model::{ident, singular, Col, Index, Table, Ty};
 use super::vocab::{BASE_COLS, PARTITIONED, QUALIFIERS, SCHEMAS};
 use super::{Gen, TARGET_TABLES};
@@ -95,21 +93,7 @@ impl Gen {
         };
         let name = self.claim_table(s, &base);
         let t = self.tables.len();
-        let mut table = Table {
-            schema: s,
-            name: name.clone(),
-            cols: Vec::new(),
-            rows: 0,
-            partitioned: false,
-            pinned: false,
-            renamed: false,
-            fan_in: 0,
-            touch: false,
-            audit: false,
-            unique_code: false,
-            cons: HashSet::new(),
-            born: self.n,
-        };
+        let mut table = Table::new(s, name.clone(), Vec::new(), self.n);
         table.cons.insert(format!("{name}_pkey"));
         let mut lines = Vec::new();
         if self.rng.chance(12) {
@@ -304,21 +288,9 @@ impl Gen {
             }
             cols.push(col);
         }
-        self.tables.push(Table {
-            schema: s,
-            name,
-            cols,
-            rows: 0,
-            partitioned: true,
-            pinned: false,
-            renamed: false,
-            fan_in: 0,
-            touch: false,
-            audit: false,
-            unique_code: false,
-            cons: HashSet::new(),
-            born: self.n,
-        });
+        let mut table = Table::new(s, name, cols, self.n);
+        table.partitioned = true;
+        self.tables.push(table);
         self.partitions += parts.len();
         self.blank();
         1 + parts.len()
