@@ -91,24 +91,7 @@ async fn capture_inner(
     opts: &CaptureOptions,
 ) -> Result<(Snapshot, CaptureStats)> {
     let started = Instant::now();
-    let settings = vec![
-        ("search_path", "pg_catalog".to_string()),
-        (
-            "lock_timeout",
-            format!("{}ms", opts.lock_timeout.as_millis()),
-        ),
-        (
-            "statement_timeout",
-            format!("{}ms", opts.statement_timeout.as_millis()),
-        ),
-        ("default_transaction_read_only", "on".to_string()),
-        // Catalog queries are estimated expensive on big schemas and JIT
-        // compilation then costs more than the query (900 ms vs 30 ms for
-        // types.sql on 10k tables).
-        ("jit", "off".to_string()),
-        ("work_mem", "64MB".to_string()),
-        ("idle_in_transaction_session_timeout", "300s".to_string()),
-    ];
+    let settings = session_settings(opts);
     let jobs = jobs();
     let mut outcome = runner::run(
         url,
@@ -130,7 +113,47 @@ async fn capture_inner(
     let server = rows.one::<build::ServerRow>("server.sql")?;
     let mut objects = prepared.assemble(rows, url, None)?;
     objects.retain_schemas(&opts.schemas, &opts.exclude_schemas);
-    let meta = Meta {
+    let meta = capture_meta(url, opts, server);
+    let snapshot = Snapshot::new(meta, objects);
+    let stats = CaptureStats {
+        statements: outcome.statements,
+        connections: outcome.connections,
+        elapsed: started.elapsed(),
+        queries: outcome.timings,
+    };
+    Ok((snapshot, stats))
+}
+
+/// Session settings of every capture connection (startup options, so no
+/// statements): schema-qualified output, timeouts, read-only.
+pub(crate) fn session_settings(opts: &CaptureOptions) -> Vec<(&'static str, String)> {
+    vec![
+        ("search_path", "pg_catalog".to_string()),
+        (
+            "lock_timeout",
+            format!("{}ms", opts.lock_timeout.as_millis()),
+        ),
+        (
+            "statement_timeout",
+            format!("{}ms", opts.statement_timeout.as_millis()),
+        ),
+        ("default_transaction_read_only", "on".to_string()),
+        // Catalog queries are estimated expensive on big schemas and JIT
+        // compilation then costs more than the query (900 ms vs 30 ms for
+        // types.sql on 10k tables).
+        ("jit", "off".to_string()),
+        ("work_mem", "64MB".to_string()),
+        ("idle_in_transaction_session_timeout", "300s".to_string()),
+    ]
+}
+
+/// The metadata of a snapshot captured from `url`.
+pub(crate) fn capture_meta(
+    url: &DatabaseUrl,
+    opts: &CaptureOptions,
+    server: build::ServerRow,
+) -> Meta {
+    Meta {
         captured_at: crate::util::now_rfc3339(),
         driftwatch_version: env!("CARGO_PKG_VERSION").to_string(),
         source: url.redacted().to_string(),
@@ -140,15 +163,7 @@ async fn capture_inner(
         schemas: opts.schemas.clone(),
         excluded_schemas: opts.exclude_schemas.clone(),
         migration: None,
-    };
-    let snapshot = Snapshot::new(meta, objects);
-    let stats = CaptureStats {
-        statements: outcome.statements,
-        connections: outcome.connections,
-        elapsed: started.elapsed(),
-        queries: outcome.timings,
-    };
-    Ok((snapshot, stats))
+    }
 }
 
 /// Follow-up query: one deparse per group of equal CHECK constraints.

@@ -21,7 +21,7 @@
 use super::runner::{self, Job, Rows, ScopeOids};
 use super::{CaptureOptions, DatabaseUrl};
 use crate::error::{Error, Result};
-use crate::model::{Meta, Objects, Snapshot};
+use crate::model::{Objects, Snapshot};
 use sqlx::postgres::types::Oid;
 use sqlx::postgres::PgConnection;
 use sqlx::Row;
@@ -65,17 +65,9 @@ const MARKER_SQL: &str = include_str!("sql/change_marker.sql");
 impl CaptureSession {
     /// Opens the session's two connections.
     pub async fn open(url: &DatabaseUrl, opts: &CaptureOptions) -> Result<CaptureSession> {
-        let settings = vec![
-            ("search_path", "pg_catalog".to_string()),
-            (
-                "statement_timeout",
-                format!("{}ms", opts.statement_timeout.as_millis()),
-            ),
-            ("jit", "off".to_string()),
-            ("work_mem", "64MB".to_string()),
-            // Plan each prepared catalog query once, whatever its parameter.
-            ("plan_cache_mode", "force_generic_plan".to_string()),
-        ];
+        let mut settings = super::session_settings(opts);
+        // Plan each prepared catalog query once, whatever its parameter.
+        settings.push(("plan_cache_mode", "force_generic_plan".to_string()));
         let catalog = url.connect(&settings).await?;
         let deparse = url.connect(&settings).await?;
         let jobs = super::jobs();
@@ -125,17 +117,7 @@ impl CaptureSession {
         let (mut objects, marker, identities, database) = result?;
         objects.retain_schemas(&self.opts.schemas, &self.opts.exclude_schemas);
         self.previous = Some(Previous { marker, identities });
-        let meta = Meta {
-            captured_at: crate::util::now_rfc3339(),
-            driftwatch_version: env!("CARGO_PKG_VERSION").to_string(),
-            source: self.url.redacted().to_string(),
-            database: Some(database.database),
-            server_version: Some(database.server_version),
-            server_version_num: u32::try_from(database.server_version_num).ok(),
-            schemas: self.opts.schemas.clone(),
-            excluded_schemas: self.opts.exclude_schemas.clone(),
-            migration: None,
-        };
+        let meta = super::capture_meta(&self.url, &self.opts, database);
         Ok(Snapshot::new(meta, objects))
     }
 
