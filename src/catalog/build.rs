@@ -102,6 +102,39 @@ struct ColumnRow {
     acl: Option<Vec<String>>,
 }
 
+/// Row of not_nulls.sql (18 and newer).
+#[derive(sqlx::FromRow)]
+struct NotNullRow {
+    relid: i64,
+    attnum: i32,
+    name: String,
+    validated: bool,
+    no_inherit: bool,
+}
+
+/// The name PostgreSQL gives a NOT NULL constraint nobody named:
+/// `<table>_<column>_not_null`, the longer of table and column shortened
+/// until it fits in 63 bytes (makeObjectName).
+fn default_not_null_name(table: &str, column: &str) -> String {
+    const LABEL: &str = "not_null";
+    let available = 63 - (LABEL.len() + 2);
+    let (mut t, mut c) = (table.len(), column.len());
+    while t + c > available {
+        if t > c {
+            t -= 1;
+        } else {
+            c -= 1;
+        }
+    }
+    let clip = |s: &str, mut n: usize| {
+        while !s.is_char_boundary(n) {
+            n -= 1;
+        }
+        s[..n].to_string()
+    };
+    format!("{}_{}_{LABEL}", clip(table, t), clip(column, c))
+}
+
 #[derive(sqlx::FromRow)]
 struct ColumnTypeRow {
     type_oid: i64,
@@ -272,6 +305,9 @@ fn relations(
                 let definition = view_defs.get(&r.oid).cloned().flatten().ok_or_else(|| {
                     BuildError::Moved(Moved(format!("view {}.{} vanished", r.schema, r.name)))
                 })?;
+                // 16 and newer print single-relation queries unqualified:
+                // one spelling on every major
+                let definition = crate::normalize::unqualify_single_relation(&definition);
                 if r.relkind == "v" {
                     out.views.insert(
                         r.oid,
@@ -411,6 +447,11 @@ fn attach_columns(
         .into_iter()
         .map(|c| ((c.relid, c.attnum), c.comment))
         .collect();
+    let mut not_nulls: HashMap<(i64, i32), NotNullRow> = rows
+        .decode::<NotNullRow>("not_nulls.sql")?
+        .into_iter()
+        .map(|n| ((n.relid, n.attnum), n))
+        .collect();
     let contextual: HashMap<(i64, i32), Option<String>> = rows
         .decode::<RelidAttnumText>("deparse_defaults.sql")?
         .into_iter()
@@ -438,11 +479,15 @@ fn attach_columns(
                 BuildError::Moved(Moved(format!("default of column {} vanished", c.name)))
             })?),
         };
-        let (default, generated) = if c.generated.as_deref() == Some("s") {
-            (None, expression)
-        } else {
-            (expression, None)
+        let (default, generated) = match c.generated.as_deref() {
+            Some("s") | Some("v") => (None, expression),
+            _ => (expression, None),
         };
+        let not_null = not_nulls.remove(&key);
+        let default_not_null = lookups
+            .relations
+            .get(&c.relid)
+            .map(|(_, table)| default_not_null_name(table, &c.name));
         let column = Column {
             name: c.name,
             position,
@@ -451,6 +496,12 @@ fn attach_columns(
                 .then(|| lookups.collation(c.attcollation))
                 .flatten(),
             not_null: c.not_null,
+            not_null_name: not_null
+                .as_ref()
+                .map(|n| n.name.clone())
+                .filter(|n| Some(n) != default_not_null.as_ref()),
+            not_null_valid: not_null.as_ref().map_or(true, |n| n.validated),
+            not_null_no_inherit: not_null.as_ref().is_some_and(|n| n.no_inherit),
             default,
             identity: match c.identity.as_deref() {
                 Some("a") => Some(identity_placeholder("always")),
@@ -458,6 +509,7 @@ fn attach_columns(
                 _ => None,
             },
             generated,
+            generated_virtual: c.generated.as_deref() == Some("v"),
             inherited: !c.is_local,
             statistics_target: c.statistics_target,
             storage: (c.storage != ty.type_storage).then(|| storage_name(&c.storage)),

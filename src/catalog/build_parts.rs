@@ -21,6 +21,9 @@ struct ConstraintRow {
     on_update: String,
     on_delete: String,
     match_type: String,
+    on_delete_columns: Vec<i32>,
+    enforced: bool,
+    period: bool,
     deferrable: bool,
     deferred: bool,
     validated: bool,
@@ -216,6 +219,8 @@ fn constraints(
             columns: names(&c.ref_columns, c.ref_relid),
             on_update: action(&c.on_update),
             on_delete: action(&c.on_delete),
+            on_delete_columns: names(&c.on_delete_columns, c.relid),
+            period: c.period,
             match_type: match c.match_type.as_str() {
                 "f" => "full",
                 "p" => "partial",
@@ -238,6 +243,8 @@ fn constraints(
             deferrable: c.deferrable,
             initially_deferred: c.deferred,
             validated: c.validated,
+            not_enforced: !c.enforced,
+            without_overlaps: c.period && matches!(c.contype.as_str(), "p" | "u"),
             // Only CHECK constraints can be NO INHERIT; PostgreSQL sets the
             // flag on keys too, where it means nothing.
             no_inherit: c.contype == "c" && c.no_inherit,

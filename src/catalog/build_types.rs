@@ -58,6 +58,8 @@ struct CollationRow {
     lc_collate: Option<String>,
     lc_ctype: Option<String>,
     icu_locale: Option<String>,
+    icu_rules: Option<String>,
+    builtin_locale: Option<String>,
     owner: String,
     comment: Option<String>,
 }
@@ -74,6 +76,7 @@ struct TypeRow {
     base_type: Option<String>,
     collation_oid: Option<i64>,
     not_null: bool,
+    not_null_name: Option<String>,
     default_expr: Option<String>,
     domain_constraints: Option<serde_json::Value>,
     attributes: Option<serde_json::Value>,
@@ -141,7 +144,7 @@ struct StatisticsRow {
     columns: Vec<i32>,
     kinds: Vec<String>,
     has_expressions: bool,
-    target: i32,
+    target: Option<i32>,
     owner: String,
     comment: Option<String>,
 }
@@ -172,6 +175,7 @@ struct PublicationRow {
     del: bool,
     trunc: bool,
     via_root: bool,
+    generated_columns: Option<String>,
     owner: String,
     comment: Option<String>,
     tables: serde_json::Value,
@@ -250,6 +254,8 @@ pub(crate) fn fill(
             lc_collate: c.lc_collate,
             lc_ctype: c.lc_ctype,
             icu_locale: c.icu_locale,
+            icu_rules: c.icu_rules,
+            builtin_locale: c.builtin_locale,
             owner: c.owner,
             comment: c.comment,
         })
@@ -356,6 +362,10 @@ fn types(rows: &Rows, lookups: &Lookups) -> Result<Vec<TypeDef>, BuildError> {
                     base_type: t.base_type.unwrap_or_default(),
                     collation: t.collation_oid.and_then(|o| lookups.collation(o)),
                     not_null: t.not_null,
+                    // only a name the user chose says something
+                    not_null_name: t
+                        .not_null_name
+                        .filter(|n| *n != format!("{}_not_null", t.name)),
                     default: t.default_expr,
                     constraints,
                 }
@@ -517,7 +527,7 @@ fn statistics(rows: &Rows, lookups: &Lookups) -> Result<Vec<Statistics>, BuildEr
             table,
             kinds: sorted(kinds),
             keys,
-            target: (s.target >= 0).then_some(s.target),
+            target: s.target,
             owner: s.owner,
             comment: s.comment,
         });
@@ -574,6 +584,7 @@ fn publications(rows: &Rows, lookups: &Lookups) -> Result<Vec<Publication>, Buil
             all_tables: p.all_tables,
             publish,
             via_root: p.via_root,
+            generated_columns: p.generated_columns,
             tables,
             schemas: p.schemas,
             owner: p.owner,

@@ -107,6 +107,17 @@ impl DatabaseUrl {
     }
 }
 
+impl DatabaseUrl {
+    /// The major version of the server (from the startup parameters; no
+    /// statement runs).
+    pub async fn server_major(&self) -> Result<u32> {
+        let conn = self.connect(&[]).await?;
+        let major = super::versioned::major_of(conn.server_version_num().unwrap_or(0));
+        let _ = sqlx::Connection::close(conn).await;
+        Ok(major)
+    }
+}
+
 /// Hides the password of a URL (userinfo and `password=` parameter).
 pub fn redact_url(url: &str) -> String {
     match url::Url::parse(url) {

@@ -23,6 +23,7 @@ mod checks;
 pub mod connect;
 mod runner;
 mod session;
+pub mod versioned;
 
 pub use connect::{redact_url, DatabaseUrl};
 pub use session::{CaptureMode, CaptureSession};
@@ -113,6 +114,7 @@ async fn capture_inner(
     let server = rows.one::<build::ServerRow>("server.sql")?;
     let mut objects = prepared.assemble(rows, url, None)?;
     objects.retain_schemas(&opts.schemas, &opts.exclude_schemas);
+    objects.align_to_newest(outcome.major);
     let meta = capture_meta(url, opts, server);
     let snapshot = Snapshot::new(meta, objects);
     let stats = CaptureStats {
@@ -210,17 +212,21 @@ macro_rules! sql {
         sql!($phase, $file, Narrow::Global)
     };
     ($phase:expr, $file:literal, $narrow:expr) => {
+        sql!($phase, $file, $narrow, versioned::OLDEST_MAJOR)
+    };
+    ($phase:expr, $file:literal, $narrow:expr, $since:expr) => {
         Job {
             name: $file,
             sql: include_str!(concat!("sql/", $file)),
             phase: $phase,
             narrow: $narrow,
+            since: $since,
         }
     };
 }
 
 /// Every query of a capture, the heaviest first so they start early.
-fn jobs() -> Vec<Job> {
+pub(crate) fn jobs() -> Vec<Job> {
     use Narrow::{Lookups as L, Objects as O};
     use Phase::{Catalog as C, Deparse as D};
     vec![
@@ -240,6 +246,8 @@ fn jobs() -> Vec<Job> {
         sql!(C, "policies.sql", O("p.polrelid")),
         sql!(C, "rules.sql", O("r.ev_class")),
         sql!(C, "statistics.sql", O("s.oid")),
+        // 18 keeps NOT NULL constraints (names, NOT VALID, NO INHERIT)
+        sql!(C, "not_nulls.sql", O("k.conrelid"), 18),
         sql!(C, "schemas.sql"),
         sql!(C, "extensions.sql"),
         sql!(C, "collations.sql"),
@@ -257,9 +265,11 @@ fn jobs() -> Vec<Job> {
         sql!(D, "deparse_policies.sql", O("p.polrelid")),
         sql!(D, "deparse_rules.sql", O("r.ev_class")),
         sql!(D, "deparse_partitions.sql", L("c.oid")),
-        sql!(D, "deparse_statistics.sql", O("s.oid")),
-        sql!(D, "deparse_functions.sql", O("p.oid")),
-        sql!(D, "deparse_publications.sql"),
+        // expressions in statistics and SQL-standard bodies came with 14,
+        // row filters with 15
+        sql!(D, "deparse_statistics.sql", O("s.oid"), 14),
+        sql!(D, "deparse_functions.sql", O("p.oid"), 14),
+        sql!(D, "deparse_publications.sql", Narrow::Global, 15),
     ]
 }
 

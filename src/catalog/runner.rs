@@ -37,29 +37,67 @@ pub(crate) enum Narrow {
 pub(crate) struct Job {
     /// Its file name, used as key and in messages.
     pub name: &'static str,
-    /// The SQL text.
+    /// The SQL text, with version gates (see [`super::versioned`]).
     pub sql: &'static str,
     /// Its phase.
     pub phase: Phase,
     /// How it is narrowed in an incremental capture.
     pub narrow: Narrow,
+    /// The oldest major whose catalogs have what it reads; older servers
+    /// skip it (its rows are then none).
+    pub since: u32,
 }
 
+/// A job with its SQL rendered for one server.
+pub(crate) type Rendered = (Job, String);
+
 impl Job {
-    /// The query narrowed by `$1` (an `oid[]`): the condition goes where the
-    /// file marks `/*scope*/`, else at the end of its WHERE clause.
-    pub fn narrowed_sql(&self) -> String {
+    /// The query for `major`, or None when that major has nothing to read.
+    pub fn render(&self, major: u32) -> Option<Rendered> {
+        (major >= self.since).then(|| (*self, super::versioned::render(self.sql, major)))
+    }
+
+    /// The query for `major` narrowed by `$1` (an `oid[]`): the condition
+    /// goes where the file marks `/*scope*/`, else at the end of its WHERE
+    /// clause.
+    pub fn render_narrowed(&self, major: u32) -> Option<Rendered> {
+        let (job, sql) = self.render(major)?;
         let key = match self.narrow {
-            Narrow::Global => return self.sql.to_string(),
+            Narrow::Global => return Some((job, sql)),
             Narrow::Objects(k) | Narrow::Lookups(k) => k,
         };
         let condition = format!("AND {key} = ANY ($1)");
-        if self.sql.contains("/*scope*/") {
-            self.sql.replace("/*scope*/", &condition)
+        let sql = if sql.contains("/*scope*/") {
+            sql.replace("/*scope*/", &condition)
         } else {
-            format!("{}\n  {condition}", self.sql.trim_end())
-        }
+            format!("{}\n  {condition}", sql.trim_end())
+        };
+        Some((job, sql))
     }
+}
+
+/// The major of the server `conn` talks to (from the startup parameters,
+/// no statement). Majors older than the oldest supported are refused.
+pub(crate) fn server_major(conn: &PgConnection, target: &str) -> Result<u32> {
+    let num = conn.server_version_num().unwrap_or(0);
+    let major = super::versioned::major_of(num);
+    if major < super::versioned::OLDEST_MAJOR {
+        return Err(Error::Query {
+            target: target.to_string(),
+            query: "server_version_num".into(),
+            message: format!(
+                "PostgreSQL {} is not supported; driftwatch reads PostgreSQL {} to {}",
+                if num == 0 {
+                    "of unknown version".to_string()
+                } else {
+                    major.to_string()
+                },
+                super::versioned::OLDEST_MAJOR,
+                super::versioned::NEWEST_MAJOR
+            ),
+        });
+    }
+    Ok(major)
 }
 
 /// The rows of every query, by file name.
@@ -111,6 +149,8 @@ impl Rows {
 
 /// What [`run`] returns.
 pub(crate) struct Outcome {
+    /// The server's major version.
+    pub major: u32,
     /// All rows.
     pub rows: Rows,
     /// Statements sent.
@@ -178,7 +218,7 @@ pub(crate) struct ScopeOids {
 /// Runs one phase's jobs in order on one connection, as prepared statements.
 async fn run_phase(
     conn: &mut PgConnection,
-    jobs: &[(Job, String)],
+    jobs: &[Rendered],
     phase: Phase,
     scope: Option<&ScopeOids>,
     target: &str,
@@ -207,7 +247,7 @@ async fn run_phase(
 pub(crate) async fn run_on(
     catalog: &mut PgConnection,
     deparse: &mut PgConnection,
-    jobs: &[(Job, String)],
+    jobs: &[Rendered],
     scope: Option<&ScopeOids>,
     rows: &mut Rows,
 ) -> Result<usize> {
@@ -240,6 +280,7 @@ pub(crate) async fn run(
     let catalog_conns = connections.saturating_sub(deparse_conns).max(1);
 
     let mut first = url.connect(settings).await?;
+    let major = server_major(&first, &target)?;
     let snapshot_id = begin_snapshot(&mut first, &counter, &target).await?;
 
     let mut catalog = vec![first];
@@ -260,8 +301,10 @@ pub(crate) async fn run(
     // Refuse to deparse while DDL holds or awaits ACCESS EXCLUSIVE.
     check_locks(&mut deparse[0], &counter, &target, lock_wait).await?;
 
-    let (catalog_jobs, deparse_jobs): (Vec<Job>, Vec<Job>) =
-        jobs.into_iter().partition(|j| j.phase == Phase::Catalog);
+    let (catalog_jobs, deparse_jobs): (Vec<Rendered>, Vec<Rendered>) = jobs
+        .iter()
+        .filter_map(|j| j.render(major))
+        .partition(|(j, _)| j.phase == Phase::Catalog);
     let catalog_run = run_queue(catalog, catalog_jobs, counter.clone(), target.clone());
     let deparse_run = run_queue(deparse, deparse_jobs, counter.clone(), target.clone());
     let (catalog_result, deparse_result) = tokio::join!(catalog_run, deparse_run);
@@ -289,6 +332,7 @@ pub(crate) async fn run(
         .map(|(k, (_, rows))| (k, rows))
         .collect();
     Ok(Outcome {
+        major,
         spare,
         timings,
         rows: Rows { by_query, target },
@@ -391,7 +435,7 @@ type QueueResult = Result<(
 /// Runs `jobs` over `conns`, each connection taking the next job when free.
 async fn run_queue(
     conns: Vec<PgConnection>,
-    jobs: Vec<Job>,
+    jobs: Vec<Rendered>,
     counter: Arc<AtomicUsize>,
     target: String,
 ) -> QueueResult {
@@ -408,10 +452,10 @@ async fn run_queue(
                     Ok(mut q) => q.pop_front(),
                     Err(_) => None,
                 };
-                let Some(job) = job else { break };
+                let Some((job, sql)) = job else { break };
                 counter.fetch_add(1, Ordering::Relaxed);
                 let started = Instant::now();
-                let rows = sqlx::query(job.sql)
+                let rows = sqlx::query(&sql)
                     .persistent(false)
                     .fetch_all(&mut conn)
                     .await

@@ -18,7 +18,7 @@
 //!
 //! Only for databases driftwatch owns: no lock check, no exported snapshot.
 
-use super::runner::{self, Job, Rows, ScopeOids};
+use super::runner::{self, Rendered, Rows, ScopeOids};
 use super::{CaptureOptions, DatabaseUrl};
 use crate::error::{Error, Result};
 use crate::model::{Objects, Snapshot};
@@ -53,9 +53,10 @@ pub struct CaptureSession {
     opts: CaptureOptions,
     catalog: PgConnection,
     deparse: PgConnection,
-    full_jobs: Vec<(Job, String)>,
-    narrowed_jobs: Vec<(Job, String)>,
+    full_jobs: Vec<Rendered>,
+    narrowed_jobs: Vec<Rendered>,
     previous: Option<Previous>,
+    major: u32,
 }
 
 const CHANGED_SQL: &str = include_str!("sql/changed.sql");
@@ -70,15 +71,20 @@ impl CaptureSession {
         settings.push(("plan_cache_mode", "force_generic_plan".to_string()));
         let catalog = url.connect(&settings).await?;
         let deparse = url.connect(&settings).await?;
+        let major = runner::server_major(&catalog, url.redacted())?;
         let jobs = super::jobs();
         Ok(CaptureSession {
             url: url.clone(),
             opts: opts.clone(),
             catalog,
             deparse,
-            full_jobs: jobs.iter().map(|j| (*j, j.sql.to_string())).collect(),
-            narrowed_jobs: jobs.iter().map(|j| (*j, j.narrowed_sql())).collect(),
+            full_jobs: jobs.iter().filter_map(|j| j.render(major)).collect(),
+            narrowed_jobs: jobs
+                .iter()
+                .filter_map(|j| j.render_narrowed(major))
+                .collect(),
             previous: None,
+            major,
         })
     }
 
@@ -116,6 +122,7 @@ impl CaptureSession {
         let _ = self.execute("COMMIT").await;
         let (mut objects, marker, identities, database) = result?;
         objects.retain_schemas(&self.opts.schemas, &self.opts.exclude_schemas);
+        objects.align_to_newest(self.major);
         self.previous = Some(Previous { marker, identities });
         let meta = super::capture_meta(&self.url, &self.opts, database);
         Ok(Snapshot::new(meta, objects))

@@ -1,6 +1,6 @@
 //! `driftwatch diff FROM TO`: compare any two sources.
 
-use super::CaptureArgs;
+use super::{CaptureArgs, ShadowArgs};
 use crate::diff::{diff, IgnoreRules, Severity};
 use crate::error::Error;
 use crate::report::{render_markdown, render_text, version_warning, DiffReport, Style};
@@ -31,9 +31,8 @@ pub struct DiffArgs {
     /// Colour: auto (a terminal without NO_COLOR), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
-    /// Server for shadow databases (schema files, migration directories).
-    #[arg(long, env = "DRIFTWATCH_SHADOW_URL", value_name = "URL")]
-    pub shadow_url: Option<String>,
+    #[command(flatten)]
+    pub shadow: ShadowArgs,
     #[command(flatten)]
     pub capture: CaptureArgs,
 }
@@ -65,12 +64,23 @@ pub async fn run(args: DiffArgs) -> Result<ExitCode> {
     let rules = IgnoreRules::parse(&args.ignore).map_err(Error::Usage)?;
     let from = Source::parse(&args.from)?;
     let to = Source::parse(&args.to)?;
-    let shadow = LazyShadow::new(args.shadow_url.clone());
+    let shadow = LazyShadow::new(args.shadow.options());
     let opts = args.capture.options();
+    // A schema file or migrations compared with a live database load into a
+    // shadow of that database's major.
+    let needs_shadow = |s: &Source| matches!(s, Source::SqlFile(_) | Source::MigrationDir(..));
+    if needs_shadow(&from) || needs_shadow(&to) {
+        for side in [&from, &to] {
+            if let Source::Database(url) = side {
+                shadow.want_major(url.server_major().await?);
+            }
+        }
+    }
     let (a, b) = tokio::try_join!(from.snapshot(&opts, &shadow), to.snapshot(&opts, &shadow))?;
     let (a, _, mut warnings) = a;
     let (b, _, more) = b;
     warnings.extend(more);
+    warnings.extend(shadow.warning());
     let mut changes = diff(&a, &b);
     warnings.extend(version_warning(&a, &b));
     warnings.extend(rules.apply(&mut changes));

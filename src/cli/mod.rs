@@ -79,6 +79,29 @@ impl CaptureArgs {
 
 use crate::catalog as driftwatch_capture;
 
+/// Where shadow databases run (schema files, migration directories).
+#[derive(Debug, Clone, Args)]
+pub struct ShadowArgs {
+    /// Server for shadow databases; default: a private throwaway cluster.
+    #[arg(long, env = "DRIFTWATCH_SHADOW_URL", value_name = "URL")]
+    pub shadow_url: Option<String>,
+    /// Bin directory (initdb, postgres) of the server a private cluster
+    /// runs; default: the target's major when its binaries are found.
+    #[arg(long, env = "DRIFTWATCH_PG_BINDIR", value_name = "DIR")]
+    pub pg_bindir: Option<std::path::PathBuf>,
+}
+
+impl ShadowArgs {
+    /// The shadow options these flags ask for.
+    pub fn options(&self) -> crate::shadow::ShadowOptions {
+        crate::shadow::ShadowOptions {
+            url: self.shadow_url.clone(),
+            bindir: self.pg_bindir.clone(),
+            major: None,
+        }
+    }
+}
+
 /// Parses the command line, runs the command, and maps errors to exit code 2.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {

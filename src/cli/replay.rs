@@ -1,6 +1,6 @@
 //! `driftwatch replay DIR`: before/after snapshots for every migration.
 
-use super::CaptureArgs;
+use super::{CaptureArgs, ShadowArgs};
 use crate::migrations::{self, Format};
 use crate::replay::{self, ReplayOptions};
 use crate::store::TargetStore;
@@ -55,9 +55,8 @@ pub struct ReplaySourceArgs {
     /// what it changed (slower; the reference for the incremental capture).
     #[arg(long)]
     pub full_capture: bool,
-    /// Server for the shadow database; default: a private throwaway cluster.
-    #[arg(long, env = "DRIFTWATCH_SHADOW_URL", value_name = "URL")]
-    pub shadow_url: Option<String>,
+    #[command(flatten)]
+    pub shadow: ShadowArgs,
     #[command(flatten)]
     pub capture: CaptureArgs,
 }
@@ -97,7 +96,7 @@ pub async fn replay_dir(
         to: args.to.clone(),
         full_capture: args.full_capture,
         capture: args.capture.options(),
-        shadow_url: args.shadow_url.clone(),
+        shadow: args.shadow.options(),
     };
     let outcome = replay::replay(&set, store, &opts, &progress).await;
     progress.finish_and_clear();

@@ -1,7 +1,7 @@
 //! `driftwatch snapshot SOURCE [-o FILE]`: capture a snapshot, or
 //! re-canonicalise a snapshot file.
 
-use super::CaptureArgs;
+use super::{CaptureArgs, ShadowArgs};
 use crate::source::{LazyShadow, Source};
 use crate::util::write_atomic;
 use anyhow::Result;
@@ -25,10 +25,8 @@ pub struct SnapshotArgs {
     /// Print capture statistics (time, statements, connections) on stderr.
     #[arg(long)]
     pub stats: bool,
-    /// Server for shadow databases (schema files, migration directories);
-    /// default: a private throwaway cluster.
-    #[arg(long, env = "DRIFTWATCH_SHADOW_URL", value_name = "URL")]
-    pub shadow_url: Option<String>,
+    #[command(flatten)]
+    pub shadow: ShadowArgs,
     #[command(flatten)]
     pub capture: CaptureArgs,
 }
@@ -45,7 +43,7 @@ pub enum SnapshotFormat {
 /// Runs `driftwatch snapshot`.
 pub async fn run(args: SnapshotArgs) -> Result<ExitCode> {
     let source = Source::parse(&args.source)?;
-    let shadow = LazyShadow::new(args.shadow_url.clone());
+    let shadow = LazyShadow::new(args.shadow.options());
     let (snapshot, stats, warnings) = source.snapshot(&args.capture.options(), &shadow).await?;
     for w in warnings {
         eprintln!("warning: {w}");

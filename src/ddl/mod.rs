@@ -110,13 +110,28 @@ fn column_line(c: &Column) -> String {
         );
     }
     if let Some(g) = &c.generated {
-        let _ = write!(line, " GENERATED ALWAYS AS ({g}) STORED");
+        let storage = if c.generated_virtual {
+            "VIRTUAL"
+        } else {
+            "STORED"
+        };
+        let _ = write!(line, " GENERATED ALWAYS AS ({g}) {storage}");
     }
     if let Some(d) = &c.default {
         let _ = write!(line, " DEFAULT {d}");
     }
     if c.not_null {
+        if let Some(name) = &c.not_null_name {
+            let _ = write!(line, " CONSTRAINT {}", quote_ident(name));
+        }
         line.push_str(" NOT NULL");
+        if c.not_null_no_inherit {
+            line.push_str(" NO INHERIT");
+        }
+        if !c.not_null_valid {
+            // NOT VALID exists only in ALTER TABLE … ADD CONSTRAINT
+            line.push_str(" /* NOT VALID */");
+        }
     }
     line
 }
@@ -269,7 +284,7 @@ pub fn table(t: &Table) -> String {
 
 fn constraint_body(c: &crate::model::Constraint) -> String {
     let mut body = match c.constraint_type.as_str() {
-        "primary-key" => format!("PRIMARY KEY ({})", c.columns.join(", ")),
+        "primary-key" => format!("PRIMARY KEY ({})", key_list(&c.columns, c.without_overlaps)),
         "unique" => format!(
             "UNIQUE{} ({})",
             if c.nulls_not_distinct {
@@ -277,19 +292,34 @@ fn constraint_body(c: &crate::model::Constraint) -> String {
             } else {
                 ""
             },
-            c.columns.join(", ")
+            key_list(&c.columns, c.without_overlaps)
         ),
         "check" => format!("CHECK {}", c.expression.clone().unwrap_or_default()),
         "foreign-key" => match &c.references {
-            Some(r) => format!(
-                "FOREIGN KEY ({}) REFERENCES {} ({}) MATCH {} ON UPDATE {} ON DELETE {}",
-                c.columns.join(", "),
-                r.table,
-                r.columns.join(", "),
-                r.match_type.to_uppercase(),
-                r.on_update.replace('-', " ").to_uppercase(),
-                r.on_delete.replace('-', " ").to_uppercase()
-            ),
+            Some(r) => {
+                let period = |cols: &[String]| match cols.split_last() {
+                    Some((last, rest)) if r.period => rest
+                        .iter()
+                        .cloned()
+                        .chain([format!("PERIOD {last}")])
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    _ => cols.join(", "),
+                };
+                let mut fk = format!(
+                    "FOREIGN KEY ({}) REFERENCES {} ({}) MATCH {} ON UPDATE {} ON DELETE {}",
+                    period(&c.columns),
+                    r.table,
+                    period(&r.columns),
+                    r.match_type.to_uppercase(),
+                    r.on_update.replace('-', " ").to_uppercase(),
+                    r.on_delete.replace('-', " ").to_uppercase()
+                );
+                if !r.on_delete_columns.is_empty() {
+                    let _ = write!(fk, " ({})", r.on_delete_columns.join(", "));
+                }
+                fk
+            }
             None => "FOREIGN KEY".into(),
         },
         _ => c.expression.clone().unwrap_or_default(),
@@ -303,6 +333,9 @@ fn constraint_body(c: &crate::model::Constraint) -> String {
         } else {
             " DEFERRABLE"
         });
+    }
+    if c.not_enforced {
+        body.push_str(" NOT ENFORCED");
     }
     if !c.validated {
         body.push_str(" NOT VALID");
@@ -416,6 +449,15 @@ fn sequence(s: &Sequence) -> String {
     out
 }
 
+/// Key columns, the last one WITHOUT OVERLAPS for a temporal key.
+fn key_list(columns: &[String], without_overlaps: bool) -> String {
+    let mut list = columns.join(", ");
+    if without_overlaps {
+        list.push_str(" WITHOUT OVERLAPS");
+    }
+    list
+}
+
 fn type_def(t: &TypeDef) -> String {
     let name = qualified(&t.schema, &t.name);
     let mut out = match &t.kind {
@@ -431,6 +473,7 @@ fn type_def(t: &TypeDef) -> String {
             base_type,
             collation,
             not_null,
+            not_null_name,
             default,
             constraints,
         } => {
@@ -442,6 +485,9 @@ fn type_def(t: &TypeDef) -> String {
                 let _ = write!(s, " DEFAULT {d}");
             }
             if *not_null {
+                if let Some(n) = not_null_name {
+                    let _ = write!(s, " CONSTRAINT {}", quote_ident(n));
+                }
                 s.push_str(" NOT NULL");
             }
             for c in constraints {

@@ -416,124 +416,24 @@ fn same_definition(a: &Entry, b: &Entry) -> bool {
     a.fields.len() == b.fields.len() && a.fields.keys().all(|k| a.same(b, k))
 }
 
-/// The attribute names of the model, as `'static` strings for change codes.
-const ATTRIBUTES: &[&str] = &[
-    "access_method",
-    "aggregate",
-    "all_tables",
-    "arguments",
-    "attributes",
-    "base_type",
-    "cache",
-    "canonical",
-    "cluster_on",
-    "collation",
-    "columns",
-    "command",
-    "compression",
-    "config",
-    "constraint",
-    "constraints",
-    "cost",
-    "cycle",
-    "data_type",
-    "default",
-    "deferrable",
-    "definition",
-    "deterministic",
-    "enabled",
-    "event",
-    "events",
-    "expression",
-    "force_row_security",
-    "function",
-    "generated",
-    "handler",
-    "icu_locale",
-    "identity",
-    "include",
-    "increment",
-    "inherited",
-    "inherits",
-    "initially_deferred",
-    "keys",
-    "kind",
-    "kinds",
-    "labels",
-    "language",
-    "lc_collate",
-    "lc_ctype",
-    "leakproof",
-    "level",
-    "max",
-    "method",
-    "min",
-    "multirange",
-    "new_table",
-    "no_inherit",
-    "not_null",
-    "nulls_not_distinct",
-    "old_table",
-    "options",
-    "owned_by",
-    "parallel",
-    "partition_bound",
-    "partition_by",
-    "partition_of",
-    "permissive",
-    "predicate",
-    "provider",
-    "publish",
-    "references",
-    "replica_identity",
-    "returns",
-    "roles",
-    "row_filter",
-    "row_security",
-    "rows",
-    "schema",
-    "schemas",
-    "security_definer",
-    "server",
-    "server_options",
-    "server_type",
-    "signature",
-    "start",
-    "statistics_target",
-    "storage",
-    "strict",
-    "subtype",
-    "subtype_diff",
-    "subtype_opclass",
-    "table",
-    "tables",
-    "tablespace",
-    "tags",
-    "target",
-    "timing",
-    "type",
-    "unique",
-    "unlogged",
-    "user_mappings",
-    "using",
-    "valid",
-    "validated",
-    "validator",
-    "version",
-    "via_root",
-    "volatility",
-    "when",
-    "with_check",
-    "wrapper",
-    "body",
-];
-
+/// A model attribute name as the `'static` string a change code holds.
+/// Entries are flattened from the typed model, so the names are the model's
+/// field names (a bounded set): every attribute, new ones included, gets a
+/// code of its own without being listed anywhere.
 fn attribute_name(field: &str) -> &'static str {
-    ATTRIBUTES
-        .iter()
-        .find(|a| **a == field)
-        .copied()
-        .unwrap_or("definition")
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let mut names = NAMES
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(name) = names.get(field) {
+        return name;
+    }
+    let name: &'static str = Box::leak(field.to_string().into_boxed_str());
+    names.insert(name);
+    name
 }
 
 /// Severity rules: access widened is critical, cosmetics are info, the

@@ -2,6 +2,7 @@
 //! the canonical JSON form and its fingerprint. Pure: no I/O here.
 
 mod acl;
+mod compat;
 pub mod json;
 mod objects;
 mod relations;
@@ -120,7 +121,12 @@ impl Snapshot {
 
     /// Re-sorts the objects and recomputes the fingerprint (for snapshots read
     /// from files that may have been edited by hand).
-    pub fn recanonicalize(self) -> Snapshot {
+    pub fn recanonicalize(mut self) -> Snapshot {
+        // Snapshots written before the majors were aligned (or captured on
+        // an older major by another version) read as a capture would now.
+        if let Some(num) = self.meta.server_version_num {
+            self.objects.align_to_newest(num / 10_000);
+        }
         Snapshot::new(self.meta, self.objects)
     }
 

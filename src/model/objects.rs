@@ -221,7 +221,7 @@ pub struct Collation {
     pub schema: String,
     /// Collation name.
     pub name: String,
-    /// `libc`, `icu` or `default`.
+    /// `libc`, `icu`, `builtin` (17) or `default`.
     pub provider: String,
     /// False for nondeterministic (e.g. case-insensitive ICU) collations.
     pub deterministic: bool,
@@ -234,6 +234,12 @@ pub struct Collation {
     /// ICU locale.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub icu_locale: Option<String>,
+    /// ICU tailoring rules (16).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icu_rules: Option<String>,
+    /// Locale of the builtin provider (17).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub builtin_locale: Option<String>,
     /// Owning role.
     pub owner: String,
     /// COMMENT ON COLLATION.
@@ -280,6 +286,10 @@ pub enum TypeKind {
         /// NOT NULL.
         #[serde(default, skip_serializing_if = "is_false")]
         not_null: bool,
+        /// The NOT NULL constraint's name (17 names them), when not the
+        /// one PostgreSQL chooses (`<domain>_not_null`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        not_null_name: Option<String>,
         /// DEFAULT expression.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         default: Option<String>,
@@ -474,6 +484,9 @@ pub struct Publication {
     pub publish: Vec<String>,
     /// publish_via_partition_root.
     pub via_root: bool,
+    /// publish_generated_columns (18), when not `none`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated_columns: Option<String>,
     /// Published tables with their column lists and row filters.
     #[serde(default)]
     pub tables: Vec<PublicationTable>,

@@ -119,15 +119,29 @@ pub struct Column {
     /// NOT NULL.
     #[serde(default, skip_serializing_if = "is_false")]
     pub not_null: bool,
+    /// The name of the NOT NULL constraint (18 names them), when not the
+    /// one PostgreSQL chooses (`<table>_<column>_not_null`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_null_name: Option<String>,
+    /// False for a NOT NULL constraint added NOT VALID (18) and not yet
+    /// validated.
+    #[serde(default = "yes", skip_serializing_if = "Clone::clone")]
+    pub not_null_valid: bool,
+    /// NOT NULL … NO INHERIT (18).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub not_null_no_inherit: bool,
     /// DEFAULT expression.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<String>,
     /// GENERATED … AS IDENTITY.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<Identity>,
-    /// GENERATED ALWAYS AS (…) STORED expression.
+    /// GENERATED ALWAYS AS (…) expression (STORED unless `virtual`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generated: Option<String>,
+    /// A VIRTUAL generated column (18), computed when read.
+    #[serde(default, rename = "virtual", skip_serializing_if = "is_false")]
+    pub generated_virtual: bool,
     /// Inherited from a parent table and not declared locally.
     #[serde(default, skip_serializing_if = "is_false")]
     pub inherited: bool,
@@ -208,7 +222,8 @@ pub struct Sequence {
     pub acl: Vec<Grant>,
 }
 
-/// A table constraint. NOT NULL is a column attribute in PostgreSQL 15.
+/// A table constraint. NOT NULL is a column attribute (18 stores it as a
+/// constraint too: its name and flags are the column's `not_null_*`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Constraint {
     /// Constraint name (its identity inside the table).
@@ -239,6 +254,14 @@ pub struct Constraint {
     pub initially_deferred: bool,
     /// False for NOT VALID constraints not yet validated.
     pub validated: bool,
+    /// NOT ENFORCED (18; check and foreign-key constraints). Not the same
+    /// as NOT VALID: the constraint is not checked at all.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub not_enforced: bool,
+    /// WITHOUT OVERLAPS on the last key column of a primary key or unique
+    /// constraint (18).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub without_overlaps: bool,
     /// NO INHERIT (check constraints).
     #[serde(default, skip_serializing_if = "is_false")]
     pub no_inherit: bool,
@@ -261,6 +284,12 @@ pub struct References {
     pub on_update: String,
     /// ON DELETE action.
     pub on_delete: String,
+    /// The columns of ON DELETE SET NULL / SET DEFAULT (…) (15), when limited.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub on_delete_columns: Vec<String>,
+    /// PERIOD on the last column of both sides (18, temporal keys).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub period: bool,
     /// MATCH type (`simple`, `full`, `partial`).
     #[serde(rename = "match")]
     pub match_type: String,

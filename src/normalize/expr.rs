@@ -22,9 +22,12 @@ pub fn canonical_expression(expr: &str) -> String {
         .unwrap_or_else(|| collapse_whitespace(expr))
 }
 
-/// Canonical text of a query (a view's definition).
+/// Canonical text of a query (a view's definition), in the spelling of
+/// PostgreSQL 16 and newer (see [`super::unqualify_single_relation`]), so a
+/// snapshot stored from an older major compares equal.
 pub fn canonical_query(query: &str) -> String {
-    let trimmed = query.trim().trim_end_matches(';');
+    let unqualified = super::unqualify_single_relation(query);
+    let trimmed = unqualified.trim().trim_end_matches(';');
     deparse(trimmed).unwrap_or_else(|| collapse_whitespace(trimmed))
 }
 

@@ -4,8 +4,11 @@
 
 mod classify;
 mod expr;
+mod view;
 
 pub use classify::{analyze, migration_class, MigrationClass, StatementClass, StatementInfo};
+
+pub use view::unqualify_single_relation;
 
 pub use expr::{
     canonical_expression, canonical_function_body, canonical_index_key, canonical_query,

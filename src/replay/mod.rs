@@ -29,8 +29,8 @@ pub struct ReplayOptions {
     pub full_capture: bool,
     /// Capture settings.
     pub capture: CaptureOptions,
-    /// Shadow server URL (default: a private cluster).
-    pub shadow_url: Option<String>,
+    /// The shadow server (default: a private cluster).
+    pub shadow: crate::shadow::ShadowOptions,
 }
 
 /// What a replay did.
@@ -96,7 +96,10 @@ pub async fn replay(
         });
     }
 
-    let shadow = Shadow::from_url_or_start(opts.shadow_url.as_deref())?;
+    let (shadow, warning) = Shadow::start(&opts.shadow)?;
+    if let Some(w) = warning {
+        eprintln!("warning: {w}");
+    }
     let db = shadow.fresh_database("driftwatch_replay").await?;
     let result = replay_into(
         set, migrations, store, opts, progress, &db, &mut index, reused,

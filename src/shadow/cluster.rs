@@ -21,6 +21,8 @@ pub struct ClusterOptions {
     pub settings: Vec<(String, String)>,
     /// PEM certificate and key: turns `ssl=on` (needs `tcp`).
     pub tls: Option<(String, String)>,
+    /// The directory of initdb and postgres (default: [`find_bindir`]).
+    pub bindir: Option<PathBuf>,
 }
 
 /// A running private cluster. Superuser `postgres` connects without a
@@ -33,35 +35,11 @@ pub struct Cluster {
     watchdog: Option<Child>,
 }
 
-/// Finds the directory holding initdb and postgres: PATH, then
-/// `pg_config --bindir`, then the newest `/usr/lib/postgresql/*/bin`.
+/// Finds the directory holding initdb and postgres: `DRIFTWATCH_PG_BINDIR`,
+/// else PATH, `pg_config --bindir`, the newest `/usr/lib/postgresql/*/bin`,
+/// then driftwatch's cache of other majors.
 pub fn find_bindir() -> Option<PathBuf> {
-    let has_both = |dir: &Path| dir.join("initdb").is_file() && dir.join("postgres").is_file();
-    if let Some(path) = std::env::var_os("PATH") {
-        for dir in std::env::split_paths(&path) {
-            if has_both(&dir) {
-                return Some(dir);
-            }
-        }
-    }
-    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
-        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-        if has_both(&dir) {
-            return Some(dir);
-        }
-    }
-    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| {
-            let version = e.file_name().to_string_lossy().parse::<u32>().ok()?;
-            let bin = e.path().join("bin");
-            has_both(&bin).then_some((version, bin))
-        })
-        .collect();
-    versions.sort();
-    versions.pop().map(|(_, dir)| dir)
+    super::binaries::choose(None, None).ok().map(|(b, _)| b.dir)
 }
 
 /// The uid/gid to run the server as when we are root.
@@ -92,9 +70,15 @@ fn free_port() -> Result<u16> {
 impl Cluster {
     /// initdb and start a cluster; returns once it accepts connections.
     pub fn start(opts: ClusterOptions) -> Result<Cluster> {
-        let bindir = find_bindir().ok_or_else(|| {
-            Error::Shadow("initdb and postgres not found on PATH, through pg_config or under /usr/lib/postgresql/*/bin; install the PostgreSQL server (make demo does) or pass --shadow-url".into())
-        })?;
+        let bindir = match &opts.bindir {
+            Some(dir) => dir.clone(),
+            None => {
+                super::binaries::choose(None, None)
+                    .map_err(Error::Shadow)?
+                    .0
+                    .dir
+            }
+        };
         let user = server_user()?;
         let base = tempfile::Builder::new()
             .prefix("driftwatch-pg-")

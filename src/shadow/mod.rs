@@ -2,6 +2,7 @@
 //! binaries, or an existing server given by URL (`--shadow-url`,
 //! `DRIFTWATCH_SHADOW_URL`) where driftwatch may CREATE DATABASE.
 
+pub mod binaries;
 mod cluster;
 mod load;
 
@@ -11,6 +12,20 @@ pub use load::load_sql;
 use crate::catalog::DatabaseUrl;
 use crate::error::{Error, Result};
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// How to get a shadow server.
+#[derive(Debug, Clone, Default)]
+pub struct ShadowOptions {
+    /// A server to use instead of a private cluster (`--shadow-url`, else
+    /// `DRIFTWATCH_SHADOW_URL`).
+    pub url: Option<String>,
+    /// The bin directory of the server a private cluster runs
+    /// (`--pg-bindir`, else `DRIFTWATCH_PG_BINDIR`).
+    pub bindir: Option<std::path::PathBuf>,
+    /// The major the target runs, when known: a private cluster runs it
+    /// when its binaries are found.
+    pub major: Option<u32>,
+}
 
 /// Where shadow databases are created.
 pub enum Shadow {
@@ -24,15 +39,31 @@ static NEXT_DATABASE: AtomicUsize = AtomicUsize::new(0);
 
 impl Shadow {
     /// The server in `url` when given (or in `DRIFTWATCH_SHADOW_URL`),
-    /// else a new private cluster.
+    /// else a new private cluster of the machine's default server.
     pub fn from_url_or_start(url: Option<&str>) -> Result<Shadow> {
+        let opts = ShadowOptions {
+            url: url.map(str::to_string),
+            ..ShadowOptions::default()
+        };
+        Ok(Shadow::start(&opts)?.0)
+    }
+
+    /// The server `opts` asks for, started when it is a private cluster,
+    /// and a warning when its major is not the target's.
+    pub fn start(opts: &ShadowOptions) -> Result<(Shadow, Option<String>)> {
         let from_env = std::env::var("DRIFTWATCH_SHADOW_URL")
             .ok()
             .filter(|s| !s.is_empty());
-        match url.map(str::to_string).or(from_env) {
-            Some(url) => Ok(Shadow::External(DatabaseUrl::parse(&url)?)),
-            None => Ok(Shadow::Local(Cluster::start(ClusterOptions::default())?)),
+        if let Some(url) = opts.url.clone().or(from_env) {
+            return Ok((Shadow::External(DatabaseUrl::parse(&url)?), None));
         }
+        let (binaries, warning) =
+            binaries::choose(opts.bindir.as_deref(), opts.major).map_err(Error::Shadow)?;
+        let cluster = Cluster::start(ClusterOptions {
+            bindir: Some(binaries.dir),
+            ..ClusterOptions::default()
+        })?;
+        Ok((Shadow::Local(cluster), warning))
     }
 
     /// URL of the maintenance database, where CREATE DATABASE runs.

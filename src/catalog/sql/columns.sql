@@ -12,7 +12,7 @@ SELECT a.attrelid::int8 AS relid, a.attnum::int4 AS attnum, a.attname::text AS n
        a.attislocal AND a.attinhcount = 0 AS is_local,
        nullif(a.attstattarget, -1)::int4 AS statistics_target,
        a.attstorage::text AS storage,
-       nullif(a.attcompression, '')::text AS compression,
+       /*if 14+*/ nullif(a.attcompression, '')::text /*else*/ NULL::text /*end*/ AS compression,
        a.attoptions::text[] AS options,
        a.attfdwoptions::text[] AS server_options,
        a.attacl::text[] AS acl

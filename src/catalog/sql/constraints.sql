@@ -9,11 +9,14 @@ SELECT k.oid::int8 AS oid, k.conrelid::int8 AS relid, k.conname::text AS name, k
        k.confrelid::int8 AS ref_relid,
        k.confupdtype::text AS on_update, k.confdeltype::text AS on_delete,
        k.confmatchtype::text AS match_type,
+       /*if 15+*/ coalesce(k.confdelsetcols, '{}') /*else*/ '{}' /*end*/::int4[] AS on_delete_columns,
+       /*if 18+*/ k.conenforced /*else*/ true /*end*/ AS enforced,
+       /*if 18+*/ k.conperiod /*else*/ false /*end*/ AS period,
        k.condeferrable AS deferrable, k.condeferred AS deferred,
        k.convalidated AS validated, k.connoinherit AS no_inherit,
        k.conislocal AS is_local,
        CASE WHEN k.contype IN ('p', 'u') THEN (i.indkey::int4[])[i.indnkeyatts + 0 : i.indnatts - 1] END AS include_columns,
-       coalesce(i.indnullsnotdistinct, false) AS nulls_not_distinct,
+       /*if 15+*/ coalesce(i.indnullsnotdistinct, false) /*else*/ false /*end*/ AS nulls_not_distinct,
        CASE WHEN k.contype = 'c' AND strpos(k.conbin::text, '{VAR ') = 0
             THEN pg_get_expr(k.conbin, 0) END AS check_expr,
        CASE WHEN k.contype = 'c' AND strpos(k.conbin::text, '{VAR ') > 0

@@ -3,7 +3,7 @@
 -- Rust. Expressions and predicates go to deparse_indexes.sql.
 SELECT i.indrelid::int8 AS relid, ic.relname::text AS name,
        am.amname::text AS method,
-       i.indisunique AS is_unique, i.indnullsnotdistinct AS nulls_not_distinct,
+       i.indisunique AS is_unique, /*if 15+*/ i.indnullsnotdistinct /*else*/ false /*end*/ AS nulls_not_distinct,
        i.indnkeyatts::int4 AS key_count,
        (i.indkey::int4[])[0:] AS columns,
        (i.indclass::oid[])[0:]::int8[] AS opclasses,

@@ -3,8 +3,9 @@ SELECT s.oid::int8 AS oid, n.nspname::text AS schema, s.stxname::text AS name,
        s.stxrelid::int8 AS relid,
        (s.stxkeys::int4[])[0:] AS columns,
        s.stxkind::text[] AS kinds,
-       s.stxexprs IS NOT NULL AS has_expressions,
-       s.stxstattarget::int4 AS target,
+       /*if 14+*/ s.stxexprs IS NOT NULL /*else*/ false /*end*/ AS has_expressions,
+       -- 17 made the column nullable (NULL: the default); before, -1 meant that
+       nullif(s.stxstattarget, -1)::int4 AS target,
        pg_get_userbyid(s.stxowner)::text AS owner,
        d.description AS comment
 FROM pg_statistic_ext s

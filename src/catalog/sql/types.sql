@@ -11,6 +11,8 @@ SELECT n.nspname::text AS schema, t.typname::text AS name, t.typtype::text AS ty
        CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END AS base_type,
        CASE WHEN t.typtype = 'd' AND t.typcollation <> bt.typcollation THEN t.typcollation::int8 END AS collation_oid,
        t.typnotnull AS not_null,
+       /*if 17+*/ (SELECT k.conname::text FROM pg_constraint k WHERE k.contypid = t.oid AND k.contype = 'n')
+       /*else*/ NULL::text /*end*/ AS not_null_name,
        CASE WHEN t.typdefaultbin IS NOT NULL THEN pg_get_expr(t.typdefaultbin, 0) END AS default_expr,
        CASE WHEN t.typtype = 'd' THEN (
          SELECT json_agg(json_build_object(
@@ -38,7 +40,7 @@ SELECT n.nspname::text AS schema, t.typname::text AS name, t.typtype::text AS ty
        CASE WHEN r.rngcollation <> 0 THEN r.rngcollation::int8 END AS range_collation_oid,
        CASE WHEN r.rngcanonical <> 0 THEN r.rngcanonical::regproc::text END AS canonical,
        CASE WHEN r.rngsubdiff <> 0 THEN r.rngsubdiff::regproc::text END AS subtype_diff,
-       CASE WHEN r.rngmultitypid <> 0 THEN format_type(r.rngmultitypid, NULL) END AS multirange
+       /*if 14+*/ CASE WHEN r.rngmultitypid <> 0 THEN format_type(r.rngmultitypid, NULL) END /*else*/ NULL::text /*end*/ AS multirange
 FROM pg_type t
 JOIN pg_namespace n ON n.oid = t.typnamespace
 LEFT JOIN pg_type bt ON bt.oid = t.typbasetype
