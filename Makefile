@@ -6,7 +6,7 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: setup tools build demo test bench clean-demo
+.PHONY: setup tools postgres build demo test bench clean-demo
 
 setup:
 	@bash scripts/setup.sh
@@ -16,6 +16,11 @@ setup:
 tools:
 	@bash scripts/tools.sh install
 
+# Server binaries of PostgreSQL 13, 14, 16, 17 and 18 (15 is Debian's) for
+# the version matrix (tests/majors.rs), cached outside the repo.
+postgres:
+	@bash scripts/postgres.sh install
+
 build: setup
 	$(CARGO) build --release --bin driftwatch
 
@@ -23,7 +28,7 @@ demo: setup
 	$(CARGO) build --release --bin driftwatch --example demo
 	DRIFTWATCH_BIN=$(CURDIR)/target/release/driftwatch $(CURDIR)/target/release/examples/demo
 
-test: setup tools
+test: setup tools postgres
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) test --lib --bins --tests

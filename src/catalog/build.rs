@@ -112,27 +112,15 @@ struct NotNullRow {
     no_inherit: bool,
 }
 
-/// The name PostgreSQL gives a NOT NULL constraint nobody named:
-/// `<table>_<column>_not_null`, the longer of table and column shortened
-/// until it fits in 63 bytes (makeObjectName).
-fn default_not_null_name(table: &str, column: &str) -> String {
-    const LABEL: &str = "not_null";
-    let available = 63 - (LABEL.len() + 2);
-    let (mut t, mut c) = (table.len(), column.len());
-    while t + c > available {
-        if t > c {
-            t -= 1;
-        } else {
-            c -= 1;
-        }
-    }
-    let clip = |s: &str, mut n: usize| {
-        while !s.is_char_boundary(n) {
-            n -= 1;
-        }
-        s[..n].to_string()
-    };
-    format!("{}_{}_{LABEL}", clip(table, t), clip(column, c))
+/// Whether a NOT NULL constraint's name is one PostgreSQL chose:
+/// `<table>_<column>_not_null` (with a number when taken). Such a name keeps
+/// the old table and column names after a rename, and no major before 18
+/// has one at all, so only a name a user chose is captured.
+pub(crate) fn chosen_not_null_name(name: String) -> Option<String> {
+    let generated = name
+        .trim_end_matches(|c: char| c.is_ascii_digit())
+        .ends_with("_not_null");
+    (!generated).then_some(name)
 }
 
 #[derive(sqlx::FromRow)]
@@ -484,10 +472,6 @@ fn attach_columns(
             _ => (expression, None),
         };
         let not_null = not_nulls.remove(&key);
-        let default_not_null = lookups
-            .relations
-            .get(&c.relid)
-            .map(|(_, table)| default_not_null_name(table, &c.name));
         let column = Column {
             name: c.name,
             position,
@@ -498,8 +482,7 @@ fn attach_columns(
             not_null: c.not_null,
             not_null_name: not_null
                 .as_ref()
-                .map(|n| n.name.clone())
-                .filter(|n| Some(n) != default_not_null.as_ref()),
+                .and_then(|n| chosen_not_null_name(n.name.clone())),
             not_null_valid: not_null.as_ref().map_or(true, |n| n.validated),
             not_null_no_inherit: not_null.as_ref().is_some_and(|n| n.no_inherit),
             default,

@@ -363,9 +363,7 @@ fn types(rows: &Rows, lookups: &Lookups) -> Result<Vec<TypeDef>, BuildError> {
                     collation: t.collation_oid.and_then(|o| lookups.collation(o)),
                     not_null: t.not_null,
                     // only a name the user chose says something
-                    not_null_name: t
-                        .not_null_name
-                        .filter(|n| *n != format!("{}_not_null", t.name)),
+                    not_null_name: t.not_null_name.and_then(super::build::chosen_not_null_name),
                     default: t.default_expr,
                     constraints,
                 }

@@ -145,7 +145,8 @@ impl CaptureSession {
             .await
             .map_err(|e| self.query_error("change_marker.sql", e))?
             .get("marker");
-        let identities: HashMap<i64, Identity> = sqlx::query(INVENTORY_SQL)
+        let inventory = super::versioned::render(INVENTORY_SQL, self.major);
+        let identities: HashMap<i64, Identity> = sqlx::query(&inventory)
             .persistent(true)
             .fetch_all(&mut self.catalog)
             .await

@@ -286,8 +286,8 @@ pub enum TypeKind {
         /// NOT NULL.
         #[serde(default, skip_serializing_if = "is_false")]
         not_null: bool,
-        /// The NOT NULL constraint's name (17 names them), when not the
-        /// one PostgreSQL chooses (`<domain>_not_null`).
+        /// The NOT NULL constraint's name (17 names them), when a user
+        /// chose it (not PostgreSQL's `…_not_null`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         not_null_name: Option<String>,
         /// DEFAULT expression.

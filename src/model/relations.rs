@@ -119,8 +119,8 @@ pub struct Column {
     /// NOT NULL.
     #[serde(default, skip_serializing_if = "is_false")]
     pub not_null: bool,
-    /// The name of the NOT NULL constraint (18 names them), when not the
-    /// one PostgreSQL chooses (`<table>_<column>_not_null`).
+    /// The name of the NOT NULL constraint (18 names them), when a user
+    /// chose it (not PostgreSQL's `…_not_null`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_null_name: Option<String>,
     /// False for a NOT NULL constraint added NOT VALID (18) and not yet

@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 static SHADOW: OnceLock<Shadow> = OnceLock::new();
 
 /// Roles the fixtures use, created once per cluster.
-const ROLES_SQL: &str = "
+pub const ROLES_SQL: &str = "
 DO $$ BEGIN CREATE ROLE dw_owner; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
 DO $$ BEGIN CREATE ROLE dw_reader; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
 DO $$ BEGIN CREATE ROLE dw_scanner LOGIN PASSWORD 'scanner-pw'; EXCEPTION WHEN duplicate_object THEN NULL; END $$;

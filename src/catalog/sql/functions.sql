@@ -3,9 +3,13 @@
 -- take no lock; SQL-standard bodies (BEGIN ATOMIC) would lock the tables they
 -- name, so they come from deparse_functions.sql.
 SELECT p.oid::int8 AS oid, n.nspname::text AS schema, p.proname::text AS name,
-       pg_get_function_identity_arguments(p.oid) AS arguments,
+       -- 14 and newer print the mode of a procedure's IN arguments (IN x int),
+       -- 13 left it out: read 13 as the newer majors print it
+       /*if 13-13*/ regexp_replace(/*end*/ pg_get_function_identity_arguments(p.oid)
+       /*if 13-13*/ , CASE WHEN p.prokind = 'p' THEN '(^|, )(?!(INOUT|OUT|VARIADIC) |$)' ELSE '^(?!)' END, '\1IN ', 'g') /*end*/ AS arguments,
        p.prokind::text AS prokind,
-       pg_get_function_arguments(p.oid) AS signature,
+       /*if 13-13*/ regexp_replace(/*end*/ pg_get_function_arguments(p.oid)
+       /*if 13-13*/ , CASE WHEN p.prokind = 'p' THEN '(^|, )(?!(INOUT|OUT|VARIADIC) |$)' ELSE '^(?!)' END, '\1IN ', 'g') /*end*/ AS signature,
        CASE WHEN p.prokind <> 'p' THEN pg_get_function_result(p.oid) END AS returns,
        l.lanname::text AS language,
        /*if 14+*/ CASE WHEN p.prosqlbody IS NULL THEN p.prosrc END /*else*/ p.prosrc /*end*/ AS body,

@@ -8,7 +8,9 @@ SELECT c.oid::int8 AS oid,
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.oid >= 16384 AND c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S')
 UNION ALL
-SELECT p.oid::int8, 'functions', n.nspname::text, p.proname::text, pg_get_function_identity_arguments(p.oid)
+SELECT p.oid::int8, 'functions', n.nspname::text, p.proname::text,
+       /*if 13-13*/ regexp_replace(/*end*/ pg_get_function_identity_arguments(p.oid)
+       /*if 13-13*/ , CASE WHEN p.prokind = 'p' THEN '(^|, )(?!(INOUT|OUT|VARIADIC) |$)' ELSE '^(?!)' END, '\1IN ', 'g') /*end*/
 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 WHERE p.oid >= 16384
 UNION ALL

@@ -1,0 +1,322 @@
+//! The version matrix: every supported PostgreSQL major (13 to 18) from the
+//! binaries `scripts/postgres.sh` installs (15 is the machine's own).
+//!
+//! For each major: a cluster of its own; the fixtures of
+//! `fixtures/schemas/majors/` that major accepts, captured and diffed
+//! against the same files captured on 15, which must show nothing but the
+//! differences the README lists ([`DOCUMENTED`]); each feature the major
+//! added must change the snapshot; a replay of `fixtures/migrations/evolving`
+//! on a shadow of that major ends where the replay on 15 ends; a history
+//! table reads; and a schema file diffed against a database of that major
+//! loads into a shadow of that major.
+
+mod common;
+
+use common::{driftwatch, psql, psql_file, psql_rows, repo, shadow, snap};
+use driftwatch::catalog::DatabaseUrl;
+use driftwatch::diff::{diff, Change};
+use driftwatch::model::Snapshot;
+use driftwatch::shadow::{Cluster, ClusterOptions, Shadow};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// What still differs on the same DDL between a major and 15, with why
+/// (kept in step with the README's "Supported PostgreSQL majors").
+const DOCUMENTED: &[(u32, u32, &str, &str, &str)] = &[
+    // (from major, to major, change code, object name, reason)
+    (
+        13,
+        13,
+        "type-multirange-changed",
+        "shop.floatrange",
+        "14 creates a multirange type with every range type",
+    ),
+    (
+        13,
+        14,
+        "owner-changed",
+        "public",
+        "15 gave the public schema of new databases to pg_database_owner",
+    ),
+    (
+        13,
+        14,
+        "privilege-granted",
+        "public",
+        "15 no longer lets PUBLIC create in the public schema of new databases",
+    ),
+    (
+        13,
+        14,
+        "extension-version-changed",
+        "citext",
+        "each major ships its own contrib versions",
+    ),
+    (
+        16,
+        18,
+        "extension-version-changed",
+        "citext",
+        "each major ships its own contrib versions",
+    ),
+];
+
+/// The bin directory of `major`'s server binaries.
+fn bindir(major: u32) -> PathBuf {
+    let out = Command::new("bash")
+        .arg(repo().join("scripts/postgres.sh"))
+        .args(["bindir", &major.to_string()])
+        .output()
+        .expect("run scripts/postgres.sh");
+    let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    assert!(
+        dir.join("postgres").is_file(),
+        "PostgreSQL {major} is not installed in {} (make test runs scripts/postgres.sh install)",
+        dir.display()
+    );
+    dir
+}
+
+/// The fixture files `major` accepts, in load order, with the major that
+/// added what each holds (13: the common part).
+fn fixture_files(major: u32) -> Vec<(u32, PathBuf)> {
+    let dir = repo().join("fixtures/schemas/majors");
+    let mut files = vec![(13, dir.join("common.sql"))];
+    files.extend((14..=major).map(|m| (m, dir.join(format!("pg{m}.sql")))));
+    files
+}
+
+/// Loads `files` into a new database of `shadow` and captures it.
+async fn load_and_capture(shadow: &Shadow, files: &[(u32, PathBuf)]) -> (DatabaseUrl, Snapshot) {
+    let db = shadow.fresh_database("majors").await.expect("database");
+    for (_, f) in files {
+        psql_file(&db, f);
+    }
+    let s = snap(&db).await;
+    (db, s)
+}
+
+/// The changes the README does not list for `major`.
+fn undocumented(major: u32, changes: Vec<Change>) -> Vec<String> {
+    changes
+        .into_iter()
+        .filter(|c| {
+            !DOCUMENTED.iter().any(|(lo, hi, code, object, _)| {
+                (*lo..=*hi).contains(&major)
+                    && c.code.to_string() == *code
+                    && c.object.name == *object
+            })
+        })
+        .map(|c| format!("{} {} {} → {}", c.code, c.object.name, c.before, c.after))
+        .collect()
+}
+
+/// Fragments each major's feature file must add to the snapshot JSON.
+fn features(major: u32) -> &'static [&'static str] {
+    match major {
+        14 => &[
+            r#""body": "RETURN (SELECT sum("#,
+            r#""(lower(note))""#,
+            r#""compression": "pglz""#,
+        ],
+        15 => &[
+            r#""nulls_not_distinct": true"#,
+            r#""on_delete_columns": ["order_id"]"#,
+            r#""row_filter": "#,
+            r#""schemas": ["shop"]"#,
+        ],
+        16 => &[r#""icu_rules": "&a < b""#],
+        17 => &[
+            r#""provider": "builtin""#,
+            r#""builtin_locale": "C""#,
+            r#""not_null_name": "code_present""#,
+            r#""privileges": ["INSERT", "SELECT", "MAINTAIN"]"#,
+        ],
+        18 => &[
+            r#""virtual": true"#,
+            r#""not_null_name": "amount_present""#,
+            r#""not_null_valid": false"#,
+            r#""not_null_no_inherit": true"#,
+            r#""not_enforced": true"#,
+            r#""without_overlaps": true"#,
+            r#""period": true"#,
+            r#""generated_columns": "stored""#,
+        ],
+        _ => &[],
+    }
+}
+
+fn objects_text(s: &Snapshot) -> String {
+    driftwatch::model::json::to_layout(&s.objects)
+}
+
+async fn check_major(major: u32) {
+    let cluster = Cluster::start(ClusterOptions {
+        bindir: Some(bindir(major)),
+        ..ClusterOptions::default()
+    })
+    .expect("cluster");
+    let here = Shadow::Local(cluster);
+    psql(&here.admin_url(), common::ROLES_SQL);
+    let version = psql_rows(&here.admin_url(), "SHOW server_version_num");
+    assert!(
+        version[0].starts_with(&major.to_string()),
+        "{version:?} is not {major}"
+    );
+
+    // 1. The same DDL reads the same as on 15.
+    let shared = fixture_files(major.min(15));
+    let (db, on_major) = load_and_capture(&here, &shared).await;
+    let (_, on_15) = load_and_capture(shadow(), &shared).await;
+    let left = undocumented(major, diff(&on_15, &on_major));
+    assert!(
+        left.is_empty(),
+        "PostgreSQL {major} differs from 15 on the same DDL:\n{}",
+        left.join("\n")
+    );
+
+    // 2. Every feature of every major up to this one changes the snapshot
+    // when its DDL runs.
+    let files = fixture_files(major);
+    let (features_db, _) = load_and_capture(&here, &files[..1]).await;
+    let mut before = objects_text(&snap(&features_db).await);
+    for (added_in, file) in &files[1..] {
+        psql_file(&features_db, file);
+        let after = objects_text(&snap(&features_db).await);
+        for fragment in features(*added_in) {
+            assert!(
+                !before.contains(fragment) && after.contains(fragment),
+                "PostgreSQL {major}: {fragment} of {added_in} does not come with {}",
+                file.display()
+            );
+        }
+        before = after;
+    }
+    drop(db);
+
+    // 3. Replay on a shadow of this major ends where the replay on 15 ends.
+    let evolving = repo().join("fixtures/migrations/evolving");
+    let last = replay_last_after(&evolving, Some(&bindir(major)));
+    static REFERENCE: std::sync::OnceLock<Snapshot> = std::sync::OnceLock::new();
+    let reference = REFERENCE.get_or_init(|| replay_last_after(&evolving, None));
+    let left = undocumented(major, diff(reference, &last));
+    assert!(
+        left.is_empty(),
+        "replay on {major} differs from 15:\n{}",
+        left.join("\n")
+    );
+    assert!(last
+        .meta
+        .server_version
+        .as_deref()
+        .is_some_and(|v| v.starts_with(&major.to_string())));
+
+    // 4. A history table reads.
+    let hist = here.fresh_database("majors_history").await.expect("db");
+    psql_file(&hist, &repo().join("fixtures/history/flyway.sql"));
+    let out = driftwatch(&["history", hist.expose(), "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "history on {major}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(rows.as_array().is_some_and(|r| !r.is_empty()));
+
+    // 5. A schema file diffed against this major loads into this major.
+    let schema = tempfile::NamedTempFile::with_suffix(".sql").expect("temp file");
+    std::fs::write(
+        schema.path(),
+        "CREATE TABLE t (id int PRIMARY KEY, v text NOT NULL);\nCREATE VIEW tv AS SELECT t.id FROM t WHERE t.v <> '';\n",
+    )
+    .expect("write schema");
+    let live = here.fresh_database("majors_file").await.expect("db");
+    psql_file(&live, schema.path());
+    let out = Command::new(env!("CARGO_BIN_EXE_driftwatch"))
+        .arg("diff")
+        .arg(schema.path())
+        .arg(live.expose())
+        .args(["--format", "json"])
+        .env_remove("DRIFTWATCH_SHADOW_URL")
+        .env_remove("DRIFTWATCH_PG_BINDIR")
+        .output()
+        .expect("run driftwatch");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "diff on {major}: {stderr}");
+    assert!(!stderr.contains("shadow server is PostgreSQL"), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(
+        report["from"]["server_version"]
+            .as_str()
+            .is_some_and(|v| v.starts_with(&major.to_string())),
+        "the schema file ran on {}, not {major}",
+        report["from"]["server_version"]
+    );
+}
+
+/// Replays `dir` through the binary (on the binaries in `bindir`, or the
+/// machine's default) and reads its last after-snapshot.
+fn replay_last_after(dir: &Path, bindir: Option<&Path>) -> Snapshot {
+    let store = tempfile::tempdir().expect("temp dir");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_driftwatch"));
+    cmd.arg("replay")
+        .arg(dir)
+        .arg("--store")
+        .arg(store.path())
+        .args(["--target", "t"])
+        .env_remove("DRIFTWATCH_SHADOW_URL")
+        .env_remove("DRIFTWATCH_PG_BINDIR");
+    if let Some(b) = bindir {
+        cmd.arg("--pg-bindir").arg(b);
+    }
+    let out = cmd.output().expect("run driftwatch replay");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "replay: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let migrations = store.path().join("t/migrations");
+    let index: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(migrations.join("index.json")).expect("index"),
+    )
+    .expect("index json");
+    let after = index["migrations"]
+        .as_array()
+        .and_then(|m| m.last())
+        .and_then(|m| m["after"].as_str())
+        .expect("a last migration")
+        .to_string();
+    driftwatch::source::read_snapshot(&migrations.join(after)).expect("after snapshot")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_13() {
+    check_major(13).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_14() {
+    check_major(14).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_15() {
+    check_major(15).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_16() {
+    check_major(16).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_17() {
+    check_major(17).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_18() {
+    check_major(18).await;
+}
