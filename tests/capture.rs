@@ -154,7 +154,7 @@ const CHANGES: &[(&str, &str, &str)] = &[
     ("function config", "ALTER FUNCTION app.f(int) SET search_path = app", "search_path=app"),
     ("trigger disabled", "ALTER TABLE app.child DISABLE TRIGGER child_trg", "\"enabled\": \"disabled\""),
     ("trigger when", "DROP TRIGGER child_trg ON app.child; CREATE TRIGGER child_trg BEFORE INSERT ON app.child FOR EACH ROW WHEN (NEW.qty > 9) EXECUTE FUNCTION app.trg()", "(new.qty > 9)"),
-    ("view definition", "CREATE OR REPLACE VIEW app.v AS SELECT id, qty FROM app.child WHERE qty > 4", "(child.qty > 4)"),
+    ("view definition", "CREATE OR REPLACE VIEW app.v AS SELECT id, qty FROM app.child WHERE qty > 4", "WHERE (qty > 4)"),
     ("view option", "ALTER VIEW app.v SET (security_invoker = true)", "security_invoker=true"),
     ("matview index", "CREATE INDEX mv_idx ON app.mv (id)", "\"mv_idx\""),
     ("rule", "CREATE RULE parent_protect AS ON DELETE TO app.parent DO INSTEAD NOTHING", "parent_protect"),

@@ -3,7 +3,7 @@
 //! triggers, policies and rules of relations.
 
 use super::{ObjectKind, ObjectRef};
-use crate::model::{self as m, qualified, quote_ident, Objects};
+use crate::model::{quote_ident, Keyed, Objects};
 use crate::normalize::{
     canonical_expression, canonical_function_body, canonical_index_key, canonical_query,
     collapse_whitespace,
@@ -37,87 +37,6 @@ const CHILDREN: [(&str, ObjectKind); 6] = [
     ("policies", ObjectKind::Policy),
     ("rules", ObjectKind::Rule),
 ];
-
-/// The identity of a top-level object, as `ObjectRef::name` shows it.
-pub trait Keyed {
-    /// `schema.name`, `schema.f(args)`, `name`, …
-    fn key(&self) -> String;
-    /// The raw parts snapshots are sorted by (`Objects::canonicalize`).
-    fn sort_key(&self) -> (&str, &str, &str);
-}
-
-macro_rules! keyed_in_schema {
-    ($($t:ty),*) => {$(
-        impl Keyed for $t {
-            fn key(&self) -> String {
-                qualified(&self.schema, &self.name)
-            }
-            fn sort_key(&self) -> (&str, &str, &str) {
-                (&self.schema, &self.name, "")
-            }
-        }
-    )*};
-}
-macro_rules! keyed_by_name {
-    ($($t:ty),*) => {$(
-        impl Keyed for $t {
-            fn key(&self) -> String {
-                quote_ident(&self.name)
-            }
-            fn sort_key(&self) -> (&str, &str, &str) {
-                (&self.name, "", "")
-            }
-        }
-    )*};
-}
-keyed_in_schema!(
-    m::Collation,
-    m::TypeDef,
-    m::Sequence,
-    m::Table,
-    m::View,
-    m::MaterializedView,
-    m::Statistics
-);
-keyed_by_name!(
-    m::Schema,
-    m::Extension,
-    m::EventTrigger,
-    m::Publication,
-    m::ForeignDataWrapper,
-    m::ForeignServer
-);
-
-impl Keyed for m::Function {
-    fn key(&self) -> String {
-        format!(
-            "{}({})",
-            qualified(&self.schema, &self.name),
-            self.arguments
-        )
-    }
-    fn sort_key(&self) -> (&str, &str, &str) {
-        (&self.schema, &self.name, &self.arguments)
-    }
-}
-
-impl Keyed for m::DefaultPrivilege {
-    fn key(&self) -> String {
-        let mut id = format!("for role {}", quote_ident(&self.role));
-        if let Some(s) = &self.schema {
-            id.push_str(&format!(" in schema {}", quote_ident(s)));
-        }
-        id.push_str(&format!(" on {}", self.object_type));
-        id
-    }
-    fn sort_key(&self) -> (&str, &str, &str) {
-        (
-            &self.role,
-            self.schema.as_deref().unwrap_or(""),
-            &self.object_type,
-        )
-    }
-}
 
 /// Flattens the objects of both snapshots, leaving out every top-level
 /// object that is identical on both sides (compared as typed values, which

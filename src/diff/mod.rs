@@ -11,8 +11,8 @@ mod compare;
 mod entries;
 mod ignore;
 
+pub use crate::model::Keyed;
 pub use compare::diff;
-pub use entries::Keyed;
 pub use ignore::{IgnoreRule, IgnoreRules};
 
 use serde::{Deserialize, Serialize};

@@ -3,11 +3,13 @@
 
 mod acl;
 mod compat;
+mod identity;
 pub mod json;
 mod objects;
 mod relations;
 
 pub use acl::{parse_acl, Grant};
+pub use identity::{sort_keyed, Keyed};
 pub use objects::*;
 pub use relations::*;
 

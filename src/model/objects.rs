@@ -1,6 +1,6 @@
 //! Schema-level object kinds other than relations.
 
-use super::{Grant, MaterializedView, Sequence, Table, View};
+use super::{sort_keyed, Grant, MaterializedView, Sequence, Table, View};
 use serde::{Deserialize, Serialize};
 
 /// Every object of a snapshot, one list per kind, each in canonical order.
@@ -40,56 +40,45 @@ pub struct Objects {
 }
 
 impl Objects {
-    /// Sorts every list (and every nested list) into canonical order.
+    /// Sorts every list (and every nested list) into canonical order: each
+    /// top-level list by its objects' identity ([`Keyed`]).
     pub fn canonicalize(&mut self) {
-        self.schemas.sort_by(|a, b| a.name.cmp(&b.name));
-        self.extensions.sort_by(|a, b| a.name.cmp(&b.name));
-        self.collations
-            .sort_by(|a, b| key2(&a.schema, &a.name, &b.schema, &b.name));
-        self.types
-            .sort_by(|a, b| key2(&a.schema, &a.name, &b.schema, &b.name));
+        sort_keyed(&mut self.schemas);
+        sort_keyed(&mut self.extensions);
+        sort_keyed(&mut self.collations);
+        sort_keyed(&mut self.types);
         for t in &mut self.types {
             if let TypeKind::Domain { constraints, .. } = &mut t.kind {
                 constraints.sort_by(|a, b| a.name.cmp(&b.name));
             }
         }
-        self.sequences
-            .sort_by(|a, b| key2(&a.schema, &a.name, &b.schema, &b.name));
-        self.tables
-            .sort_by(|a, b| key2(&a.schema, &a.name, &b.schema, &b.name));
+        sort_keyed(&mut self.sequences);
+        sort_keyed(&mut self.tables);
         for t in &mut self.tables {
             t.canonicalize();
         }
-        self.views
-            .sort_by(|a, b| key2(&a.schema, &a.name, &b.schema, &b.name));
+        sort_keyed(&mut self.views);
         for v in &mut self.views {
             v.canonicalize();
         }
-        self.materialized_views
-            .sort_by(|a, b| key2(&a.schema, &a.name, &b.schema, &b.name));
+        sort_keyed(&mut self.materialized_views);
         for v in &mut self.materialized_views {
             v.canonicalize();
         }
-        self.functions.sort_by(|a, b| {
-            (&a.schema, &a.name, &a.arguments).cmp(&(&b.schema, &b.name, &b.arguments))
-        });
-        self.statistics
-            .sort_by(|a, b| key2(&a.schema, &a.name, &b.schema, &b.name));
-        self.event_triggers.sort_by(|a, b| a.name.cmp(&b.name));
-        self.publications.sort_by(|a, b| a.name.cmp(&b.name));
+        sort_keyed(&mut self.functions);
+        sort_keyed(&mut self.statistics);
+        sort_keyed(&mut self.event_triggers);
+        sort_keyed(&mut self.publications);
         for p in &mut self.publications {
             p.tables.sort_by(|a, b| a.table.cmp(&b.table));
             p.schemas.sort();
         }
-        self.foreign_data_wrappers
-            .sort_by(|a, b| a.name.cmp(&b.name));
-        self.foreign_servers.sort_by(|a, b| a.name.cmp(&b.name));
+        sort_keyed(&mut self.foreign_data_wrappers);
+        sort_keyed(&mut self.foreign_servers);
         for s in &mut self.foreign_servers {
             s.user_mappings.sort();
         }
-        self.default_privileges.sort_by(|a, b| {
-            (&a.role, &a.schema, &a.object_type).cmp(&(&b.role, &b.schema, &b.object_type))
-        });
+        sort_keyed(&mut self.default_privileges);
     }
 
     /// Keeps only the objects of the wanted schemas. Database-wide objects
@@ -166,10 +155,6 @@ impl Objects {
             ("default_privileges", self.default_privileges.len()),
         ]
     }
-}
-
-fn key2(a1: &str, a2: &str, b1: &str, b2: &str) -> std::cmp::Ordering {
-    (a1, a2).cmp(&(b1, b2))
 }
 
 fn is_false(v: &bool) -> bool {
