@@ -4,6 +4,7 @@
 
 pub mod catalog;
 pub mod cli;
+pub mod database;
 pub mod ddl;
 pub mod diff;
 pub mod error;

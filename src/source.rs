@@ -2,10 +2,11 @@
 //! `env:VAR` (captured), a snapshot file (read), a schema `.sql` file or a
 //! directory of migrations (loaded into a shadow database, then captured).
 
-use crate::catalog::{self, CaptureOptions, CaptureStats, DatabaseUrl};
+use crate::catalog::{self, CaptureOptions, CaptureStats};
+use crate::database::DatabaseUrl;
 use crate::error::{Error, Result};
 use crate::migrations::Migration;
-use crate::model::{Snapshot, SNAPSHOT_FORMAT};
+use crate::model::Snapshot;
 use crate::shadow::{load_sql, Shadow, ShadowOptions};
 use std::path::{Path, PathBuf};
 use tokio::sync::OnceCell;
@@ -87,7 +88,7 @@ impl Source {
         if let Some((scheme, _)) = arg.split_once("://") {
             return Err(Error::Usage(format!(
                 "{}: unknown URL scheme {scheme}://; use postgres://, postgresql://, env:VAR or a snapshot .json file",
-                catalog::redact_url(arg)
+                crate::database::redact_url(arg)
             )));
         }
         let path = PathBuf::from(arg);
@@ -210,42 +211,8 @@ async fn in_shadow(
     Ok(snap)
 }
 
-/// Reads a snapshot file, checks its format and re-canonicalises it.
-pub fn read_snapshot(path: &Path) -> Result<Snapshot> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::Input {
-        path: path.display().to_string(),
-        message: format!("cannot be read ({e})"),
-        hint: "check the path".into(),
-    })?;
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Input {
-        path: format!("{}:{}", path.display(), e.line()),
-        message: format!("is not valid JSON ({e})"),
-        hint: "give a snapshot written by driftwatch snapshot".into(),
-    })?;
-    match value.get("format").and_then(|f| f.as_str()) {
-        Some(SNAPSHOT_FORMAT) => {}
-        Some(other) if other.starts_with("driftwatch.snapshot/") => {
-            return Err(Error::Input {
-                path: path.display().to_string(),
-                message: format!("snapshot format {other} is not supported by this driftwatch (it reads {SNAPSHOT_FORMAT})"),
-                hint: "upgrade driftwatch, or capture the snapshot again".into(),
-            })
-        }
-        _ => {
-            return Err(Error::Input {
-                path: path.display().to_string(),
-                message: "is not a driftwatch snapshot (no \"format\": \"driftwatch.snapshot/1\")".into(),
-                hint: "give a snapshot written by driftwatch snapshot".into(),
-            })
-        }
-    }
-    let snapshot: Snapshot = serde_json::from_value(value).map_err(|e| Error::Input {
-        path: path.display().to_string(),
-        message: format!("is a damaged snapshot ({e})"),
-        hint: "capture it again".into(),
-    })?;
-    Ok(snapshot.recanonicalize())
-}
+/// Reads a snapshot file (see [`crate::store::read_snapshot_file`]).
+pub use crate::store::read_snapshot_file as read_snapshot;
 
 #[cfg(test)]
 mod tests {

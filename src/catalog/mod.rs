@@ -20,12 +20,11 @@ mod build;
 mod build_parts;
 mod build_types;
 mod checks;
-pub mod connect;
 mod runner;
 mod session;
 pub mod versioned;
 
-pub use connect::{redact_url, DatabaseUrl};
+pub use crate::database::{redact_url, DatabaseUrl};
 pub use session::{CaptureMode, CaptureSession};
 
 use crate::error::{Error, Result};
@@ -83,7 +82,7 @@ pub struct CaptureStats {
 pub fn capture<'a>(
     url: &'a DatabaseUrl,
     opts: &'a CaptureOptions,
-) -> connect::BoxFuture<'a, Result<(Snapshot, CaptureStats)>> {
+) -> crate::database::BoxFuture<'a, Result<(Snapshot, CaptureStats)>> {
     Box::pin(capture_inner(url, opts))
 }
 

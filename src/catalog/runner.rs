@@ -2,7 +2,7 @@
 //! connections that share one exported REPEATABLE READ snapshot, deparse
 //! queries as autocommit statements on their own connections.
 
-use super::connect::DatabaseUrl;
+use crate::database::DatabaseUrl;
 use crate::error::{Error, Result};
 use sqlx::postgres::{PgConnection, PgRow};
 use sqlx::{Connection, Row};

@@ -98,7 +98,7 @@ pub async fn replay_dir(
         capture: args.capture.options(),
         shadow: args.shadow.options(),
     };
-    let outcome = replay::replay(&set, store, &opts, &progress).await;
+    let outcome = replay::replay(&set, store, &opts, &Bar(progress.clone())).await;
     progress.finish_and_clear();
     Ok(outcome?)
 }
@@ -118,4 +118,20 @@ pub async fn run(args: ReplayArgs) -> Result<ExitCode> {
         store.migrations_dir().display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The replay's progress on an indicatif bar.
+struct Bar(ProgressBar);
+
+impl replay::Progress for Bar {
+    fn start(&self, total: u64, done: u64) {
+        self.0.set_length(total);
+        self.0.set_position(done);
+    }
+    fn working_on(&self, what: &str) {
+        self.0.set_message(what.to_string());
+    }
+    fn advance(&self) {
+        self.0.inc(1);
+    }
 }

@@ -12,7 +12,7 @@ mod tool;
 pub use files::{compare, compares_with_files, FileComparison, FileStatus};
 pub use tool::Tool;
 
-use crate::catalog::DatabaseUrl;
+use crate::database::DatabaseUrl;
 use crate::error::{Error, Result};
 use serde::Serialize;
 use sqlx::Row;

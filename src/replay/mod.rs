@@ -9,13 +9,13 @@ mod apply;
 
 pub use apply::{analyze, apply, Applied};
 
-use crate::catalog::{CaptureMode, CaptureOptions, CaptureSession, DatabaseUrl};
+use crate::catalog::{CaptureMode, CaptureOptions, CaptureSession};
+use crate::database::DatabaseUrl;
 use crate::error::{Error, Result};
 use crate::migrations::{Migration, MigrationSet};
 use crate::model::{MigrationRef, Phase, Snapshot};
 use crate::shadow::Shadow;
 use crate::store::{MigrationIndex, StoredMigration, TargetStore, INDEX_FORMAT};
-use indicatif::ProgressBar;
 use std::sync::Arc;
 
 /// How to replay.
@@ -63,12 +63,26 @@ fn reusable(migrations: &[Migration], old: Option<&MigrationIndex>, store: &Targ
         .count()
 }
 
+/// What a replay says while it runs (a progress bar in the CLI, nothing in
+/// tests): the library knows no terminal.
+pub trait Progress {
+    /// `total` migrations to go through, `done` of them already stored.
+    fn start(&self, _total: u64, _done: u64) {}
+    /// Working on this migration now.
+    fn working_on(&self, _what: &str) {}
+    /// One more migration done.
+    fn advance(&self) {}
+}
+
+/// No progress reports.
+impl Progress for () {}
+
 /// Replays `set` into `store`.
 pub async fn replay(
     set: &MigrationSet,
     store: &TargetStore,
     opts: &ReplayOptions,
-    progress: &ProgressBar,
+    progress: &dyn Progress,
 ) -> Result<ReplayOutcome> {
     let _lock = store.lock()?;
     let migrations = set.up_to(opts.to.as_deref())?;
@@ -83,8 +97,7 @@ pub async fn replay(
             .map(|o| o.migrations.into_iter().take(reused).collect())
             .unwrap_or_default(),
     };
-    progress.set_length(migrations.len() as u64);
-    progress.set_position(reused as u64);
+    progress.start(migrations.len() as u64, reused as u64);
     if reused == migrations.len() {
         store.write_index(&index)?;
         store.prune(&index)?;
@@ -125,14 +138,14 @@ async fn replay_into(
     migrations: &[Migration],
     store: &TargetStore,
     opts: &ReplayOptions,
-    progress: &ProgressBar,
+    progress: &dyn Progress,
     db: &DatabaseUrl,
     index: &mut MigrationIndex,
     reused: usize,
 ) -> Result<usize> {
     let mut conn = db.connect(&[]).await?;
     for m in &migrations[..reused] {
-        progress.set_message(format!("{} (reused)", m.key()));
+        progress.working_on(&format!("{} (reused)", m.key()));
         apply(&mut conn, m).await?;
     }
     let source = set.dir.display().to_string();
@@ -159,7 +172,7 @@ async fn replay_into(
         }
     };
     for m in &migrations[reused..] {
-        progress.set_message(m.key());
+        progress.working_on(&m.key());
         let applied = apply(&mut conn, m).await.map_err(|e| match e {
             Error::Input {
                 path,
@@ -211,7 +224,7 @@ async fn replay_into(
             statements: applied.statements,
         });
         writer.send(Write::Index(index.clone()))?;
-        progress.inc(1);
+        progress.advance();
         previous = Some(after);
         before_file = after_name;
         before_fingerprint = after_fingerprint;

@@ -5,7 +5,7 @@
 //! watchdog process does the same if this process dies without dropping it
 //! (Ctrl-C, kill, a test binary's static).
 
-use crate::catalog::DatabaseUrl;
+use crate::database::DatabaseUrl;
 use crate::error::{Error, Result};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};

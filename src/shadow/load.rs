@@ -2,7 +2,7 @@
 //! transaction, so that a failure names the file and line and leaves
 //! nothing half-applied.
 
-use crate::catalog::DatabaseUrl;
+use crate::database::DatabaseUrl;
 use crate::error::{Error, Result};
 use sqlx::Connection;
 

@@ -9,7 +9,7 @@ mod load;
 pub use cluster::{find_bindir, Cluster, ClusterOptions};
 pub use load::load_sql;
 
-use crate::catalog::DatabaseUrl;
+use crate::database::DatabaseUrl;
 use crate::error::{Error, Result};
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -14,7 +14,7 @@
 
 use crate::error::{Error, Result};
 use crate::migrations::MigrationKind;
-use crate::model::Snapshot;
+use crate::model::{Snapshot, SNAPSHOT_FORMAT};
 use crate::normalize::MigrationClass;
 use crate::util::write_atomic;
 use serde::{Deserialize, Serialize};
@@ -229,7 +229,7 @@ impl TargetStore {
 
     /// Reads a snapshot of the migrations folder.
     pub fn read_snapshot(&self, name: &str) -> Result<Snapshot> {
-        crate::source::read_snapshot(&self.migrations_dir().join(name))
+        read_snapshot_file(&self.migrations_dir().join(name))
     }
 
     /// True when the migrations folder has this file.
@@ -258,4 +258,41 @@ impl TargetStore {
         }
         Ok(())
     }
+}
+
+/// Reads a snapshot file, checks its format and re-canonicalises it.
+pub fn read_snapshot_file(path: &Path) -> Result<Snapshot> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Input {
+        path: path.display().to_string(),
+        message: format!("cannot be read ({e})"),
+        hint: "check the path".into(),
+    })?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Input {
+        path: format!("{}:{}", path.display(), e.line()),
+        message: format!("is not valid JSON ({e})"),
+        hint: "give a snapshot written by driftwatch snapshot".into(),
+    })?;
+    match value.get("format").and_then(|f| f.as_str()) {
+        Some(SNAPSHOT_FORMAT) => {}
+        Some(other) if other.starts_with("driftwatch.snapshot/") => {
+            return Err(Error::Input {
+                path: path.display().to_string(),
+                message: format!("snapshot format {other} is not supported by this driftwatch (it reads {SNAPSHOT_FORMAT})"),
+                hint: "upgrade driftwatch, or capture the snapshot again".into(),
+            })
+        }
+        _ => {
+            return Err(Error::Input {
+                path: path.display().to_string(),
+                message: "is not a driftwatch snapshot (no \"format\": \"driftwatch.snapshot/1\")".into(),
+                hint: "give a snapshot written by driftwatch snapshot".into(),
+            })
+        }
+    }
+    let snapshot: Snapshot = serde_json::from_value(value).map_err(|e| Error::Input {
+        path: path.display().to_string(),
+        message: format!("is a damaged snapshot ({e})"),
+        hint: "capture it again".into(),
+    })?;
+    Ok(snapshot.recanonicalize())
 }

@@ -112,7 +112,7 @@ impl DatabaseUrl {
     /// statement runs).
     pub async fn server_major(&self) -> Result<u32> {
         let conn = self.connect(&[]).await?;
-        let major = super::versioned::major_of(conn.server_version_num().unwrap_or(0));
+        let major = crate::catalog::versioned::major_of(conn.server_version_num().unwrap_or(0));
         let _ = sqlx::Connection::close(conn).await;
         Ok(major)
     }
