@@ -43,87 +43,12 @@ const CHILDREN: [(&str, ObjectKind); 6] = [
 /// allocates nothing): on a large schema with little drift, almost all.
 pub(crate) fn flatten_pair(a: &Objects, b: &Objects) -> (Entries, Entries) {
     let (mut ea, mut eb) = (Entries::new(), Entries::new());
-    pair(ObjectKind::Schema, &a.schemas, &b.schemas, &mut ea, &mut eb);
-    pair(
-        ObjectKind::Extension,
-        &a.extensions,
-        &b.extensions,
-        &mut ea,
-        &mut eb,
-    );
-    pair(
-        ObjectKind::Collation,
-        &a.collations,
-        &b.collations,
-        &mut ea,
-        &mut eb,
-    );
-    pair(ObjectKind::Type, &a.types, &b.types, &mut ea, &mut eb);
-    pair(
-        ObjectKind::Sequence,
-        &a.sequences,
-        &b.sequences,
-        &mut ea,
-        &mut eb,
-    );
-    pair(ObjectKind::Table, &a.tables, &b.tables, &mut ea, &mut eb);
-    pair(ObjectKind::View, &a.views, &b.views, &mut ea, &mut eb);
-    pair(
-        ObjectKind::MaterializedView,
-        &a.materialized_views,
-        &b.materialized_views,
-        &mut ea,
-        &mut eb,
-    );
-    pair(
-        ObjectKind::Function,
-        &a.functions,
-        &b.functions,
-        &mut ea,
-        &mut eb,
-    );
-    pair(
-        ObjectKind::Statistics,
-        &a.statistics,
-        &b.statistics,
-        &mut ea,
-        &mut eb,
-    );
-    pair(
-        ObjectKind::EventTrigger,
-        &a.event_triggers,
-        &b.event_triggers,
-        &mut ea,
-        &mut eb,
-    );
-    pair(
-        ObjectKind::Publication,
-        &a.publications,
-        &b.publications,
-        &mut ea,
-        &mut eb,
-    );
-    pair(
-        ObjectKind::ForeignDataWrapper,
-        &a.foreign_data_wrappers,
-        &b.foreign_data_wrappers,
-        &mut ea,
-        &mut eb,
-    );
-    pair(
-        ObjectKind::ForeignServer,
-        &a.foreign_servers,
-        &b.foreign_servers,
-        &mut ea,
-        &mut eb,
-    );
-    pair(
-        ObjectKind::DefaultPrivilege,
-        &a.default_privileges,
-        &b.default_privileges,
-        &mut ea,
-        &mut eb,
-    );
+    macro_rules! flatten {
+        ($list:ident, $kind:ident) => {
+            pair(ObjectKind::$kind, &a.$list, &b.$list, &mut ea, &mut eb);
+        };
+    }
+    crate::each_kind!(flatten);
     (ea, eb)
 }
 

@@ -1,6 +1,33 @@
 //! The identity of every top-level object kind, defined once: snapshots are
 //! sorted by it ([`Objects::canonicalize`](super::Objects::canonicalize)),
-//! the differ pairs objects by it, and reports name objects by it.
+//! the differ pairs objects by it, and reports name objects by it. And the
+//! one list of those kinds ([`each_kind!`](crate::each_kind)).
+
+/// Calls `$m!(field, Kind)` for every top-level list of
+/// [`Objects`](crate::model::Objects): its field and the `ObjectKind` variant
+/// its objects are. The one registration of a kind: sorting, the differ's
+/// flattening and DDL lookup expand it, and a test fails when a list of
+/// `Objects` is missing here.
+#[macro_export]
+macro_rules! each_kind {
+    ($m:ident) => {
+        $m!(schemas, Schema);
+        $m!(extensions, Extension);
+        $m!(collations, Collation);
+        $m!(types, Type);
+        $m!(sequences, Sequence);
+        $m!(tables, Table);
+        $m!(views, View);
+        $m!(materialized_views, MaterializedView);
+        $m!(functions, Function);
+        $m!(statistics, Statistics);
+        $m!(event_triggers, EventTrigger);
+        $m!(publications, Publication);
+        $m!(foreign_data_wrappers, ForeignDataWrapper);
+        $m!(foreign_servers, ForeignServer);
+        $m!(default_privileges, DefaultPrivilege);
+    };
+}
 
 use super::{self as m, qualified, quote_ident};
 
@@ -10,10 +37,13 @@ pub trait Keyed {
     fn key(&self) -> String;
     /// The raw parts snapshots are sorted by (`Objects::canonicalize`).
     fn sort_key(&self) -> (&str, &str, &str);
+    /// Puts the object's own lists (columns, labels, options…) in canonical
+    /// order; most kinds have none.
+    fn canonicalize_parts(&mut self) {}
 }
 
 macro_rules! keyed_in_schema {
-    ($($t:ty),*) => {$(
+    ($($t:ty $(=> $parts:ident)?),*) => {$(
         impl Keyed for $t {
             fn key(&self) -> String {
                 qualified(&self.schema, &self.name)
@@ -21,11 +51,14 @@ macro_rules! keyed_in_schema {
             fn sort_key(&self) -> (&str, &str, &str) {
                 (&self.schema, &self.name, "")
             }
+            $(fn canonicalize_parts(&mut self) {
+                self.$parts()
+            })?
         }
     )*};
 }
 macro_rules! keyed_by_name {
-    ($($t:ty),*) => {$(
+    ($($t:ty $(=> $parts:ident)?),*) => {$(
         impl Keyed for $t {
             fn key(&self) -> String {
                 quote_ident(&self.name)
@@ -33,25 +66,28 @@ macro_rules! keyed_by_name {
             fn sort_key(&self) -> (&str, &str, &str) {
                 (&self.name, "", "")
             }
+            $(fn canonicalize_parts(&mut self) {
+                self.$parts()
+            })?
         }
     )*};
 }
 keyed_in_schema!(
     m::Collation,
-    m::TypeDef,
+    m::TypeDef => sort_parts,
     m::Sequence,
-    m::Table,
-    m::View,
-    m::MaterializedView,
+    m::Table => canonicalize,
+    m::View => canonicalize,
+    m::MaterializedView => canonicalize,
     m::Statistics
 );
 keyed_by_name!(
     m::Schema,
     m::Extension,
     m::EventTrigger,
-    m::Publication,
+    m::Publication => sort_parts,
     m::ForeignDataWrapper,
-    m::ForeignServer
+    m::ForeignServer => sort_parts
 );
 
 impl Keyed for m::Function {
@@ -85,7 +121,60 @@ impl Keyed for m::DefaultPrivilege {
     }
 }
 
-/// Sorts a list of objects by their identity.
+/// Puts a list of objects (and each object's own lists) in canonical order:
+/// by identity.
 pub fn sort_keyed<T: Keyed>(list: &mut [T]) {
+    for object in list.iter_mut() {
+        object.canonicalize_parts();
+    }
     list.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+}
+
+impl m::TypeDef {
+    fn sort_parts(&mut self) {
+        if let m::TypeKind::Domain { constraints, .. } = &mut self.kind {
+            constraints.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+    }
+}
+
+impl m::Publication {
+    fn sort_parts(&mut self) {
+        self.tables.sort_by(|a, b| a.table.cmp(&b.table));
+        self.schemas.sort();
+    }
+}
+
+impl m::ForeignServer {
+    fn sort_parts(&mut self) {
+        self.user_mappings.sort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::Objects;
+
+    /// Every list of `Objects` is registered in `each_kind!`.
+    #[test]
+    fn every_list_is_registered() {
+        let lists = match serde_json::to_value(Objects::default()) {
+            Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect::<Vec<_>>(),
+            _ => panic!("objects serialize to a map"),
+        };
+        let mut registered: Vec<String> = Vec::new();
+        macro_rules! name {
+            ($list:ident, $kind:ident) => {
+                registered.push(stringify!($list).to_string());
+            };
+        }
+        crate::each_kind!(name);
+        let mut lists = lists;
+        lists.sort();
+        registered.sort();
+        assert_eq!(
+            lists, registered,
+            "a list of Objects missing from each_kind!"
+        );
+    }
 }

@@ -41,44 +41,14 @@ pub struct Objects {
 
 impl Objects {
     /// Sorts every list (and every nested list) into canonical order: each
-    /// top-level list by its objects' identity ([`Keyed`]).
+    /// top-level list by its objects' identity ([`Keyed`](super::Keyed)).
     pub fn canonicalize(&mut self) {
-        sort_keyed(&mut self.schemas);
-        sort_keyed(&mut self.extensions);
-        sort_keyed(&mut self.collations);
-        sort_keyed(&mut self.types);
-        for t in &mut self.types {
-            if let TypeKind::Domain { constraints, .. } = &mut t.kind {
-                constraints.sort_by(|a, b| a.name.cmp(&b.name));
-            }
+        macro_rules! sort {
+            ($list:ident, $kind:ident) => {
+                sort_keyed(&mut self.$list);
+            };
         }
-        sort_keyed(&mut self.sequences);
-        sort_keyed(&mut self.tables);
-        for t in &mut self.tables {
-            t.canonicalize();
-        }
-        sort_keyed(&mut self.views);
-        for v in &mut self.views {
-            v.canonicalize();
-        }
-        sort_keyed(&mut self.materialized_views);
-        for v in &mut self.materialized_views {
-            v.canonicalize();
-        }
-        sort_keyed(&mut self.functions);
-        sort_keyed(&mut self.statistics);
-        sort_keyed(&mut self.event_triggers);
-        sort_keyed(&mut self.publications);
-        for p in &mut self.publications {
-            p.tables.sort_by(|a, b| a.table.cmp(&b.table));
-            p.schemas.sort();
-        }
-        sort_keyed(&mut self.foreign_data_wrappers);
-        sort_keyed(&mut self.foreign_servers);
-        for s in &mut self.foreign_servers {
-            s.user_mappings.sort();
-        }
-        sort_keyed(&mut self.default_privileges);
+        crate::each_kind!(sort);
     }
 
     /// Keeps only the objects of the wanted schemas. Database-wide objects
