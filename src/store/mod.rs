@@ -144,8 +144,13 @@ impl TargetStore {
                     let holder = std::fs::read_to_string(&path)
                         .ok()
                         .and_then(|s| s.trim().parse::<i32>().ok());
+                    // kill(pid, 0) fails with EPERM for a live process of
+                    // another user: that holder is alive too.
                     let alive = holder.is_some_and(|pid| {
-                        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
+                        !matches!(
+                            nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
+                            Err(nix::errno::Errno::ESRCH)
+                        )
                     });
                     if alive {
                         return Err(Error::Input {
