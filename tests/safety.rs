@@ -127,10 +127,29 @@ async fn ddl_keeps_flowing_while_captures_run() {
             outcomes
         })
     };
-    // DDL runs for as long as the captures do, so every statement overlaps
-    // them; the monitor samples between statements.
-    let mut sampled = Sampled::default();
+    // A monitor samples continuously; DDL runs for as long as the captures
+    // do, and after each statement checks that a capture session is there.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let monitoring = {
+        let (stop, ours) = (stop.clone(), ours.clone());
+        tokio::spawn(async move {
+            let mut sampled = Sampled::default();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let (with, idle): (i64, i64) = sqlx::query_as(SAMPLE_SQL)
+                    .bind(&ours)
+                    .fetch_one(&mut monitor)
+                    .await
+                    .unwrap();
+                sampled.samples += 1;
+                sampled.with_captures += u64::from(with > 0);
+                sampled.idle_holding_user_locks += u64::from(idle > 0);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            sampled
+        })
+    };
     let mut statements = 0;
+    let mut overlapping = 0;
     while !captures.is_finished() || statements % 2 == 1 {
         let sql = if statements % 2 == 0 {
             "ALTER TABLE app.orders ADD COLUMN flicker int"
@@ -142,15 +161,15 @@ async fn ddl_keeps_flowing_while_captures_run() {
             .await
             .expect("DDL during capture");
         statements += 1;
-        let (with, idle): (i64, i64) = sqlx::query_as(SAMPLE_SQL)
+        let (with, _): (i64, i64) = sqlx::query_as(SAMPLE_SQL)
             .bind(&ours)
-            .fetch_one(&mut monitor)
+            .fetch_one(&mut ddl)
             .await
             .unwrap();
-        sampled.samples += 1;
-        sampled.with_captures += u64::from(with > 0);
-        sampled.idle_holding_user_locks += u64::from(idle > 0);
+        overlapping += u64::from(with > 0);
     }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let sampled = monitoring.await.unwrap();
     let outcomes = captures.await.unwrap();
     assert!(
         outcomes.iter().all(|o| o == "ok" || o == "stopped"),
@@ -162,6 +181,7 @@ async fn ddl_keeps_flowing_while_captures_run() {
     );
     // The captures really ran beside the DDL, and never held a user table
     // between statements: a deparse holds ACCESS SHARE for one statement.
+    assert!(overlapping > 0, "no DDL statement overlapped a capture");
     assert!(sampled.with_captures > 0, "no overlap: {sampled:?}");
     assert_eq!(sampled.idle_holding_user_locks, 0, "{sampled:?}");
 }
