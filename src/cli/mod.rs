@@ -42,7 +42,8 @@ pub struct CaptureArgs {
     /// Leave this schema out (repeatable).
     #[arg(long = "exclude-schema", value_name = "SCHEMA")]
     pub exclude_schemas: Vec<String>,
-    /// Connections the capture may open (they share one exported snapshot).
+    /// Connections the capture may open, at least 2 (the catalog readers
+    /// share one exported snapshot; deparsing has its own).
     #[arg(long, default_value_t = 4, env = "DRIFTWATCH_CONNECTIONS")]
     pub connections: usize,
     /// Longest wait for a lock, in milliseconds; beyond it the capture stops
