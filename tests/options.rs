@@ -47,6 +47,8 @@ async fn connections_follow_the_flag_and_the_environment() {
             "over 2 connections",
         ),
         (&[], &[], "over 4 connections"),
+        // One catalog reader plus the deparse connection, at the least.
+        (&["--connections", "1"], &[], "over 2 connections"),
     ];
     let mut fingerprints = Vec::new();
     for (flags, env, needle) in cases {
@@ -339,4 +341,23 @@ async fn no_password_in_a_snapshot_a_report_or_stats() {
     assert!(written.contains("dw_scanner:****@"));
     let report = String::from_utf8_lossy(&runs[3].stdout);
     assert!(report.contains("dw_scanner:****@"), "{report}");
+}
+
+#[tokio::test]
+async fn index_and_constraint_renames_are_reported_as_renames() {
+    // Renamed alone (no column renamed with them): the same definition
+    // under a new name is a rename, as the README promises.
+    let a = fresh_db().await;
+    let b = fresh_db().await;
+    let base = "CREATE TABLE t (a int, b int CONSTRAINT t_b_check CHECK (b > 0)); CREATE INDEX t_a_idx ON t (a);";
+    exec(&a, base).await;
+    exec(&b, base).await;
+    exec(
+        &b,
+        "ALTER INDEX t_a_idx RENAME TO t_a_lookup; ALTER TABLE t RENAME CONSTRAINT t_b_check TO t_b_positive;",
+    )
+    .await;
+    let out = driftwatch(&["diff", a.expose(), b.expose(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(codes(&out), ["constraint-renamed", "index-renamed"]);
 }
