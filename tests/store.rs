@@ -104,6 +104,9 @@ async fn two_replays_racing_for_one_target_never_both_write_it() {
         .unwrap();
 
     let store = work.path().join("store");
+    // A stale lock (no such process) both of them try to take over.
+    std::fs::create_dir_all(store.join("app")).unwrap();
+    std::fs::write(store.join("app/.lock"), "999999999\n").unwrap();
     let spawn = || -> Child {
         Command::new(env!("CARGO_BIN_EXE_driftwatch"))
             .args(["replay", migrations.to_str().unwrap(), "--store"])
