@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod ddl_latency;
 mod replay;
 
 const TABLES: usize = 10_000;
@@ -308,6 +309,7 @@ fn main() {
     );
 
     drift_section(&cluster, &driftwatch, &pg_dump, out_file.path());
+    ddl_latency::run(&cluster, &driftwatch, "bench", 4);
     replay::run(&cluster, std::path::Path::new(&driftwatch));
 }
 

@@ -184,6 +184,11 @@ fn connect_error(target: &DatabaseUrl, err: &sqlx::Error) -> Error {
                 _ => (what, "check the server log"),
             }
         }
+        // rustls's verdicts on the server certificate arrive as I/O errors.
+        sqlx::Error::Io(_) if message.contains("certificate") => (
+            message,
+            "check sslmode and sslrootcert (verify-ca/verify-full need the server's CA; verify-full also the host name the certificate names)",
+        ),
         sqlx::Error::Io(_) => (
             message,
             "is the server running and reachable at this host and port?",

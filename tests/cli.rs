@@ -170,10 +170,43 @@ fn a_failed_capture_leaves_an_existing_output_untouched() {
 }
 
 #[test]
-fn usage_errors_exit_2_and_help_exits_0() {
-    assert_eq!(driftwatch(&["snapshot"]).status.code(), Some(2));
-    assert_eq!(driftwatch(&["no-such-command"]).status.code(), Some(2));
-    assert_eq!(driftwatch(&["--help"]).status.code(), Some(0));
+fn usage_errors_are_one_line_and_exit_2_and_help_exits_0() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["snapshot", "x.json", "--bogus-flag"],
+            "unexpected argument '--bogus-flag'",
+        ),
+        (
+            &["snapshot"],
+            "required arguments were not provided: <SOURCE>",
+        ),
+        (
+            &["no-such-command"],
+            "unrecognized subcommand 'no-such-command'",
+        ),
+        (&["diff", "a.json"], "<TO>"),
+        (
+            &["snapshot", "x.json", "--connections", "many"],
+            "invalid value 'many'",
+        ),
+        (&[], "a command is required"),
+    ];
+    for (args, needle) in cases {
+        let out = driftwatch(args);
+        assert_one_line_error(&out, needle, "");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.starts_with("driftwatch: "), "{args:?}: {stderr}");
+        assert!(stderr.contains("more with --help)"), "{args:?}: {stderr}");
+        if !args.contains(&"many") {
+            assert!(stderr.contains("(usage: driftwatch"), "{args:?}: {stderr}");
+        }
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    for flag in ["--help", "--version"] {
+        let out = driftwatch(&[flag]);
+        assert_eq!(out.status.code(), Some(0), "{flag}");
+        assert!(!out.stdout.is_empty(), "{flag}");
+    }
     let out = driftwatch(&["snapshot", "schema.txt"]);
     assert_one_line_error(&out, "not a source driftwatch reads", "");
 }

@@ -3,6 +3,7 @@
 
 use driftwatch::catalog::{capture, CaptureOptions, DatabaseUrl};
 use driftwatch::shadow::{Cluster, ClusterOptions};
+use driftwatch::Error;
 use std::path::Path;
 use std::process::Command;
 
@@ -103,6 +104,9 @@ async fn every_sslmode_works_and_a_wrong_ca_is_refused() {
     let cluster = Cluster::start(ClusterOptions {
         tcp: true,
         tls: Some((cert, key)),
+        // 127.0.0.2 reaches the same server under a name the certificate
+        // does not hold.
+        settings: vec![("listen_addresses".into(), "127.0.0.1,127.0.0.2".into())],
         ..ClusterOptions::default()
     })
     .expect("start a TLS cluster");
@@ -134,17 +138,104 @@ async fn every_sslmode_works_and_a_wrong_ca_is_refused() {
     }
     assert!(fingerprints.windows(2).all(|w| w[0] == w[1]));
 
+    // A certificate from another CA: refused for certificate verification
+    // (the cause, not the URL, which also spells `sslrootcert`).
     let wrong = url(format!(
         "sslmode=verify-full&sslrootcert={}",
         other_ca.display()
     ));
+    let message = connect_failure(&wrong).await;
+    assert!(is_unknown_issuer(&message), "{message}");
+    // verify-ca checks the chain too.
+    let wrong_ca = url(format!(
+        "sslmode=verify-ca&sslrootcert={}",
+        other_ca.display()
+    ));
+    let message = connect_failure(&wrong_ca).await;
+    assert!(is_unknown_issuer(&message), "{message}");
+
+    // The right CA but a host name the certificate does not name: 127.0.0.2
+    // reaches the same server. verify-full refuses. (verify-ca should
+    // accept it, as libpq does, but sqlx 0.8.6 with this rustls refuses it
+    // too: a known gap, not asserted either way here.)
+    let other_host = |mode: &str| {
+        format!(
+            "postgres://postgres@127.0.0.2:{}/postgres?sslmode={mode}&sslrootcert={}",
+            cluster.port(),
+            ca.display()
+        )
+    };
+    let message = connect_failure(&other_host("verify-full")).await;
+    assert!(
+        message.contains("NotValidForName") || message.contains("not valid for name"),
+        "{message}"
+    );
+
+    // Through the binary: a good URL captures, a wrong CA is one line, exit 2.
+    let good = url(format!("sslmode=verify-full&sslrootcert={}", ca.display()));
+    let out = driftwatch(&["snapshot", &good, "--format", "summary"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("fingerprint  sha256:"));
+    let out = driftwatch(&["snapshot", &wrong]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(is_unknown_issuer(&stderr), "{stderr}");
+    assert!(stderr.contains("check sslmode and sslrootcert"), "{stderr}");
+}
+
+/// A connection that must fail; the message of its [`Error::Connect`].
+async fn connect_failure(url: &str) -> String {
     let err = capture(
-        &DatabaseUrl::parse(&wrong).unwrap(),
+        &DatabaseUrl::parse(url).unwrap(),
         &CaptureOptions::default(),
     )
     .await
-    .expect_err("a certificate from another CA must be refused")
-    .to_string();
-    assert!(err.contains("sslrootcert"), "{err}");
-    assert_eq!(err.lines().count(), 1, "{err}");
+    .expect_err(url);
+    assert_eq!(err.to_string().lines().count(), 1, "{err}");
+    match err {
+        Error::Connect { message, .. } => message,
+        other => panic!("expected a connection error, got {other}"),
+    }
+}
+
+/// rustls's words for a chain that does not lead to the given CA.
+fn is_unknown_issuer(message: &str) -> bool {
+    message.contains("UnknownIssuer") || message.contains("unknown issuer")
+}
+
+fn driftwatch(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_driftwatch"))
+        .args(args)
+        .output()
+        .expect("run driftwatch")
+}
+
+#[tokio::test]
+async fn require_and_verify_fail_against_a_server_without_tls_and_prefer_falls_back() {
+    let cluster = Cluster::start(ClusterOptions {
+        tcp: true,
+        ..ClusterOptions::default()
+    })
+    .expect("start a cluster without TLS");
+    let url = |params: &str| cluster.tcp_url("postgres", "postgres", params).unwrap();
+    assert!(!uses_tls(&url("sslmode=prefer")).await);
+    assert!(!uses_tls(&url("sslmode=disable")).await);
+    for mode in ["require", "verify-ca", "verify-full"] {
+        let u = url(&format!("sslmode={mode}"));
+        let message = connect_failure(&u).await;
+        assert!(
+            message.to_lowercase().contains("tls") || message.contains("SSL"),
+            "{mode}: {message}"
+        );
+        let out = driftwatch(&["snapshot", &u]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{mode}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    }
 }

@@ -42,7 +42,8 @@ pub struct CaptureArgs {
     /// Leave this schema out (repeatable).
     #[arg(long = "exclude-schema", value_name = "SCHEMA")]
     pub exclude_schemas: Vec<String>,
-    /// Connections the capture may open (they share one exported snapshot).
+    /// Connections the capture may open, at least 2 (the catalog readers
+    /// share one exported snapshot; deparsing has its own).
     #[arg(long, default_value_t = 4, env = "DRIFTWATCH_CONNECTIONS")]
     pub connections: usize,
     /// Longest wait for a lock, in milliseconds; beyond it the capture stops
@@ -102,17 +103,57 @@ impl ShadowArgs {
     }
 }
 
+/// A clap usage error as one line: clap's message and tips joined, then the
+/// usage it prints and where help is (`driftwatch` alone, which clap answers
+/// with the whole help, becomes "a command is required").
+fn usage_error_line(e: &clap::Error) -> String {
+    let rendered = e.render().to_string();
+    let mut message = Vec::new();
+    let mut usage = None;
+    for line in rendered.lines().map(str::trim) {
+        if let Some(u) = line.strip_prefix("Usage:") {
+            usage.get_or_insert_with(|| u.trim().to_string());
+        } else if line.is_empty() || line.starts_with("For more information") {
+            continue;
+        } else if usage.is_none() {
+            message.push(
+                line.strip_prefix("error:")
+                    .unwrap_or(line)
+                    .trim()
+                    .to_string(),
+            );
+        }
+    }
+    if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        message = vec!["a command is required".to_string()];
+    }
+    let mut line = String::new();
+    for part in &message {
+        if !line.is_empty() {
+            line.push_str(if part.starts_with("tip:") { "; " } else { " " });
+        }
+        line.push_str(part);
+    }
+    match usage {
+        Some(usage) => format!("{line} (usage: {usage}; more with --help)"),
+        None => format!("{line} (more with --help)"),
+    }
+}
+
 /// Parses the command line, runs the command, and maps errors to exit code 2.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
             return match e.kind() {
                 clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    let _ = e.print();
                     ExitCode::SUCCESS
                 }
-                _ => ExitCode::from(2),
+                _ => {
+                    eprintln!("driftwatch: {}", usage_error_line(&e));
+                    ExitCode::from(2)
+                }
             };
         }
     };

@@ -80,6 +80,26 @@ fn session_settings() -> Vec<(&'static str, String)> {
     ]
 }
 
+/// A time kept as text (refinery's `applied_on`) as RFC 3339 UTC with second
+/// precision, like every other tool's `applied_at`. Reads RFC 3339 with any
+/// offset (refinery with the `time` crate writes `…Z`, releases on chrono
+/// wrote `Local::now().to_rfc3339()`, `…+01:00`) and chrono's `Display` form
+/// (`2024-01-05 10:30:02.317 +01:00`); None for anything else.
+pub fn text_time_to_utc(text: &str) -> Option<String> {
+    use time::format_description::well_known::Rfc3339;
+    let text = text.trim();
+    let parsed = time::OffsetDateTime::parse(text, &Rfc3339).ok().or_else(|| {
+        let display = time::macros::format_description!(
+            "[year]-[month]-[day] [hour]:[minute]:[second][optional [.[subsecond]]] [offset_hour sign:mandatory]:[offset_minute]"
+        );
+        time::OffsetDateTime::parse(text, &display).ok()
+    })?;
+    let utc = parsed.to_offset(time::UtcOffset::UTC);
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    utc.format(&format).ok()
+}
+
 /// Reads the history of the database at `url`.
 pub async fn read(url: &DatabaseUrl, locate: &Locate) -> Result<History> {
     let mut conn = url.connect(&session_settings()).await?;
@@ -156,7 +176,14 @@ pub async fn read(url: &DatabaseUrl, locate: &Locate) -> Result<History> {
             version: r.get("version"),
             description: r.get("description"),
             checksum: r.get("checksum"),
-            applied_at: r.get("applied_at"),
+            applied_at: match tool {
+                // refinery keeps applied_on as free text: normalise it here.
+                Tool::Refinery => r
+                    .get::<Option<String>, _>("applied_at")
+                    .as_deref()
+                    .and_then(text_time_to_utc),
+                _ => r.get("applied_at"),
+            },
             success: r.get("success"),
             kind: r.get("kind"),
         })
@@ -241,4 +268,31 @@ fn choose<'a>(
 /// The DDL of driftwatch's own history table, for `{table}`.
 pub fn driftwatch_table_ddl(table: &str) -> String {
     include_str!("sql/driftwatch_history.ddl.sql").replace("{table}", table)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text_time_to_utc;
+
+    #[test]
+    fn refinery_applied_on_reads_as_rfc3339_utc() {
+        for (text, utc) in [
+            (
+                "2024-01-05T10:30:02.317224915+01:00",
+                "2024-01-05T09:30:02Z",
+            ),
+            ("2024-02-12T14:15:07.04418Z", "2024-02-12T14:15:07Z"),
+            ("2024-03-18T23:30:00-02:00", "2024-03-19T01:30:00Z"),
+            (
+                "2024-01-05 10:30:02.317224915 +01:00",
+                "2024-01-05T09:30:02Z",
+            ),
+            ("2024-01-05 10:30:02 +00:00", "2024-01-05T10:30:02Z"),
+        ] {
+            assert_eq!(text_time_to_utc(text).as_deref(), Some(utc), "{text}");
+        }
+        for junk in ["", "yesterday", "2024-01-05", "2024-01-05T10:30:02"] {
+            assert_eq!(text_time_to_utc(junk), None, "{junk}");
+        }
+    }
 }

@@ -125,47 +125,49 @@ impl TargetStore {
 
     /// Takes the target's lock: one writer at a time. A lock left by a
     /// process that no longer runs is taken over.
+    ///
+    /// The lock file appears complete or not at all (written aside, then
+    /// hard-linked into place, which fails when it exists), so a reader
+    /// never mistakes a lock being written for a stale one. Taking over a
+    /// stale lock happens under a second lock file (`.lock.takeover`, same
+    /// protocol), which re-checks that the stale lock is still the one
+    /// judged stale: two processes never both remove a lock and both win.
     pub fn lock(&self) -> Result<StoreLock> {
         let dir = self.dir();
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         let path = dir.join(".lock");
-        for _ in 0..2 {
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-            {
-                Ok(mut f) => {
-                    use std::io::Write;
-                    let _ = writeln!(f, "{}", std::process::id());
-                    return Ok(StoreLock { path });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let holder = std::fs::read_to_string(&path)
-                        .ok()
-                        .and_then(|s| s.trim().parse::<i32>().ok());
-                    let alive = holder.is_some_and(|pid| {
-                        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
-                    });
-                    if alive {
-                        return Err(Error::Input {
-                            path: path.display().to_string(),
-                            message: format!(
-                                "another driftwatch (pid {}) is writing this target",
-                                holder.unwrap_or_default()
-                            ),
-                            hint: "wait for it to finish".into(),
-                        });
-                    }
-                    let _ = std::fs::remove_file(&path);
-                }
-                Err(e) => return Err(Error::io(&path, e)),
+        let takeover = dir.join(".lock.takeover");
+        let busy = |pid: i32| Error::Input {
+            path: path.display().to_string(),
+            message: format!("another driftwatch (pid {pid}) is writing this target"),
+            hint: "wait for it to finish".into(),
+        };
+        for _ in 0..3 {
+            if create_lock_file(&dir, &path)? {
+                return Ok(StoreLock { path });
             }
+            let seen = std::fs::read_to_string(&path).unwrap_or_default();
+            if let Some(pid) = live_holder(&seen) {
+                return Err(busy(pid));
+            }
+            // Stale: take it over under the takeover lock.
+            if !create_lock_file(&dir, &takeover)? {
+                let other = std::fs::read_to_string(&takeover).unwrap_or_default();
+                if let Some(pid) = live_holder(&other) {
+                    return Err(busy(pid));
+                }
+                let _ = std::fs::remove_file(&takeover);
+                continue;
+            }
+            if std::fs::read_to_string(&path).unwrap_or_default() == seen {
+                let _ = std::fs::remove_file(&path);
+            }
+            let _ = std::fs::remove_file(&takeover);
         }
         Err(Error::Input {
             path: path.display().to_string(),
             message: "the lock file cannot be taken".into(),
-            hint: "remove it if no driftwatch is running".into(),
+            hint: "remove it (and .lock.takeover) if no driftwatch is running".into(),
         })
     }
 
@@ -295,4 +297,30 @@ pub fn read_snapshot_file(path: &Path) -> Result<Snapshot> {
         hint: "capture it again".into(),
     })?;
     Ok(snapshot.recanonicalize())
+}
+
+/// Creates `path` holding this process's pid, atomically: false when it
+/// exists already.
+fn create_lock_file(dir: &Path, path: &Path) -> Result<bool> {
+    let pid = std::process::id();
+    let aside = dir.join(format!(".lock.{pid}.tmp"));
+    std::fs::write(&aside, format!("{pid}\n")).map_err(|e| Error::io(&aside, e))?;
+    let linked = std::fs::hard_link(&aside, path);
+    let _ = std::fs::remove_file(&aside);
+    match linked {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(Error::io(path, e)),
+    }
+}
+
+/// The pid a lock file names, when that process still runs. kill(pid, 0)
+/// fails with EPERM for a live process of another user: alive too.
+fn live_holder(content: &str) -> Option<i32> {
+    let pid = content.trim().parse::<i32>().ok().filter(|p| *p > 0)?;
+    let alive = !matches!(
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
+        Err(nix::errno::Errno::ESRCH)
+    );
+    alive.then_some(pid)
 }
