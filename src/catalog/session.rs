@@ -116,6 +116,7 @@ impl CaptureSession {
         let _ = self.execute("COMMIT").await;
         let (mut objects, marker, identities, database) = result?;
         objects.retain_schemas(&self.opts.schemas, &self.opts.exclude_schemas);
+        crate::history::exclude_history_tables(&mut objects, &self.opts.history_tables);
         self.previous = Some(Previous { marker, identities });
         let meta = super::capture_meta(&self.url, &self.opts, database);
         Ok(Snapshot::new(meta, objects))

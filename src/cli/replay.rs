@@ -58,6 +58,13 @@ pub struct ReplaySourceArgs {
     /// Server for the shadow database; default: a private throwaway cluster.
     #[arg(long, env = "DRIFTWATCH_SHADOW_URL", value_name = "URL")]
     pub shadow_url: Option<String>,
+    /// Read a directory that holds no migration as an empty history
+    /// (otherwise an error: a wrong path must not look like an empty schema).
+    #[arg(long)]
+    pub allow_empty: bool,
+    /// Replace a target whose stored snapshots came from another directory.
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub capture: CaptureArgs,
 }
@@ -81,6 +88,7 @@ pub async fn replay_dir(
     args: &ReplaySourceArgs,
 ) -> Result<replay::ReplayOutcome> {
     let set = migrations::read(dir, args.migration_format)?;
+    set.require_some(args.allow_empty)?;
     for w in &set.warnings {
         eprintln!("warning: {w}");
     }
@@ -98,6 +106,7 @@ pub async fn replay_dir(
         full_capture: args.full_capture,
         capture: args.capture.options(),
         shadow_url: args.shadow_url.clone(),
+        force: args.force,
     };
     let outcome = replay::replay(&set, store, &opts, &progress).await;
     progress.finish_and_clear();

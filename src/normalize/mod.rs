@@ -4,8 +4,10 @@
 
 mod classify;
 mod expr;
+mod renames;
 
 pub use classify::{analyze, migration_class, MigrationClass, StatementClass, StatementInfo};
+pub use renames::{Rename, RenameKind};
 
 pub use expr::{
     canonical_expression, canonical_function_body, canonical_index_key, canonical_query,

@@ -48,6 +48,11 @@ pub struct StoredMigration {
     pub after_fingerprint: String,
     /// Statements it ran.
     pub statements: usize,
+    /// The renames its own statements perform (`ALTER … RENAME`): the
+    /// changelog reports these and no others. None in indexes written
+    /// before driftwatch recorded them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renames: Option<Vec<crate::normalize::Rename>>,
 }
 
 /// `<store>/<target>/migrations/index.json`.
