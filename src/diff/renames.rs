@@ -276,6 +276,11 @@ pub(super) fn given_renames(
     for r in renames {
         let schema = r.schema.as_deref();
         let target = match r.kind {
+            RenameKind::Type => find(before, &[ObjectKind::Type], schema, &r.from).map(|key| {
+                let e = &before[&key];
+                let s = e.object.schema.clone().unwrap_or_default();
+                (key, qualified(&s, &r.to))
+            }),
             RenameKind::Relation => find(before, RELATIONS, schema, &r.from).map(|key| {
                 let e = &before[&key];
                 let s = e.object.schema.clone().unwrap_or_default();

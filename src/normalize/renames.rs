@@ -19,6 +19,8 @@ pub enum RenameKind {
     Index,
     /// `ALTER TABLE t RENAME CONSTRAINT c TO d`.
     Constraint,
+    /// `ALTER TYPE|DOMAIN x RENAME TO y`.
+    Type,
 }
 
 /// One rename a migration performs.
@@ -43,9 +45,39 @@ pub fn rename_of(node: &NodeEnum) -> Option<Rename> {
     let NodeEnum::RenameStmt(r) = node else {
         return None;
     };
+    let object_type = ObjectType::try_from(r.rename_type).ok()?;
+    if matches!(
+        object_type,
+        ObjectType::ObjectType | ObjectType::ObjectDomain
+    ) {
+        // The type's name is a list: [schema,] name.
+        let Some(NodeEnum::List(list)) = r.object.as_ref().and_then(|o| o.node.as_ref()) else {
+            return None;
+        };
+        let names: Vec<&str> = list
+            .items
+            .iter()
+            .filter_map(|n| match &n.node {
+                Some(NodeEnum::String(s)) => Some(s.sval.as_str()),
+                _ => None,
+            })
+            .collect();
+        let (schema, name) = match names.as_slice() {
+            [name] => (None, *name),
+            [schema, name] => (Some(schema.to_string()), *name),
+            _ => return None,
+        };
+        return Some(Rename {
+            kind: RenameKind::Type,
+            schema,
+            relation: name.to_string(),
+            from: name.to_string(),
+            to: r.newname.clone(),
+        });
+    }
     let relation = r.relation.as_ref()?;
     let schema = (!relation.schemaname.is_empty()).then(|| relation.schemaname.clone());
-    let kind = match ObjectType::try_from(r.rename_type).ok()? {
+    let kind = match object_type {
         ObjectType::ObjectTable
         | ObjectType::ObjectView
         | ObjectType::ObjectMatview
@@ -57,7 +89,7 @@ pub fn rename_of(node: &NodeEnum) -> Option<Rename> {
         _ => return None,
     };
     let from = match kind {
-        RenameKind::Relation | RenameKind::Index => relation.relname.clone(),
+        RenameKind::Relation | RenameKind::Index | RenameKind::Type => relation.relname.clone(),
         RenameKind::Column | RenameKind::Constraint => r.subname.clone(),
     };
     Some(Rename {
@@ -89,7 +121,8 @@ mod tests {
              ALTER TABLE app.jobs RENAME TO tasks;
              ALTER INDEX app.jobs_idx RENAME TO tasks_idx;
              ALTER TABLE tasks RENAME CONSTRAINT jobs_pkey TO tasks_pkey;
-             ALTER FUNCTION f() RENAME TO g;",
+             ALTER FUNCTION f() RENAME TO g;
+             ALTER TYPE app.status RENAME TO state;",
         );
         let short: Vec<(RenameKind, Option<&str>, &str, &str, &str)> = got
             .iter()
@@ -128,6 +161,7 @@ mod tests {
                     "jobs_pkey",
                     "tasks_pkey"
                 ),
+                (RenameKind::Type, Some("app"), "status", "status", "state"),
             ]
         );
     }

@@ -128,6 +128,10 @@ fn the_changelog_takes_renames_from_the_migrations_statements() {
         "{v4}"
     );
     assert!(
+        v4.contains("~ type public.task_state renamed from job_state"),
+        "{v4}"
+    );
+    assert!(
         v4.contains("~ constraint public.tasks.jobs_title_check renamed from jobs_name_check"),
         "{v4}"
     );
