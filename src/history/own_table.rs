@@ -39,7 +39,14 @@ pub fn history_tables_in(objects: &Objects, which: &HistoryTables) -> Vec<(Strin
         HistoryTables::Tool(t, table) => vec![(*t, table.as_deref())],
     };
     let mut out = Vec::new();
-    for table in &objects.tables {
+    let named = |name: &str| {
+        tools.iter().any(|(tool, configured)| match configured {
+            Some(c) => c.rsplit('.').next() == Some(name),
+            None => tool.table() == name,
+        })
+    };
+    // Only tables under a history table's name are looked at closely.
+    for table in objects.tables.iter().filter(|t| named(&t.name)) {
         let columns: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
         let beside_rails = objects
             .tables
