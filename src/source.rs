@@ -225,7 +225,7 @@ async fn load(db: &DatabaseUrl, what: Load<'_>) -> Result<()> {
         Load::Sql(path, sql) => load_sql(db, sql, &path.display().to_string()).await,
         Load::Migrations(tool, migrations) => {
             let mut conn = db.connect(&[]).await?;
-            crate::replay::create_history_table(&mut conn, tool).await?;
+            crate::replay::create_history_table(&mut conn, tool, migrations).await?;
             for m in migrations {
                 crate::replay::apply(&mut conn, m).await?;
             }

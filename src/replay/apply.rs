@@ -133,12 +133,35 @@ fn failure(m: &Migration, line: usize, statement: &str, e: &sqlx::Error) -> Erro
     }
 }
 
+/// True when a statement of `migrations` creates a table named `name`
+/// (a hand-written runner's first migration often creates its own table).
+fn creates_table(migrations: &[Migration], name: &str) -> bool {
+    migrations.iter().any(|m| {
+        normalize::analyze(&m.sql).is_ok_and(|infos| {
+            infos.iter().any(|s| {
+                s.node == "CreateStmt"
+                    && s.touches
+                        .iter()
+                        .any(|t| t == name || t.ends_with(&format!(".{name}")))
+            })
+        })
+    })
+}
+
 /// Creates `tool`'s history table as the tool does before the first
-/// migration, so migrations that alter it run as they do for the tool.
-pub async fn create_history_table(conn: &mut PgConnection, tool: Tool) -> Result<()> {
+/// migration, so migrations that alter it run as they do for the tool;
+/// not when one of `migrations` creates it itself.
+pub async fn create_history_table(
+    conn: &mut PgConnection,
+    tool: Tool,
+    migrations: &[Migration],
+) -> Result<()> {
     let Some(ddl) = crate::history::create_history_table_ddl(tool) else {
         return Ok(());
     };
+    if creates_table(migrations, tool.table()) {
+        return Ok(());
+    }
     sqlx::Executor::execute(&mut *conn, sqlx::raw_sql(ddl))
         .await
         .map_err(|e| {

@@ -149,7 +149,7 @@ async fn replay_into(
     reused: usize,
 ) -> Result<usize> {
     let mut conn = db.connect(&[]).await?;
-    create_history_table(&mut conn, set.format.history_tool()).await?;
+    create_history_table(&mut conn, set.format.history_tool(), migrations).await?;
     for m in &migrations[..reused] {
         progress.set_message(format!("{} (reused)", m.key()));
         apply(&mut conn, m).await?;

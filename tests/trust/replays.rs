@@ -86,3 +86,13 @@ fn a_failure_says_once_what_was_kept_and_does_not_blame_the_migration() {
     assert_eq!(stderr.matches("nothing was stored").count(), 1, "{stderr}");
     assert!(!stderr.contains("fix the migration"), "{stderr}");
 }
+
+#[test]
+fn a_runner_whose_first_migration_creates_its_table_still_replays() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = PathBuf::from(fixture("migrations/plain_own_table"));
+    ok(&replay(&dir, &work.path().join("store"), "p", &[]));
+    let (code, report, stderr) =
+        diff_json(dir.to_str().unwrap(), &fixture("layouts/accounts.sql"), &[]);
+    assert_eq!(code, 0, "{stderr} {:?}", codes(&report));
+}
