@@ -294,4 +294,21 @@ mod tests {
         assert!(err.contains("not a PostgreSQL URL"), "{err}");
         assert!(!err.contains("pw"), "{err}");
     }
+
+    #[test]
+    fn ports_and_library_locations() {
+        assert_eq!(bad_port("postgres://u:pw@h:5432/db"), None);
+        assert_eq!(bad_port("postgres://u@h/db"), None);
+        assert_eq!(bad_port("postgres://u@[::1]:5432/db"), None);
+        assert_eq!(bad_port("postgres://u@h:0/db"), Some("0".into()));
+        assert_eq!(bad_port("postgres://u@h1:5432,h2:7x/db"), Some("7x".into()));
+        assert_eq!(
+            host_part("postgres://u:pw@h:99999/db?x=1"),
+            "postgres://u@h:99999"
+        );
+        assert_eq!(
+            without_locations("bad data at /root/.cargo/registry/src/x/y.rs:12:5 (more)"),
+            "bad data (more)"
+        );
+    }
 }
