@@ -159,8 +159,24 @@ pub(super) fn child_renames(
     };
     let pairs = |a: &Entry, b: &Entry| a.object.parent == b.object.parent && same_definition(a, b);
     let mut used = BTreeSet::new();
+    // Proven column renames per parent: an index or constraint on a renamed
+    // column is compared as if it named the new one. Columns sort first.
+    let mut column_renames: HashMap<String, Vec<(String, String)>> = HashMap::new();
     for r in removed.iter().filter(|r| kinds(r.0)) {
-        let old = &before[r];
+        let renamed_columns = before[r]
+            .object
+            .parent
+            .as_ref()
+            .and_then(|p| column_renames.get(p))
+            .filter(|_| r.0 != ObjectKind::Column);
+        let substituted;
+        let old = match renamed_columns {
+            Some(list) => {
+                substituted = with_columns_renamed(&before[r], list);
+                &substituted
+            }
+            None => &before[r],
+        };
         let candidates: Vec<&(ObjectKind, String)> = added
             .iter()
             .filter(|a| a.0 == r.0 && pairs(old, &after[*a]))
@@ -169,7 +185,7 @@ pub(super) fn child_renames(
         let new = &after[*a];
         let rivals = removed
             .iter()
-            .filter(|o| o.0 == r.0 && pairs(&before[*o], new))
+            .filter(|o| o.0 == r.0 && (*o == r || pairs(&before[*o], new)))
             .count();
         if rivals != 1 {
             continue;
@@ -186,6 +202,14 @@ pub(super) fn child_renames(
                 continue;
             }
         }
+        if r.0 == ObjectKind::Column {
+            if let Some(parent) = &old.object.parent {
+                column_renames
+                    .entry(parent.clone())
+                    .or_default()
+                    .push((old.name.clone(), new.name.clone()));
+            }
+        }
         used.insert(r.clone());
         used.insert((*a).clone());
         push(
@@ -198,6 +222,45 @@ pub(super) fn child_renames(
         );
     }
     used
+}
+
+/// An entry with every whole-word (or quoted) use of a renamed column in
+/// its attributes replaced by the new name.
+fn with_columns_renamed(e: &Entry, renames: &[(String, String)]) -> Entry {
+    fn replace_words(text: &str, from: &str, to: &str) -> String {
+        // A neighbour that is absent or not part of a word.
+        let boundary =
+            |c: Option<char>| c.map_or(true, |c| !(c.is_alphanumeric() || c == '_' || c == '$'));
+        if from.is_empty() {
+            return text.to_string();
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(i) = rest.find(from) {
+            let before_ok = boundary(rest[..i].chars().next_back());
+            let after_ok = boundary(rest[i + from.len()..].chars().next());
+            out.push_str(&rest[..i]);
+            out.push_str(if before_ok && after_ok { to } else { from });
+            rest = &rest[i + from.len()..];
+        }
+        out.push_str(rest);
+        out
+    }
+    fn walk(v: &mut Value, from: &str, to: &str) {
+        match v {
+            Value::String(s) => *s = replace_words(s, from, to),
+            Value::Array(items) => items.iter_mut().for_each(|i| walk(i, from, to)),
+            Value::Object(map) => map.values_mut().for_each(|i| walk(i, from, to)),
+            _ => {}
+        }
+    }
+    let mut e = e.clone();
+    for (from, to) in renames {
+        for v in e.fields.values_mut() {
+            walk(v, from, to);
+        }
+    }
+    e
 }
 
 /// Moves a before-entry (and, for a relation, its children) to the key it

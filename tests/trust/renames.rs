@@ -76,6 +76,21 @@ async fn a_live_diff_claims_a_rename_only_when_proven() {
             "warning index-renamed public.jobs.jobs_remark_idx",
         ]
     );
+
+    // With the column renamed too, the index names the new column: still
+    // the one index, renamed.
+    let both = db("ALTER TABLE jobs RENAME COLUMN note TO remark; ALTER INDEX jobs_note_idx RENAME TO jobs_remark_idx;").await;
+    let (_, report, _) = diff_json(&base, &both, &[]);
+    let got = codes(&report);
+    assert!(
+        got.contains(&"warning column-renamed public.jobs.remark".to_string()),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&"warning index-renamed public.jobs.jobs_remark_idx".to_string()),
+        "{got:?}"
+    );
+    assert!(!got.iter().any(|c| c.contains("index-removed")), "{got:?}");
 }
 
 #[test]
