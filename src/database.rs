@@ -32,9 +32,18 @@ impl DatabaseUrl {
                 "{redacted}: not a PostgreSQL URL; write postgres://user@host:port/database"
             )));
         }
+        if let Some(port) = bad_port(url) {
+            return Err(Error::Usage(format!(
+                "{}: invalid port {port:?}; a port is a number from 1 to 65535 (postgres://user@host:5432/database)",
+                host_part(url)
+            )));
+        }
         PgConnectOptions::from_str(url).map_err(|e| Error::Connect {
             target: redacted.clone(),
-            message: format!("invalid URL ({})", scrub(&e.to_string(), url)),
+            message: format!(
+                "invalid URL ({})",
+                without_locations(&scrub(&e.to_string(), url))
+            ),
             hint: "check its syntax: postgres://user:password@host:port/database?sslmode=…".into(),
         })?;
         Ok(DatabaseUrl {
@@ -166,6 +175,56 @@ fn scrub(message: &str, url: &str) -> String {
     }
 }
 
+/// The port written in a URL's authority when it is not a number from 1 to
+/// 65535 (`host:54x2`, `host:99999`).
+fn bad_port(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?']).next()?;
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    // Several hosts (`h1:5432,h2:5433`) and [IPv6]: each after its last ':'.
+    host_port.split(',').find_map(|h| {
+        let port = match h.rsplit_once(']') {
+            Some((_, after)) => after.strip_prefix(':')?,
+            None => h.rsplit_once(':')?.1,
+        };
+        match port.parse::<u16>() {
+            Ok(p) if p > 0 => None,
+            _ if port.is_empty() => None,
+            _ => Some(port.to_string()),
+        }
+    })
+}
+
+/// `scheme://[user@]host[:port]` of a URL that does not parse, for
+/// messages: never its password, path or query.
+fn host_part(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    match authority.rsplit_once('@') {
+        Some((user, host)) => {
+            let user = user.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}@{host}")
+        }
+        None => format!("{scheme}://{authority}"),
+    }
+}
+
+/// A library message without the source locations some errors carry
+/// (`at /root/.cargo/registry/…/x.rs:12:5`).
+fn without_locations(message: &str) -> String {
+    let mut out = message.to_string();
+    while let Some(start) = out.find(" at /") {
+        let end = out[start + 4..]
+            .find(|c: char| c.is_whitespace() || c == ')')
+            .map_or(out.len(), |i| start + 4 + i);
+        out.replace_range(start..end, "");
+    }
+    if let Some(i) = out.find("\n") {
+        out.truncate(i);
+    }
+    out.lines().next().unwrap_or_default().to_string()
+}
+
 /// Maps a connection failure to a message and a hint.
 fn connect_error(target: &DatabaseUrl, err: &sqlx::Error) -> Error {
     let message = scrub(&err.to_string(), target.expose());
@@ -189,6 +248,22 @@ fn connect_error(target: &DatabaseUrl, err: &sqlx::Error) -> Error {
             message,
             "check sslmode and sslrootcert (verify-ca/verify-full need the server's CA; verify-full also the host name the certificate names)",
         ),
+        // A reply that is not the PostgreSQL protocol (an HTTP server, a
+        // proxy): sqlx reads its first bytes as a message length.
+        sqlx::Error::Io(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::InvalidData
+            ) =>
+        {
+            (
+                format!(
+                    "the server did not answer as PostgreSQL does ({})",
+                    without_locations(&message)
+                ),
+                "check that host and port are a PostgreSQL server, not another service or a proxy that does not speak its protocol",
+            )
+        }
         sqlx::Error::Io(_) => (
             message,
             "is the server running and reachable at this host and port?",
@@ -197,7 +272,14 @@ fn connect_error(target: &DatabaseUrl, err: &sqlx::Error) -> Error {
             message,
             "check sslmode and sslrootcert (verify-ca/verify-full need the server's CA)",
         ),
-        _ => (message, "check the URL and the server"),
+        sqlx::Error::Protocol(_) | sqlx::Error::Decode(_) => (
+            format!(
+                "the server did not answer as PostgreSQL does ({})",
+                without_locations(&message)
+            ),
+            "check that host and port are a PostgreSQL server, not another service or a proxy that does not speak its protocol",
+        ),
+        _ => (without_locations(&message), "check the URL and the server"),
     };
     Error::Connect {
         target: target.redacted.clone(),
@@ -227,5 +309,22 @@ mod tests {
             .to_string();
         assert!(err.contains("not a PostgreSQL URL"), "{err}");
         assert!(!err.contains("pw"), "{err}");
+    }
+
+    #[test]
+    fn ports_and_library_locations() {
+        assert_eq!(bad_port("postgres://u:pw@h:5432/db"), None);
+        assert_eq!(bad_port("postgres://u@h/db"), None);
+        assert_eq!(bad_port("postgres://u@[::1]:5432/db"), None);
+        assert_eq!(bad_port("postgres://u@h:0/db"), Some("0".into()));
+        assert_eq!(bad_port("postgres://u@h1:5432,h2:7x/db"), Some("7x".into()));
+        assert_eq!(
+            host_part("postgres://u:pw@h:99999/db?x=1"),
+            "postgres://u@h:99999"
+        );
+        assert_eq!(
+            without_locations("bad data at /root/.cargo/registry/src/x/y.rs:12:5 (more)"),
+            "bad data (more)"
+        );
     }
 }

@@ -5,6 +5,7 @@
 use crate::catalog::{self, CaptureOptions, CaptureStats};
 use crate::database::DatabaseUrl;
 use crate::error::{Error, Result};
+use crate::history::{HistoryTables, Tool};
 use crate::migrations::Migration;
 use crate::model::Snapshot;
 use crate::shadow::{load_sql, Shadow, ShadowOptions};
@@ -68,7 +69,19 @@ pub enum Source {
     SqlFile(PathBuf),
     /// A directory of migrations, replayed in order into a shadow database,
     /// up to a version when given (`dir@VERSION`).
-    MigrationDir(PathBuf, Option<String>),
+    MigrationDir(MigrationDirSource),
+}
+
+/// A migration directory given as a source.
+#[derive(Debug, Clone)]
+pub struct MigrationDirSource {
+    /// The directory.
+    pub dir: PathBuf,
+    /// Replay up to this version (`dir@VERSION`); all when None.
+    pub up_to: Option<String>,
+    /// A directory holding no migration reads as an empty schema instead of
+    /// being an error (`--allow-empty`).
+    pub allow_empty: bool,
 }
 
 impl Source {
@@ -99,19 +112,54 @@ impl Source {
             return Ok(Source::SqlFile(path));
         }
         if path.is_dir() {
-            return Ok(Source::MigrationDir(path, None));
+            return Ok(Source::MigrationDir(MigrationDirSource {
+                dir: path,
+                up_to: None,
+                allow_empty: false,
+            }));
         }
         if let Some((dir, version)) = arg.rsplit_once('@') {
             if Path::new(dir).is_dir() && !version.is_empty() {
-                return Ok(Source::MigrationDir(
-                    PathBuf::from(dir),
-                    Some(version.to_string()),
-                ));
+                return Ok(Source::MigrationDir(MigrationDirSource {
+                    dir: PathBuf::from(dir),
+                    up_to: Some(version.to_string()),
+                    allow_empty: false,
+                }));
             }
         }
+        let found = if path.exists() {
+            "it is neither a directory nor a .json or .sql file"
+        } else {
+            "no such file or directory"
+        };
         Err(Error::Usage(format!(
-            "{arg}: not a source driftwatch reads; give postgres://…, env:VAR, a snapshot .json file, a schema .sql file or a migration directory"
+            "{arg}: not a source driftwatch reads ({found}); give postgres://…, env:VAR, a snapshot .json file, a schema .sql file or a migration directory ({})",
+            crate::migrations::LAYOUTS
         )))
+    }
+
+    /// The same source; a migration directory holding no migration then
+    /// reads as an empty schema (`--allow-empty`).
+    pub fn allowing_empty(self, allow: bool) -> Source {
+        match self {
+            Source::MigrationDir(d) => Source::MigrationDir(MigrationDirSource {
+                allow_empty: allow,
+                ..d
+            }),
+            other => other,
+        }
+    }
+
+    /// The migration tool a migration directory's layout belongs to (None
+    /// for other sources): its history table is the one left out of both
+    /// sides of a diff.
+    pub fn history_tool(&self) -> Result<Option<Tool>> {
+        match self {
+            Source::MigrationDir(d) => Ok(Some(
+                crate::migrations::read(&d.dir, None)?.format.history_tool(),
+            )),
+            _ => Ok(None),
+        }
     }
 
     /// How the source is shown in messages (passwords hidden).
@@ -119,8 +167,10 @@ impl Source {
         match self {
             Source::Database(url) => url.redacted().to_string(),
             Source::SnapshotFile(path) | Source::SqlFile(path) => path.display().to_string(),
-            Source::MigrationDir(path, None) => path.display().to_string(),
-            Source::MigrationDir(path, Some(v)) => format!("{}@{v}", path.display()),
+            Source::MigrationDir(d) => match &d.up_to {
+                None => d.dir.display().to_string(),
+                Some(v) => format!("{}@{v}", d.dir.display()),
+            },
         }
     }
 
@@ -140,24 +190,40 @@ impl Source {
                 // read_snapshot has canonicalised it already; a schema filter
                 // removes objects (no reordering) and so changes only the
                 // fingerprint.
-                let mut snap = read_snapshot(path)?;
+                let (mut snap, warning) = read_snapshot_checked(path)?;
                 if !opts.schemas.is_empty() || !opts.exclude_schemas.is_empty() {
                     snap.objects
                         .retain_schemas(&opts.schemas, &opts.exclude_schemas);
                     snap.fingerprint = crate::model::fingerprint(&snap.objects);
                 }
-                Ok((snap, None, Vec::new()))
+                Ok((snap, None, warning.into_iter().collect()))
             }
             Source::SqlFile(path) => {
-                let sql = read_sql(path)?;
+                let sql = crate::migrations::meta::skip_pg_dump_meta_commands(
+                    &read_sql(path)?,
+                    &path.display().to_string(),
+                )?;
                 let snap = in_shadow(shadow, opts, &self.display(), Load::Sql(path, &sql)).await?;
                 Ok((snap, None, Vec::new()))
             }
-            Source::MigrationDir(dir, up_to) => {
-                let set = crate::migrations::read(dir, None)?;
-                let migrations = set.up_to(up_to.as_deref())?;
-                let snap =
-                    in_shadow(shadow, opts, &self.display(), Load::Migrations(migrations)).await?;
+            Source::MigrationDir(d) => {
+                let set = crate::migrations::read(&d.dir, None)?;
+                set.require_some(d.allow_empty)?;
+                let migrations = set.up_to(d.up_to.as_deref())?;
+                let tool = set.format.history_tool();
+                // The replay creates this tool's table, and only it is not
+                // schema, whatever the other side of a diff uses.
+                let opts = CaptureOptions {
+                    history_tables: HistoryTables::Tool(tool, None),
+                    ..opts.clone()
+                };
+                let snap = in_shadow(
+                    shadow,
+                    &opts,
+                    &self.display(),
+                    Load::Migrations(tool, migrations),
+                )
+                .await?;
                 Ok((snap, None, set.warnings))
             }
         }
@@ -173,15 +239,17 @@ fn read_sql(path: &Path) -> Result<String> {
 enum Load<'a> {
     /// A schema file, in one transaction.
     Sql(&'a Path, &'a str),
-    /// Migrations, each as `replay` applies it.
-    Migrations(&'a [Migration]),
+    /// Migrations, each as `replay` applies it, after the tool's history
+    /// table is created as the tool creates it.
+    Migrations(Tool, &'a [Migration]),
 }
 
 async fn load(db: &DatabaseUrl, what: Load<'_>) -> Result<()> {
     match what {
         Load::Sql(path, sql) => load_sql(db, sql, &path.display().to_string()).await,
-        Load::Migrations(migrations) => {
+        Load::Migrations(tool, migrations) => {
             let mut conn = db.connect(&[]).await?;
+            crate::replay::create_history_table(&mut conn, tool, migrations).await?;
             for m in migrations {
                 crate::replay::apply(&mut conn, m).await?;
             }
@@ -212,7 +280,9 @@ async fn in_shadow(
 }
 
 /// Reads a snapshot file (see [`crate::store::read_snapshot_file`]).
-pub use crate::store::read_snapshot_file as read_snapshot;
+pub use crate::store::{
+    read_snapshot_file as read_snapshot, read_snapshot_file_checked as read_snapshot_checked,
+};
 
 #[cfg(test)]
 mod tests {

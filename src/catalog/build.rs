@@ -5,8 +5,8 @@ use super::runner::Rows;
 use super::Moved;
 use crate::error::Result;
 use crate::model::{
-    is_history_table, parse_acl, qualified, Column, Identity, MaterializedView, Objects, Sequence,
-    SequenceOptions, Table, View,
+    parse_acl, qualified, Column, Identity, MaterializedView, Objects, Sequence, SequenceOptions,
+    Table, View,
 };
 use std::collections::HashMap;
 
@@ -283,9 +283,6 @@ fn relations(
         matviews: HashMap::new(),
     };
     for r in relation_rows {
-        if is_history_table(&r.name) {
-            continue;
-        }
         let acl = parse_acl(&r.acl);
         let heap = |am: Option<String>| am.filter(|a| a != "heap");
         match r.relkind.as_str() {
@@ -573,11 +570,6 @@ fn sequences(
             _ => None,
         };
         if let Some((relid, attnum)) = owner {
-            if let Some((_, table)) = lookups.relations.get(&relid) {
-                if is_history_table(table) {
-                    continue;
-                }
-            }
             if s.owner_deptype.as_deref() == Some("i") {
                 let name = lookups.columns.get(&(relid, attnum)).map(|c| c.0.clone());
                 if let (Some(table), Some(name)) = (relations.tables.get_mut(&relid), name) {

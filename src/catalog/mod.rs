@@ -47,6 +47,9 @@ pub struct CaptureOptions {
     pub lock_timeout: Duration,
     /// statement_timeout for every statement.
     pub statement_timeout: Duration,
+    /// Which migration-history tables to leave out (default: the tables a
+    /// known tool would read as its history).
+    pub history_tables: crate::history::HistoryTables,
 }
 
 impl Default for CaptureOptions {
@@ -57,6 +60,7 @@ impl Default for CaptureOptions {
             connections: 4,
             lock_timeout: Duration::from_millis(1000),
             statement_timeout: Duration::from_secs(60),
+            history_tables: crate::history::HistoryTables::default(),
         }
     }
 }
@@ -114,6 +118,7 @@ async fn capture_inner(
     let mut objects = prepared.assemble(rows, url, None)?;
     objects.retain_schemas(&opts.schemas, &opts.exclude_schemas);
     objects.align_to_newest(outcome.major);
+    crate::history::exclude_history_tables(&mut objects, &opts.history_tables);
     let meta = capture_meta(url, opts, server);
     let snapshot = Snapshot::new(meta, objects);
     let stats = CaptureStats {

@@ -123,6 +123,7 @@ impl CaptureSession {
         let (mut objects, marker, identities, database) = result?;
         objects.retain_schemas(&self.opts.schemas, &self.opts.exclude_schemas);
         objects.align_to_newest(self.major);
+        crate::history::exclude_history_tables(&mut objects, &self.opts.history_tables);
         self.previous = Some(Previous { marker, identities });
         let meta = super::capture_meta(&self.url, &self.opts, database);
         Ok(Snapshot::new(meta, objects))

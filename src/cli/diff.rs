@@ -3,6 +3,7 @@
 use super::{CaptureArgs, ShadowArgs};
 use crate::diff::{diff, IgnoreRules, Severity};
 use crate::error::Error;
+use crate::history::HistoryTables;
 use crate::report::{render_markdown, render_text, version_warning, DiffReport, Style};
 use crate::source::{LazyShadow, Source};
 use anyhow::Result;
@@ -33,6 +34,10 @@ pub struct DiffArgs {
     pub color: ColorChoice,
     #[command(flatten)]
     pub shadow: ShadowArgs,
+    /// Read a migration directory that holds no migration as an empty
+    /// schema (otherwise an error).
+    #[arg(long)]
+    pub allow_empty: bool,
     #[command(flatten)]
     pub capture: CaptureArgs,
 }
@@ -62,10 +67,18 @@ pub enum ColorChoice {
 /// Runs `driftwatch diff`.
 pub async fn run(args: DiffArgs) -> Result<ExitCode> {
     let rules = IgnoreRules::parse(&args.ignore).map_err(Error::Usage)?;
-    let from = Source::parse(&args.from)?;
-    let to = Source::parse(&args.to)?;
+    let from = Source::parse(&args.from)?.allowing_empty(args.allow_empty);
+    let to = Source::parse(&args.to)?.allowing_empty(args.allow_empty);
     let shadow = LazyShadow::new(args.shadow.options());
-    let opts = args.capture.options();
+    let mut opts = args.capture.options();
+    // A migration directory names the tool: only its history table is
+    // left out, on both sides.
+    if let Some(tool) = match from.history_tool()? {
+        Some(t) => Some(t),
+        None => to.history_tool()?,
+    } {
+        opts.history_tables = HistoryTables::Tool(tool, None);
+    }
     // A schema file or migrations compared with a live database load into a
     // shadow of that database's major.
     let needs_shadow = |s: &Source| matches!(s, Source::SqlFile(_) | Source::MigrationDir(..));
@@ -77,8 +90,12 @@ pub async fn run(args: DiffArgs) -> Result<ExitCode> {
         }
     }
     let (a, b) = tokio::try_join!(from.snapshot(&opts, &shadow), to.snapshot(&opts, &shadow))?;
-    let (a, _, mut warnings) = a;
-    let (b, _, more) = b;
+    let (mut a, _, mut warnings) = a;
+    let (mut b, _, more) = b;
+    // The report names the sources as the user gave them, not what a
+    // snapshot file recorded about where it came from.
+    a.meta.source = from.display();
+    b.meta.source = to.display();
     warnings.extend(more);
     warnings.extend(shadow.warning());
     let mut changes = diff(&a, &b);

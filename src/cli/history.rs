@@ -116,6 +116,14 @@ pub async fn run(args: HistoryArgs) -> Result<ExitCode> {
                     "warning: version {version} was applied with checksum {}, its file has another; migration files must not change after they ran",
                     row.checksum.as_deref().unwrap_or("-")
                 ),
+                history::FileStatus::Outdated => eprintln!(
+                    "repeatable {version} is outdated: its file changed since it ran (checksum {}); it will re-run on the next migrate",
+                    row.checksum.as_deref().unwrap_or("-")
+                ),
+                history::FileStatus::Failed => eprintln!(
+                    "warning: version {version} failed part-way ({} is dirty); the files before it were applied, the ones after it are pending",
+                    history.table
+                ),
                 _ => {}
             }
         }

@@ -2,9 +2,11 @@
 //! migration, from the before and after snapshots of a replay.
 
 use super::replay::{replay_dir, ReplaySourceArgs, StoreArgs};
-use crate::diff::diff;
+use crate::diff::{diff_with, Renames};
 use crate::error::Error;
-use crate::report::{render_changelog_markdown, render_changelog_text, Changelog, ChangelogEntry};
+use crate::report::{
+    ddl_diffs, render_changelog_markdown, render_changelog_text, Changelog, ChangelogEntry,
+};
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 use std::io::Write;
@@ -20,6 +22,10 @@ pub struct LogArgs {
     /// Output form.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub format: LogFormat,
+    /// Show the DDL diff of every object a migration changed under its
+    /// summary lines (text format).
+    #[arg(long, short)]
+    pub verbose: bool,
     #[command(flatten)]
     pub store: StoreArgs,
     #[command(flatten)]
@@ -63,13 +69,25 @@ pub async fn run(args: LogArgs) -> Result<ExitCode> {
     };
     let mut entries = Vec::with_capacity(index.migrations.len());
     for m in &index.migrations {
-        let changes = if m.before_fingerprint == m.after_fingerprint {
-            Vec::new()
+        let (changes, ddl) = if m.before_fingerprint == m.after_fingerprint {
+            (Vec::new(), Vec::new())
         } else {
-            diff(
-                &store.read_snapshot(&m.before)?,
-                &store.read_snapshot(&m.after)?,
-            )
+            // The migration's own RENAME statements say what it renamed.
+            let renames = match &m.renames {
+                Some(list) => Renames::Given(list),
+                None => Renames::Inferred,
+            };
+            let (before, after) = (
+                store.read_snapshot(&m.before)?,
+                store.read_snapshot(&m.after)?,
+            );
+            let changes = diff_with(&before, &after, renames);
+            let ddl = if args.verbose {
+                ddl_diffs(&changes, &before, &after)
+            } else {
+                Vec::new()
+            };
+            (changes, ddl)
         };
         entries.push(ChangelogEntry {
             version: m.version.clone(),
@@ -78,6 +96,7 @@ pub async fn run(args: LogArgs) -> Result<ExitCode> {
             class: m.class,
             checksum: m.checksum.clone(),
             changes,
+            ddl,
         });
     }
     let log = Changelog {

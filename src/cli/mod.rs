@@ -74,6 +74,7 @@ impl CaptureArgs {
             connections: self.connections.max(1),
             lock_timeout: Duration::from_millis(self.lock_timeout.max(1)),
             statement_timeout: Duration::from_secs(self.statement_timeout.max(1)),
+            history_tables: Default::default(),
         }
     }
 }

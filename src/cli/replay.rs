@@ -57,6 +57,13 @@ pub struct ReplaySourceArgs {
     pub full_capture: bool,
     #[command(flatten)]
     pub shadow: ShadowArgs,
+    /// Read a directory that holds no migration as an empty history
+    /// (otherwise an error: a wrong path must not look like an empty schema).
+    #[arg(long)]
+    pub allow_empty: bool,
+    /// Replace a target whose stored snapshots came from another directory.
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub capture: CaptureArgs,
 }
@@ -80,6 +87,7 @@ pub async fn replay_dir(
     args: &ReplaySourceArgs,
 ) -> Result<replay::ReplayOutcome> {
     let set = migrations::read(dir, args.migration_format)?;
+    set.require_some(args.allow_empty)?;
     for w in &set.warnings {
         eprintln!("warning: {w}");
     }
@@ -97,6 +105,7 @@ pub async fn replay_dir(
         full_capture: args.full_capture,
         capture: args.capture.options(),
         shadow: args.shadow.options(),
+        force: args.force,
     };
     let outcome = replay::replay(&set, store, &opts, &Bar(progress.clone())).await;
     progress.finish_and_clear();

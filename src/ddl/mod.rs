@@ -232,7 +232,7 @@ pub fn table(t: &Table) -> String {
     for tr in &t.triggers {
         let _ = writeln!(
             out,
-            "CREATE TRIGGER {} {} {} ON {name} FOR EACH {}{} EXECUTE FUNCTION {}({}); -- {}",
+            "CREATE TRIGGER {} {} {} ON {name} FOR EACH {}{} EXECUTE FUNCTION {}({});",
             quote_ident(&tr.name),
             tr.timing.replace('-', " ").to_uppercase(),
             tr.events.join(" OR ").to_uppercase(),
@@ -247,8 +247,17 @@ pub fn table(t: &Table) -> String {
                 .map(|a| format!("'{}'", a.replace('\'', "''")))
                 .collect::<Vec<_>>()
                 .join(", "),
-            tr.enabled
         );
+        // `origin` is what CREATE TRIGGER gives; anything else is an ALTER.
+        let state = match tr.enabled.as_str() {
+            "disabled" => Some("DISABLE TRIGGER"),
+            "always" => Some("ENABLE ALWAYS TRIGGER"),
+            "replica" => Some("ENABLE REPLICA TRIGGER"),
+            _ => None,
+        };
+        if let Some(state) = state {
+            let _ = writeln!(out, "ALTER TABLE {name} {state} {};", quote_ident(&tr.name));
+        }
     }
     for r in &t.rules {
         let _ = writeln!(out, "{}", r.definition.trim());

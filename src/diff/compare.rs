@@ -1,17 +1,28 @@
 //! The generic keyed differ over flattened entries, renames, privilege and
 //! column-order changes, and the severity of each change.
 
-use super::entries::{flatten_pair, Entries, Entry};
+use super::entries::{flatten_pair, Entry};
+use super::renames::{child_renames, given_renames, table_renames, Renames};
 use super::{Change, ChangeCode, ObjectKind, ObjectRef, Severity};
-use crate::model::Snapshot;
+use crate::model::{qualified, quote_ident, Snapshot};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Every difference from `from` to `to`, in report order.
+/// Every difference from `from` to `to`, in report order; renames are
+/// inferred only where proven (see [`Renames::Inferred`]).
 pub fn diff(from: &Snapshot, to: &Snapshot) -> Vec<Change> {
+    diff_with(from, to, Renames::Inferred)
+}
+
+/// Every difference from `from` to `to`, in report order, with renames
+/// inferred or taken from the migration that made the change.
+pub fn diff_with(from: &Snapshot, to: &Snapshot, renames: Renames<'_>) -> Vec<Change> {
     let (mut before, mut after) = flatten_pair(&from.objects, &to.objects);
     let mut changes = Vec::new();
-    table_renames(from, to, &mut before, &mut after, &mut changes);
+    match renames {
+        Renames::Inferred => table_renames(from, to, &mut before, &mut after, &mut changes),
+        Renames::Given(list) => given_renames(list, &mut before, &after, &mut changes),
+    }
 
     let removed: Vec<(ObjectKind, String)> = before
         .keys()
@@ -23,7 +34,12 @@ pub fn diff(from: &Snapshot, to: &Snapshot) -> Vec<Change> {
         .filter(|k| !before.contains_key(*k))
         .cloned()
         .collect();
-    let renamed = child_renames(&before, &after, &removed, &added, &mut changes);
+    let renamed = match renames {
+        Renames::Inferred => {
+            child_renames(from, to, &before, &after, &removed, &added, &mut changes)
+        }
+        Renames::Given(_) => BTreeSet::new(),
+    };
     // A table or view added or removed is one change, not one per column.
     let whole = |keys: &[(ObjectKind, String)]| -> BTreeSet<String> {
         keys.iter()
@@ -35,7 +51,31 @@ pub fn diff(from: &Snapshot, to: &Snapshot) -> Vec<Change> {
         e.object.parent.as_ref().is_some_and(|p| set.contains(p))
     };
 
+    // An index attached to a parent index added or removed with it is part
+    // of that one change (CREATE INDEX on a partitioned table).
+    let index_names = |keys: &[(ObjectKind, String)], entries: &super::entries::Entries| {
+        keys.iter()
+            .filter(|k| k.0 == ObjectKind::Index)
+            .map(|k| {
+                let e = &entries[k];
+                let schema = e.object.schema.clone().unwrap_or_default();
+                format!("{}.{}", quote_ident(&schema), quote_ident(&e.name))
+            })
+            .collect::<BTreeSet<String>>()
+    };
+    let (removed_indexes, added_indexes) =
+        (index_names(&removed, &before), index_names(&added, &after));
+    let attached = |e: &Entry, set: &BTreeSet<String>| {
+        e.object.kind == ObjectKind::Index
+            && e.fields
+                .get("partition_of")
+                .and_then(Value::as_str)
+                .is_some_and(|p| set.contains(p))
+    };
     for key in &removed {
+        if attached(&before[key], &removed_indexes) {
+            continue;
+        }
         if renamed.contains(key) || inside(&before[key], &removed_whole) {
             continue;
         }
@@ -50,6 +90,9 @@ pub fn diff(from: &Snapshot, to: &Snapshot) -> Vec<Change> {
         );
     }
     for key in &added {
+        if attached(&after[key], &added_indexes) {
+            continue;
+        }
         if renamed.contains(key) || inside(&after[key], &added_whole) {
             continue;
         }
@@ -62,15 +105,16 @@ pub fn diff(from: &Snapshot, to: &Snapshot) -> Vec<Change> {
             Value::Null,
             Value::Object(e.fields.clone()),
         );
-        // A new object's grants are part of what was added, but a grant to a
-        // role beyond the owner still widens access: report it.
-        grants(
-            &mut changes,
-            &e.object,
-            None,
-            e.fields.get("acl").or(e.fields.get("grants")),
-            true,
-        );
+        // A new object's grants are part of what was added, but a grant
+        // beyond what PostgreSQL gives a new object of its kind (the owner's
+        // own, PUBLIC EXECUTE on functions, PUBLIC USAGE on types) still
+        // widens access: report it. A default privilege is itself a grant:
+        // its one finding is default-privilege-added.
+        if key.0 != ObjectKind::DefaultPrivilege {
+            let acl = e.fields.get("acl").or(e.fields.get("grants"));
+            let defaults = default_acl(key.0, acl);
+            grants(&mut changes, &e.object, Some(&defaults), acl, true);
+        }
     }
     for (key, a) in &before {
         if let Some(b) = after.get(key) {
@@ -116,6 +160,7 @@ pub fn diff(from: &Snapshot, to: &Snapshot) -> Vec<Change> {
             }
         }
     }
+    fold_detached_partitions(from, to, &mut changes);
     changes.sort_by(|a, b| {
         let top = |c: &Change| {
             c.object
@@ -133,7 +178,48 @@ pub fn diff(from: &Snapshot, to: &Snapshot) -> Vec<Change> {
     changes
 }
 
-fn push(
+/// ATTACH / DETACH PARTITION is one change (the table's `partition_of`):
+/// what the partition had from its parent (cloned constraints, indexes and
+/// triggers, its bound, inherited column flags) comes and goes with it.
+fn fold_detached_partitions(from: &Snapshot, to: &Snapshot, changes: &mut Vec<Change>) {
+    let parent_of = |s: &Snapshot| -> std::collections::HashMap<String, Option<String>> {
+        s.objects
+            .tables
+            .iter()
+            .map(|t| (qualified(&t.schema, &t.name), t.partition_of.clone()))
+            .collect()
+    };
+    let (old, new) = (parent_of(from), parent_of(to));
+    let moved: BTreeSet<String> = old
+        .iter()
+        .filter(|(id, p)| new.get(*id).is_some_and(|q| q.is_some() != p.is_some()))
+        .map(|(id, _)| id.clone())
+        .collect();
+    if moved.is_empty() {
+        return;
+    }
+    changes.retain(|c| {
+        let table = match (&c.object.parent, c.object.kind) {
+            (Some(p), _) => p.strip_prefix("table:").map(str::to_string),
+            (None, ObjectKind::Table) => Some(c.object.name.clone()),
+            _ => None,
+        };
+        if !table.is_some_and(|t| moved.contains(&t)) {
+            return true;
+        }
+        matches!(
+            c.code,
+            ChangeCode::Changed(ObjectKind::Table, "partition_of")
+                | ChangeCode::Added(ObjectKind::Column)
+                | ChangeCode::Removed(ObjectKind::Column)
+        ) || !matches!(
+            c.code,
+            ChangeCode::Added(_) | ChangeCode::Removed(_) | ChangeCode::Changed(..)
+        )
+    });
+}
+
+pub(super) fn push(
     changes: &mut Vec<Change>,
     code: ChangeCode,
     object: &ObjectRef,
@@ -235,31 +321,48 @@ fn grant_set(acl: Option<&Value>) -> BTreeSet<(String, String, bool)> {
     out
 }
 
+/// What PostgreSQL grants a new object of `kind` by itself, as an ACL
+/// value beside `acl`: every grant the owners (the grantors in `acl`) hold,
+/// PUBLIC EXECUTE on functions and PUBLIC USAGE on types. An added object
+/// is compared with this, by the same rule as an object on both sides.
+fn default_acl(kind: ObjectKind, acl: Option<&Value>) -> Value {
+    let mut items: Vec<Value> = Vec::new();
+    let owners: BTreeSet<&str> = acl
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|g| g.get("grantor").and_then(Value::as_str))
+        .collect();
+    for item in acl.and_then(Value::as_array).into_iter().flatten() {
+        let grantee = item
+            .get("grantee")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if owners.contains(grantee) {
+            items.push(item.clone());
+        }
+    }
+    let public = match kind {
+        ObjectKind::Function => Some("EXECUTE"),
+        ObjectKind::Type => Some("USAGE"),
+        _ => None,
+    };
+    if let Some(p) = public {
+        items.push(json!({"grantee": "PUBLIC", "privileges": [p]}));
+    }
+    Value::Array(items)
+}
+
 /// privilege-granted / privilege-revoked, one change per grantee. The
-/// grantor is left out: it follows the owner, reported on its own. For an
-/// added object (`only_added`), the owner's own grants are not news.
+/// grantor is left out: it follows the owner, reported on its own.
 fn grants(
     changes: &mut Vec<Change>,
     object: &ObjectRef,
     a: Option<&Value>,
     b: Option<&Value>,
-    only_added: bool,
+    added: bool,
 ) {
-    let (old, new) = if only_added {
-        (BTreeSet::new(), grant_set(a.or(b)))
-    } else {
-        (grant_set(a), grant_set(b))
-    };
-    let owners: BTreeSet<String> = if only_added {
-        a.or(b)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|g| g.get("grantor").and_then(Value::as_str).map(str::to_string))
-            .collect()
-    } else {
-        BTreeSet::new()
-    };
+    let (old, new) = (grant_set(a), grant_set(b));
     let group = |set: Vec<&(String, String, bool)>| -> BTreeMap<String, Vec<String>> {
         let mut by: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (grantee, p, grantable) in set {
@@ -272,12 +375,14 @@ fn grants(
         }
         by
     };
-    let gained = group(
-        new.difference(&old)
-            .filter(|g| !owners.contains(&g.0))
-            .collect(),
-    );
-    let lost = group(old.difference(&new).collect());
+    let gained = group(new.difference(&old).collect());
+    // An added object granting less than the defaults (REVOKE … FROM PUBLIC
+    // right after CREATE) narrowed nothing that existed.
+    let lost = if added {
+        BTreeMap::new()
+    } else {
+        group(old.difference(&new).collect())
+    };
     for (grantee, privileges) in gained {
         let after = json!({"grantee": grantee, "privileges": privileges});
         push(
@@ -302,117 +407,8 @@ fn grants(
     }
 }
 
-/// Tables with another name but the same definition (children included).
-fn table_renames<'a>(
-    from: &'a Snapshot,
-    to: &'a Snapshot,
-    before: &mut Entries,
-    after: &mut Entries,
-    changes: &mut Vec<Change>,
-) {
-    let key_of = |t: &crate::model::Table| crate::model::qualified(&t.schema, &t.name);
-    let body = |t: &crate::model::Table| {
-        let mut v = serde_json::to_value(t).unwrap_or(Value::Null);
-        if let Value::Object(m) = &mut v {
-            m.remove("name");
-        }
-        v
-    };
-    let names = |list: &'a [crate::model::Table]| -> std::collections::HashSet<(&'a str, &'a str)> {
-        list.iter()
-            .map(|t| (t.schema.as_str(), t.name.as_str()))
-            .collect()
-    };
-    let (before_names, after_names) = (names(&from.objects.tables), names(&to.objects.tables));
-    let gone: Vec<&crate::model::Table> = from
-        .objects
-        .tables
-        .iter()
-        .filter(|t| !after_names.contains(&(t.schema.as_str(), t.name.as_str())))
-        .collect();
-    let mut new: Vec<&crate::model::Table> = to
-        .objects
-        .tables
-        .iter()
-        .filter(|u| !before_names.contains(&(u.schema.as_str(), u.name.as_str())))
-        .collect();
-    for t in gone {
-        let shape = body(t);
-        let Some(pos) = new.iter().position(|u| body(u) == shape) else {
-            continue;
-        };
-        let u = new.remove(pos);
-        let (old_id, new_id) = (key_of(t), key_of(u));
-        let parent_old = format!("table:{old_id}");
-        let parent_new = format!("table:{new_id}");
-        before.retain(|k, e| {
-            !(k.0 == ObjectKind::Table && k.1 == old_id)
-                && e.object.parent.as_deref() != Some(&parent_old)
-        });
-        after.retain(|k, e| {
-            !(k.0 == ObjectKind::Table && k.1 == new_id)
-                && e.object.parent.as_deref() != Some(&parent_new)
-        });
-        let object = ObjectRef {
-            kind: ObjectKind::Table,
-            schema: Some(u.schema.clone()),
-            name: new_id,
-            parent: None,
-        };
-        push(
-            changes,
-            ChangeCode::Renamed(ObjectKind::Table),
-            &object,
-            Some("name"),
-            json!(t.name),
-            json!(u.name),
-        );
-    }
-}
-
-/// Columns, indexes and constraints removed and added under one parent
-/// with the same definition: renames. Returns the keys they consumed.
-fn child_renames(
-    before: &Entries,
-    after: &Entries,
-    removed: &[(ObjectKind, String)],
-    added: &[(ObjectKind, String)],
-    changes: &mut Vec<Change>,
-) -> BTreeSet<(ObjectKind, String)> {
-    let mut used = BTreeSet::new();
-    for r in removed {
-        if !matches!(
-            r.0,
-            ObjectKind::Column | ObjectKind::Index | ObjectKind::Constraint
-        ) {
-            continue;
-        }
-        let old = &before[r];
-        let found = added.iter().find(|a| {
-            a.0 == r.0
-                && !used.contains(*a)
-                && after[*a].object.parent == old.object.parent
-                && same_definition(old, &after[*a])
-        });
-        if let Some(a) = found {
-            used.insert(r.clone());
-            used.insert(a.clone());
-            let new = &after[a];
-            push(
-                changes,
-                ChangeCode::Renamed(r.0),
-                &new.object,
-                Some("name"),
-                json!(old.name),
-                json!(new.name),
-            );
-        }
-    }
-    used
-}
-
 /// All attributes of two entries mean the same.
-fn same_definition(a: &Entry, b: &Entry) -> bool {
+pub(super) fn same_definition(a: &Entry, b: &Entry) -> bool {
     a.fields.len() == b.fields.len() && a.fields.keys().all(|k| a.same(b, k))
 }
 

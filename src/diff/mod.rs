@@ -10,10 +10,13 @@
 mod compare;
 mod entries;
 mod ignore;
+mod renames;
+mod summary;
 
 pub use crate::model::Keyed;
-pub use compare::diff;
+pub use compare::{diff, diff_with};
 pub use ignore::{IgnoreRule, IgnoreRules};
+pub use renames::Renames;
 
 use serde::{Deserialize, Serialize};
 
@@ -238,18 +241,7 @@ impl Change {
             self.object.kind.as_str().replace('-', " "),
             self.object.name
         );
-        let short = |v: &serde_json::Value| -> String {
-            let text = match v {
-                serde_json::Value::String(s) => crate::normalize::collapse_whitespace(s),
-                serde_json::Value::Null => "none".into(),
-                other => other.to_string(),
-            };
-            if text.chars().count() > 80 {
-                format!("{}…", text.chars().take(79).collect::<String>())
-            } else {
-                text
-            }
-        };
+        let short = summary::short;
         match self.code {
             ChangeCode::Added(_) => format!("+ {what} added"),
             ChangeCode::Removed(_) => format!("- {what} removed"),
@@ -257,13 +249,12 @@ impl Change {
             ChangeCode::PrivilegeGranted => format!("+ {what}: granted {}", short(&self.after)),
             ChangeCode::PrivilegeRevoked => format!("- {what}: revoked {}", short(&self.before)),
             _ => format!(
-                "~ {what}: {} {} → {}",
-                self.attribute
-                    .as_deref()
-                    .unwrap_or("definition")
-                    .replace('_', " "),
-                short(&self.before),
-                short(&self.after)
+                "~ {what}: {}",
+                summary::changed(
+                    self.attribute.as_deref().unwrap_or("definition"),
+                    &self.before,
+                    &self.after
+                )
             ),
         }
     }

@@ -18,6 +18,15 @@ pub enum FileStatus {
     MissingFile,
     /// A baseline or marker row: no file is expected.
     NoFileExpected,
+    /// A Flyway repeatable whose file changed after it ran: Flyway runs it
+    /// again on the next migrate ("outdated").
+    Outdated,
+    /// Applied by a migration that is no SQL file (Flyway's Java/JDBC and
+    /// script migrations): no file is expected in the directory.
+    NonSqlMigration,
+    /// golang-migrate's dirty version: it failed part-way, and the tool
+    /// refuses to go on until `migrate force`.
+    Failed,
 }
 
 /// The files beside a history.
@@ -67,22 +76,45 @@ pub fn compare(tool: Tool, rows: &[AppliedMigration], set: &MigrationSet) -> Fil
     let checksums = same_checksums(tool, set.format);
     let statuses = rows
         .iter()
-        .map(|row| {
+        .enumerate()
+        .map(|(i, row)| {
             if row.is_baseline() || row.kind == "SCHEMA" || row.kind == "DELETE" {
                 return FileStatus::NoFileExpected;
             }
+            if tool == Tool::GolangMigrate && !row.success {
+                return FileStatus::Failed;
+            }
+            let repeatable = row.version.is_none();
+            // A repeatable runs again whenever it changes: only its last
+            // row says where it stands.
+            let superseded = repeatable
+                && rows[i + 1..]
+                    .iter()
+                    .any(|r| r.version.is_none() && r.description == row.description);
             match file_for(set, row) {
+                _ if superseded => FileStatus::Ok,
+                None if tool == Tool::Flyway && !row.kind.contains("SQL") => {
+                    FileStatus::NonSqlMigration
+                }
                 None => FileStatus::MissingFile,
                 Some(file) => match (&row.checksum, checksums) {
-                    (Some(stored), true) if *stored != file.checksum => FileStatus::ChecksumChanged,
+                    (Some(stored), true) if *stored != file.checksum => {
+                        if repeatable {
+                            FileStatus::Outdated
+                        } else {
+                            FileStatus::ChecksumChanged
+                        }
+                    }
                     _ => FileStatus::Ok,
                 },
             }
         })
         .collect();
+    // The current version of a tool that keeps only it: a dirty one too
+    // (golang-migrate's failed version; files before it were applied).
     let current = rows
         .iter()
-        .filter(|r| r.success)
+        .filter(|r| r.success || tool.keeps_only_current())
         .filter_map(|r| r.version.as_deref())
         .max_by(|a, b| crate::migrations::compare_versions(a, b));
     let after_current = |version: &str| {
@@ -150,6 +182,7 @@ mod tests {
             format: Format::Flyway,
             migrations: vec![file("1", "11"), file("2", "22"), file("3", "33")],
             warnings: Vec::new(),
+            found: Vec::new(),
         };
         let rows = [
             row("0", None, "BASELINE"),

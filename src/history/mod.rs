@@ -7,9 +7,13 @@
 //! `lock_timeout` and `statement_timeout`, one SELECT on the history table.
 
 mod files;
+mod own_table;
 mod tool;
 
 pub use files::{compare, compares_with_files, FileComparison, FileStatus};
+pub use own_table::{
+    create_history_table_ddl, exclude_history_tables, history_tables_in, HistoryTables,
+};
 pub use tool::Tool;
 
 use crate::database::DatabaseUrl;
@@ -154,7 +158,29 @@ pub async fn read(url: &DatabaseUrl, locate: &Locate) -> Result<History> {
         .filter(|c| schema_filter.as_ref().map_or(true, |s| *s == c.schema))
         .collect();
 
-    let (tool, found) = choose(&candidates, locate).map_err(|message| Error::Input {
+    let chosen = choose(&candidates, locate);
+    if chosen.is_err() && locate.tool.is_none() && locate.table.is_none() {
+        // A project that keeps its own history table: name the likely ones.
+        let own: Vec<String> = sqlx::query(include_str!("sql/own_tables.sql"))
+            .persistent(false)
+            .fetch_all(&mut conn)
+            .await
+            .map_err(|e| query_error("history own_tables.sql", e))?
+            .iter()
+            .map(|r| r.get::<String, _>("name"))
+            .collect();
+        if !own.is_empty() && candidates.is_empty() {
+            return Err(Error::Input {
+                path: target.clone(),
+                message: format!(
+                    "no known history table; tables that look like one: {}",
+                    own.join(", ")
+                ),
+                hint: "name it with --history-table SCHEMA.TABLE (and --history TOOL for the tool whose columns it has)".into(),
+            });
+        }
+    }
+    let (tool, found) = chosen.map_err(|message| Error::Input {
         path: target.clone(),
         message,
         hint: choose_hint(locate),

@@ -5,9 +5,14 @@
 //! Formats: Flyway (`V1.1__x.sql`, `R__x.sql`, `B…`, `U…`), golang-migrate
 //! (`1_x.up.sql`/`.down.sql`), sqlx (`<timestamp>_x.sql`, or `.up.sql`),
 //! dbmate (`<version>_x.sql` with `-- migrate:up` / `-- migrate:down`
-//! sections) and plain numbered files (`001_x.sql`, `001_x.up.sql`).
+//! sections), plain numbered files (`001_x.sql`, `001_x.up.sql`), and
+//! folder-per-migration layouts: diesel (`2024-01-01-000000_x/up.sql`),
+//! Prisma (`20240101000000_x/migration.sql`) and version folders
+//! (`001_x/up.sql`).
 
 pub mod checksum;
+mod folders;
+pub mod meta;
 mod names;
 
 pub use names::{compare_versions, same_version};
@@ -31,6 +36,12 @@ pub enum Format {
     Dbmate,
     /// Plain numbered files: `001_desc.sql`, `001_desc.up.sql` / `.down.sql`.
     Plain,
+    /// diesel: `2024-01-01-000000_<desc>/up.sql` (and `down.sql`).
+    Diesel,
+    /// Prisma: `20240101000000_<desc>/migration.sql`.
+    Prisma,
+    /// Folders named by version holding an `up.sql`: `001_<desc>/up.sql`.
+    VersionFolders,
 }
 
 impl Format {
@@ -42,9 +53,31 @@ impl Format {
             Format::Sqlx => "sqlx",
             Format::Dbmate => "dbmate",
             Format::Plain => "plain",
+            Format::Diesel => "diesel",
+            Format::Prisma => "prisma",
+            Format::VersionFolders => "version-folders",
+        }
+    }
+
+    /// The tool whose history table this layout's runs write: the table a
+    /// replay creates first and leaves out of snapshots (plain files and
+    /// version folders: a hand-written runner's `schema_migrations`).
+    pub fn history_tool(self) -> crate::history::Tool {
+        use crate::history::Tool;
+        match self {
+            Format::Flyway => Tool::Flyway,
+            Format::GolangMigrate => Tool::GolangMigrate,
+            Format::Sqlx => Tool::Sqlx,
+            Format::Dbmate => Tool::Dbmate,
+            Format::Plain | Format::VersionFolders => Tool::Generic,
+            Format::Diesel => Tool::Diesel,
+            Format::Prisma => Tool::Prisma,
         }
     }
 }
+
+/// The layouts driftwatch reads, as named in messages.
+pub const LAYOUTS: &str = "Flyway (V1__x.sql), golang-migrate (1_x.up.sql), sqlx (20240101000000_x.sql), dbmate (-- migrate:up), plain numbered files (001_x.sql), diesel (2024-01-01-000000_x/up.sql), Prisma (20240101000000_x/migration.sql) or version folders (001_x/up.sql)";
 
 /// What a migration file does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
@@ -130,9 +163,46 @@ pub struct MigrationSet {
     pub migrations: Vec<Migration>,
     /// Files skipped with a reason (names the format does not know).
     pub warnings: Vec<String>,
+    /// The names of the directory's entries (folders with a trailing `/`),
+    /// for messages about a directory that holds no migrations.
+    pub found: Vec<String>,
 }
 
 impl MigrationSet {
+    /// An error naming what the directory holds and the layouts driftwatch
+    /// reads when it holds no migration, unless `allow_empty`: an empty or
+    /// wrong directory must not read as a schema with nothing in it.
+    pub fn require_some(&self, allow_empty: bool) -> Result<()> {
+        if allow_empty || !self.migrations.is_empty() {
+            return Ok(());
+        }
+        let what = if self.found.is_empty() {
+            "the directory is empty".to_string()
+        } else {
+            let shown: Vec<&str> = self.found.iter().take(5).map(String::as_str).collect();
+            let more = self.found.len().saturating_sub(shown.len());
+            format!(
+                "found {} entr{}: {}{}; none is a {} migration",
+                self.found.len(),
+                if self.found.len() == 1 { "y" } else { "ies" },
+                shown.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                },
+                self.format.as_str()
+            )
+        };
+        Err(Error::Input {
+            path: self.dir.display().to_string(),
+            message: format!("holds no migrations ({what})"),
+            hint: format!(
+                "driftwatch reads {LAYOUTS}; check the path, or pass --allow-empty if no migration is expected"
+            ),
+        })
+    }
+
     /// The migrations up to and including `version` (all when None); an
     /// error naming the directory when no migration has that version.
     pub fn up_to(&self, version: Option<&str>) -> Result<&[Migration]> {
@@ -246,66 +316,49 @@ pub fn read_utf8(path: &Path) -> Result<(Vec<u8>, String)> {
     }
 }
 
-/// Reads the migrations of `dir` in `format` (detected when None).
+/// Reads the migrations of `dir` in `format` (detected when None). A
+/// directory with no migration in it reads as an empty set: callers refuse
+/// it with [`MigrationSet::require_some`] unless the user allowed it.
 pub fn read(dir: &Path, format: Option<Format>) -> Result<MigrationSet> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::Input {
         path: dir.display().to_string(),
         message: format!("cannot be read as a migration directory ({e})"),
-        hint: "give a directory of .sql migration files".into(),
+        hint: format!("give a directory of migrations: {LAYOUTS}"),
     })?;
-    let mut file_names: Vec<String> = entries
-        .flatten()
-        .filter(|e| e.file_type().map(|t| t.is_file()).unwrap_or(false))
-        .map(|e| e.file_name().to_string_lossy().to_string())
-        .collect();
-    file_names.sort();
-    let format = format.unwrap_or_else(|| detect(dir, &file_names));
-
-    let mut migrations = Vec::new();
-    let mut warnings = Vec::new();
-    for name in &file_names {
-        if !name.ends_with(".sql") {
-            continue;
-        }
-        let path = dir.join(name);
-        let Some(parsed) = names::parse(format, name) else {
-            warnings.push(format!(
-                "{}: not a {} migration file name; skipped",
-                path.display(),
-                format.as_str()
-            ));
-            continue;
-        };
-        if matches!(parsed.kind, MigrationKind::Undo | MigrationKind::Down) {
-            continue;
-        }
-        let (bytes, text) = read_utf8(&path)?;
-        let (sql, first_line, no_transaction) = match format {
-            Format::Dbmate => dbmate_up(&path, &text)?,
-            _ => {
-                let no_tx = text
-                    .lines()
-                    .next()
-                    .is_some_and(|l| l.trim() == "-- no-transaction");
-                (text.clone(), 1, no_tx)
+    let mut file_names: Vec<String> = Vec::new();
+    let mut dirs: Vec<(String, Vec<String>)> = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        match entry.file_type() {
+            Ok(t) if t.is_file() => file_names.push(name),
+            Ok(t) if t.is_dir() => {
+                let mut inside: Vec<String> = std::fs::read_dir(entry.path())
+                    .map(|rd| {
+                        rd.flatten()
+                            .filter(|e| e.file_type().map(|t| t.is_file()).unwrap_or(false))
+                            .map(|e| e.file_name().to_string_lossy().to_string())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                inside.sort();
+                dirs.push((name, inside));
             }
-        };
-        let checksum = match format {
-            Format::Flyway => checksum::flyway(&text).to_string(),
-            Format::Sqlx => checksum::sqlx(&bytes),
-            _ => checksum::sha256(&bytes),
-        };
-        migrations.push(Migration {
-            version: parsed.version,
-            description: parsed.description,
-            kind: parsed.kind,
-            path,
-            sql,
-            first_line,
-            checksum,
-            no_transaction,
-        });
+            _ => {}
+        }
     }
+    file_names.sort();
+    dirs.sort();
+    let format = format
+        .or_else(|| folders::detect(&dirs))
+        .unwrap_or_else(|| detect(dir, &file_names));
+    let mut found: Vec<String> = file_names.clone();
+    found.extend(dirs.iter().map(|(d, _)| format!("{d}/")));
+    found.sort();
+
+    let (mut migrations, warnings) = match folders::up_file(format) {
+        Some(up) => read_folders(dir, format, up, &dirs)?,
+        None => read_files(dir, format, &file_names)?,
+    };
     migrations.sort_by(|a, b| match (&a.version, &b.version) {
         (Some(x), Some(y)) => compare_versions(x, y).then(a.kind.cmp(&b.kind)),
         (Some(_), None) => Ordering::Less,
@@ -337,7 +390,115 @@ pub fn read(dir: &Path, format: Option<Format>) -> Result<MigrationSet> {
         format,
         migrations,
         warnings,
+        found,
     })
+}
+
+/// The SQL to run of a file, its first line and whether it asks for no
+/// transaction, and its checksum, as `format`'s tool computes them.
+fn migration_file(
+    format: Format,
+    path: PathBuf,
+    version: Option<String>,
+    description: String,
+    kind: MigrationKind,
+) -> Result<Migration> {
+    let (bytes, text) = read_utf8(&path)?;
+    let (sql, first_line, no_transaction) = match format {
+        Format::Dbmate => dbmate_up(&path, &text)?,
+        _ => {
+            let no_tx = text
+                .lines()
+                .next()
+                .is_some_and(|l| l.trim() == "-- no-transaction");
+            (text.clone(), 1, no_tx)
+        }
+    };
+    let checksum = match format {
+        Format::Flyway => checksum::flyway(&text).to_string(),
+        Format::Sqlx => checksum::sqlx(&bytes),
+        _ => checksum::sha256(&bytes),
+    };
+    Ok(Migration {
+        version,
+        description,
+        kind,
+        path,
+        sql,
+        first_line,
+        checksum,
+        no_transaction,
+    })
+}
+
+/// Migrations of a file-per-migration layout, and the skipped names.
+fn read_files(
+    dir: &Path,
+    format: Format,
+    file_names: &[String],
+) -> Result<(Vec<Migration>, Vec<String>)> {
+    let mut migrations = Vec::new();
+    let mut warnings = Vec::new();
+    for name in file_names {
+        if !name.ends_with(".sql") {
+            continue;
+        }
+        let path = dir.join(name);
+        let Some(parsed) = names::parse(format, name) else {
+            warnings.push(format!(
+                "{}: not a {} migration file name; skipped",
+                path.display(),
+                format.as_str()
+            ));
+            continue;
+        };
+        if matches!(parsed.kind, MigrationKind::Undo | MigrationKind::Down) {
+            continue;
+        }
+        migrations.push(migration_file(
+            format,
+            path,
+            parsed.version,
+            parsed.description,
+            parsed.kind,
+        )?);
+    }
+    Ok((migrations, warnings))
+}
+
+/// Migrations of a folder-per-migration layout (the `up` file of each
+/// folder), and the skipped folders.
+fn read_folders(
+    dir: &Path,
+    format: Format,
+    up: &str,
+    dirs: &[(String, Vec<String>)],
+) -> Result<(Vec<Migration>, Vec<String>)> {
+    let mut migrations = Vec::new();
+    let mut warnings = Vec::new();
+    for (name, files) in dirs {
+        let folder = dir.join(name);
+        let Some(parsed) = folders::parse(format, name) else {
+            warnings.push(format!(
+                "{}/: not a {} migration folder name; skipped",
+                folder.display(),
+                format.as_str()
+            ));
+            continue;
+        };
+        if !files.iter().any(|f| f == up) {
+            warnings.push(format!("{}/: has no {up}; skipped", folder.display()));
+            continue;
+        }
+        migrations.push(migration_file(
+            format,
+            folder.join(up),
+            Some(parsed.version),
+            parsed.description,
+            MigrationKind::Versioned,
+        )?);
+    }
+    Ok((migrations, warnings))
 }
 
 /// Flyway on an empty database starts from the newest baseline migration

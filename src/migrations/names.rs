@@ -115,6 +115,7 @@ pub(crate) fn parse(format: Format, file_name: &str) -> Option<ParsedName> {
             numbered(stem).filter(|_| stem.ends_with(".up") || stem.ends_with(".down"))
         }
         Format::Sqlx | Format::Plain => numbered(stem),
+        Format::Diesel | Format::Prisma | Format::VersionFolders => None,
     }
 }
 

@@ -123,13 +123,22 @@ impl Snapshot {
 
     /// Re-sorts the objects and recomputes the fingerprint (for snapshots read
     /// from files that may have been edited by hand).
-    pub fn recanonicalize(mut self) -> Snapshot {
-        // Snapshots written before the majors were aligned (or captured on
-        // an older major by another version) read as a capture would now.
-        if let Some(num) = self.meta.server_version_num {
-            self.objects.align_to_newest(num / 10_000);
-        }
+    pub fn recanonicalize(self) -> Snapshot {
         Snapshot::new(self.meta, self.objects)
+    }
+
+    /// The snapshot as a capture by this version reads the same schema:
+    /// snapshots written before the majors were aligned (captured on a
+    /// major older than 17) get the newest major's reading, and a new
+    /// fingerprint when that changed anything.
+    pub fn aligned(mut self) -> Snapshot {
+        match self.meta.server_version_num {
+            Some(num) if num < 170_000 => {
+                self.objects.align_to_newest(num / 10_000);
+                Snapshot::new(self.meta, self.objects)
+            }
+            _ => self,
+        }
     }
 
     /// Canonical JSON in the snapshot layout ([`json::to_layout`]), ending

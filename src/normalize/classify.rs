@@ -52,6 +52,8 @@ pub struct StatementInfo {
     /// (it removes parts of objects, or runs code that may change anything):
     /// an incremental capture cannot see it, so a replay captures in full.
     pub hides_changes: Option<&'static str>,
+    /// The rename it performs (`ALTER … RENAME`), if any.
+    pub rename: Option<super::Rename>,
 }
 
 /// Analyses every statement of `sql`; the parser's message on a syntax error.
@@ -85,6 +87,7 @@ pub fn analyze(sql: &str) -> Result<Vec<StatementInfo>, String> {
             touches,
             outside_transaction,
             hides_changes: hides_changes(node, class),
+            rename: super::renames::rename_of(node),
         });
     }
     Ok(out)

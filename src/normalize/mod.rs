@@ -4,9 +4,11 @@
 
 mod classify;
 mod expr;
+mod renames;
 mod view;
 
 pub use classify::{analyze, migration_class, MigrationClass, StatementClass, StatementInfo};
+pub use renames::{Rename, RenameKind};
 
 pub use view::unqualify_single_relation;
 

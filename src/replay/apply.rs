@@ -4,6 +4,7 @@
 //! which then run one by one in autocommit.
 
 use crate::error::{Error, Result};
+use crate::history::Tool;
 use crate::migrations::Migration;
 use crate::normalize::{self, MigrationClass, StatementClass, StatementInfo};
 use sqlx::postgres::PgConnection;
@@ -18,6 +19,8 @@ pub struct Applied {
     /// A statement may change the schema in ways an incremental capture
     /// cannot see (see [`StatementInfo::hides_changes`]).
     pub hides_changes: bool,
+    /// The renames its statements perform, in order.
+    pub renames: Vec<crate::normalize::Rename>,
 }
 
 /// Splits and classifies a migration's statements; a parse error names the file.
@@ -71,6 +74,7 @@ pub async fn apply(conn: &mut PgConnection, m: &Migration) -> Result<Applied> {
         statements: infos.len(),
         class,
         hides_changes: infos.iter().any(|s| s.hides_changes.is_some()),
+        renames: infos.iter().filter_map(|s| s.rename.clone()).collect(),
     })
 }
 
@@ -125,7 +129,46 @@ fn failure(m: &Migration, line: usize, statement: &str, e: &sqlx::Error) -> Erro
     Error::Input {
         path: format!("{}:{}", m.path.display(), line + m.first_line - 1),
         message: format!("statement failed: {message} (in `{shown}{ellipsis}`)"),
-        hint: "fix the migration; nothing was stored for it or later ones, earlier ones stay"
-            .into(),
+        hint: "the migration's tool would stop here too (if it ran on your databases, the shadow server lacks something it had: a role, an extension, a setting)".into(),
     }
+}
+
+/// True when a statement of `migrations` creates a table named `name`
+/// (a hand-written runner's first migration often creates its own table).
+fn creates_table(migrations: &[Migration], name: &str) -> bool {
+    migrations.iter().any(|m| {
+        normalize::analyze(&m.sql).is_ok_and(|infos| {
+            infos.iter().any(|s| {
+                s.node == "CreateStmt"
+                    && s.touches
+                        .iter()
+                        .any(|t| t == name || t.ends_with(&format!(".{name}")))
+            })
+        })
+    })
+}
+
+/// Creates `tool`'s history table as the tool does before the first
+/// migration, so migrations that alter it run as they do for the tool;
+/// not when one of `migrations` creates it itself.
+pub async fn create_history_table(
+    conn: &mut PgConnection,
+    tool: Tool,
+    migrations: &[Migration],
+) -> Result<()> {
+    let Some(ddl) = crate::history::create_history_table_ddl(tool) else {
+        return Ok(());
+    };
+    if creates_table(migrations, tool.table()) {
+        return Ok(());
+    }
+    sqlx::Executor::execute(&mut *conn, sqlx::raw_sql(ddl))
+        .await
+        .map_err(|e| {
+            Error::Shadow(format!(
+                "cannot create the {} history table ({e})",
+                tool.as_str()
+            ))
+        })?;
+    Ok(())
 }

@@ -7,11 +7,12 @@
 
 mod apply;
 
-pub use apply::{analyze, apply, Applied};
+pub use apply::{analyze, apply, create_history_table, Applied};
 
 use crate::catalog::{CaptureMode, CaptureOptions, CaptureSession};
 use crate::database::DatabaseUrl;
 use crate::error::{Error, Result};
+use crate::history::HistoryTables;
 use crate::migrations::{Migration, MigrationSet};
 use crate::model::{MigrationRef, Phase, Snapshot};
 use crate::shadow::Shadow;
@@ -31,6 +32,9 @@ pub struct ReplayOptions {
     pub capture: CaptureOptions,
     /// The shadow server (default: a private cluster).
     pub shadow: crate::shadow::ShadowOptions,
+    /// Replace a target whose stored snapshots were replayed from another
+    /// directory.
+    pub force: bool,
 }
 
 /// What a replay did.
@@ -87,6 +91,23 @@ pub async fn replay(
     let _lock = store.lock()?;
     let migrations = set.up_to(opts.to.as_deref())?;
     let old = store.read_index()?;
+    if let Some(old) = &old {
+        let same = |a: &str, b: &std::path::Path| match (
+            std::fs::canonicalize(a),
+            std::fs::canonicalize(b),
+        ) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => std::path::Path::new(a) == b,
+        };
+        if !opts.force && !same(&old.source, &set.dir) {
+            return Err(Error::Usage(format!(
+                "target {} holds snapshots replayed from {}, not from {}; refusing to replace them: give another --target, or --force to replace them",
+                store.target(),
+                old.source,
+                set.dir.display()
+            )));
+        }
+    }
     let reused = reusable(migrations, old.as_ref(), store);
     let mut index = MigrationIndex {
         format: INDEX_FORMAT.to_string(),
@@ -144,13 +165,21 @@ async fn replay_into(
     reused: usize,
 ) -> Result<usize> {
     let mut conn = db.connect(&[]).await?;
+    create_history_table(&mut conn, set.format.history_tool(), migrations).await?;
     for m in &migrations[..reused] {
         progress.working_on(&format!("{} (reused)", m.key()));
         apply(&mut conn, m).await?;
     }
     let source = set.dir.display().to_string();
     let mut incremental = 0;
-    let mut session = CaptureSession::open(db, &opts.capture).await?;
+    let capture = CaptureOptions {
+        history_tables: match &opts.capture.history_tables {
+            HistoryTables::Detect => HistoryTables::Tool(set.format.history_tool(), None),
+            given => given.clone(),
+        },
+        ..opts.capture.clone()
+    };
+    let mut session = CaptureSession::open(db, &capture).await?;
     // Files are written by one thread, in order, while the next migration
     // runs: a link to a file is queued after the file itself.
     let writer = Writer::start(store.clone());
@@ -222,6 +251,7 @@ async fn replay_into(
             before_fingerprint: before_fingerprint.clone(),
             after_fingerprint: after_fingerprint.clone(),
             statements: applied.statements,
+            renames: Some(applied.renames),
         });
         writer.send(Write::Index(index.clone()))?;
         progress.advance();

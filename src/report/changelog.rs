@@ -21,6 +21,9 @@ pub struct ChangelogEntry {
     pub checksum: String,
     /// What it changed in the schema (diff of its before and after snapshots).
     pub changes: Vec<Change>,
+    /// Unified DDL diffs of the objects it changed (`log --verbose`; not in JSON).
+    #[serde(skip)]
+    pub ddl: Vec<String>,
 }
 
 /// The changelog of a target.
@@ -57,8 +60,28 @@ pub fn render_changelog_text(log: &Changelog) -> String {
             out.push_str(&c.summary());
             out.push('\n');
         }
+        for d in &e.ddl {
+            for line in d.lines() {
+                out.push_str("      ");
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
     }
     out
+}
+
+/// The unified DDL diff of every top-level object `changes` touch, from
+/// `before` to `after` (what `diff` shows under its summary lines).
+pub fn ddl_diffs(
+    changes: &[Change],
+    before: &crate::model::Snapshot,
+    after: &crate::model::Snapshot,
+) -> Vec<String> {
+    super::by_top_object(changes)
+        .into_iter()
+        .filter_map(|(top, _)| super::object_diff(before, after, &top))
+        .collect()
 }
 
 /// A section per migration with its changes as a list.

@@ -27,9 +27,11 @@ pub fn render_history_text(history: &History, files: Option<&FileComparison>) ->
         .enumerate()
         .map(|(i, m)| {
             let file = files.and_then(|f| f.rows.get(i)).map(|s| match s {
-                FileStatus::Ok | FileStatus::NoFileExpected => "",
+                FileStatus::Ok | FileStatus::NoFileExpected | FileStatus::Failed => "",
                 FileStatus::ChecksumChanged => ", file changed since",
                 FileStatus::MissingFile => ", no file",
+                FileStatus::Outdated => ", outdated, will re-run",
+                FileStatus::NonSqlMigration => ", applied by a non-SQL migration",
             });
             let status = if !m.success {
                 "FAILED".to_string()

@@ -6,7 +6,9 @@ mod history;
 mod markdown;
 mod text;
 
-pub use changelog::{render_changelog_markdown, render_changelog_text, Changelog, ChangelogEntry};
+pub use changelog::{
+    ddl_diffs, render_changelog_markdown, render_changelog_text, Changelog, ChangelogEntry,
+};
 pub use history::render_history_text;
 
 pub use markdown::render_markdown;

@@ -86,7 +86,29 @@ impl Shadow {
             sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\" TEMPLATE template0")),
         )
         .await
-        .map_err(|e| Error::Shadow(format!("{}: CREATE DATABASE failed: {e}", admin.redacted())))?;
+        .map_err(|e| match &e {
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("42501") => {
+                let role = url::Url::parse(admin.expose())
+                    .ok()
+                    .map(|u| u.username().to_string())
+                    .filter(|u| !u.is_empty())
+                    .unwrap_or_else(|| "its role".into());
+                Error::Shadow(format!(
+                    "{}: {} (driftwatch creates a throwaway database there for every load); run ALTER ROLE {role} CREATEDB as a superuser, or give --shadow-url a role that may create databases",
+                    admin.redacted(),
+                    db.message()
+                ))
+            }
+            sqlx::Error::Database(db) => Error::Shadow(format!(
+                "{}: CREATE DATABASE failed: {}",
+                admin.redacted(),
+                db.message()
+            )),
+            other => Error::Shadow(format!(
+                "{}: CREATE DATABASE failed: {other}",
+                admin.redacted()
+            )),
+        })?;
         Ok(admin.with_database(&name))
     }
 

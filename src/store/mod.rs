@@ -48,6 +48,11 @@ pub struct StoredMigration {
     pub after_fingerprint: String,
     /// Statements it ran.
     pub statements: usize,
+    /// The renames its own statements perform (`ALTER … RENAME`): the
+    /// changelog reports these and no others. None in indexes written
+    /// before driftwatch recorded them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renames: Option<Vec<crate::normalize::Rename>>,
 }
 
 /// `<store>/<target>/migrations/index.json`.
@@ -264,6 +269,14 @@ impl TargetStore {
 
 /// Reads a snapshot file, checks its format and re-canonicalises it.
 pub fn read_snapshot_file(path: &Path) -> Result<Snapshot> {
+    Ok(read_snapshot_file_checked(path)?.0)
+}
+
+/// [`read_snapshot_file`], with a warning when the fingerprint the file
+/// records is not the one of its objects (the file was edited by hand).
+/// Snapshots of older majors are then aligned to the newest
+/// ([`crate::model::Objects::align_to_newest`]), which is no edit.
+pub fn read_snapshot_file_checked(path: &Path) -> Result<(Snapshot, Option<String>)> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::Input {
         path: path.display().to_string(),
         message: format!("cannot be read ({e})"),
@@ -296,7 +309,16 @@ pub fn read_snapshot_file(path: &Path) -> Result<Snapshot> {
         message: format!("is a damaged snapshot ({e})"),
         hint: "capture it again".into(),
     })?;
-    Ok(snapshot.recanonicalize())
+    let recorded = snapshot.fingerprint.clone();
+    let snapshot = snapshot.recanonicalize();
+    let warning = (recorded != snapshot.fingerprint).then(|| {
+        format!(
+            "{}: its fingerprint {recorded} is not the one of its objects ({}); it was edited after it was written",
+            path.display(),
+            snapshot.fingerprint
+        )
+    });
+    Ok((snapshot.aligned(), warning))
 }
 
 /// Creates `path` holding this process's pid, atomically: false when it
