@@ -19,31 +19,6 @@ use sha2::{Digest, Sha256};
 /// The `format` value written into every snapshot this version produces.
 pub const SNAPSHOT_FORMAT: &str = "driftwatch.snapshot/1";
 
-/// Names of migration-history tables written by the tools driftwatch reads.
-/// They describe migrations, not the schema, so snapshots leave them out.
-pub const HISTORY_TABLES: &[&str] = &[
-    "flyway_schema_history",
-    "_sqlx_migrations",
-    "schema_migrations",
-    "ar_internal_metadata",
-    "django_migrations",
-    "alembic_version",
-    "databasechangelog",
-    "databasechangeloglock",
-    "_prisma_migrations",
-    "pgmigrations",
-    "knex_migrations",
-    "knex_migrations_lock",
-    "refinery_schema_history",
-    "__diesel_schema_migrations",
-    "driftwatch_history",
-];
-
-/// True when `name` is one of the migration-history tables in [`HISTORY_TABLES`].
-pub fn is_history_table(name: &str) -> bool {
-    HISTORY_TABLES.contains(&name)
-}
-
 /// A schema snapshot: canonical objects plus the metadata of the capture.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
