@@ -37,9 +37,17 @@ fn a_server_that_is_not_postgresql_gets_one_line() {
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
-            use std::io::Write;
+            use std::io::{Read, Write};
             let mut stream = stream;
+            // Read what the client sent first and close only our side, as
+            // an HTTP server does: closing with unread input would send a
+            // reset instead of the reply.
+            let mut request = [0u8; 1024];
+            let _ = stream.read(&mut request);
             let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+            let _ = stream.shutdown(std::net::Shutdown::Write);
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+            let _ = stream.read_to_end(&mut Vec::new());
         }
     });
     for mode in ["disable", "prefer"] {
