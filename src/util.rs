@@ -30,3 +30,16 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
 }
+
+/// An enum whose values have names (on the command line, in JSON): the
+/// command line parses them through this, so the library needs no clap.
+pub trait Named: Copy + Send + Sync + 'static {
+    /// Every value.
+    const ALL: &'static [Self];
+    /// Its name.
+    fn name(self) -> &'static str;
+    /// The value named `name`.
+    fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|v| v.name() == name)
+    }
+}

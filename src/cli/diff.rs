@@ -23,7 +23,7 @@ pub struct DiffArgs {
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
     /// Exit 1 when a change at or above this severity remains.
-    #[arg(long, value_enum, default_value_t = Severity::Info)]
+    #[arg(long, value_parser = super::named::<Severity>(), default_value = "info")]
     pub fail_on: Severity,
     /// Leave changes out: kind:comment|privilege|owner|column-order|<object
     /// kind>, code:GLOB, schema:GLOB, <object kind>:GLOB (repeatable).

@@ -15,7 +15,7 @@ pub struct HistoryTableArgs {
     /// The migration tool whose history table to read (detected by default).
     #[arg(
         long = "history",
-        value_enum,
+        value_parser = super::named::<Tool>(),
         value_name = "TOOL",
         env = "DRIFTWATCH_HISTORY"
     )]
@@ -50,7 +50,7 @@ pub struct HistoryArgs {
     #[arg(long, value_name = "DIR")]
     pub migrations: Option<std::path::PathBuf>,
     /// The directory's layout (detected by default).
-    #[arg(long = "migration-format", value_enum, value_name = "FORMAT")]
+    #[arg(long = "migration-format", value_parser = super::named::<crate::migrations::Format>(), value_name = "FORMAT")]
     pub migration_format: Option<crate::migrations::Format>,
 }
 

@@ -81,6 +81,14 @@ impl CaptureArgs {
 
 use crate::catalog as driftwatch_capture;
 
+/// A clap value parser for a library enum with names ([`crate::util::Named`]):
+/// the possible values are listed in help and errors, and clap stays here.
+pub fn named<T: crate::util::Named>() -> impl clap::builder::TypedValueParser<Value = T> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(T::ALL.iter().map(|v| v.name()))
+        .map(|name| T::from_name(&name).expect("clap accepted only the listed names"))
+}
+
 /// Where shadow databases run (schema files, migration directories).
 #[derive(Debug, Clone, Args)]
 pub struct ShadowArgs {

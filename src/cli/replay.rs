@@ -46,7 +46,7 @@ impl StoreArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ReplaySourceArgs {
     /// The migration layout (detected from the file names by default).
-    #[arg(long = "migration-format", value_enum, value_name = "FORMAT")]
+    #[arg(long = "migration-format", value_parser = super::named::<Format>(), value_name = "FORMAT")]
     pub migration_format: Option<Format>,
     /// Stop after this version.
     #[arg(long, value_name = "VERSION")]

@@ -177,19 +177,7 @@ impl Serialize for ChangeCode {
 }
 
 /// How much a change matters. Ordered: info < warning < critical.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Severity {
     /// Cosmetic or tuning (comments, statistics targets, column order).
@@ -198,6 +186,17 @@ pub enum Severity {
     Warning,
     /// Access widened: grants, RLS off, policies dropped, SECURITY DEFINER, default privileges.
     Critical,
+}
+
+impl crate::util::Named for Severity {
+    const ALL: &'static [Severity] = &[Severity::Info, Severity::Warning, Severity::Critical];
+    fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
 }
 
 /// The object a change is about.

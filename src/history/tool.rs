@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 /// A migration tool, by the history table it keeps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Tool {
     /// Flyway: `flyway_schema_history`.
@@ -163,6 +163,13 @@ impl Tool {
     }
 }
 
+impl crate::util::Named for Tool {
+    const ALL: &'static [Tool] = &Tool::ALL;
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,12 +197,12 @@ mod tests {
     }
 
     #[test]
-    fn names_are_unique_and_match_clap() {
-        use clap::ValueEnum;
+    fn names_are_unique_and_round_trip() {
+        use crate::util::Named;
         for tool in Tool::ALL {
-            let value = tool.to_possible_value().unwrap();
-            assert_eq!(value.get_name(), tool.as_str());
+            assert_eq!(<Tool as Named>::from_name(tool.as_str()), Some(tool));
+            let json = serde_json::to_value(tool).unwrap();
+            assert_eq!(json.as_str(), Some(tool.as_str()));
         }
-        assert_eq!(Tool::ALL.len(), Tool::value_variants().len());
     }
 }

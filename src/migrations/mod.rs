@@ -23,7 +23,7 @@ use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
 
 /// The layout (and so the tool) of a migration directory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Format {
     /// Flyway: `V<version>__<desc>.sql`, `R__<desc>.sql`, `B…`, `U…`.
@@ -42,6 +42,22 @@ pub enum Format {
     Prisma,
     /// Folders named by version holding an `up.sql`: `001_<desc>/up.sql`.
     VersionFolders,
+}
+
+impl crate::util::Named for Format {
+    const ALL: &'static [Format] = &[
+        Format::Flyway,
+        Format::GolangMigrate,
+        Format::Sqlx,
+        Format::Dbmate,
+        Format::Plain,
+        Format::Diesel,
+        Format::Prisma,
+        Format::VersionFolders,
+    ];
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
 }
 
 impl Format {
