@@ -15,6 +15,18 @@ pub fn now_rfc3339() -> String {
 /// Writes `contents` to `path` atomically: a temporary file in the same
 /// directory, fsync, rename. A failure leaves no partial file behind.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
+    // A device, pipe or socket (`-o /dev/null`, `-o /dev/stdout`) is written
+    // to, never replaced: renaming over it would put a regular file where the
+    // device was (as root, for every process on the machine).
+    if let Ok(meta) = std::fs::metadata(path) {
+        if !meta.is_file() && !meta.is_dir() {
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| Error::io(path, e))?;
+            return file.write_all(contents).map_err(|e| Error::io(path, e));
+        }
+    }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -41,5 +53,29 @@ pub trait Named: Copy + Send + Sync + 'static {
     /// The value named `name`.
     fn from_name(name: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|v| v.name() == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::FileTypeExt;
+
+    /// `-o /dev/null` and friends: a special file is written to, not
+    /// replaced by a regular file (tested on a FIFO, not the machine's
+    /// /dev/null).
+    #[test]
+    fn a_special_file_is_written_to_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("out");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read(fifo).unwrap())
+        };
+        write_atomic(&fifo, b"snapshot").unwrap();
+        // checked first: a replaced FIFO leaves the reader waiting forever
+        assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+        assert_eq!(reader.join().unwrap(), b"snapshot");
     }
 }
