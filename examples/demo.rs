@@ -1,19 +1,103 @@
-//! `make demo`: starts a throwaway PostgreSQL, loads the fixture schema,
-//! and runs the real driftwatch binary against it: a summary, then a
-//! snapshot written under snapshots/demo/live/.
+//! `make demo`: the whole story on a throwaway PostgreSQL.
+//!
+//! 1. fixtures/migrations/demo (Flyway layout) is applied to a fresh
+//!    database, with a history table as Flyway writes it;
+//! 2. `driftwatch check` finds it clean (the expected state is the replay
+//!    stored in snapshots/demo, checked in);
+//! 3. someone changes production by hand: an index dropped, a column
+//!    added, a grant to PUBLIC, a function body edited;
+//! 4. `driftwatch check` reports each change with the migration that last
+//!    touched the object, and writes the same report as HTML.
 
 use driftwatch::shadow::{load_sql, Shadow};
 use std::process::{Command, ExitCode};
 
-fn run(bin: &str, args: &[&str], shown: &str) -> bool {
+const MIGRATIONS: &str = "fixtures/migrations/demo";
+const HTML: &str = "snapshots/demo/report.html";
+
+const OUT_OF_BAND: &str = "
+DROP INDEX shop.orders_status_idx;
+ALTER TABLE shop.customers ADD COLUMN nickname text;
+GRANT SELECT ON shop.customers TO PUBLIC;
+CREATE OR REPLACE FUNCTION shop.order_total(p_order_id bigint) RETURNS numeric
+    LANGUAGE sql STABLE
+AS $$
+    SELECT coalesce(sum(quantity * unit_price), 0) * 1.2
+      FROM shop.order_lines
+     WHERE order_id = p_order_id
+$$;
+";
+
+/// Runs the real binary; returns its exit code.
+fn run(bin: &str, args: &[&str], shown: &str) -> Option<i32> {
     println!("\n$ driftwatch {shown}");
     match Command::new(bin).args(args).status() {
-        Ok(status) => status.success(),
+        Ok(status) => status.code(),
         Err(e) => {
-            eprintln!("cannot run {bin}: {e}");
-            false
+            eprintln!("demo: cannot run {bin}: {e}");
+            None
         }
     }
+}
+
+async fn story(bin: &str, shadow: &Shadow) -> Result<(), String> {
+    let db = shadow
+        .fresh_database("demo")
+        .await
+        .map_err(|e| e.to_string())?;
+    let set = driftwatch::migrations::read(std::path::Path::new(MIGRATIONS), None)
+        .map_err(|e| e.to_string())?;
+    driftwatch::replay::migrate(&db, &set, &set.migrations)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "Applied {} migrations of {MIGRATIONS} to {}, recorded in flyway_schema_history as Flyway does.",
+        set.migrations.len(),
+        db.redacted()
+    );
+    let url = db.expose().to_string();
+    let check = |extra: &[&str]| {
+        let mut args = vec![
+            "check",
+            "--url",
+            &url,
+            "--migrations",
+            MIGRATIONS,
+            "--name",
+            "demo",
+            "--store",
+            "snapshots",
+        ];
+        args.extend_from_slice(extra);
+        args.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    let shown = format!("check --url $DEMO_URL --migrations {MIGRATIONS} --name demo");
+    let args = check(&[]);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    if run(bin, &refs, &shown) != Some(0) {
+        return Err("the first check should be clean".into());
+    }
+
+    println!("\nNow someone changes production by hand:\n{OUT_OF_BAND}");
+    load_sql(&db, OUT_OF_BAND, "out-of-band changes")
+        .await
+        .map_err(|e| e.to_string())?;
+    if run(bin, &refs, &shown) != Some(1) {
+        return Err("the second check should report drift (exit 1)".into());
+    }
+    let args = check(&["--format", "html", "-o", HTML]);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    if run(bin, &refs, &format!("{shown} --format html -o {HTML}")) != Some(1) {
+        return Err("the HTML check should report drift (exit 1)".into());
+    }
+    println!("\nThe same report as one self-contained HTML page: {HTML}");
+    run(
+        bin,
+        &["status", "--store", "snapshots", "--target", "demo"],
+        "status --target demo",
+    );
+    shadow.drop_database(&db).await.map_err(|e| e.to_string())?;
+    Ok(())
 }
 
 #[tokio::main]
@@ -28,37 +112,13 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let db = match shadow.fresh_database("demo").await {
-        Ok(db) => db,
+    let outcome = story(&bin, &shadow).await;
+    drop(shadow);
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("demo: {e}");
-            return ExitCode::from(2);
+            ExitCode::from(2)
         }
-    };
-    let fixture = "fixtures/schemas/kitchen_sink.sql";
-    let sql = std::fs::read_to_string(fixture).expect("fixture present");
-    if let Err(e) = load_sql(&db, &sql, fixture).await {
-        eprintln!("demo: {e}");
-        return ExitCode::from(2);
     }
-    println!("Loaded {fixture} into {}", db.redacted());
-
-    let stamp = driftwatch::util::now_rfc3339().replace(':', "");
-    let out = format!("snapshots/demo/live/{stamp}.json");
-    let url = db.expose().to_string();
-    let ok = run(
-        &bin,
-        &["snapshot", &url, "--format", "summary"],
-        "snapshot $DEMO_URL --format summary",
-    ) && run(
-        &bin,
-        &["snapshot", &url, "-o", &out, "--stats"],
-        &format!("snapshot $DEMO_URL -o {out} --stats"),
-    );
-    if !ok {
-        return ExitCode::from(2);
-    }
-    println!("\nThe snapshot is canonical JSON: capture the same schema again and the objects are byte-identical.");
-    drop(shadow);
-    ExitCode::SUCCESS
 }

@@ -62,6 +62,13 @@ impl DatabaseUrl {
         &self.url
     }
 
+    /// The database name the URL names, if any.
+    pub fn database_name(&self) -> Option<String> {
+        let parsed = url::Url::parse(&self.url).ok()?;
+        let name = parsed.path().trim_start_matches('/');
+        (!name.is_empty()).then(|| name.to_string())
+    }
+
     /// The same server with another database name.
     pub fn with_database(&self, database: &str) -> DatabaseUrl {
         match url::Url::parse(&self.url) {

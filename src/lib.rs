@@ -3,7 +3,9 @@
 //! Every input becomes a [`model::Snapshot`]; see `docs/architecture.md`.
 
 pub mod catalog;
+pub mod check;
 pub mod cli;
+pub mod config;
 pub mod database;
 pub mod ddl;
 pub mod diff;

@@ -1,11 +1,13 @@
 //! The command line: clap definitions, one file per subcommand, each with
 //! `run(args) -> Result<ExitCode>`. Errors print as one line, exit code 2.
 
+mod check;
 mod diff;
 mod history;
 mod log;
 mod replay;
 mod snapshot;
+mod status;
 
 use clap::{Args, Parser, Subcommand};
 use std::process::ExitCode;
@@ -31,6 +33,10 @@ enum Command {
     Replay(replay::ReplayArgs),
     /// The schema changelog: what each migration changed.
     Log(log::LogArgs),
+    /// Scan targets for drift: the live schema against its migration history.
+    Check(check::CheckArgs),
+    /// The last scan of each target: its result, drift since when, failing since when.
+    Status(status::StatusArgs),
 }
 
 /// Options that narrow or tune a capture, shared by every command that reads a database.
@@ -183,6 +189,8 @@ pub fn main() -> ExitCode {
             Command::History(args) => history::run(args).await,
             Command::Replay(args) => replay::run(args).await,
             Command::Log(args) => log::run(args).await,
+            Command::Check(args) => check::run(args).await,
+            Command::Status(args) => status::run(args).await,
         }
     });
     match result {

@@ -54,6 +54,12 @@ pub struct History {
     pub tool: Tool,
     /// The table, `schema.name`.
     pub table: String,
+    /// Its schema, unquoted.
+    #[serde(skip)]
+    pub schema: String,
+    /// Its name, unquoted.
+    #[serde(skip)]
+    pub name: String,
     /// Rows in applied order.
     pub migrations: Vec<AppliedMigration>,
 }
@@ -218,6 +224,8 @@ pub async fn read(url: &DatabaseUrl, locate: &Locate) -> Result<History> {
     Ok(History {
         tool,
         table: format!("{}.{}", found.schema, found.name),
+        schema: found.schema.clone(),
+        name: found.name.clone(),
         migrations,
     })
 }

@@ -58,6 +58,14 @@ pub fn hex(bytes: &[u8]) -> String {
         })
 }
 
+/// CRC-32 (IEEE) of `bytes`: zlib's, Go's `crc32.ChecksumIEEE`, Rust
+/// crc's `CRC_32_ISO_HDLC` (the migration tools' advisory lock keys).
+pub fn crc32(bytes: &[u8]) -> u32 {
+    let mut c = Crc32::new();
+    c.update(bytes);
+    c.finish()
+}
+
 /// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), as
 /// `java.util.zip.CRC32` computes it, fed in pieces.
 struct Crc32 {

@@ -35,7 +35,10 @@ pub struct Snapshot {
 /// Capture metadata. Volatile data lives here, never in `objects`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Meta {
-    /// UTC capture time, RFC 3339.
+    /// UTC capture time, RFC 3339; empty (and not written) for replayed
+    /// snapshots, which the migration files determine: a replay writes the
+    /// same store files byte for byte.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub captured_at: String,
     /// The driftwatch version that captured it.
     pub driftwatch_version: String,

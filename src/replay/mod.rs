@@ -6,8 +6,10 @@
 //! starts at the first changed one.
 
 mod apply;
+mod migrate;
 
 pub use apply::{analyze, apply, create_history_table, Applied};
+pub use migrate::{history_row_sql, migrate};
 
 use crate::catalog::{CaptureMode, CaptureOptions, CaptureSession};
 use crate::database::DatabaseUrl;
@@ -339,6 +341,7 @@ impl Drop for Writer {
 fn label(snapshot: &mut Snapshot, source: &str, m: &Migration, phase: Phase) {
     snapshot.meta.source = source.to_string();
     snapshot.meta.database = None;
+    snapshot.meta.captured_at = String::new();
     snapshot.meta.migration = Some(MigrationRef {
         version: m.key(),
         name: m.description.clone(),

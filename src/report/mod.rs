@@ -2,6 +2,9 @@
 //! into text, Markdown or JSON. Pure: no I/O.
 
 mod changelog;
+mod check;
+mod check_html;
+mod check_text;
 mod history;
 mod markdown;
 mod text;
@@ -9,6 +12,12 @@ mod text;
 pub use changelog::{
     ddl_diffs, render_changelog_markdown, render_changelog_text, Changelog, ChangelogEntry,
 };
+pub use check::{
+    schema_findings, Attribution, CheckReport, Expected, ExpectedFrom, Finding, FindingCode,
+    HistoryCode, MigrationName, CHECK_FORMAT,
+};
+pub use check_html::{escape_html, render_check_html};
+pub use check_text::{render_check_markdown, render_check_text};
 pub use history::render_history_text;
 
 pub use markdown::render_markdown;

@@ -16,7 +16,7 @@ pub enum Style {
 }
 
 impl Style {
-    fn paint(self, code: &str, text: &str) -> String {
+    pub(crate) fn paint(self, code: &str, text: &str) -> String {
         match self {
             Style::Color => format!("\x1b[{code}m{text}\x1b[0m"),
             Style::Plain => text.to_string(),

@@ -12,6 +12,10 @@
 //! it; a data migration changes nothing) is a hard link to that file: one
 //! copy on disk, and git stores identical content once anyway.
 
+mod scans;
+
+pub use scans::{time_stem, BaselineRecord, Counts, ScanRecord, ScanResult};
+
 use crate::error::{Error, Result};
 use crate::migrations::MigrationKind;
 use crate::model::{Snapshot, SNAPSHOT_FORMAT};

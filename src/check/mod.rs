@@ -1,0 +1,493 @@
+//! The drift scan of one target: history findings, a migration in
+//! progress, the expected state (the replay up to the applied version, or
+//! the store's accepted snapshot), the live capture, the diff minus ignore
+//! rules, attribution and since when, then the scan record in the store.
+//!
+//! A scan that cannot be made (target down, bad URL, unreadable migration
+//! directory) is a report with result `failed`, recorded as such; only the
+//! store itself failing is an error.
+
+mod attribution;
+mod history;
+pub mod locks;
+mod status;
+
+pub use history::{read as read_history, HistoryReading};
+pub use status::{standing, status, TargetStatus};
+
+use crate::catalog::{self, CaptureOptions};
+use crate::database::DatabaseUrl;
+use crate::diff::{diff, IgnoreRules, Severity};
+use crate::error::{Error, Result};
+use crate::history::{self as hist, HistoryTables, Locate};
+use crate::migrations::{self, same_version, Format, MigrationSet};
+use crate::model::Snapshot;
+use crate::report::{CheckReport, Expected, ExpectedFrom, Finding, FindingCode, CHECK_FORMAT};
+use crate::shadow::ShadowOptions;
+use crate::store::{ScanRecord, ScanResult, TargetStore};
+use std::path::PathBuf;
+
+/// Everything a scan of one target needs.
+#[derive(Debug, Clone)]
+pub struct ScanTarget {
+    /// The target's name (its folder in the store).
+    pub name: String,
+    /// `postgres://…` or `env:VAR`, as configured.
+    pub url: String,
+    /// The migration directory, when the target has one.
+    pub migrations: Option<PathBuf>,
+    /// Its layout (detected when None).
+    pub format: Option<Format>,
+    /// Where the history table is (detected when empty).
+    pub locate: Locate,
+    /// Capture settings (schemas, timeouts).
+    pub capture: CaptureOptions,
+    /// Ignore rules.
+    pub ignore: Vec<String>,
+    /// Lowest severity that fails the check.
+    pub fail_on: Severity,
+    /// The shadow server for replays.
+    pub shadow: ShadowOptions,
+    /// Live snapshots kept in the store.
+    pub keep_live: usize,
+}
+
+impl ScanTarget {
+    /// A configured target, with the command line's capture and shadow
+    /// settings (schemas from the config).
+    pub fn from_config(
+        t: &crate::config::TargetConfig,
+        store: &crate::config::StoreConfig,
+        capture: &CaptureOptions,
+        shadow: &ShadowOptions,
+    ) -> ScanTarget {
+        ScanTarget {
+            name: t.name.clone(),
+            url: t.url.clone(),
+            migrations: t.migrations.clone(),
+            format: t.format,
+            locate: Locate {
+                tool: t.history,
+                table: t.history_table.clone(),
+            },
+            capture: CaptureOptions {
+                schemas: t.schemas.clone(),
+                exclude_schemas: t.exclude_schemas.clone(),
+                ..capture.clone()
+            },
+            ignore: t.ignore.clone(),
+            fail_on: t.fail_on.unwrap_or(Severity::Info),
+            shadow: shadow.clone(),
+            keep_live: store.keep_live,
+        }
+    }
+}
+
+/// Resolves `env:VAR` and parses the URL.
+pub fn resolve_url(text: &str) -> Result<DatabaseUrl> {
+    match text.strip_prefix("env:") {
+        Some(var) => {
+            let value = std::env::var(var).map_err(|_| {
+                Error::Usage(format!(
+                    "{text}: environment variable {var} is not set; export it with the database URL"
+                ))
+            })?;
+            DatabaseUrl::parse(&value)
+        }
+        None => DatabaseUrl::parse(text),
+    }
+}
+
+/// What the scan found before the report is assembled.
+struct Outcome {
+    result: ScanResult,
+    server_version: Option<String>,
+    history: Option<String>,
+    applied_version: Option<String>,
+    expected: Option<Expected>,
+    live: Option<Snapshot>,
+    findings: Vec<Finding>,
+    warnings: Vec<String>,
+}
+
+/// Scans `target`, records the scan in `store`, and returns the report.
+/// Errors only when the store cannot be read or written.
+pub async fn scan(target: &ScanTarget, store: &TargetStore) -> Result<CheckReport> {
+    let time = crate::util::now_rfc3339();
+    let scans = store.read_scans()?;
+    let redacted = crate::database::redact_url(&target.url);
+    let outcome = run(target, store, &time).await;
+    let mut report = CheckReport {
+        format: CHECK_FORMAT,
+        target: target.name.clone(),
+        url: redacted,
+        time: time.clone(),
+        result: ScanResult::Failed,
+        server_version: None,
+        history: None,
+        applied_version: None,
+        expected: None,
+        live_fingerprint: None,
+        fail_on: target.fail_on,
+        counts: Default::default(),
+        warnings: Vec::new(),
+        findings: Vec::new(),
+        error: None,
+    };
+    let mut live = None;
+    match outcome {
+        Ok(mut o) => {
+            attribution::since(&mut o.findings, &scans);
+            report.result = o.result;
+            report.server_version = o.server_version;
+            report.history = o.history;
+            report.applied_version = o.applied_version;
+            report.expected = o.expected;
+            report.live_fingerprint = o.live.as_ref().map(|s| s.fingerprint.clone());
+            report.counts = CheckReport::count(&o.findings);
+            report.warnings = o.warnings;
+            report.findings = o.findings;
+            if matches!(
+                report.result,
+                ScanResult::Clean | ScanResult::Drift | ScanResult::Notice
+            ) {
+                report.result = if report.findings.is_empty() {
+                    ScanResult::Clean
+                } else if report.fails() {
+                    ScanResult::Drift
+                } else {
+                    ScanResult::Notice
+                };
+            }
+            live = o.live;
+        }
+        Err(e) => report.error = Some(e.to_string()),
+    }
+    record(store, &report, live.as_ref(), target.keep_live)?;
+    Ok(report)
+}
+
+/// Appends the scan to `scans.jsonl` and keeps the live snapshot, under
+/// the store's lock.
+fn record(
+    store: &TargetStore,
+    report: &CheckReport,
+    live: Option<&Snapshot>,
+    keep_live: usize,
+) -> Result<()> {
+    let _lock = store.lock()?;
+    if let Some(live) = live {
+        store.keep_live(&report.time, live, keep_live)?;
+    }
+    let compared = report.result.compared();
+    store.append_scan(&ScanRecord {
+        time: report.time.clone(),
+        target: report.target.clone(),
+        result: report.result,
+        fingerprint: compared.then(|| report.findings_fingerprint()),
+        counts: report.counts,
+        findings: if compared {
+            report.findings.iter().map(Finding::id).collect()
+        } else {
+            Vec::new()
+        },
+        live: report.live_fingerprint.clone(),
+        expected: report.expected.as_ref().map(|e| e.fingerprint.clone()),
+        error: report.error.clone(),
+    })
+}
+
+async fn run(target: &ScanTarget, store: &TargetStore, time: &str) -> Result<Outcome> {
+    let rules = IgnoreRules::parse(&target.ignore).map_err(Error::Usage)?;
+    let url = resolve_url(&target.url)?;
+    let set = match &target.migrations {
+        Some(dir) => {
+            let set = migrations::read(dir, target.format)?;
+            set.require_some(false)?;
+            Some(set)
+        }
+        None => None,
+    };
+    let major = url.server_major().await?;
+    let mut warnings: Vec<String> = set.iter().flat_map(|s| s.warnings.clone()).collect();
+
+    // 1. The history, when there is one.
+    let history = match hist::read(&url, &target.locate).await {
+        Ok(h) => Some(h),
+        Err(Error::Input { message, .. })
+            if set.is_none() && target.locate.tool.is_none() && target.locate.table.is_none() =>
+        {
+            warnings.push(format!(
+                "{message}: the expected state is the store's accepted snapshot"
+            ));
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    let history_label = history
+        .as_ref()
+        .map(|h| format!("{} ({})", h.tool.as_str(), h.table));
+
+    // 2. A migration running: not drift, and nothing else is compared.
+    if let Some(h) = &history {
+        if let Some(running) =
+            locks::migration_in_progress(&url, h.tool, &h.schema, &h.name).await?
+        {
+            let finding = Finding {
+                code: FindingCode::MigrationInProgress,
+                severity: Severity::Info,
+                object: None,
+                migration: None,
+                message: format!(
+                    "a migration is running (pid {}, {}): the schema is not compared until it is done",
+                    running.pid, running.evidence
+                ),
+                attribution: None,
+                since: time.to_string(),
+                hint: "not drift: scan again when the deployment has finished".into(),
+                attribute: None,
+                expected: serde_json::Value::Null,
+                actual: serde_json::Value::Null,
+                ddl: None,
+            };
+            return Ok(Outcome {
+                result: ScanResult::MigrationInProgress,
+                server_version: None,
+                history: history_label,
+                applied_version: None,
+                expected: None,
+                live: None,
+                findings: vec![finding],
+                warnings,
+            });
+        }
+    }
+
+    // 3. History findings.
+    let reading = history
+        .as_ref()
+        .map(|h| history::read(h, set.as_ref(), time));
+    let mut findings: Vec<Finding> = reading.iter().flat_map(|r| r.findings.clone()).collect();
+    let applied_version = reading.as_ref().and_then(|r| r.applied_version.clone());
+
+    // 4. The expected state.
+    let replayable = match (&history, &set, &reading) {
+        (Some(h), Some(_), Some(r)) => hist::compares_with_files(h.tool) && !r.matches_no_file,
+        _ => false,
+    };
+    let mut capture = target.capture.clone();
+    if let Some(h) = &history {
+        capture.history_tables =
+            HistoryTables::Tool(h.tool, Some(format!("{}.{}", h.schema, h.name)));
+    }
+    let mut applied_migrations = Vec::new();
+    let expected: Option<(Snapshot, Expected)> = match (replayable, &set, &applied_version) {
+        (true, Some(set), Some(version)) => {
+            let (snapshot, source, applied) =
+                replayed_state(target, store, set, version, major, &capture, &mut warnings).await?;
+            applied_migrations = applied;
+            let fingerprint = snapshot.fingerprint.clone();
+            Some((
+                snapshot,
+                Expected {
+                    from: ExpectedFrom::Replay,
+                    source,
+                    fingerprint,
+                },
+            ))
+        }
+        (true, Some(_), None) => {
+            warnings.push(
+                "no migration is applied successfully yet: the schema is not compared".into(),
+            );
+            return Ok(Outcome {
+                result: ScanResult::Clean,
+                server_version: None,
+                history: history_label,
+                applied_version,
+                expected: None,
+                live: None,
+                findings,
+                warnings,
+            });
+        }
+        _ => {
+            if let (Some(h), Some(_)) = (&history, &set) {
+                if !hist::compares_with_files(h.tool) {
+                    warnings.push(format!(
+                        "{} migrations are not SQL files driftwatch can replay: the expected state is the store's accepted snapshot",
+                        h.tool.as_str()
+                    ));
+                }
+            }
+            store.latest_baseline()?.map(|(file, snapshot)| {
+                let fingerprint = snapshot.fingerprint.clone();
+                (
+                    snapshot,
+                    Expected {
+                        from: ExpectedFrom::Baseline,
+                        source: format!("store:{}@baseline ({file})", store.target()),
+                        fingerprint,
+                    },
+                )
+            })
+        }
+    };
+
+    // 5. The live schema.
+    let (live, _) = catalog::capture(&url, &capture).await?;
+    let server_version = live.meta.server_version.clone();
+
+    let Some((mut expected, expected_info)) = expected else {
+        // First scan without replayable files: this is the accepted state.
+        let _lock = store.lock()?;
+        let file = store.add_baseline(
+            time,
+            &live,
+            "driftwatch",
+            "first scan: the live schema is recorded as the accepted state",
+        )?;
+        return Ok(Outcome {
+            result: ScanResult::Recorded,
+            server_version,
+            history: history_label,
+            applied_version,
+            expected: Some(Expected {
+                from: ExpectedFrom::FirstScan,
+                source: format!("store:{}@baseline ({file})", store.target()),
+                fingerprint: live.fingerprint.clone(),
+            }),
+            live: Some(live),
+            findings,
+            warnings,
+        });
+    };
+    // The replay captured every schema: narrow it as the live capture is.
+    expected
+        .objects
+        .retain_schemas(&capture.schemas, &capture.exclude_schemas);
+    hist::exclude_history_tables(&mut expected.objects, &capture.history_tables);
+    let expected = Snapshot::new(expected.meta.clone(), expected.objects.clone());
+
+    // 6. The diff, minus ignore rules.
+    let mut changes = diff(&expected, &live);
+    warnings.extend(rules.apply(&mut changes));
+    warnings.extend(crate::report::version_warning(&expected, &live));
+    let mut schema_findings = crate::report::schema_findings(&changes, &expected, &live, time);
+    if expected_info.from == ExpectedFrom::Replay {
+        attribution::attribute(&mut schema_findings, store, &applied_migrations)?;
+    }
+    findings.extend(schema_findings);
+    Ok(Outcome {
+        result: ScanResult::Clean,
+        server_version,
+        history: history_label,
+        applied_version,
+        expected: Some(expected_info),
+        live: Some(live),
+        findings,
+        warnings,
+    })
+}
+
+/// The snapshot after `version`, from the store when its replay is there
+/// and current, else replayed now on a shadow of the target's major.
+/// Returns it, its `store:` name, and the stored migrations up to it.
+async fn replayed_state(
+    target: &ScanTarget,
+    store: &TargetStore,
+    set: &MigrationSet,
+    version: &str,
+    major: u32,
+    capture: &CaptureOptions,
+    warnings: &mut Vec<String>,
+) -> Result<(Snapshot, String, Vec<crate::store::StoredMigration>)> {
+    let wanted = set.up_to(Some(version)).map_err(|_| Error::Input {
+        path: set.dir.display().to_string(),
+        message: format!("the applied version {version} has no migration file"),
+        hint: "point the target's migrations at the directory its tool applies".into(),
+    })?;
+    // Every versioned file applied: the repeatables that run after them too.
+    let all_applied = !set.migrations.iter().any(|m| {
+        m.version
+            .as_deref()
+            .is_some_and(|v| migrations::compare_versions(v, version).is_gt())
+    });
+    let wanted_len = if all_applied {
+        set.migrations.len()
+    } else {
+        wanted.len()
+    };
+    let current = |index: &crate::store::MigrationIndex| {
+        index.migrations.len() >= wanted_len
+            && set.migrations[..wanted_len]
+                .iter()
+                .zip(&index.migrations)
+                .all(|(m, s)| {
+                    m.version == s.version
+                        && m.description == s.description
+                        && m.checksum == s.checksum
+                        && store.has(&s.before)
+                        && store.has(&s.after)
+                })
+    };
+    let index = match store.read_index()? {
+        Some(index) if current(&index) => index,
+        _ => {
+            let mut shadow = target.shadow.clone();
+            shadow.major.get_or_insert(major);
+            let opts = crate::replay::ReplayOptions {
+                to: if all_applied {
+                    None
+                } else {
+                    Some(version.to_string())
+                },
+                full_capture: false,
+                capture: CaptureOptions {
+                    schemas: Vec::new(),
+                    exclude_schemas: Vec::new(),
+                    history_tables: HistoryTables::Tool(set.format.history_tool(), None),
+                    ..capture.clone()
+                },
+                shadow,
+                force: true,
+            };
+            crate::replay::replay(set, store, &opts, &()).await?.index
+        }
+    };
+    if !all_applied && set.migrations.iter().any(|m| m.version.is_none()) {
+        warnings.push(
+            "repeatable migrations run after pending ones: the expected state leaves them out"
+                .into(),
+        );
+    }
+    let applied: Vec<_> = index.migrations[..wanted_len].to_vec();
+    let last = applied
+        .iter()
+        .rev()
+        .find(|m| {
+            m.version
+                .as_deref()
+                .is_some_and(|v| same_version(v, version))
+        })
+        .or(applied.last())
+        .ok_or_else(|| Error::Input {
+            path: store.migrations_dir().display().to_string(),
+            message: format!("no replayed migration {version}"),
+            hint: "run driftwatch replay again".into(),
+        })?;
+    let last = if all_applied {
+        applied.last().unwrap_or(last)
+    } else {
+        last
+    };
+    let snapshot = store.read_snapshot(&last.after)?;
+    let name = format!(
+        "store:{}@{}:after",
+        store.target(),
+        last.version
+            .clone()
+            .unwrap_or_else(|| format!("R:{}", last.description))
+    );
+    Ok((snapshot, name, applied))
+}

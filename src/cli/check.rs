@@ -1,0 +1,251 @@
+//! `driftwatch check`: the drift scan of configured targets, or of one
+//! database given on the command line.
+
+use super::diff::ColorChoice;
+use super::history::HistoryTableArgs;
+use super::{CaptureArgs, ShadowArgs};
+use crate::check::{self, ScanTarget};
+use crate::config::Config;
+use crate::diff::Severity;
+use crate::error::Error;
+use crate::migrations::Format;
+use crate::report::{
+    render_check_html, render_check_markdown, render_check_text, CheckReport, Style,
+};
+use crate::store::{ScanResult, TargetStore};
+use anyhow::Result;
+use clap::{Args, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `driftwatch check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The configuration file (default: ./driftwatch.toml when present).
+    #[arg(
+        long,
+        short,
+        env = "DRIFTWATCH_CONFIG",
+        value_name = "FILE",
+        conflicts_with = "url"
+    )]
+    pub config: Option<PathBuf>,
+    /// Scan this configured target (repeatable).
+    #[arg(long = "target", value_name = "NAME")]
+    pub targets: Vec<String>,
+    /// Scan every configured target.
+    #[arg(long, conflicts_with = "targets")]
+    pub all: bool,
+    /// Ad hoc: the database to scan (postgres://… or env:VAR), without a config file.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Ad hoc: its migration directory.
+    #[arg(long, value_name = "DIR", requires = "url")]
+    pub migrations: Option<PathBuf>,
+    /// Ad hoc: the directory's layout (detected by default).
+    #[arg(long = "migration-format", value_parser = super::named::<Format>(), value_name = "FORMAT", requires = "url")]
+    pub migration_format: Option<Format>,
+    /// Ad hoc: the target's name in the store (default: the database's name).
+    #[arg(long, value_name = "NAME", requires = "url")]
+    pub name: Option<String>,
+    /// The store (default: the config's, else ./snapshots).
+    #[arg(long, env = "DRIFTWATCH_STORE", value_name = "PATH")]
+    pub store: Option<PathBuf>,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+    /// Exit 1 when a drift finding at or above this severity remains
+    /// (default: the target's fail_on, else info).
+    #[arg(long, value_parser = super::named::<Severity>())]
+    pub fail_on: Option<Severity>,
+    /// More ignore rules (as for diff; added to the target's).
+    #[arg(long = "ignore", value_name = "RULE")]
+    pub ignore: Vec<String>,
+    /// Write the report here (atomically) instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Colour: auto (a terminal without NO_COLOR), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    #[command(flatten)]
+    pub history: HistoryTableArgs,
+    #[command(flatten)]
+    pub shadow: ShadowArgs,
+    #[command(flatten)]
+    pub capture: CaptureArgs,
+}
+
+/// Report formats of `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// For a terminal.
+    Text,
+    /// The report as JSON (docs/check.schema.json); several targets: an array.
+    Json,
+    /// Markdown for pull requests and tickets.
+    Markdown,
+    /// One self-contained HTML page (no scripts, no network).
+    Html,
+}
+
+/// The config file to read: `--config`, else `./driftwatch.toml` if present.
+fn config_path(args: &CheckArgs) -> Option<PathBuf> {
+    args.config.clone().or_else(|| {
+        let default = PathBuf::from("driftwatch.toml");
+        default.is_file().then_some(default)
+    })
+}
+
+/// The targets and store these arguments ask for.
+pub(crate) fn targets_and_store(args: &CheckArgs) -> Result<(Vec<ScanTarget>, PathBuf)> {
+    let capture = args.capture.options();
+    let shadow = args.shadow.options();
+    if let Some(url) = &args.url {
+        let name = match &args.name {
+            Some(n) => n.clone(),
+            None => check::resolve_url(url)?
+                .database_name()
+                .unwrap_or_else(|| "default".into()),
+        };
+        let target = ScanTarget {
+            name,
+            url: url.clone(),
+            migrations: args.migrations.clone(),
+            format: args.migration_format,
+            locate: args.history.locate(),
+            capture,
+            ignore: args.ignore.clone(),
+            fail_on: args.fail_on.unwrap_or(Severity::Info),
+            shadow,
+            keep_live: crate::config::StoreConfig::default().keep_live,
+        };
+        let store = args
+            .store
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("snapshots"));
+        return Ok((vec![target], store));
+    }
+    let Some(path) = config_path(args) else {
+        return Err(Error::Usage(
+            "check needs --config FILE (or ./driftwatch.toml), or --url URL for an ad hoc scan"
+                .into(),
+        )
+        .into());
+    };
+    let config = Config::read(&path)?;
+    let chosen: Vec<&crate::config::TargetConfig> = if args.all || args.targets.is_empty() {
+        if !args.all && config.targets.len() > 1 {
+            return Err(Error::Usage(format!(
+                "{} has {} targets: name one with --target NAME or scan all with --all",
+                path.display(),
+                config.targets.len()
+            ))
+            .into());
+        }
+        config.targets.iter().collect()
+    } else {
+        args.targets
+            .iter()
+            .map(|t| config.target(t))
+            .collect::<crate::Result<_>>()?
+    };
+    if chosen.is_empty() {
+        return Err(Error::Input {
+            path: path.display().to_string(),
+            message: "defines no [[target]]".into(),
+            hint: "add one (see the README's configuration section)".into(),
+        }
+        .into());
+    }
+    let targets = chosen
+        .into_iter()
+        .map(|t| {
+            let mut target = ScanTarget::from_config(t, &config.store, &capture, &shadow);
+            target.ignore.extend(args.ignore.iter().cloned());
+            if let Some(f) = args.fail_on {
+                target.fail_on = f;
+            }
+            if args.history.tool.is_some() || args.history.history_table.is_some() {
+                target.locate = args.history.locate();
+            }
+            target
+        })
+        .collect();
+    let store = args.store.clone().unwrap_or(config.store.path.clone());
+    Ok((targets, store))
+}
+
+/// Runs `driftwatch check`.
+pub async fn run(args: CheckArgs) -> Result<ExitCode> {
+    let (targets, store_root) = targets_and_store(&args)?;
+    let stores = targets
+        .iter()
+        .map(|t| TargetStore::new(&store_root, &t.name))
+        .collect::<crate::Result<Vec<_>>>()?;
+    let mut reports: Vec<CheckReport> = Vec::with_capacity(targets.len());
+    for (target, store) in targets.iter().zip(&stores) {
+        reports.push(check::scan(target, store).await?);
+    }
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            args.output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none()
+        }
+    };
+    let text = match args.format {
+        CheckFormat::Text => reports
+            .iter()
+            .map(|r| render_check_text(r, if color { Style::Color } else { Style::Plain }))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        CheckFormat::Markdown => reports
+            .iter()
+            .map(render_check_markdown)
+            .collect::<Vec<_>>()
+            .join("\n"),
+        CheckFormat::Html => render_check_html(&reports),
+        CheckFormat::Json => {
+            let mut t = if reports.len() == 1 {
+                serde_json::to_string_pretty(&reports[0])?
+            } else {
+                serde_json::to_string_pretty(&reports)?
+            };
+            t.push('\n');
+            t
+        }
+    };
+    if args.format != CheckFormat::Text || args.output.is_some() {
+        for r in &reports {
+            for w in &r.warnings {
+                eprintln!("warning: {}: {w}", r.target);
+            }
+            if let Some(e) = &r.error {
+                eprintln!("driftwatch: {}: scan failed: {e}", r.target);
+            }
+        }
+    }
+    match &args.output {
+        Some(path) => crate::util::write_atomic(path, text.as_bytes())?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+        }
+    }
+    Ok(exit_code(&reports))
+}
+
+/// 2 when a scan failed, else 1 when one found drift, else 0.
+pub(crate) fn exit_code(reports: &[CheckReport]) -> ExitCode {
+    if reports.iter().any(|r| r.result == ScanResult::Failed) {
+        ExitCode::from(2)
+    } else if reports.iter().any(|r| r.result == ScanResult::Drift) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

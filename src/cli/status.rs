@@ -1,0 +1,116 @@
+//! `driftwatch status`: the last scan of each target, drift since when,
+//! failing since when.
+
+use crate::check::{self, TargetStatus};
+use crate::config::Config;
+use crate::error::Error;
+use crate::store::TargetStore;
+use anyhow::Result;
+use clap::{Args, ValueEnum};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `driftwatch status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The configuration file (default: ./driftwatch.toml when present);
+    /// its store and targets are shown.
+    #[arg(long, short, env = "DRIFTWATCH_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The store (default: the config's, else ./snapshots).
+    #[arg(long, env = "DRIFTWATCH_STORE", value_name = "PATH")]
+    pub store: Option<PathBuf>,
+    /// Only this target (repeatable).
+    #[arg(long = "target", value_name = "NAME")]
+    pub targets: Vec<String>,
+    /// Output form.
+    #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
+    pub format: StatusFormat,
+}
+
+/// Output forms of `status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    /// A line per target.
+    Text,
+    /// An array of `{target, scans, last, drift_since, failing_since}`.
+    Json,
+}
+
+/// Runs `driftwatch status`.
+pub async fn run(args: StatusArgs) -> Result<ExitCode> {
+    let config_path = args.config.clone().or_else(|| {
+        let p = PathBuf::from("driftwatch.toml");
+        p.is_file().then_some(p)
+    });
+    let config = config_path.as_deref().map(Config::read).transpose()?;
+    let root = args
+        .store
+        .clone()
+        .or_else(|| config.as_ref().map(|c| c.store.path.clone()))
+        .unwrap_or_else(|| PathBuf::from("snapshots"));
+    let mut names: Vec<String> = if !args.targets.is_empty() {
+        args.targets.clone()
+    } else if let Some(c) = &config {
+        c.targets.iter().map(|t| t.name.clone()).collect()
+    } else {
+        let entries = std::fs::read_dir(&root).map_err(|e| Error::Input {
+            path: root.display().to_string(),
+            message: format!("cannot read the store ({e})"),
+            hint: "give the store with --store PATH or a config with --config FILE".into(),
+        })?;
+        entries
+            .flatten()
+            .filter(|e| e.path().join("scans.jsonl").is_file())
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .collect()
+    };
+    names.sort();
+    let statuses = names
+        .iter()
+        .map(|n| check::status(&TargetStore::new(&root, n)?))
+        .collect::<crate::Result<Vec<TargetStatus>>>()?;
+    let text = match args.format {
+        StatusFormat::Json => format!("{}\n", serde_json::to_string_pretty(&statuses)?),
+        StatusFormat::Text => {
+            if statuses.is_empty() {
+                format!("no scans recorded in {}\n", root.display())
+            } else {
+                statuses.iter().map(line).collect::<String>()
+            }
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn line(s: &TargetStatus) -> String {
+    let Some(last) = &s.last else {
+        return format!("{}: never scanned\n", s.target);
+    };
+    let c = &last.counts;
+    let mut text = format!(
+        "{}: {} at {} ({} critical, {} warning, {} info; {} scans)",
+        s.target,
+        last.result.as_str(),
+        last.time,
+        c.critical,
+        c.warning,
+        c.info,
+        s.scans
+    );
+    if let Some(t) = &s.drift_since {
+        text.push_str(&format!("; drift since {t}"));
+    }
+    if let Some(t) = &s.failing_since {
+        text.push_str(&format!("; failing since {t}"));
+    }
+    if let Some(e) = &last.error {
+        text.push_str(&format!(": {e}"));
+    }
+    text.push('\n');
+    text
+}

@@ -1,0 +1,266 @@
+//! `driftwatch.toml`: the store and the watched targets. Parsing only (no
+//! database, no network): the file is read, every key checked (an unknown
+//! key is an error naming it and its line), and values resolved that need
+//! no I/O beyond the environment (`env:VAR` URLs are resolved when a scan
+//! starts, so a missing variable fails that target only).
+
+use crate::diff::{IgnoreRules, Severity};
+use crate::error::{Error, Result};
+use crate::history::Tool;
+use crate::migrations::Format;
+use crate::util::Named;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// The whole configuration file.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the file was read from (relative paths in it are relative to
+    /// its folder).
+    pub path: PathBuf,
+    /// The store.
+    pub store: StoreConfig,
+    /// The watched databases, in file order.
+    pub targets: Vec<TargetConfig>,
+}
+
+/// `[store]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// The store folder (default `snapshots`, relative to the config file).
+    #[serde(default = "default_store_path")]
+    pub path: PathBuf,
+    /// Live snapshots kept per target (older ones are removed, except the
+    /// first, which may be the recorded expected state).
+    #[serde(default = "default_keep_live")]
+    pub keep_live: usize,
+}
+
+fn default_store_path() -> PathBuf {
+    PathBuf::from("snapshots")
+}
+
+fn default_keep_live() -> usize {
+    10
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            path: default_store_path(),
+            keep_live: default_keep_live(),
+        }
+    }
+}
+
+/// One `[[target]]`: a watched database.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetConfig {
+    /// The target's name (its folder in the store).
+    pub name: String,
+    /// `postgres://…` or `env:VAR`.
+    pub url: String,
+    /// The migration directory (relative to the config file).
+    #[serde(default)]
+    pub migrations: Option<PathBuf>,
+    /// The migration layout; detected when absent.
+    #[serde(default, deserialize_with = "named_opt")]
+    pub format: Option<Format>,
+    /// The history tool; detected when absent.
+    #[serde(default, deserialize_with = "named_opt")]
+    pub history: Option<Tool>,
+    /// The history table (`schema.name`), when not the tool's default.
+    #[serde(default)]
+    pub history_table: Option<String>,
+    /// Only these schemas.
+    #[serde(default)]
+    pub schemas: Vec<String>,
+    /// Leave these schemas out.
+    #[serde(default)]
+    pub exclude_schemas: Vec<String>,
+    /// Ignore rules (as `--ignore`).
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    /// Lowest severity that makes the check fail (exit 1).
+    #[serde(default, deserialize_with = "named_opt")]
+    pub fail_on: Option<Severity>,
+}
+
+fn named_opt<'de, D, T>(d: D) -> std::result::Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Named,
+{
+    let text = String::deserialize(d)?;
+    T::from_name(&text).map(Some).ok_or_else(|| {
+        let names: Vec<&str> = T::ALL.iter().map(|v| v.name()).collect();
+        serde::de::Error::custom(format!(
+            "unknown value {text:?}, expected one of {}",
+            names.join(", ")
+        ))
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    store: StoreConfig,
+    #[serde(default)]
+    target: Vec<TargetConfig>,
+}
+
+impl Config {
+    /// Reads and checks `path`.
+    pub fn read(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Input {
+            path: path.display().to_string(),
+            message: format!("cannot read the configuration ({e})"),
+            hint: "give an existing driftwatch.toml with --config".into(),
+        })?;
+        Config::parse(path, &text)
+    }
+
+    /// Parses `text`, read from `path`.
+    pub fn parse(path: &Path, text: &str) -> Result<Config> {
+        let file: File = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            Error::Input {
+                path: match line {
+                    Some(l) => format!("{}:{l}", path.display()),
+                    None => path.display().to_string(),
+                },
+                message: e.message().trim().replace('\n', " "),
+                hint: "see the configuration section of the README".into(),
+            }
+        })?;
+        let base = path.parent().unwrap_or(Path::new(""));
+        let resolve = |p: &Path| {
+            if p.is_absolute() || base.as_os_str().is_empty() {
+                p.to_path_buf()
+            } else {
+                base.join(p)
+            }
+        };
+        let at = |needle: &str| {
+            text.find(needle)
+                .map(|i| text[..i].matches('\n').count() + 1)
+                .map_or(path.display().to_string(), |l| {
+                    format!("{}:{l}", path.display())
+                })
+        };
+        let mut targets: Vec<TargetConfig> = Vec::new();
+        for mut t in file.target {
+            let where_ = at(&format!("\"{}\"", t.name));
+            crate::store::TargetStore::new(Path::new("."), &t.name).map_err(|e| Error::Input {
+                path: where_.clone(),
+                message: e.to_string(),
+                hint: "rename the target".into(),
+            })?;
+            if targets.iter().any(|o| o.name == t.name) {
+                return Err(Error::Input {
+                    path: where_,
+                    message: format!("target {} is defined twice", t.name),
+                    hint: "give each [[target]] its own name".into(),
+                });
+            }
+            IgnoreRules::parse(&t.ignore).map_err(|m| Error::Input {
+                path: where_.clone(),
+                message: format!("target {}: {m}", t.name),
+                hint: "see --ignore in the README".into(),
+            })?;
+            t.migrations = t.migrations.as_deref().map(resolve);
+            targets.push(t);
+        }
+        let mut store = file.store;
+        store.path = resolve(&store.path);
+        Ok(Config {
+            path: path.to_path_buf(),
+            store,
+            targets,
+        })
+    }
+
+    /// The target named `name`.
+    pub fn target(&self, name: &str) -> Result<&TargetConfig> {
+        self.targets.iter().find(|t| t.name == name).ok_or_else(|| {
+            Error::Usage(format!(
+                "{}: no target named {name}; targets: {}",
+                self.path.display(),
+                self.targets
+                    .iter()
+                    .map(|t| t.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"
+[store]
+path = "snapshots"
+
+[[target]]
+name = "shop"
+url = "env:SHOP_DATABASE_URL"
+migrations = "db/migrations"
+format = "flyway"
+history = "flyway"
+schemas = ["shop"]
+ignore = ["kind:comment", "table:shop.tmp_*"]
+fail_on = "warning"
+"#;
+
+    #[test]
+    fn the_readme_example_parses_with_paths_relative_to_the_file() {
+        let c = Config::parse(Path::new("/etc/dw/driftwatch.toml"), EXAMPLE).unwrap();
+        assert_eq!(c.store.path, Path::new("/etc/dw/snapshots"));
+        let t = c.target("shop").unwrap();
+        assert_eq!(
+            t.migrations.as_deref(),
+            Some(Path::new("/etc/dw/db/migrations"))
+        );
+        assert_eq!(t.format, Some(Format::Flyway));
+        assert_eq!(t.history, Some(Tool::Flyway));
+        assert_eq!(t.fail_on, Some(Severity::Warning));
+        assert!(c.target("nope").is_err());
+    }
+
+    #[test]
+    fn an_unknown_key_is_named_with_its_line() {
+        let text = EXAMPLE.replace("fail_on", "fial_on");
+        let e = Config::parse(Path::new("dw.toml"), &text)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("dw.toml:13: "), "{e}");
+        assert!(e.contains("unknown field `fial_on`"), "{e}");
+        assert_eq!(e.lines().count(), 1, "{e}");
+    }
+
+    #[test]
+    fn bad_values_and_duplicates_are_errors() {
+        let e = Config::parse(
+            Path::new("dw.toml"),
+            &EXAMPLE.replace("\"warning\"", "\"loud\""),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("dw.toml:13") && e.contains("critical"), "{e}");
+        let twice = format!("{EXAMPLE}\n[[target]]\nname = \"shop\"\nurl = \"postgres://x/y\"\n");
+        let e = Config::parse(Path::new("dw.toml"), &twice)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("defined twice"), "{e}");
+        let bad_rule = EXAMPLE.replace("kind:comment", "frobnicate");
+        assert!(Config::parse(Path::new("dw.toml"), &bad_rule).is_err());
+    }
+}

@@ -1,0 +1,186 @@
+//! Text and Markdown renderings of a [`CheckReport`].
+
+use super::check::{CheckReport, Finding};
+use super::text::Style;
+use crate::diff::Severity;
+use crate::store::ScanResult;
+use std::fmt::Write as _;
+
+/// The headline: `drift: 2 critical, 1 warning, 0 info`.
+pub fn headline(report: &CheckReport) -> String {
+    let c = &report.counts;
+    let counts = format!(
+        "{} critical, {} warning, {} info",
+        c.critical, c.warning, c.info
+    );
+    match report.result {
+        ScanResult::Clean => "clean: the live schema is the expected one".to_string(),
+        ScanResult::Drift => format!("drift: {counts}"),
+        ScanResult::Notice => format!(
+            "no drift at or above {}: {counts}",
+            severity_name(report.fail_on)
+        ),
+        ScanResult::MigrationInProgress => "migration in progress: not compared".to_string(),
+        ScanResult::Recorded => {
+            "first scan: the live schema is recorded as the accepted state".to_string()
+        }
+        ScanResult::Failed => format!(
+            "scan failed: {}",
+            report.error.as_deref().unwrap_or("unknown error")
+        ),
+    }
+}
+
+fn severity_name(s: Severity) -> &'static str {
+    crate::util::Named::name(s)
+}
+
+/// The context line: server, history, applied version, expected state.
+pub fn context(report: &CheckReport) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(v) = &report.server_version {
+        lines.push(format!("PostgreSQL {v}"));
+    }
+    if let Some(h) = &report.history {
+        lines.push(format!("history: {h}"));
+    }
+    if let Some(v) = &report.applied_version {
+        lines.push(format!("applied version: {v}"));
+    }
+    if let Some(e) = &report.expected {
+        lines.push(format!("expected state: {}", e.source));
+    }
+    lines
+}
+
+fn tag(style: Style, s: Severity) -> String {
+    match s {
+        Severity::Critical => style.paint("1;31", "[critical]"),
+        Severity::Warning => style.paint("33", "[warning]"),
+        Severity::Info => style.paint("2", "[info]"),
+    }
+}
+
+fn paint_diff(style: Style, diff: &str) -> String {
+    let mut out = String::new();
+    for line in diff.lines() {
+        let painted = if line.starts_with("+++") || line.starts_with("---") {
+            style.paint("1", line)
+        } else if line.starts_with('+') {
+            style.paint("32", line)
+        } else if line.starts_with('-') {
+            style.paint("31", line)
+        } else if line.starts_with("@@") {
+            style.paint("36", line)
+        } else {
+            line.to_string()
+        };
+        let _ = writeln!(out, "    {painted}");
+    }
+    out
+}
+
+/// Renders the report for a terminal.
+pub fn render_check_text(report: &CheckReport, style: Style) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} {} ({}) at {}",
+        style.paint("1", "driftwatch check"),
+        report.target,
+        report.url,
+        report.time
+    );
+    let ctx = context(report);
+    if !ctx.is_empty() {
+        let _ = writeln!(out, "{}", ctx.join(" · "));
+    }
+    for w in &report.warnings {
+        let _ = writeln!(out, "{} {w}", style.paint("33", "warning:"));
+    }
+    let head = headline(report);
+    let head = match report.result {
+        ScanResult::Drift | ScanResult::Failed => style.paint("1;31", &head),
+        ScanResult::Clean => style.paint("32", &head),
+        _ => head,
+    };
+    let _ = writeln!(out, "{head}");
+    for f in &report.findings {
+        out.push('\n');
+        render_finding(&mut out, f, style);
+    }
+    out
+}
+
+fn render_finding(out: &mut String, f: &Finding, style: Style) {
+    let _ = writeln!(out, "{} {} {}", tag(style, f.severity), f.code, f.message);
+    if let Some(a) = &f.attribution {
+        let _ = writeln!(out, "    attribution: {}", a.label());
+    }
+    if let Some(m) = f.migration.as_ref().and_then(|m| m.file.as_ref()) {
+        let _ = writeln!(out, "    file: {m}");
+    }
+    let _ = writeln!(out, "    since: {}", f.since);
+    let _ = writeln!(out, "    fix: {}", f.hint);
+    if let Some(ddl) = &f.ddl {
+        out.push_str(&paint_diff(style, ddl));
+    }
+}
+
+fn md_escape(text: &str) -> String {
+    text.replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('\n', " ")
+}
+
+/// Renders the report as Markdown (pull requests, tickets).
+pub fn render_check_markdown(report: &CheckReport) -> String {
+    let mut out = format!("# driftwatch check: {}\n\n", md_escape(&report.target));
+    let _ = writeln!(
+        out,
+        "**{}** ({})\n",
+        md_escape(&headline(report)),
+        report.time
+    );
+    for line in context(report) {
+        let _ = writeln!(out, "- {}", md_escape(&line));
+    }
+    for w in &report.warnings {
+        let _ = writeln!(out, "- warning: {}", md_escape(w));
+    }
+    if report.findings.is_empty() {
+        return out;
+    }
+    out.push_str("\n| severity | code | finding | attribution | since |\n|---|---|---|---|---|\n");
+    for f in &report.findings {
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | {} | {} | {} |",
+            severity_name(f.severity),
+            f.code,
+            md_escape(&f.message),
+            md_escape(
+                &f.attribution
+                    .as_ref()
+                    .map(|a| a.label())
+                    .unwrap_or_default()
+            ),
+            f.since
+        );
+    }
+    for f in report.findings.iter().filter(|f| f.ddl.is_some()) {
+        let name = f
+            .object
+            .as_ref()
+            .map(|o| o.name.as_str())
+            .unwrap_or_default();
+        let _ = write!(
+            out,
+            "\n<details><summary>{}</summary>\n\n```diff\n{}```\n\n</details>\n",
+            md_escape(name),
+            f.ddl.as_deref().unwrap_or_default().replace("```", "` ` `")
+        );
+    }
+    out
+}
