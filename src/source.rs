@@ -70,6 +70,9 @@ pub enum Source {
     /// A directory of migrations, replayed in order into a shadow database,
     /// up to a version when given (`dir@VERSION`).
     MigrationDir(MigrationDirSource),
+    /// A snapshot in the store (`store:TARGET@VERSION[:before|after]`,
+    /// `@live`, `@baseline`).
+    Stored(crate::store::StoredRef),
 }
 
 /// A migration directory given as a source.
@@ -97,6 +100,12 @@ impl Source {
         }
         if arg.starts_with("postgres://") || arg.starts_with("postgresql://") {
             return Ok(Source::Database(DatabaseUrl::parse(arg)?));
+        }
+        if arg.starts_with("store:") {
+            let root = std::env::var_os("DRIFTWATCH_STORE")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("snapshots"));
+            return Ok(Source::Stored(crate::store::StoredRef::parse(arg, &root)?));
         }
         if let Some((scheme, _)) = arg.split_once("://") {
             return Err(Error::Usage(format!(
@@ -167,6 +176,16 @@ impl Source {
         match self {
             Source::Database(url) => url.redacted().to_string(),
             Source::SnapshotFile(path) | Source::SqlFile(path) => path.display().to_string(),
+            Source::Stored(r) => format!("store:{}", {
+                let spec = match &r.which {
+                    crate::store::Stored::Live => "live".to_string(),
+                    crate::store::Stored::Baseline => "baseline".to_string(),
+                    crate::store::Stored::Migration { version, after } => {
+                        format!("{version}:{}", if *after { "after" } else { "before" })
+                    }
+                };
+                format!("{}@{spec}", r.target)
+            }),
             Source::MigrationDir(d) => match &d.up_to {
                 None => d.dir.display().to_string(),
                 Some(v) => format!("{}@{v}", d.dir.display()),
@@ -185,6 +204,15 @@ impl Source {
             Source::Database(url) => {
                 let (snap, stats) = catalog::capture(url, opts).await?;
                 Ok((snap, Some(stats), Vec::new()))
+            }
+            Source::Stored(r) => {
+                let mut snap = r.read()?;
+                if !opts.schemas.is_empty() || !opts.exclude_schemas.is_empty() {
+                    snap.objects
+                        .retain_schemas(&opts.schemas, &opts.exclude_schemas);
+                    snap.fingerprint = crate::model::fingerprint(&snap.objects);
+                }
+                Ok((snap, None, Vec::new()))
             }
             Source::SnapshotFile(path) => {
                 // read_snapshot has canonicalised it already; a schema filter

@@ -233,33 +233,13 @@ async fn run(target: &ScanTarget, store: &TargetStore, time: &str) -> Result<Out
         if let Some(running) =
             locks::migration_in_progress(&url, h.tool, &h.schema, &h.name).await?
         {
-            let finding = Finding {
-                code: FindingCode::MigrationInProgress,
-                severity: Severity::Info,
-                object: None,
-                migration: None,
-                message: format!(
-                    "a migration is running (pid {}, {}): the schema is not compared until it is done",
-                    running.pid, running.evidence
-                ),
-                attribution: None,
-                since: time.to_string(),
-                hint: "not drift: scan again when the deployment has finished".into(),
-                attribute: None,
-                expected: serde_json::Value::Null,
-                actual: serde_json::Value::Null,
-                ddl: None,
-            };
-            return Ok(Outcome {
-                result: ScanResult::MigrationInProgress,
-                server_version: None,
-                history: history_label,
-                applied_version: None,
-                expected: None,
-                live: None,
-                findings: vec![finding],
+            return Ok(in_progress(
+                running.pid,
+                &running.evidence,
+                time,
+                history_label,
                 warnings,
-            });
+            ));
         }
     }
 
@@ -269,6 +249,21 @@ async fn run(target: &ScanTarget, store: &TargetStore, time: &str) -> Result<Out
         .map(|h| history::read(h, set.as_ref(), time));
     let mut findings: Vec<Finding> = reading.iter().flat_map(|r| r.findings.clone()).collect();
     let applied_version = reading.as_ref().and_then(|r| r.applied_version.clone());
+
+    // A directory that names none of the applied versions is not this
+    // target's: its state would be no expectation at all.
+    if reading.as_ref().is_some_and(|r| r.matches_no_file) {
+        return Ok(Outcome {
+            result: ScanResult::Clean,
+            server_version: None,
+            history: history_label,
+            applied_version,
+            expected: None,
+            live: None,
+            findings,
+            warnings,
+        });
+    }
 
     // 4. The expected state.
     let replayable = match (&history, &set, &reading) {
@@ -334,8 +329,17 @@ async fn run(target: &ScanTarget, store: &TargetStore, time: &str) -> Result<Out
         }
     };
 
-    // 5. The live schema.
-    let (live, _) = catalog::capture(&url, &capture).await?;
+    // 5. The live schema. DDL holding a table (a tool without a lock, such
+    // as dbmate, mid-migration; or a change by hand) stops the capture
+    // rather than queue behind it: nothing to compare yet.
+    let (mut live, _) = match catalog::capture(&url, &capture).await {
+        Err(Error::Locked { relation, pid, .. }) => {
+            let evidence = format!("DDL holds {relation} (ACCESS EXCLUSIVE)");
+            return Ok(in_progress(pid, &evidence, time, history_label, warnings));
+        }
+        other => other?,
+    };
+    live.meta.source = format!("live {}", url.redacted());
     let server_version = live.meta.server_version.clone();
 
     let Some((mut expected, expected_info)) = expected else {
@@ -367,7 +371,8 @@ async fn run(target: &ScanTarget, store: &TargetStore, time: &str) -> Result<Out
         .objects
         .retain_schemas(&capture.schemas, &capture.exclude_schemas);
     hist::exclude_history_tables(&mut expected.objects, &capture.history_tables);
-    let expected = Snapshot::new(expected.meta.clone(), expected.objects.clone());
+    let mut expected = Snapshot::new(expected.meta.clone(), expected.objects.clone());
+    expected.meta.source = format!("expected {}", expected_info.source);
 
     // 6. The diff, minus ignore rules.
     let mut changes = diff(&expected, &live);
@@ -376,6 +381,10 @@ async fn run(target: &ScanTarget, store: &TargetStore, time: &str) -> Result<Out
     let mut schema_findings = crate::report::schema_findings(&changes, &expected, &live, time);
     if expected_info.from == ExpectedFrom::Replay {
         attribution::attribute(&mut schema_findings, store, &applied_migrations)?;
+    } else {
+        for f in &mut schema_findings {
+            f.attribution = Some(crate::report::Attribution::Unknown);
+        }
     }
     findings.extend(schema_findings);
     Ok(Outcome {
@@ -388,6 +397,42 @@ async fn run(target: &ScanTarget, store: &TargetStore, time: &str) -> Result<Out
         findings,
         warnings,
     })
+}
+
+/// The outcome of a scan that found a migration running.
+fn in_progress(
+    pid: i32,
+    evidence: &str,
+    time: &str,
+    history: Option<String>,
+    warnings: Vec<String>,
+) -> Outcome {
+    let finding = Finding {
+        code: FindingCode::MigrationInProgress,
+        severity: Severity::Info,
+        object: None,
+        migration: None,
+        message: format!(
+            "a migration is running (pid {pid}, {evidence}): the schema is not compared until it is done"
+        ),
+        attribution: None,
+        since: time.to_string(),
+        hint: "not drift: scan again when the deployment has finished".into(),
+        attribute: None,
+        expected: serde_json::Value::Null,
+        actual: serde_json::Value::Null,
+        ddl: None,
+    };
+    Outcome {
+        result: ScanResult::MigrationInProgress,
+        server_version: None,
+        history,
+        applied_version: None,
+        expected: None,
+        live: None,
+        findings: vec![finding],
+        warnings,
+    }
 }
 
 /// The snapshot after `version`, from the store when its replay is there

@@ -243,7 +243,7 @@ pub async fn run(args: CheckArgs) -> Result<ExitCode> {
 pub(crate) fn exit_code(reports: &[CheckReport]) -> ExitCode {
     if reports.iter().any(|r| r.result == ScanResult::Failed) {
         ExitCode::from(2)
-    } else if reports.iter().any(|r| r.result == ScanResult::Drift) {
+    } else if reports.iter().any(|r| r.fails()) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -232,6 +232,26 @@ pub struct Change {
     pub after: serde_json::Value,
 }
 
+/// A grant as people write it: `SELECT, INSERT to PUBLIC`.
+fn grant(v: &serde_json::Value) -> String {
+    let privileges: Option<Vec<&str>> = v
+        .get("privileges")
+        .and_then(|p| p.as_array())
+        .map(|p| p.iter().filter_map(|x| x.as_str()).collect());
+    match (privileges, v.get("grantee").and_then(|g| g.as_str())) {
+        (Some(p), Some(grantee)) => {
+            let grantable = v.get("grantable").and_then(|g| g.as_array());
+            let option = if grantable.is_some_and(|g| !g.is_empty()) {
+                " (some WITH GRANT OPTION)"
+            } else {
+                ""
+            };
+            format!("{} to {grantee}{option}", p.join(", "))
+        }
+        _ => summary::short(v),
+    }
+}
+
 impl Change {
     /// One line for people: `~ column app.orders.total: type numeric → bigint`.
     pub fn summary(&self) -> String {
@@ -245,8 +265,8 @@ impl Change {
             ChangeCode::Added(_) => format!("+ {what} added"),
             ChangeCode::Removed(_) => format!("- {what} removed"),
             ChangeCode::Renamed(_) => format!("~ {what} renamed from {}", short(&self.before)),
-            ChangeCode::PrivilegeGranted => format!("+ {what}: granted {}", short(&self.after)),
-            ChangeCode::PrivilegeRevoked => format!("- {what}: revoked {}", short(&self.before)),
+            ChangeCode::PrivilegeGranted => format!("+ {what}: granted {}", grant(&self.after)),
+            ChangeCode::PrivilegeRevoked => format!("- {what}: revoked {}", grant(&self.before)),
             _ => format!(
                 "~ {what}: {}",
                 summary::changed(

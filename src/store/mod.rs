@@ -12,8 +12,10 @@
 //! it; a data migration changes nothing) is a hard link to that file: one
 //! copy on disk, and git stores identical content once anyway.
 
+mod refs;
 mod scans;
 
+pub use refs::{Stored, StoredRef};
 pub use scans::{time_stem, BaselineRecord, Counts, ScanRecord, ScanResult};
 
 use crate::error::{Error, Result};

@@ -1,0 +1,161 @@
+//! Faults and bad input: a target that is down, a store that is locked or
+//! corrupt, targets without replayable files (the store's accepted state),
+//! `store:` sources, and the checked-in demo store reproduced by a replay.
+
+use super::common::{assert_one_line_error, exec};
+use super::*;
+
+#[tokio::test]
+async fn a_target_that_is_down_is_a_failed_scan_recorded_as_such() {
+    let store = tempfile::tempdir().unwrap();
+    let s = store.path().display().to_string();
+    let url = "postgres://scanner:s3cret-pw@127.0.0.1:1/shop";
+    let out = driftwatch(&["check", "--url", url, "--store", &s]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("s3cret-pw")
+            && !String::from_utf8_lossy(&out.stdout).contains("s3cret-pw")
+    );
+    let scans = std::fs::read_to_string(store.path().join("shop/scans.jsonl")).unwrap();
+    let record: Value = serde_json::from_str(scans.lines().next().unwrap()).unwrap();
+    assert_eq!(record["result"], "failed");
+    assert!(
+        record["error"].as_str().unwrap().contains("127.0.0.1"),
+        "{record}"
+    );
+    assert!(!scans.contains("s3cret-pw"));
+    let status = driftwatch(&["status", "--store", &s]);
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        text.starts_with("shop: failed at ") && text.contains("failing since"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn without_migration_files_the_first_scan_is_the_accepted_state() {
+    let db = common::fresh_db().await;
+    exec(
+        &db,
+        "CREATE TABLE accounts (id bigint PRIMARY KEY, email text)",
+    )
+    .await;
+    let w = Watched::on(db, None);
+    let (out, report) = w.check(&[]);
+    assert_exit(&out, 0);
+    assert_eq!(report["result"], "recorded");
+    assert_eq!(report["expected"]["from"], "first-scan");
+    let (out, report) = w.check(&[]);
+    assert_exit(&out, 0);
+    assert_eq!(report["result"], "clean");
+    assert_eq!(report["expected"]["from"], "baseline");
+
+    exec(&w.db, "CREATE INDEX accounts_email ON accounts (email)").await;
+    let (out, report) = w.check(&[]);
+    assert_exit(&out, 1);
+    assert_eq!(
+        findings(&report),
+        ["warning index-added public.accounts.accounts_email unknown"]
+    );
+
+    // store: sources: the accepted state and the newest live snapshot.
+    let baseline = format!("store:{}/t@baseline", w.store.path().display());
+    let live = format!("store:{}/t@live", w.store.path().display());
+    let out = driftwatch(&["diff", &baseline, &live, "--format", "json"]);
+    assert_exit(&out, 1);
+    let diff: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(diff["changes"][0]["code"], "index-added");
+    let out = driftwatch(&[
+        "diff",
+        &format!("store:{}/t@3", w.store.path().display()),
+        &live,
+    ]);
+    assert_one_line_error(&out, "holds no replayed migrations", "");
+}
+
+#[tokio::test]
+async fn a_locked_or_corrupt_store_is_one_line_and_nothing_is_written() {
+    let w = Watched::migrated(&demo_dir(), None).await;
+    let (out, _) = w.check(&[]);
+    assert_exit(&out, 0);
+    let target = w.store.path().join("t");
+    // Another live process holds the lock (this test's own pid).
+    std::fs::write(target.join(".lock"), format!("{}\n", std::process::id())).unwrap();
+    let args = w.args();
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = driftwatch(&refs);
+    assert_one_line_error(&out, "is writing this target", "");
+    std::fs::remove_file(target.join(".lock")).unwrap();
+    assert_eq!(w.scans().len(), 1);
+
+    let scans = target.join("scans.jsonl");
+    let good = std::fs::read_to_string(&scans).unwrap();
+    std::fs::write(&scans, format!("not json\n{good}")).unwrap();
+    let out = driftwatch(&refs);
+    assert_one_line_error(&out, "scans.jsonl:1", "");
+    assert_eq!(
+        std::fs::read_to_string(&scans).unwrap(),
+        format!("not json\n{good}")
+    );
+}
+
+#[tokio::test]
+async fn kill_9_during_a_scan_leaves_a_readable_store() {
+    let w = Watched::migrated(&demo_dir(), None).await;
+    exec(&w.db, OUT_OF_BAND).await;
+    let args = w.args();
+    for delay_ms in [50u64, 300, 900] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_driftwatch"))
+            .args(&args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    // The next scan takes over any lock left behind and reads what is there.
+    let (out, report) = w.check(&[]);
+    assert_exit(&out, 1);
+    assert_eq!(report["findings"].as_array().unwrap().len(), 4, "{report}");
+    let status = driftwatch(&["status", "--store", &w.store.path().display().to_string()]);
+    assert_exit(&status, 0);
+}
+
+#[test]
+fn the_checked_in_demo_store_is_what_a_replay_writes_byte_for_byte() {
+    let store = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_driftwatch"))
+        .current_dir(repo())
+        .args([
+            "replay",
+            "fixtures/migrations/demo",
+            "--target",
+            "demo",
+            "--store",
+        ])
+        .arg(store.path())
+        .args(["--shadow-url", shadow().admin_url().expose()])
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let ours = repo().join("snapshots/demo/migrations");
+    let fresh = store.path().join("demo/migrations");
+    let names = |dir: &Path| {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(&ours), names(&fresh));
+    for name in names(&ours) {
+        assert!(
+            std::fs::read(ours.join(&name)).unwrap() == std::fs::read(fresh.join(&name)).unwrap(),
+            "snapshots/demo/migrations/{name} differs from a fresh replay: run `driftwatch replay fixtures/migrations/demo --target demo --force` and commit"
+        );
+    }
+}

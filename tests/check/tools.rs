@@ -1,0 +1,240 @@
+//! Histories written by the real tools (sqlx-cli, dbmate, installed by
+//! scripts/tools.sh) and golang-migrate's (the rows its source writes):
+//! clean, drift, and a migration running under the tool.
+
+use super::common::{exec, psql_rows};
+use super::*;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn tools_sh(args: &[&str]) -> String {
+    let out = Command::new("bash")
+        .arg(repo().join("scripts/tools.sh"))
+        .args(args)
+        .output()
+        .expect("run scripts/tools.sh");
+    assert!(
+        out.status.success(),
+        "tools.sh {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The URL with a host name (sqlx-cli rejects an empty host) and, for
+/// dbmate's lib/pq, sslmode=disable.
+fn tool_url(db: &DatabaseUrl) -> String {
+    let url = db
+        .expose()
+        .replace("postgres://postgres@/", "postgres://postgres@localhost/");
+    if url.contains('?') {
+        format!("{url}&sslmode=disable")
+    } else {
+        format!("{url}?sslmode=disable")
+    }
+}
+
+/// Waits until `sql` (a count) is positive: the tool got where the test wants it.
+fn wait_for(db: &DatabaseUrl, sql: &str, child: &mut Child) {
+    let started = Instant::now();
+    while psql_rows(db, sql) != ["1"] {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the tool ended before the test saw it migrating ({status})");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the tool never got there"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A copy of `from` with one more file.
+fn with_extra(from: &Path, name: &str, sql: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+    }
+    std::fs::write(dir.path().join(name), sql).unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn sqlx_clean_drift_and_a_run_under_its_lock() {
+    let db = common::fresh_db().await;
+    tools_sh(&["apply", "sqlx", db.expose()]);
+    let fixtures = repo().join("fixtures/tools/sqlx/migrations");
+    let w = Watched::on(db.clone(), Some(fixtures.clone()));
+    let (out, report) = w.check(&[]);
+    assert_exit(&out, 0);
+    assert_eq!(report["history"], "sqlx (public._sqlx_migrations)");
+    assert_eq!(report["result"], "clean", "{report}");
+
+    exec(
+        &db,
+        "CREATE INDEX sqlx_accounts_display_name_idx ON sqlx_accounts (display_name)",
+    )
+    .await;
+    let (out, report) = w.check(&[]);
+    assert_exit(&out, 1);
+    assert_eq!(
+        findings(&report),
+        ["warning index-added public.sqlx_accounts.sqlx_accounts_display_name_idx out-of-band"]
+    );
+
+    // sqlx-cli applies a slow migration: it holds its advisory lock meanwhile.
+    let dir = with_extra(
+        &fixtures,
+        "20240401000000_slow.sql",
+        "SELECT pg_sleep(30);\n",
+    );
+    let sqlx = tools_sh(&["path", "sqlx"]);
+    let mut child = Command::new(&sqlx)
+        .args(["migrate", "run", "--source"])
+        .arg(dir.path())
+        .args(["--database-url", &tool_url(&db)])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run sqlx-cli");
+    wait_for(
+        &db,
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted",
+        &mut child,
+    );
+    let running = Watched::on(db.clone(), Some(dir.path().to_path_buf()));
+    let (out, report) = running.check(&[]);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_exit(&out, 0);
+    assert_eq!(report["result"], "migration-in-progress", "{report}");
+    let key = driftwatch::check::locks::sqlx_key(&db.database_name().unwrap());
+    assert!(report["findings"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains(&key.to_string()));
+}
+
+#[tokio::test]
+async fn dbmate_clean_drift_and_a_run_holding_a_table() {
+    let db = common::fresh_db().await;
+    tools_sh(&["apply", "dbmate", db.expose()]);
+    let fixtures = repo().join("fixtures/tools/dbmate/db/migrations");
+    let w = Watched::on(db.clone(), Some(fixtures.clone()));
+    let (out, report) = w.check(&[]);
+    assert_exit(&out, 0);
+    assert_eq!(report["result"], "clean", "{report}");
+
+    exec(&db, "ALTER TABLE dbmate_accounts ADD COLUMN note text").await;
+    let (out, report) = w.check(&[]);
+    assert_exit(&out, 1);
+    assert_eq!(
+        findings(&report),
+        ["warning column-added public.dbmate_accounts.note out-of-band"]
+    );
+    exec(&db, "ALTER TABLE dbmate_accounts DROP COLUMN note").await;
+
+    // dbmate takes no advisory lock: its open migration holds the table.
+    let dir = with_extra(
+        &fixtures,
+        "20240401000000_slow.sql",
+        "-- migrate:up\nALTER TABLE dbmate_accounts ADD COLUMN slow int;\nSELECT pg_sleep(30);\n\n-- migrate:down\n",
+    );
+    let dbmate = tools_sh(&["path", "dbmate"]);
+    let mut child = Command::new(&dbmate)
+        .args(["--url", &tool_url(&db), "--migrations-dir"])
+        .arg(dir.path())
+        .args(["--no-dump-schema", "up"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run dbmate");
+    wait_for(
+        &db,
+        "SELECT count(*) FROM pg_locks WHERE relation = 'dbmate_accounts'::regclass AND mode = 'AccessExclusiveLock' AND granted",
+        &mut child,
+    );
+    let running = Watched::on(db.clone(), Some(dir.path().to_path_buf()));
+    let (out, report) = running.check(&["--lock-timeout", "200"]);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_exit(&out, 0);
+    assert_eq!(report["result"], "migration-in-progress", "{report}");
+    assert!(report["findings"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("dbmate_accounts"));
+}
+
+#[tokio::test]
+async fn golang_migrate_clean_drift_and_its_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("1_accounts.up.sql"),
+        "CREATE TABLE gm_accounts (id bigint PRIMARY KEY, email text NOT NULL);\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("1_accounts.down.sql"),
+        "DROP TABLE gm_accounts;\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("2_email_idx.up.sql"),
+        "CREATE UNIQUE INDEX gm_accounts_email ON gm_accounts (email);\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("2_email_idx.down.sql"),
+        "DROP INDEX gm_accounts_email;\n",
+    )
+    .unwrap();
+    let w = Watched::migrated(dir.path(), None).await;
+    let (out, report) = w.check(&[]);
+    assert_exit(&out, 0);
+    assert_eq!(
+        report["history"],
+        "golang-migrate (public.schema_migrations)"
+    );
+    assert_eq!(report["result"], "clean", "{report}");
+
+    exec(
+        &w.db,
+        "ALTER TABLE gm_accounts ALTER COLUMN email DROP NOT NULL",
+    )
+    .await;
+    let (out, report) = w.check(&[]);
+    assert_exit(&out, 1);
+    assert_eq!(
+        findings(&report),
+        ["warning column-not-null-changed public.gm_accounts.email by 1"]
+    );
+
+    // golang-migrate's CLI hashes the URL path (/db) with schema and table.
+    let name = format!("/{}", w.db.database_name().unwrap());
+    let key = driftwatch::check::locks::golang_migrate_key(&name, "public", "schema_migrations");
+    let mut migrate = w.db.connect(&[]).await.unwrap();
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(key)
+        .execute(&mut migrate)
+        .await
+        .unwrap();
+    let (out, report) = w.check(&[]);
+    assert_exit(&out, 0);
+    assert_eq!(report["result"], "migration-in-progress");
+    // A dirty version is a failed migration.
+    sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(key)
+        .execute(&mut migrate)
+        .await
+        .unwrap();
+    exec(&w.db, "UPDATE schema_migrations SET dirty = true").await;
+    let (out, report) = w.check(&[]);
+    assert_exit(&out, 1);
+    assert!(
+        findings(&report).contains(&"critical failed 2 -".to_string()),
+        "{report}"
+    );
+}
