@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod check;
 mod ddl_latency;
 mod replay;
 
@@ -308,6 +309,7 @@ fn main() {
         dump.as_secs_f64() / dw.as_secs_f64()
     );
 
+    check::run(url.expose(), &driftwatch, dump, dump_rss);
     drift_section(&cluster, &driftwatch, &pg_dump, out_file.path());
     ddl_latency::run(&cluster, &driftwatch, "bench", 4);
     replay::run(&cluster, std::path::Path::new(&driftwatch));

@@ -236,6 +236,15 @@ fail_on = "warning"
     }
 
     #[test]
+    fn the_example_file_parses() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/driftwatch.toml");
+        let c = Config::read(&path).unwrap();
+        assert_eq!(c.targets.len(), 2);
+        assert_eq!(c.target("billing").unwrap().history, Some(Tool::Django));
+        assert!(c.target("demo").unwrap().migrations.as_ref().unwrap().is_dir());
+    }
+
+    #[test]
     fn an_unknown_key_is_named_with_its_line() {
         let text = EXAMPLE.replace("fail_on", "fial_on");
         let e = Config::parse(Path::new("dw.toml"), &text)

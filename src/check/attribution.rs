@@ -84,7 +84,7 @@ pub fn since(findings: &mut [Finding], scans: &[ScanRecord]) {
     for f in findings.iter_mut() {
         let id = f.id();
         for s in compared.iter().rev() {
-            if s.findings.iter().any(|x| *x == id) {
+            if s.findings.contains(&id) {
                 f.since = s.time.clone();
             } else {
                 break;
