@@ -89,7 +89,18 @@ pub fn summary(snapshot: &crate::model::Snapshot) -> String {
     if let Some(v) = &snapshot.meta.server_version {
         out.push_str(&format!("server       PostgreSQL {v}\n"));
     }
-    out.push_str(&format!("captured at  {}\n", snapshot.meta.captured_at));
+    match &snapshot.meta.migration {
+        Some(m) => out.push_str(&format!(
+            "replayed     {} {} ({})\n",
+            m.version,
+            m.name,
+            match m.phase {
+                crate::model::Phase::Before => "before",
+                crate::model::Phase::After => "after",
+            }
+        )),
+        None => out.push_str(&format!("captured at  {}\n", snapshot.meta.captured_at)),
+    }
     out.push_str(&format!("fingerprint  {}\n", snapshot.fingerprint));
     for (kind, n) in snapshot.counts() {
         if n > 0 {
