@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what driftwatch needs to build and test on a fresh Debian machine:
-# libclang (pg_query's bindgen) and a PostgreSQL server (initdb/postgres).
+# libclang (pg_query's bindgen), a PostgreSQL server (initdb/postgres), and
+# headless Chromium with a font (tests/report_html.rs renders the HTML report).
 # Runs apt-get as root, through sudo otherwise, and prints the exact command
 # when neither is possible. Idempotent: does nothing when all is present.
 set -euo pipefail
@@ -27,6 +28,8 @@ have_postgres_server || missing+=(postgresql postgresql-contrib)
 command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 [ -x /usr/bin/time ] || missing+=(time) # make bench measures peak RSS with it
+command -v chromium >/dev/null 2>&1 || missing+=(chromium) # tests/report_html.rs
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core) # readable screenshots
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

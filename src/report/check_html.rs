@@ -36,7 +36,9 @@ th,td{border-bottom:1px solid #d0d7de;padding:6px 4px;text-align:left;vertical-a
 code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9em}\
 pre{background:#f6f8fa;padding:8px;overflow-x:auto;font-size:.8em;margin:4px 0}\
 .add{color:#116329;background:#dafbe1;display:block}.del{color:#a40e26;background:#ffebe9;display:block}\
-.hint{color:#57606a;font-size:.85em}.warn{color:#9a6700}";
+.hint{color:#57606a;font-size:.85em}.warn{color:#9a6700}h1,.ctx,.head,.warn{overflow-wrap:anywhere}\
+@media (max-width:640px){thead{display:none}table,tbody,tr,td{display:block}\
+tr{border-bottom:1px solid #d0d7de;padding:6px 0}td{border:0;padding:2px 0}td:last-child::before{content:\"since \"}}";
 
 fn severity_class(s: Severity) -> &'static str {
     crate::util::Named::name(s)
