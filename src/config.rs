@@ -241,7 +241,13 @@ fail_on = "warning"
         let c = Config::read(&path).unwrap();
         assert_eq!(c.targets.len(), 2);
         assert_eq!(c.target("billing").unwrap().history, Some(Tool::Django));
-        assert!(c.target("demo").unwrap().migrations.as_ref().unwrap().is_dir());
+        assert!(c
+            .target("demo")
+            .unwrap()
+            .migrations
+            .as_ref()
+            .unwrap()
+            .is_dir());
     }
 
     #[test]

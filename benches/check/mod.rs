@@ -14,12 +14,26 @@ pub fn run(url: &str, driftwatch: &str, dump: Duration, dump_rss: i64) {
     let store = tempfile::tempdir().expect("temp store");
     let check = || {
         let mut cmd = Command::new(driftwatch);
-        cmd.args(["check", "--url", url, "--name", "bench", "--format", "json", "-o", "/dev/null", "--store"])
-            .arg(store.path());
+        cmd.args([
+            "check",
+            "--url",
+            url,
+            "--name",
+            "bench",
+            "--format",
+            "json",
+            "-o",
+            "/dev/null",
+            "--store",
+        ])
+        .arg(store.path());
         cmd
     };
     let (first, _, err) = measure_ok(&mut check(), &[0]);
-    assert!(err.is_empty() || !err.contains("driftwatch:"), "first scan: {err}");
+    assert!(
+        err.is_empty() || !err.contains("driftwatch:"),
+        "first scan: {err}"
+    );
     let mut times = Vec::new();
     let mut rss = 0;
     for _ in 0..RUNS {
@@ -29,7 +43,9 @@ pub fn run(url: &str, driftwatch: &str, dump: Duration, dump_rss: i64) {
     }
     let scan = median(times);
     println!();
-    println!("Drift scan of the same database, its expected state in the store, median of {RUNS} runs:");
+    println!(
+        "Drift scan of the same database, its expected state in the store, median of {RUNS} runs:"
+    );
     println!();
     println!("| command | wall time | peak RSS | vs pg_dump |");
     println!("|---|---:|---:|---:|");

@@ -38,7 +38,7 @@ pre{background:#f6f8fa;padding:8px;overflow-x:auto;font-size:.8em;margin:4px 0}\
 .add{color:#116329;background:#dafbe1;display:block}.del{color:#a40e26;background:#ffebe9;display:block}\
 .hint{color:#57606a;font-size:.85em}.warn{color:#9a6700}h1,.ctx,.head,.warn{overflow-wrap:anywhere}\
 @media (max-width:640px){thead{display:none}table,tbody,tr,td{display:block}\
-tr{border-bottom:1px solid #d0d7de;padding:6px 0}td{border:0;padding:2px 0}td:last-child::before{content:\"since \"}}";
+tr{border-bottom:1px solid #d0d7de;padding:6px 0}td{border:0;padding:2px 0}tr.finding td:last-child::before{content:\"since \"}}";
 
 fn severity_class(s: Severity) -> &'static str {
     crate::util::Named::name(s)
@@ -84,9 +84,6 @@ fn finding_row(out: &mut String, f: &Finding) {
         message = escape_html(&f.message),
         hint = escape_html(&f.hint),
     );
-    if let Some(ddl) = &f.ddl {
-        out.push_str(&diff_html(ddl));
-    }
     let _ = write!(
         out,
         "</td><td>{}</td><td>{}</td></tr>",
@@ -98,6 +95,15 @@ fn finding_row(out: &mut String, f: &Finding) {
         ),
         escape_html(&f.since)
     );
+    // The DDL diff gets a row of its own across the table: inside a cell it
+    // squeezed the other columns.
+    if let Some(ddl) = &f.ddl {
+        let _ = write!(
+            out,
+            "<tr class=\"ddl\"><td colspan=\"5\">{}</td></tr>",
+            diff_html(ddl)
+        );
+    }
 }
 
 fn section(out: &mut String, r: &CheckReport) {
