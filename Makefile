@@ -37,5 +37,7 @@ bench: setup
 	$(CARGO) build --release --bin driftwatch
 	DRIFTWATCH_BIN=$(CURDIR)/target/release/driftwatch $(CARGO) bench --bench bench
 
+# What the demo's scans added to the checked-in demo store.
 clean-demo:
-	rm -rf snapshots/demo
+	rm -rf snapshots/demo/live snapshots/demo/baselines snapshots/demo/scans.jsonl snapshots/demo/report.html
+	$(CARGO) run --release --bin driftwatch -- store gc --target demo

@@ -83,11 +83,12 @@ async fn replay_stores_before_and_after_snapshots_and_reuses_unchanged_migration
     assert_eq!(entries[0]["before"], "1__base.before.json");
 
     let files = store.join("app/migrations");
-    // Every snapshot is a readable snapshot that says which migration and phase it is.
+    // Every stored snapshot is a manifest of content-addressed objects that
+    // says which migration and phase it is.
     let after1: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(files.join("1__base.after.json")).unwrap())
             .unwrap();
-    assert_eq!(after1["format"], "driftwatch.snapshot/1");
+    assert_eq!(after1["format"], "driftwatch.stored-snapshot/2");
     assert_eq!(after1["meta"]["migration"]["version"], "1");
     assert_eq!(after1["meta"]["migration"]["phase"], "after");
     assert_eq!(after1["fingerprint"], entries[0]["after_fingerprint"]);
@@ -127,7 +128,9 @@ async fn replay_stores_before_and_after_snapshots_and_reuses_unchanged_migration
     assert!(stderr.contains("(4 replayed, "), "{stderr}");
     assert!(stderr.contains("; 8 unchanged"), "{stderr}");
     assert_eq!(inode(files.join("8__schema_rename.after.json")), v8);
-    let text = std::fs::read_to_string(files.join("9__concurrently.after.json")).unwrap();
+    let text = objects_json(
+        &driftwatch::store::read_snapshot_file(&files.join("9__concurrently.after.json")).unwrap(),
+    );
     assert!(
         text.contains("(total > (500)::numeric)"),
         "new predicate stored"

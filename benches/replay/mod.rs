@@ -70,7 +70,7 @@ pub fn run(cluster: &Cluster, driftwatch: &Path) {
     psql(cluster, "postgres", &["-c", "DROP DATABASE replay_psql"]);
 
     let admin = cluster.url("postgres");
-    let replay = |store: &Path, extra: &[&str], what: &str| -> (Duration, i64) {
+    let replay_with = |store: &Path, extra: &[&str], what: &str, layout: &str| -> (Duration, i64) {
         println!("Running driftwatch replay ({what}) ...");
         let (t, rss, _) = measure(
             Command::new(driftwatch)
@@ -79,10 +79,12 @@ pub fn run(cluster: &Cluster, driftwatch: &Path) {
                 .arg("--store")
                 .arg(store)
                 .args(["--target", "bench", "--shadow-url", admin.expose()])
-                .args(extra),
+                .args(extra)
+                .env("DRIFTWATCH_STORE_LAYOUT", layout),
         );
         (t, rss)
     };
+    let replay = |store: &Path, extra: &[&str], what: &str| replay_with(store, extra, what, "2");
     let store = tempfile::tempdir().expect("temp dir");
     let first = replay(store.path(), &[], "fresh store");
     let (store_bytes, store_files) = dir_size(store.path());
@@ -92,6 +94,29 @@ pub fn run(cluster: &Cluster, driftwatch: &Path) {
         let store = tempfile::tempdir().expect("temp dir");
         replay(store.path(), &["--full-capture"], "--full-capture")
     });
+    // The old layout (a whole snapshot per file, identical ones hard
+    // linked), same history, same run.
+    let old_store = tempfile::tempdir().expect("temp dir");
+    let old = replay_with(old_store.path(), &[], "layout 1: whole snapshot files", "1");
+    let (old_bytes, old_files) = dir_size(old_store.path());
+    drop(old_store);
+    // Reading snapshots back: the last and the middle migration's.
+    let index: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(store.path().join("bench/migrations/index.json")).expect("index"),
+    )
+    .expect("index JSON");
+    let versions: Vec<String> = index["migrations"]
+        .as_array()
+        .expect("migrations")
+        .iter()
+        .filter_map(|m| m["version"].as_str().map(String::from))
+        .collect();
+    let read_back = |version: &str| {
+        let source = format!("store:{}/bench@{version}", store.path().display());
+        measure(Command::new(driftwatch).args(["snapshot", &source, "-o", "/dev/null"])).0
+    };
+    let last = read_back(&versions[versions.len() - 1]);
+    let middle = read_back(&versions[versions.len() / 2]);
 
     let row = |name: &str, (t, rss): (Duration, i64)| {
         println!(
@@ -132,6 +157,31 @@ pub fn run(cluster: &Cluster, driftwatch: &Path) {
     println!(
         "Store after replay: {:.1} MB on disk in {store_files} files ({rerun_note}).",
         store_bytes as f64 / (1 << 20) as f64
+    );
+    let mb = |b: u64| b as f64 / (1 << 20) as f64;
+    println!();
+    println!(
+        "The store of this replay, side by side with the old layout (same history, same run):"
+    );
+    println!();
+    println!("| store layout | on disk | files | vs old | replay time |");
+    println!("|---|---:|---:|---:|---:|");
+    println!(
+        "| 1: a whole snapshot per file (identical ones hard-linked) | {:.1} MB | {old_files} | 100 % | {:.1} s |",
+        mb(old_bytes),
+        old.0.as_secs_f64()
+    );
+    println!(
+        "| 2: content-addressed objects + manifests | {:.1} MB | {store_files} | {:.1} % | {:.1} s |",
+        mb(store_bytes),
+        100.0 * store_bytes as f64 / old_bytes.max(1) as f64,
+        first.0.as_secs_f64()
+    );
+    println!();
+    println!(
+        "Reading one stored snapshot back (`driftwatch snapshot store:bench@V -o /dev/null`, whole command): last migration's {:.2} s, middle one's {:.2} s.",
+        last.as_secs_f64(),
+        middle.as_secs_f64()
     );
 }
 

@@ -8,6 +8,7 @@ mod log;
 mod replay;
 mod snapshot;
 mod status;
+mod store;
 
 use clap::{Args, Parser, Subcommand};
 use std::process::ExitCode;
@@ -37,6 +38,8 @@ enum Command {
     Check(check::CheckArgs),
     /// The last scan of each target: its result, drift since when, failing since when.
     Status(status::StatusArgs),
+    /// Maintain the snapshot store: upgrade its layout, remove unused objects, verify it.
+    Store(store::StoreArgs),
 }
 
 /// Options that narrow or tune a capture, shared by every command that reads a database.
@@ -191,6 +194,7 @@ pub fn main() -> ExitCode {
             Command::Log(args) => log::run(args).await,
             Command::Check(args) => check::run(args).await,
             Command::Status(args) => status::run(args).await,
+            Command::Store(args) => store::run(args).await,
         }
     });
     match result {

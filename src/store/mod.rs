@@ -12,6 +12,7 @@
 //! it; a data migration changes nothing) is a hard link to that file: one
 //! copy on disk, and git stores identical content once anyway.
 
+pub mod objects;
 mod refs;
 mod scans;
 
@@ -145,6 +146,7 @@ impl TargetStore {
     /// judged stale: two processes never both remove a lock and both win.
     pub fn lock(&self) -> Result<StoreLock> {
         let dir = self.dir();
+        objects::check_layout(&dir)?;
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         let path = dir.join(".lock");
         let takeover = dir.join(".lock.takeover");
@@ -218,10 +220,26 @@ impl TargetStore {
 
     /// Writes a snapshot as `<name>` in the migrations folder.
     pub fn write_snapshot(&self, name: &str, snapshot: &Snapshot) -> Result<()> {
-        write_atomic(
-            &self.migrations_dir().join(name),
-            snapshot.to_json().as_bytes(),
-        )
+        self.write_stored(&self.migrations_dir().join(name), snapshot)
+    }
+
+    /// Writes `snapshot` at `path` (a file of this target's folders): its
+    /// objects, then its manifest (layout 2), or the whole snapshot when
+    /// `DRIFTWATCH_STORE_LAYOUT=1` asks for the old layout (for the
+    /// benchmark's comparison and the upgrade tests).
+    pub fn write_stored(&self, path: &Path, snapshot: &Snapshot) -> Result<()> {
+        if std::env::var("DRIFTWATCH_STORE_LAYOUT").as_deref() == Ok("1") {
+            return write_atomic(path, snapshot.to_json().as_bytes());
+        }
+        objects::check_layout(&self.dir())?;
+        let manifest = objects::write_objects(&self.dir().join("objects"), snapshot)?;
+        write_atomic(path, manifest.as_bytes())?;
+        objects::mark_layout(&self.dir())
+    }
+
+    /// Removes objects no stored snapshot names (the caller holds the lock).
+    pub fn gc(&self) -> Result<objects::GcOutcome> {
+        objects::gc(&self.dir())
     }
 
     /// Makes `<name>` the same file as `existing` (a hard link, replacing
@@ -269,6 +287,8 @@ impl TargetStore {
                 let _ = std::fs::remove_file(entry.path());
             }
         }
+        // Objects of removed snapshots, and any a crash left unreferenced.
+        self.gc()?;
         Ok(())
     }
 }
@@ -295,6 +315,22 @@ pub fn read_snapshot_file_checked(path: &Path) -> Result<(Snapshot, Option<Strin
     })?;
     match value.get("format").and_then(|f| f.as_str()) {
         Some(SNAPSHOT_FORMAT) => {}
+        Some(objects::MANIFEST_FORMAT) => {
+            let manifest: objects::Manifest =
+                serde_json::from_value(value).map_err(|e| Error::Input {
+                    path: path.display().to_string(),
+                    message: format!("is a damaged stored snapshot ({e})"),
+                    hint: "replay the target again".into(),
+                })?;
+            return Ok((objects::read_manifest(path, manifest)?.aligned(), None));
+        }
+        Some(other) if other.starts_with("driftwatch.stored-snapshot/") => {
+            return Err(Error::Input {
+                path: path.display().to_string(),
+                message: format!("stored snapshot format {other} is newer than this driftwatch reads ({})", objects::MANIFEST_FORMAT),
+                hint: "upgrade driftwatch".into(),
+            })
+        }
         Some(other) if other.starts_with("driftwatch.snapshot/") => {
             return Err(Error::Input {
                 path: path.display().to_string(),

@@ -14,7 +14,6 @@
 use super::TargetStore;
 use crate::error::{Error, Result};
 use crate::model::Snapshot;
-use crate::util::write_atomic;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -163,18 +162,27 @@ impl TargetStore {
         snapshot: &Snapshot,
         keep: usize,
     ) -> Result<Option<String>> {
-        if let Some((_, last)) = self.latest_live()? {
-            if last.fingerprint == snapshot.fingerprint {
+        // A manifest says its fingerprint without reading its objects.
+        if let Some(last) = snapshot_files(&self.live_dir())?.pop() {
+            let path = self.live_dir().join(last);
+            let fingerprint = match super::objects::read_manifest_file(&path) {
+                Some(m) => m.fingerprint,
+                None => super::read_snapshot_file(&path)?.fingerprint,
+            };
+            if fingerprint == snapshot.fingerprint {
                 return Ok(None);
             }
         }
         let name = format!("{}.json", time_stem(time));
-        write_atomic(&self.live_dir().join(&name), snapshot.to_json().as_bytes())?;
+        self.write_stored(&self.live_dir().join(&name), snapshot)?;
         let files = snapshot_files(&self.live_dir())?;
         let excess = files.len().saturating_sub(keep.max(1));
         for old in &files[..excess] {
             let path = self.live_dir().join(old);
             std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+        }
+        if excess > 0 {
+            self.gc()?;
         }
         Ok(Some(name))
     }
@@ -193,10 +201,7 @@ impl TargetStore {
         reason: &str,
     ) -> Result<String> {
         let name = format!("{}.json", time_stem(time));
-        write_atomic(
-            &self.baselines_dir().join(&name),
-            snapshot.to_json().as_bytes(),
-        )?;
+        self.write_stored(&self.baselines_dir().join(&name), snapshot)?;
         append_jsonl(
             &self.baselines_dir().join("audit.jsonl"),
             &BaselineRecord {

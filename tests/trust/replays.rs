@@ -32,11 +32,14 @@ fn migrations_may_alter_their_tools_history_table_and_only_it_is_hidden() {
         text.contains("+ column public.alembic_version.x added"),
         "{text}"
     );
-    let after = std::fs::read_to_string(
-        work.path()
-            .join("store/g/migrations/000003__extend_alembic_version.after.json"),
-    )
-    .unwrap();
+    let after = super::common::objects_json(
+        &driftwatch::store::read_snapshot_file(
+            &work
+                .path()
+                .join("store/g/migrations/000003__extend_alembic_version.after.json"),
+        )
+        .unwrap(),
+    );
     assert!(after.contains("alembic_version"), "{after}");
     assert!(!after.contains("schema_migrations"), "{after}");
 

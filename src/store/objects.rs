@@ -1,0 +1,387 @@
+//! Content-addressed snapshots (store layout 2): every top-level object of
+//! a stored snapshot is a file of its own, named by the SHA-256 of its
+//! compact JSON, and a stored snapshot is a manifest that lists those
+//! names per kind. Consecutive snapshots of a history share almost every
+//! object, so a long history costs little more than its last state; a
+//! migration that adds one index writes one new table file and a manifest
+//! whose diff is one line.
+//!
+//! ```text
+//! <store>/<target>/objects/ab/cdef….json     one object (canonical layout), name = sha256 of its compact JSON
+//! <store>/<target>/migrations/*.json         manifests (and live/, baselines/)
+//! <store>/<target>/layout                    the layout number, 2
+//! ```
+//!
+//! Writers write objects before the manifest that names them (each
+//! atomically), so a crash leaves at most unreferenced objects, which
+//! `gc` removes; nothing a manifest names is ever removed first.
+
+use crate::error::{Error, Result};
+use crate::model::{Meta, Objects, Snapshot, SNAPSHOT_FORMAT};
+use crate::util::write_atomic;
+use serde::{Deserialize, Serialize};
+use sha2::Digest;
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// The `format` of a stored snapshot's manifest.
+pub const MANIFEST_FORMAT: &str = "driftwatch.stored-snapshot/2";
+
+/// The store layout this driftwatch writes: 1 = full snapshot files,
+/// 2 = content-addressed objects and manifests.
+pub const LAYOUT: u32 = 2;
+
+/// A stored snapshot: its meta, fingerprint, and its objects by name.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Always [`MANIFEST_FORMAT`].
+    pub format: String,
+    /// The snapshot's meta.
+    pub meta: Meta,
+    /// The snapshot's fingerprint (verified when read back).
+    pub fingerprint: String,
+    /// Per kind (the snapshot's field names, in its order), the object
+    /// names in canonical order.
+    pub objects: BTreeMap<String, Vec<String>>,
+}
+
+/// SHA-256 hex of `bytes`.
+fn sha256_hex(bytes: &[u8]) -> String {
+    crate::migrations::checksum::hex(&sha2::Sha256::digest(bytes))
+}
+
+/// `objects/ab/cdef….json` under `objects`.
+pub fn object_path(objects: &Path, name: &str) -> PathBuf {
+    let (head, tail) = name.split_at(2.min(name.len()));
+    objects.join(head).join(format!("{tail}.json"))
+}
+
+/// The objects folder of the target whose manifest is `manifest`
+/// (`<target>/<folder>/<file>` → `<target>/objects`).
+pub fn objects_dir_of(manifest: &Path) -> PathBuf {
+    manifest
+        .parent()
+        .and_then(Path::parent)
+        .unwrap_or(Path::new("."))
+        .join("objects")
+}
+
+/// Writes `snapshot`'s objects under `objects` (those not there yet) and
+/// returns its manifest as text.
+pub fn write_objects(objects: &Path, snapshot: &Snapshot) -> Result<String> {
+    let mut lists: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut order: Vec<&'static str> = Vec::new();
+    macro_rules! store_kind {
+        ($list:ident, $kind:ident) => {{
+            let mut names = Vec::with_capacity(snapshot.objects.$list.len());
+            for object in &snapshot.objects.$list {
+                let compact = serde_json::to_vec(object).map_err(|e| Error::Input {
+                    path: objects.display().to_string(),
+                    message: e.to_string(),
+                    hint: "report this".into(),
+                })?;
+                let name = sha256_hex(&compact);
+                let path = object_path(objects, &name);
+                if !path.is_file() {
+                    write_atomic(&path, crate::model::json::to_layout(object).as_bytes())?;
+                }
+                names.push(name);
+            }
+            order.push(stringify!($list));
+            lists.insert(stringify!($list).to_string(), names);
+        }};
+    }
+    crate::each_kind!(store_kind);
+    Ok(manifest_text(
+        &snapshot.meta,
+        &snapshot.fingerprint,
+        &order,
+        &lists,
+    ))
+}
+
+/// The manifest's text: kinds in the snapshot's field order (a BTreeMap
+/// would sort them), one object name per line.
+fn manifest_text(
+    meta: &Meta,
+    fingerprint: &str,
+    order: &[&str],
+    lists: &BTreeMap<String, Vec<String>>,
+) -> String {
+    let mut map = serde_json::Map::new();
+    for kind in order {
+        map.insert(
+            kind.to_string(),
+            serde_json::Value::from(lists.get(*kind).cloned().unwrap_or_default()),
+        );
+    }
+    #[derive(Serialize)]
+    struct Out<'a> {
+        format: &'a str,
+        meta: &'a Meta,
+        fingerprint: &'a str,
+        objects: serde_json::Map<String, serde_json::Value>,
+    }
+    let compact = serde_json::to_string(&Out {
+        format: MANIFEST_FORMAT,
+        meta,
+        fingerprint,
+        objects: map,
+    })
+    .unwrap_or_default();
+    // Lists of names break one per line (they never fit the layout's
+    // 100 columns), so git diffs of manifests are line per object.
+    crate::model::json::reformat(&compact)
+}
+
+/// Reads the snapshot a manifest file describes: every object read from
+/// `objects`, checked against its name, and the whole against the
+/// recorded fingerprint. A missing, truncated or altered object is an
+/// error naming its path and the stored snapshots that need it.
+pub fn read_manifest(path: &Path, manifest: Manifest) -> Result<Snapshot> {
+    let objects_dir = objects_dir_of(path);
+    let mut objects = Objects::default();
+    macro_rules! read_kind {
+        ($list:ident, $kind:ident) => {
+            if let Some(names) = manifest.objects.get(stringify!($list)) {
+                objects.$list.reserve(names.len());
+                for name in names {
+                    let object_file = object_path(&objects_dir, name);
+                    let broken = |why: String| broken_object(&object_file, name, why, path);
+                    let text = std::fs::read(&object_file).map_err(|e| broken(e.to_string()))?;
+                    let object = serde_json::from_slice(&text)
+                        .map_err(|e| broken(format!("not a stored object ({e})")))?;
+                    let compact = serde_json::to_vec(&object).map_err(|e| broken(e.to_string()))?;
+                    if sha256_hex(&compact) != *name {
+                        return Err(broken("its content is not the one its name says".into()));
+                    }
+                    objects.$list.push(object);
+                }
+            }
+        };
+    }
+    crate::each_kind!(read_kind);
+    let snapshot = Snapshot::new(manifest.meta, objects);
+    if snapshot.fingerprint != manifest.fingerprint {
+        return Err(Error::Input {
+            path: path.display().to_string(),
+            message: format!(
+                "its objects read back as {}, not the recorded {}",
+                snapshot.fingerprint, manifest.fingerprint
+            ),
+            hint: "the store was edited by hand: replay the target again (driftwatch replay DIR --target NAME --force)".into(),
+        });
+    }
+    Ok(snapshot)
+}
+
+/// The error for an object that cannot be read: its path, why, and every
+/// stored snapshot of the target that names it.
+fn broken_object(object: &Path, name: &str, why: String, manifest: &Path) -> Error {
+    let target = manifest
+        .parent()
+        .and_then(Path::parent)
+        .unwrap_or(Path::new("."));
+    let mut users = manifests_naming(target, name);
+    if users.is_empty() {
+        users.push(manifest.display().to_string());
+    }
+    let shown = users.len().min(5);
+    Error::Input {
+        path: object.display().to_string(),
+        message: format!(
+            "stored object is damaged ({why}); it breaks {} stored snapshot{}: {}{}",
+            users.len(),
+            if users.len() == 1 { "" } else { "s" },
+            users[..shown].join(", "),
+            if users.len() > shown { ", …" } else { "" }
+        ),
+        hint: "replay the target again (driftwatch replay DIR --target NAME --force) to rewrite it"
+            .into(),
+    }
+}
+
+/// The manifests of `target` (its migrations, live and baselines folders).
+pub fn manifest_files(target: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for folder in ["migrations", "live", "baselines"] {
+        let Ok(entries) = std::fs::read_dir(target.join(folder)) else {
+            continue;
+        };
+        let mut files: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                p.extension().is_some_and(|e| e == "json")
+                    && p.file_name().is_some_and(|n| {
+                        let n = n.to_string_lossy();
+                        !n.starts_with('.') && n != "index.json"
+                    })
+            })
+            .collect();
+        files.sort();
+        out.extend(files);
+    }
+    out
+}
+
+/// Reads a manifest file's header, None when the file is not a manifest.
+pub fn read_manifest_file(path: &Path) -> Option<Manifest> {
+    let text = std::fs::read(path).ok()?;
+    let manifest: Manifest = serde_json::from_slice(&text).ok()?;
+    (manifest.format == MANIFEST_FORMAT).then_some(manifest)
+}
+
+fn manifests_naming(target: &Path, name: &str) -> Vec<String> {
+    manifest_files(target)
+        .into_iter()
+        .filter(|p| {
+            read_manifest_file(p).is_some_and(|m| {
+                m.objects
+                    .values()
+                    .any(|names| names.iter().any(|n| n == name))
+            })
+        })
+        .map(|p| p.display().to_string())
+        .collect()
+}
+
+/// What `gc` did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GcOutcome {
+    /// Objects kept (named by a manifest).
+    pub kept: usize,
+    /// Objects removed.
+    pub removed: usize,
+    /// Leftover temporary files removed.
+    pub temporary: usize,
+}
+
+/// Removes the objects of `target` that no manifest names, and leftover
+/// temporary files. The caller holds the store lock. A manifest that
+/// cannot be read stops the gc (its objects might be removed otherwise).
+pub fn gc(target: &Path) -> Result<GcOutcome> {
+    let mut referenced: HashSet<String> = HashSet::new();
+    for path in manifest_files(target) {
+        let text = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        let format: serde_json::Value =
+            serde_json::from_slice(&text).map_err(|e| Error::Input {
+                path: path.display().to_string(),
+                message: format!("cannot be read ({e}); nothing was removed"),
+                hint: "repair or remove the file, then run driftwatch store gc again".into(),
+            })?;
+        if format.get("format").and_then(|f| f.as_str()) != Some(MANIFEST_FORMAT) {
+            continue; // a full snapshot (layout 1) names no object
+        }
+        let manifest: Manifest = serde_json::from_value(format).map_err(|e| Error::Input {
+            path: path.display().to_string(),
+            message: format!("is a damaged manifest ({e}); nothing was removed"),
+            hint: "repair or remove the file, then run driftwatch store gc again".into(),
+        })?;
+        referenced.extend(manifest.objects.into_values().flatten());
+    }
+    let mut outcome = GcOutcome::default();
+    let objects = target.join("objects");
+    let Ok(heads) = std::fs::read_dir(&objects) else {
+        return Ok(outcome);
+    };
+    for head in heads.flatten() {
+        let head_name = head.file_name().to_string_lossy().to_string();
+        let Ok(files) = std::fs::read_dir(head.path()) else {
+            continue;
+        };
+        for file in files.flatten() {
+            let file_name = file.file_name().to_string_lossy().to_string();
+            if file_name.starts_with(".driftwatch-") {
+                let _ = std::fs::remove_file(file.path());
+                outcome.temporary += 1;
+                continue;
+            }
+            let name = format!("{head_name}{}", file_name.trim_end_matches(".json"));
+            if referenced.contains(&name) {
+                outcome.kept += 1;
+            } else {
+                std::fs::remove_file(file.path()).map_err(|e| Error::io(file.path(), e))?;
+                outcome.removed += 1;
+            }
+        }
+        let _ = std::fs::remove_dir(head.path()); // only when empty
+    }
+    Ok(outcome)
+}
+
+/// Checks `<target>/layout`: a store written by a newer driftwatch is
+/// refused with one line.
+pub fn check_layout(target: &Path) -> Result<u32> {
+    let path = target.join("layout");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let layout: u32 = text.trim().parse().map_err(|_| Error::Input {
+                path: path.display().to_string(),
+                message: format!("is not a store layout number ({:?})", text.trim()),
+                hint: format!("it holds {LAYOUT} for this driftwatch; repair the file"),
+            })?;
+            if layout > LAYOUT {
+                return Err(Error::Input {
+                    path: path.display().to_string(),
+                    message: format!(
+                        "the store has layout {layout}, newer than this driftwatch reads ({LAYOUT})"
+                    ),
+                    hint: "upgrade driftwatch".into(),
+                });
+            }
+            Ok(layout)
+        }
+        Err(_) => Ok(1),
+    }
+}
+
+/// Records that `target` holds layout-2 files.
+pub fn mark_layout(target: &Path) -> Result<()> {
+    let path = target.join("layout");
+    if std::fs::read_to_string(&path).is_ok_and(|t| t.trim() == LAYOUT.to_string()) {
+        return Ok(());
+    }
+    write_atomic(&path, format!("{LAYOUT}\n").as_bytes())
+}
+
+/// True when `format` names a full snapshot file.
+pub fn is_full_snapshot(format: Option<&str>) -> bool {
+    format == Some(SNAPSHOT_FORMAT)
+}
+
+impl super::TargetStore {
+    /// Rewrites every full snapshot file of the target (layout 1) as a
+    /// manifest of content-addressed objects; returns how many. Each file
+    /// is replaced atomically after its objects are written, so a crash
+    /// midway leaves every snapshot readable, and a rerun goes on.
+    pub fn upgrade(&self) -> Result<usize> {
+        let _lock = self.lock()?;
+        let mut converted = 0;
+        for path in manifest_files(&self.dir()) {
+            if read_manifest_file(&path).is_some() {
+                continue;
+            }
+            let snapshot = super::read_snapshot_file(&path)?;
+            let manifest = write_objects(&self.dir().join("objects"), &snapshot)?;
+            write_atomic(&path, manifest.as_bytes())?;
+            converted += 1;
+        }
+        mark_layout(&self.dir())?;
+        Ok(converted)
+    }
+
+    /// Reads every stored snapshot of the target back; returns how many
+    /// read and one line per one that does not.
+    pub fn verify(&self) -> (usize, Vec<String>) {
+        let mut ok = 0;
+        let mut broken = Vec::new();
+        for path in manifest_files(&self.dir()) {
+            match super::read_snapshot_file(&path) {
+                Ok(_) => ok += 1,
+                Err(e) => broken.push(e.to_string()),
+            }
+        }
+        (ok, broken)
+    }
+}
