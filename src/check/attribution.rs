@@ -2,19 +2,22 @@
 //! the changelog of the replayed migrations) and since which scan a finding
 //! has been seen (from `scans.jsonl`).
 
-use crate::diff::{diff_with, Renames};
+use crate::diff::{diff_with, ChangeCode, Renames};
 use crate::error::Result;
-use crate::report::{Attribution, Finding, MigrationName};
+use crate::report::{Attribution, Finding, FindingCode, MigrationName};
 use crate::store::{ScanRecord, StoredMigration, TargetStore};
 use std::collections::HashSet;
 
-/// The keys a change is about: `kind:name`, and its top-level object.
+/// The keys a change is about: `kind:name`, and its top-level object; an
+/// added top-level object also as `created:kind:name` (what it had when
+/// created, its columns and indexes, came with it: the diff folds them).
 fn keys_of(change: &crate::diff::Change) -> Vec<String> {
-    let mut keys = vec![format!(
-        "{}:{}",
-        change.object.kind.as_str(),
-        change.object.name
-    )];
+    let key = format!("{}:{}", change.object.kind.as_str(), change.object.name);
+    let mut keys = Vec::with_capacity(3);
+    if change.object.parent.is_none() && matches!(change.code, ChangeCode::Added(_)) {
+        keys.push(format!("created:{key}"));
+    }
+    keys.push(key);
     if let Some(parent) = &change.object.parent {
         keys.push(parent.clone());
     }
@@ -55,7 +58,16 @@ pub fn attribute(
                 return false;
             };
             let key = format!("{}:{}", o.kind.as_str(), o.name);
-            if touched.contains(&key) {
+            // A part the expected state has (the finding is not its
+            // addition) came with its object's creation when no later
+            // migration touched it.
+            let expected_part =
+                !matches!(findings[i].code, FindingCode::Schema(ChangeCode::Added(_)));
+            let created_with_parent = expected_part
+                && o.parent
+                    .as_ref()
+                    .is_some_and(|p| touched.contains(&format!("created:{p}")));
+            if touched.contains(&key) || created_with_parent {
                 findings[i].attribution = Some(Attribution::Migration {
                     migration: MigrationName {
                         version: m.version.clone(),

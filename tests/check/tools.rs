@@ -4,7 +4,7 @@
 
 use super::common::{exec, psql_rows};
 use super::*;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 fn tools_sh(args: &[&str]) -> String {
@@ -36,11 +36,14 @@ fn tool_url(db: &DatabaseUrl) -> String {
 }
 
 /// Waits until `sql` (a count) is positive: the tool got where the test wants it.
-fn wait_for(db: &DatabaseUrl, sql: &str, child: &mut Child) {
+fn wait_for(db: &DatabaseUrl, sql: &str, child: &mut Child, log: &Path) {
     let started = Instant::now();
     while psql_rows(db, sql) != ["1"] {
         if let Ok(Some(status)) = child.try_wait() {
-            panic!("the tool ended before the test saw it migrating ({status})");
+            panic!(
+                "the tool ended before the test saw it migrating ({status}): {}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
         }
         assert!(
             started.elapsed() < Duration::from_secs(60),
@@ -84,30 +87,69 @@ async fn sqlx_clean_drift_and_a_run_under_its_lock() {
         ["warning index-added public.sqlx_accounts.sqlx_accounts_display_name_idx out-of-band"]
     );
 
-    // sqlx-cli applies a slow migration: it holds its advisory lock meanwhile.
+    // sqlx-cli takes no advisory lock (only sqlx's Migrator does): a slow
+    // migration of sqlx-cli is seen through the table its DDL holds.
     let dir = with_extra(
         &fixtures,
         "20240401000000_slow.sql",
-        "SELECT pg_sleep(30);\n",
+        "ALTER TABLE sqlx_accounts ADD COLUMN slow int;\nSELECT pg_sleep(30);\n",
     );
     let sqlx = tools_sh(&["path", "sqlx"]);
+    let log = std::fs::File::create(dir.path().join("sqlx.log")).unwrap();
     let mut child = Command::new(&sqlx)
         .args(["migrate", "run", "--source"])
         .arg(dir.path())
         .args(["--database-url", &tool_url(&db)])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
         .spawn()
         .expect("run sqlx-cli");
     wait_for(
         &db,
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted",
+        "SELECT count(*) FROM pg_locks WHERE relation = 'sqlx_accounts'::regclass AND mode = 'AccessExclusiveLock' AND granted",
         &mut child,
+        &dir.path().join("sqlx.log"),
     );
     let running = Watched::on(db.clone(), Some(dir.path().to_path_buf()));
-    let (out, report) = running.check(&[]);
+    let (out, report) = running.check(&["--lock-timeout", "200"]);
     let _ = child.kill();
     let _ = child.wait();
+    assert_exit(&out, 0);
+    assert_eq!(report["result"], "migration-in-progress", "{report}");
+    assert!(report["findings"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("sqlx_accounts"));
+
+    // An application migrating at startup with sqlx's Migrator holds sqlx's
+    // advisory lock for the whole run.
+    let dir = with_extra(
+        &fixtures,
+        "20240402000000_slow.sql",
+        "SELECT pg_sleep(30);\n",
+    );
+    let migrator = sqlx::migrate::Migrator::new(dir.path())
+        .await
+        .expect("sqlx migrator");
+    let mut conn = db.connect(&[]).await.unwrap();
+    let app = tokio::spawn(async move {
+        let _ = migrator.run_direct(&mut conn).await;
+    });
+    let started = Instant::now();
+    while psql_rows(
+        &db,
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted",
+    ) != ["1"]
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the migrator never took its lock"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let running = Watched::on(db.clone(), Some(dir.path().to_path_buf()));
+    let (out, report) = running.check(&[]);
+    app.abort();
     assert_exit(&out, 0);
     assert_eq!(report["result"], "migration-in-progress", "{report}");
     let key = driftwatch::check::locks::sqlx_key(&db.database_name().unwrap());
@@ -143,18 +185,20 @@ async fn dbmate_clean_drift_and_a_run_holding_a_table() {
         "-- migrate:up\nALTER TABLE dbmate_accounts ADD COLUMN slow int;\nSELECT pg_sleep(30);\n\n-- migrate:down\n",
     );
     let dbmate = tools_sh(&["path", "dbmate"]);
+    let log = std::fs::File::create(dir.path().join("dbmate.log")).unwrap();
     let mut child = Command::new(&dbmate)
         .args(["--url", &tool_url(&db), "--migrations-dir"])
         .arg(dir.path())
         .args(["--no-dump-schema", "up"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
         .spawn()
         .expect("run dbmate");
     wait_for(
         &db,
         "SELECT count(*) FROM pg_locks WHERE relation = 'dbmate_accounts'::regclass AND mode = 'AccessExclusiveLock' AND granted",
         &mut child,
+        &dir.path().join("dbmate.log"),
     );
     let running = Watched::on(db.clone(), Some(dir.path().to_path_buf()));
     let (out, report) = running.check(&["--lock-timeout", "200"]);
