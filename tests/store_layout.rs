@@ -153,15 +153,24 @@ fn a_damaged_object_is_named_with_the_snapshots_it_breaks() {
         &std::fs::read(store.path().join("t/migrations/4__reporting.before.json")).unwrap(),
     )
     .unwrap();
-    let name = manifest["objects"]["schemas"][1]
-        .as_str()
+    // The manifest names trees; the tree names the objects.
+    let at = |name: &str| {
+        store
+            .path()
+            .join("t/objects")
+            .join(&name[..2])
+            .join(format!("{}.json", &name[2..]))
+    };
+    let names: Vec<String> = manifest["objects"]["schemas"]
+        .as_array()
         .unwrap()
-        .to_string();
-    let object = store
-        .path()
-        .join("t/objects")
-        .join(&name[..2])
-        .join(format!("{}.json", &name[2..]));
+        .iter()
+        .flat_map(|t| {
+            let tree = std::fs::read(at(t.as_str().unwrap())).unwrap();
+            serde_json::from_slice::<Vec<String>>(&tree).unwrap()
+        })
+        .collect();
+    let object = at(&names[1]);
     let text = std::fs::read_to_string(&object).unwrap();
     std::fs::write(&object, &text[..text.len() / 2]).unwrap();
     let source = format!("store:{}/t@3", store.path().display());

@@ -110,6 +110,27 @@ struct Outcome {
     warnings: Vec<String>,
 }
 
+impl Outcome {
+    /// A scan that compared no schema: its history findings only.
+    fn history_only(
+        history: Option<String>,
+        applied_version: Option<String>,
+        findings: Vec<Finding>,
+        warnings: Vec<String>,
+    ) -> Outcome {
+        Outcome {
+            result: ScanResult::Clean,
+            server_version: None,
+            history,
+            applied_version,
+            expected: None,
+            live: None,
+            findings,
+            warnings,
+        }
+    }
+}
+
 /// Scans `target`, records the scan in `store`, and returns the report.
 /// Errors only when the store cannot be read or written.
 pub async fn scan(target: &ScanTarget, store: &TargetStore) -> Result<CheckReport> {
@@ -253,16 +274,12 @@ async fn run(target: &ScanTarget, store: &TargetStore, time: &str) -> Result<Out
     // A directory that names none of the applied versions is not this
     // target's: its state would be no expectation at all.
     if reading.as_ref().is_some_and(|r| r.matches_no_file) {
-        return Ok(Outcome {
-            result: ScanResult::Clean,
-            server_version: None,
-            history: history_label,
+        return Ok(Outcome::history_only(
+            history_label,
             applied_version,
-            expected: None,
-            live: None,
             findings,
             warnings,
-        });
+        ));
     }
 
     // 4. The expected state.
@@ -275,70 +292,76 @@ async fn run(target: &ScanTarget, store: &TargetStore, time: &str) -> Result<Out
         capture.history_tables =
             HistoryTables::Tool(h.tool, Some(format!("{}.{}", h.schema, h.name)));
     }
+    if replayable && applied_version.is_none() {
+        warnings
+            .push("no migration is applied successfully yet: the schema is not compared".into());
+        return Ok(Outcome::history_only(
+            history_label,
+            applied_version,
+            findings,
+            warnings,
+        ));
+    }
+    if let (Some(h), Some(_)) = (&history, &set) {
+        if !hist::compares_with_files(h.tool) {
+            warnings.push(format!(
+                "{} migrations are not SQL files driftwatch can replay: the expected state is the store's accepted snapshot",
+                h.tool.as_str()
+            ));
+        }
+    }
+    // 4 and 5 at once: the expected state (a replay, or reading the stored
+    // state, client work) while the live capture runs (server work).
     let mut applied_migrations = Vec::new();
-    let expected: Option<(Snapshot, Expected)> = match (replayable, &set, &applied_version) {
-        (true, Some(set), Some(version)) => {
-            let (snapshot, source, applied) =
-                replayed_state(target, store, set, version, major, &capture, &mut warnings).await?;
-            applied_migrations = applied;
-            let fingerprint = snapshot.fingerprint.clone();
-            Some((
-                snapshot,
-                Expected {
+    let expected_state = async {
+        match (replayable, &set, &applied_version) {
+            (true, Some(set), Some(version)) => {
+                let (snapshot, source, applied) =
+                    replayed_state(target, store, set, version, major, &capture, &mut warnings)
+                        .await?;
+                applied_migrations = applied;
+                let fingerprint = snapshot.fingerprint.clone();
+                let expected = Expected {
                     from: ExpectedFrom::Replay,
                     source,
                     fingerprint,
-                },
-            ))
-        }
-        (true, Some(_), None) => {
-            warnings.push(
-                "no migration is applied successfully yet: the schema is not compared".into(),
-            );
-            return Ok(Outcome {
-                result: ScanResult::Clean,
-                server_version: None,
-                history: history_label,
-                applied_version,
-                expected: None,
-                live: None,
-                findings,
-                warnings,
-            });
-        }
-        _ => {
-            if let (Some(h), Some(_)) = (&history, &set) {
-                if !hist::compares_with_files(h.tool) {
-                    warnings.push(format!(
-                        "{} migrations are not SQL files driftwatch can replay: the expected state is the store's accepted snapshot",
-                        h.tool.as_str()
-                    ));
-                }
+                };
+                Ok(Some((snapshot, expected)))
             }
-            store.latest_baseline()?.map(|(file, snapshot)| {
-                let fingerprint = snapshot.fingerprint.clone();
-                (
-                    snapshot,
-                    Expected {
+            _ => {
+                let reader = store.clone();
+                let stored = tokio::task::spawn_blocking(move || reader.latest_baseline())
+                    .await
+                    .map_err(|e| Error::Input {
+                        path: store.baselines_dir().display().to_string(),
+                        message: format!("reading the accepted state stopped ({e})"),
+                        hint: "run the check again".into(),
+                    })??;
+                Ok::<_, Error>(stored.map(|(file, snapshot)| {
+                    let fingerprint = snapshot.fingerprint.clone();
+                    let expected = Expected {
                         from: ExpectedFrom::Baseline,
                         source: format!("store:{}@baseline ({file})", store.target()),
                         fingerprint,
-                    },
-                )
-            })
+                    };
+                    (snapshot, expected)
+                }))
+            }
         }
     };
+    let (expected, captured) = tokio::join!(expected_state, catalog::capture(&url, &capture));
 
-    // 5. The live schema. DDL holding a table (a tool without a lock, such
-    // as dbmate, mid-migration; or a change by hand) stops the capture
-    // rather than queue behind it: nothing to compare yet.
-    let (mut live, _) = match catalog::capture(&url, &capture).await {
+    // DDL holding a table (a tool without a lock, such as dbmate,
+    // mid-migration; or a change by hand) stops the capture rather than
+    // queue behind it: nothing to compare yet.
+    let (mut live, _) = match captured {
         Err(Error::Locked { relation, pid, .. }) => {
             let evidence = format!("DDL holds {relation} (ACCESS EXCLUSIVE)");
             return Ok(in_progress(pid, &evidence, time, history_label, warnings));
         }
         other => other?,
     };
+    let expected = expected?;
     live.meta.source = format!("live {}", url.redacted());
     let server_version = live.meta.server_version.clone();
 
@@ -464,17 +487,7 @@ async fn replayed_state(
         wanted.len()
     };
     let current = |index: &crate::store::MigrationIndex| {
-        index.migrations.len() >= wanted_len
-            && set.migrations[..wanted_len]
-                .iter()
-                .zip(&index.migrations)
-                .all(|(m, s)| {
-                    m.version == s.version
-                        && m.description == s.description
-                        && m.checksum == s.checksum
-                        && store.has(&s.before)
-                        && store.has(&s.after)
-                })
+        crate::replay::reusable(&set.migrations[..wanted_len], Some(index), store) == wanted_len
     };
     let index = match store.read_index()? {
         Some(index) if current(&index) => index,

@@ -54,7 +54,11 @@ pub struct ReplayOutcome {
 
 /// How many leading migrations the index already holds unchanged, with
 /// their snapshot files present.
-fn reusable(migrations: &[Migration], old: Option<&MigrationIndex>, store: &TargetStore) -> usize {
+pub fn reusable(
+    migrations: &[Migration],
+    old: Option<&MigrationIndex>,
+    store: &TargetStore,
+) -> usize {
     let Some(old) = old else { return 0 };
     migrations
         .iter()

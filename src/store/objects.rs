@@ -1,20 +1,23 @@
 //! Content-addressed snapshots (store layout 2): every top-level object of
 //! a stored snapshot is a file of its own, named by the SHA-256 of its
-//! compact JSON, and a stored snapshot is a manifest that lists those
-//! names per kind. Consecutive snapshots of a history share almost every
-//! object, so a long history costs little more than its last state; a
-//! migration that adds one index writes one new table file and a manifest
-//! whose diff is one line.
+//! compact JSON; a kind's object names are split into trees (lists of
+//! names, stored as objects too, cut where a name ends in a multiple of 32
+//! so one change touches one tree), and a stored snapshot is a manifest
+//! that lists its trees per kind. Consecutive snapshots of a history share
+//! almost every object and tree, so a long history costs little more than
+//! its last state; a migration that adds one index writes one new table
+//! file, one tree and a manifest whose diff is one line.
 //!
 //! ```text
-//! <store>/<target>/objects/ab/cdef….json     one object (canonical layout), name = sha256 of its compact JSON
+//! <store>/<target>/objects/ab/cdef….json     an object or a tree, named by the sha256 of its compact JSON
 //! <store>/<target>/migrations/*.json         manifests (and live/, baselines/)
 //! <store>/<target>/layout                    the layout number, 2
 //! ```
 //!
-//! Writers write objects before the manifest that names them (each
-//! atomically), so a crash leaves at most unreferenced objects, which
-//! `gc` removes; nothing a manifest names is ever removed first.
+//! Writers write objects and trees before the manifest that names them
+//! (renamed into place, then one syncfs), so a crash leaves at most
+//! unreferenced files, which `gc` removes; nothing a manifest names is
+//! ever removed first.
 
 use crate::error::{Error, Result};
 use crate::model::{Meta, Objects, Snapshot, SNAPSHOT_FORMAT};
@@ -71,6 +74,7 @@ pub fn objects_dir_of(manifest: &Path) -> PathBuf {
 pub fn write_objects(objects: &Path, snapshot: &Snapshot) -> Result<String> {
     let mut lists: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut order: Vec<&'static str> = Vec::new();
+    let mut written = 0usize;
     macro_rules! store_kind {
         ($list:ident, $kind:ident) => {{
             let mut names = Vec::with_capacity(snapshot.objects.$list.len());
@@ -83,21 +87,118 @@ pub fn write_objects(objects: &Path, snapshot: &Snapshot) -> Result<String> {
                 let name = sha256_hex(&compact);
                 let path = object_path(objects, &name);
                 if !path.is_file() {
-                    write_atomic(&path, crate::model::json::to_layout(object).as_bytes())?;
+                    write_object(&path, crate::model::json::to_layout(object).as_bytes())?;
+                    written += 1;
                 }
                 names.push(name);
             }
             order.push(stringify!($list));
-            lists.insert(stringify!($list).to_string(), names);
+            let trees = write_trees(objects, &names, &mut written)?;
+            lists.insert(stringify!($list).to_string(), trees);
         }};
     }
     crate::each_kind!(store_kind);
+    if written > 0 {
+        sync_filesystem(objects)?;
+    }
     Ok(manifest_text(
         &snapshot.meta,
         &snapshot.fingerprint,
         &order,
         &lists,
     ))
+}
+
+/// True when an object name ends a tree: one name in 32, decided by the
+/// name itself (content-defined chunking), so adding or changing one
+/// object changes its own tree and leaves the others as they were.
+fn ends_tree(name: &str) -> bool {
+    name.get(name.len().saturating_sub(2)..)
+        .and_then(|tail| u8::from_str_radix(tail, 16).ok())
+        .is_some_and(|b| b % 32 == 0)
+}
+
+/// Splits a kind's object names into trees (lists of names, stored as
+/// objects themselves) and returns the trees' names. A manifest names
+/// trees, not objects: for 1,700 objects it holds about 55 names, and a
+/// snapshot that changes one object adds one object, one tree and a
+/// manifest, a few KB.
+fn write_trees(objects: &Path, names: &[String], written: &mut usize) -> Result<Vec<String>> {
+    let mut trees = Vec::new();
+    let mut start = 0;
+    for (i, name) in names.iter().enumerate() {
+        if ends_tree(name) || i + 1 == names.len() {
+            let chunk = &names[start..=i];
+            let compact = serde_json::to_vec(chunk).unwrap_or_default();
+            let tree = sha256_hex(&compact);
+            let path = object_path(objects, &tree);
+            if !path.is_file() {
+                write_object(&path, crate::model::json::to_layout(chunk).as_bytes())?;
+                *written += 1;
+            }
+            trees.push(tree);
+            start = i + 1;
+        }
+    }
+    Ok(trees)
+}
+
+/// The object names of a tree.
+fn read_tree(objects: &Path, tree: &str) -> std::result::Result<Vec<String>, String> {
+    let text = std::fs::read(object_path(objects, tree)).map_err(|e| e.to_string())?;
+    let names: Vec<String> =
+        serde_json::from_slice(&text).map_err(|e| format!("not a stored tree ({e})"))?;
+    let compact = serde_json::to_vec(&names).unwrap_or_default();
+    if sha256_hex(&compact) != tree {
+        return Err("its content is not the one its name says".into());
+    }
+    Ok(names)
+}
+
+/// A manifest's object names per kind, its trees read.
+fn expand(
+    objects: &Path,
+    manifest: &Manifest,
+) -> std::result::Result<BTreeMap<String, Vec<String>>, (String, String)> {
+    let mut out = BTreeMap::new();
+    for (kind, trees) in &manifest.objects {
+        let mut names = Vec::new();
+        for tree in trees {
+            names.extend(read_tree(objects, tree).map_err(|why| (tree.clone(), why))?);
+        }
+        out.insert(kind.clone(), names);
+    }
+    Ok(out)
+}
+
+/// Writes one object: a temporary file renamed into place, without an
+/// fsync of its own (a first snapshot writes thousands of objects: an
+/// fsync each took most of 21 s for 10,000 tables); [`sync_filesystem`]
+/// makes them all durable at once before the manifest that names them is
+/// written.
+fn write_object(path: &Path, contents: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".driftwatch-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    tmp.write_all(contents).map_err(|e| Error::io(path, e))?;
+    tmp.as_file()
+        .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
+        .map_err(|e| Error::io(path, e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+/// syncfs(2) on the filesystem holding `dir`: every object written so far
+/// reaches the disk before the manifest does.
+fn sync_filesystem(dir: &Path) -> Result<()> {
+    let file = std::fs::File::open(dir).map_err(|e| Error::io(dir, e))?;
+    nix::unistd::syncfs(std::os::fd::AsRawFd::as_raw_fd(&file))
+        .map_err(|e| Error::io(dir, std::io::Error::from(e)))
 }
 
 /// The manifest's text: kinds in the snapshot's field order (a BTreeMap
@@ -140,10 +241,13 @@ fn manifest_text(
 /// error naming its path and the stored snapshots that need it.
 pub fn read_manifest(path: &Path, manifest: Manifest) -> Result<Snapshot> {
     let objects_dir = objects_dir_of(path);
+    let names_by_kind = expand(&objects_dir, &manifest).map_err(|(tree, why)| {
+        broken_object(&object_path(&objects_dir, &tree), &tree, why, path)
+    })?;
     let mut objects = Objects::default();
     macro_rules! read_kind {
         ($list:ident, $kind:ident) => {
-            if let Some(names) = manifest.objects.get(stringify!($list)) {
+            if let Some(names) = names_by_kind.get(stringify!($list)) {
                 objects.$list.reserve(names.len());
                 for name in names {
                     let object_file = object_path(&objects_dir, name);
@@ -151,10 +255,6 @@ pub fn read_manifest(path: &Path, manifest: Manifest) -> Result<Snapshot> {
                     let text = std::fs::read(&object_file).map_err(|e| broken(e.to_string()))?;
                     let object = serde_json::from_slice(&text)
                         .map_err(|e| broken(format!("not a stored object ({e})")))?;
-                    let compact = serde_json::to_vec(&object).map_err(|e| broken(e.to_string()))?;
-                    if sha256_hex(&compact) != *name {
-                        return Err(broken("its content is not the one its name says".into()));
-                    }
                     objects.$list.push(object);
                 }
             }
@@ -163,6 +263,11 @@ pub fn read_manifest(path: &Path, manifest: Manifest) -> Result<Snapshot> {
     crate::each_kind!(read_kind);
     let snapshot = Snapshot::new(manifest.meta, objects);
     if snapshot.fingerprint != manifest.fingerprint {
+        // The whole disagrees: find the object whose content is not the
+        // one its name says (one re-serialization each, only now).
+        if let Some(error) = altered_object(&objects_dir, &names_by_kind, &snapshot, path) {
+            return Err(error);
+        }
         return Err(Error::Input {
             path: path.display().to_string(),
             message: format!(
@@ -173,6 +278,36 @@ pub fn read_manifest(path: &Path, manifest: Manifest) -> Result<Snapshot> {
         });
     }
     Ok(snapshot)
+}
+
+/// The first object of `snapshot` whose compact JSON does not hash to the
+/// name the manifest gives it, as a damaged-object error.
+fn altered_object(
+    objects_dir: &Path,
+    names: &BTreeMap<String, Vec<String>>,
+    snapshot: &Snapshot,
+    manifest: &Path,
+) -> Option<Error> {
+    macro_rules! check_kind {
+        ($list:ident, $kind:ident) => {
+            if let Some(names) = names.get(stringify!($list)) {
+                for (object, name) in snapshot.objects.$list.iter().zip(names) {
+                    let compact = serde_json::to_vec(object).unwrap_or_default();
+                    if sha256_hex(&compact) != *name {
+                        let file = object_path(objects_dir, name);
+                        return Some(broken_object(
+                            &file,
+                            name,
+                            "its content is not the one its name says".into(),
+                            manifest,
+                        ));
+                    }
+                }
+            }
+        };
+    }
+    crate::each_kind!(check_kind);
+    None
 }
 
 /// The error for an object that cannot be read: its path, why, and every
@@ -232,14 +367,22 @@ pub fn read_manifest_file(path: &Path) -> Option<Manifest> {
     (manifest.format == MANIFEST_FORMAT).then_some(manifest)
 }
 
+/// The manifests that name `name`, as an object or as a tree (for the
+/// message about a damaged one; trees that cannot be read name nothing).
 fn manifests_naming(target: &Path, name: &str) -> Vec<String> {
+    let objects = target.join("objects");
+    let mut trees: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
     manifest_files(target)
         .into_iter()
         .filter(|p| {
             read_manifest_file(p).is_some_and(|m| {
-                m.objects
-                    .values()
-                    .any(|names| names.iter().any(|n| n == name))
+                m.objects.values().flatten().any(|tree| {
+                    tree == name
+                        || *trees.entry(tree.clone()).or_insert_with(|| {
+                            read_tree(&objects, tree)
+                                .is_ok_and(|names| names.iter().any(|n| n == name))
+                        })
+                })
             })
         })
         .map(|p| p.display().to_string())
@@ -278,7 +421,18 @@ pub fn gc(target: &Path) -> Result<GcOutcome> {
             message: format!("is a damaged manifest ({e}); nothing was removed"),
             hint: "repair or remove the file, then run driftwatch store gc again".into(),
         })?;
-        referenced.extend(manifest.objects.into_values().flatten());
+        for tree in manifest.objects.into_values().flatten() {
+            if referenced.contains(&tree) {
+                continue;
+            }
+            let names = read_tree(&target.join("objects"), &tree).map_err(|why| Error::Input {
+                path: object_path(&target.join("objects"), &tree).display().to_string(),
+                message: format!("stored tree of {} is damaged ({why}); nothing was removed", path.display()),
+                hint: "replay the target again (driftwatch replay DIR --target NAME --force), then run driftwatch store gc".into(),
+            })?;
+            referenced.extend(names);
+            referenced.insert(tree);
+        }
     }
     let mut outcome = GcOutcome::default();
     let objects = target.join("objects");

@@ -53,6 +53,35 @@ fn wait_for(db: &DatabaseUrl, sql: &str, child: &mut Child, log: &Path) {
     }
 }
 
+/// Runs `tool` (migrating `dir`, whose last migration alters `table` and
+/// then sleeps) until its DDL holds the table, then checks: a migration in
+/// progress, seen through the table.
+fn assert_in_progress_while_it_holds(mut tool: Command, db: &DatabaseUrl, dir: &Path, table: &str) {
+    let log_path = dir.join("tool.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut child = tool
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("run the migration tool");
+    wait_for(
+        db,
+        &format!("SELECT count(*) FROM pg_locks WHERE relation = '{table}'::regclass AND mode = 'AccessExclusiveLock' AND granted"),
+        &mut child,
+        &log_path,
+    );
+    let running = Watched::on(db.clone(), Some(dir.to_path_buf()));
+    let (out, report) = running.check(&["--lock-timeout", "200"]);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_exit(&out, 0);
+    assert_eq!(report["result"], "migration-in-progress", "{report}");
+    assert!(report["findings"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains(table));
+}
+
 /// A copy of `from` with one more file.
 fn with_extra(from: &Path, name: &str, sql: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -94,32 +123,11 @@ async fn sqlx_clean_drift_and_a_run_under_its_lock() {
         "20240401000000_slow.sql",
         "ALTER TABLE sqlx_accounts ADD COLUMN slow int;\nSELECT pg_sleep(30);\n",
     );
-    let sqlx = tools_sh(&["path", "sqlx"]);
-    let log = std::fs::File::create(dir.path().join("sqlx.log")).unwrap();
-    let mut child = Command::new(&sqlx)
-        .args(["migrate", "run", "--source"])
+    let mut sqlx = Command::new(tools_sh(&["path", "sqlx"]));
+    sqlx.args(["migrate", "run", "--source"])
         .arg(dir.path())
-        .args(["--database-url", &tool_url(&db)])
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .expect("run sqlx-cli");
-    wait_for(
-        &db,
-        "SELECT count(*) FROM pg_locks WHERE relation = 'sqlx_accounts'::regclass AND mode = 'AccessExclusiveLock' AND granted",
-        &mut child,
-        &dir.path().join("sqlx.log"),
-    );
-    let running = Watched::on(db.clone(), Some(dir.path().to_path_buf()));
-    let (out, report) = running.check(&["--lock-timeout", "200"]);
-    let _ = child.kill();
-    let _ = child.wait();
-    assert_exit(&out, 0);
-    assert_eq!(report["result"], "migration-in-progress", "{report}");
-    assert!(report["findings"][0]["message"]
-        .as_str()
-        .unwrap()
-        .contains("sqlx_accounts"));
+        .args(["--database-url", &tool_url(&db)]);
+    assert_in_progress_while_it_holds(sqlx, &db, dir.path(), "sqlx_accounts");
 
     // An application migrating at startup with sqlx's Migrator holds sqlx's
     // advisory lock for the whole run.
@@ -184,32 +192,12 @@ async fn dbmate_clean_drift_and_a_run_holding_a_table() {
         "20240401000000_slow.sql",
         "-- migrate:up\nALTER TABLE dbmate_accounts ADD COLUMN slow int;\nSELECT pg_sleep(30);\n\n-- migrate:down\n",
     );
-    let dbmate = tools_sh(&["path", "dbmate"]);
-    let log = std::fs::File::create(dir.path().join("dbmate.log")).unwrap();
-    let mut child = Command::new(&dbmate)
+    let mut dbmate = Command::new(tools_sh(&["path", "dbmate"]));
+    dbmate
         .args(["--url", &tool_url(&db), "--migrations-dir"])
         .arg(dir.path())
-        .args(["--no-dump-schema", "up"])
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .expect("run dbmate");
-    wait_for(
-        &db,
-        "SELECT count(*) FROM pg_locks WHERE relation = 'dbmate_accounts'::regclass AND mode = 'AccessExclusiveLock' AND granted",
-        &mut child,
-        &dir.path().join("dbmate.log"),
-    );
-    let running = Watched::on(db.clone(), Some(dir.path().to_path_buf()));
-    let (out, report) = running.check(&["--lock-timeout", "200"]);
-    let _ = child.kill();
-    let _ = child.wait();
-    assert_exit(&out, 0);
-    assert_eq!(report["result"], "migration-in-progress", "{report}");
-    assert!(report["findings"][0]["message"]
-        .as_str()
-        .unwrap()
-        .contains("dbmate_accounts"));
+        .args(["--no-dump-schema", "up"]);
+    assert_in_progress_while_it_holds(dbmate, &db, dir.path(), "dbmate_accounts");
 }
 
 #[tokio::test]
