@@ -74,7 +74,7 @@ pub fn objects_dir_of(manifest: &Path) -> PathBuf {
 pub fn write_objects(objects: &Path, snapshot: &Snapshot) -> Result<String> {
     let mut lists: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut order: Vec<&'static str> = Vec::new();
-    let mut written = 0usize;
+    let mut written: Vec<PathBuf> = Vec::new();
     macro_rules! store_kind {
         ($list:ident, $kind:ident) => {{
             let mut names = Vec::with_capacity(snapshot.objects.$list.len());
@@ -88,7 +88,7 @@ pub fn write_objects(objects: &Path, snapshot: &Snapshot) -> Result<String> {
                 let path = object_path(objects, &name);
                 if !path.is_file() {
                     write_object(&path, crate::model::json::to_layout(object).as_bytes())?;
-                    written += 1;
+                    written.push(path);
                 }
                 names.push(name);
             }
@@ -98,9 +98,7 @@ pub fn write_objects(objects: &Path, snapshot: &Snapshot) -> Result<String> {
         }};
     }
     crate::each_kind!(store_kind);
-    if written > 0 {
-        sync_filesystem(objects)?;
-    }
+    make_durable(objects, &written)?;
     Ok(manifest_text(
         &snapshot.meta,
         &snapshot.fingerprint,
@@ -123,7 +121,11 @@ fn ends_tree(name: &str) -> bool {
 /// trees, not objects: for 1,700 objects it holds about 55 names, and a
 /// snapshot that changes one object adds one object, one tree and a
 /// manifest, a few KB.
-fn write_trees(objects: &Path, names: &[String], written: &mut usize) -> Result<Vec<String>> {
+fn write_trees(
+    objects: &Path,
+    names: &[String],
+    written: &mut Vec<PathBuf>,
+) -> Result<Vec<String>> {
     let mut trees = Vec::new();
     let mut start = 0;
     for (i, name) in names.iter().enumerate() {
@@ -134,7 +136,7 @@ fn write_trees(objects: &Path, names: &[String], written: &mut usize) -> Result<
             let path = object_path(objects, &tree);
             if !path.is_file() {
                 write_object(&path, crate::model::json::to_layout(chunk).as_bytes())?;
-                *written += 1;
+                written.push(path);
             }
             trees.push(tree);
             start = i + 1;
@@ -190,6 +192,27 @@ fn write_object(path: &Path, contents: &[u8]) -> Result<()> {
         .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
         .map_err(|e| Error::io(path, e))?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+/// Makes the files just written durable before the manifest that names
+/// them is written: an fsync each when they are few (a migration's one or
+/// two objects and trees: one syncfs per migration cost more, flushing
+/// everything else on the filesystem too), one syncfs when they are many
+/// (a first snapshot's thousands).
+fn make_durable(objects: &Path, written: &[PathBuf]) -> Result<()> {
+    const ONE_BY_ONE: usize = 64;
+    if written.is_empty() {
+        return Ok(());
+    }
+    if written.len() > ONE_BY_ONE {
+        return sync_filesystem(objects);
+    }
+    for path in written {
+        std::fs::File::open(path)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| Error::io(path, e))?;
+    }
     Ok(())
 }
 
