@@ -15,6 +15,13 @@ pub fn now_rfc3339() -> String {
 /// Writes `contents` to `path` atomically: a temporary file in the same
 /// directory, fsync, rename. A failure leaves no partial file behind.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
+    write_replacing(path, contents, true)
+}
+
+/// [`write_atomic`] without the fsync when `durable` is false: for the
+/// store's objects, thousands at a time, made durable together by the
+/// caller before anything names them.
+pub fn write_replacing(path: &Path, contents: &[u8], durable: bool) -> Result<()> {
     // A device, pipe or socket (`-o /dev/null`, `-o /dev/stdout`) is written
     // to, never replaced: renaming over it would put a regular file where the
     // device was (as root, for every process on the machine).
@@ -47,7 +54,9 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
     tmp.as_file()
         .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(mode))
         .map_err(|e| Error::io(path, e))?;
-    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+    if durable {
+        tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+    }
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Text and Markdown renderings of a [`CheckReport`].
 
 use super::check::{CheckReport, Finding};
-use super::text::Style;
+use super::text::{paint_diff, severity_tag, Style};
 use crate::diff::Severity;
 use crate::store::ScanResult;
 use std::fmt::Write as _;
@@ -53,33 +53,6 @@ pub fn context(report: &CheckReport) -> Vec<String> {
     lines
 }
 
-fn tag(style: Style, s: Severity) -> String {
-    match s {
-        Severity::Critical => style.paint("1;31", "[critical]"),
-        Severity::Warning => style.paint("33", "[warning]"),
-        Severity::Info => style.paint("2", "[info]"),
-    }
-}
-
-fn paint_diff(style: Style, diff: &str) -> String {
-    let mut out = String::new();
-    for line in diff.lines() {
-        let painted = if line.starts_with("+++") || line.starts_with("---") {
-            style.paint("1", line)
-        } else if line.starts_with('+') {
-            style.paint("32", line)
-        } else if line.starts_with('-') {
-            style.paint("31", line)
-        } else if line.starts_with("@@") {
-            style.paint("36", line)
-        } else {
-            line.to_string()
-        };
-        let _ = writeln!(out, "    {painted}");
-    }
-    out
-}
-
 /// Renders the report for a terminal.
 pub fn render_check_text(report: &CheckReport, style: Style) -> String {
     let mut out = String::new();
@@ -113,7 +86,13 @@ pub fn render_check_text(report: &CheckReport, style: Style) -> String {
 }
 
 fn render_finding(out: &mut String, f: &Finding, style: Style) {
-    let _ = writeln!(out, "{} {} {}", tag(style, f.severity), f.code, f.message);
+    let _ = writeln!(
+        out,
+        "{} {} {}",
+        severity_tag(style, f.severity),
+        f.code,
+        f.message
+    );
     if let Some(a) = &f.attribution {
         let _ = writeln!(out, "    attribution: {}", a.label());
     }
@@ -123,7 +102,7 @@ fn render_finding(out: &mut String, f: &Finding, style: Style) {
     let _ = writeln!(out, "    since: {}", f.since);
     let _ = writeln!(out, "    fix: {}", f.hint);
     if let Some(ddl) = &f.ddl {
-        out.push_str(&paint_diff(style, ddl));
+        out.push_str(&paint_diff(style, ddl, "    "));
     }
 }
 

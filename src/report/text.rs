@@ -24,12 +24,34 @@ impl Style {
     }
 }
 
-fn severity_tag(style: Style, s: Severity) -> String {
+/// `[critical]`, `[warning]`, `[info]`, coloured.
+pub(crate) fn severity_tag(style: Style, s: Severity) -> String {
     match s {
         Severity::Critical => style.paint("1;31", "[critical]"),
         Severity::Warning => style.paint("33", "[warning]"),
         Severity::Info => style.paint("2", "[info]"),
     }
+}
+
+/// A unified diff with added lines green, removed red, headers bold,
+/// each line indented by `indent`.
+pub(crate) fn paint_diff(style: Style, diff: &str, indent: &str) -> String {
+    let mut out = String::new();
+    for line in diff.lines() {
+        let painted = if line.starts_with("+++") || line.starts_with("---") {
+            style.paint("1", line)
+        } else if line.starts_with('+') {
+            style.paint("32", line)
+        } else if line.starts_with('-') {
+            style.paint("31", line)
+        } else if line.starts_with("@@") {
+            style.paint("36", line)
+        } else {
+            line.to_string()
+        };
+        let _ = writeln!(out, "{indent}{painted}");
+    }
+    out
 }
 
 /// Renders the report for a terminal.
@@ -90,20 +112,7 @@ pub fn render_text(report: &DiffReport, from: &Snapshot, to: &Snapshot, style: S
             );
         }
         if let Some(diff) = object_diff(from, to, &top) {
-            for l in diff.lines() {
-                let painted = if l.starts_with("+++") || l.starts_with("---") {
-                    style.paint("1", l)
-                } else if l.starts_with('+') {
-                    style.paint("32", l)
-                } else if l.starts_with('-') {
-                    style.paint("31", l)
-                } else if l.starts_with("@@") {
-                    style.paint("36", l)
-                } else {
-                    l.to_string()
-                };
-                let _ = writeln!(out, "      {painted}");
-            }
+            out.push_str(&paint_diff(style, &diff, "      "));
         }
     }
     out
