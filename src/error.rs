@@ -62,12 +62,13 @@ pub enum Error {
     #[error("shadow database: {0}")]
     Shadow(String),
     /// Reading or writing a file failed.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file.
         path: PathBuf,
-        /// The OS error.
-        source: std::io::Error,
+        /// The OS error (not a `source`: the line already says it, and the
+        /// CLI prints the chain).
+        error: std::io::Error,
     },
 }
 
@@ -76,7 +77,7 @@ impl Error {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
         Error::Io {
             path: path.into(),
-            source,
+            error: source,
         }
     }
 }

@@ -98,6 +98,19 @@ async fn a_locked_or_corrupt_store_is_one_line_and_nothing_is_written() {
         std::fs::read_to_string(&scans).unwrap(),
         format!("not json\n{good}")
     );
+
+    // A store that cannot be a folder (a regular file is in the way).
+    let file = w.store.path().join("not-a-folder");
+    std::fs::write(&file, "x").unwrap();
+    let mut args = w.args();
+    let at = args.iter().position(|a| a == "--store").unwrap();
+    args[at + 1] = file.display().to_string();
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert_one_line_error(
+        &driftwatch(&refs),
+        "not-a-folder/t/scans.jsonl: Not a directory",
+        "",
+    );
 }
 
 #[tokio::test]

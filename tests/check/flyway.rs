@@ -199,6 +199,28 @@ async fn ignore_rules_and_fail_on_come_from_the_config_file() {
     // The command line's --fail-on wins over the file's.
     assert_exit(&run(&["--fail-on", "warning"]), 1);
 
+    // Two targets: --all scans both (a JSON array), the exit code is the
+    // worst; without --target or --all a config of several is refused.
+    let two = std::fs::read_to_string(&config).unwrap()
+        + &format!(
+            "\n[[target]]\nname = \"shop-strict\"\nurl = \"env:DW_TEST_SHOP_URL\"\nmigrations = \"{}\"\n",
+            demo_dir().display()
+        );
+    std::fs::write(&config, two).unwrap();
+    let out = run(&["--all"]);
+    assert_exit(&out, 1);
+    let reports: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = reports
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["target"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["shop", "shop-strict"]);
+    assert_eq!(reports[1]["findings"].as_array().unwrap().len(), 4);
+    super::common::assert_one_line_error(&run(&[]), "has 2 targets", "");
+    assert_exit(&run(&["--target", "shop"]), 0);
+
     // An unknown key: its name and line, exit 2, nothing scanned.
     std::fs::write(
         &config,
