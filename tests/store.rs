@@ -216,15 +216,28 @@ fn interrupted_replay_leaves_nothing(signal: nix::sys::signal::Signal) {
     chmod(&tmp, 0o777);
     let migrations = work.path().join("m");
     write_migrations(&migrations, &[("001_wait.sql", "SELECT pg_sleep(600);\n")]);
-    let child = Command::new(env!("CARGO_BIN_EXE_driftwatch"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_driftwatch"));
+    command
         .args(["replay", migrations.to_str().unwrap(), "--store"])
         .arg(work.path().join("store"))
         .env_remove("DRIFTWATCH_SHADOW_URL")
         .env("TMPDIR", &tmp)
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .stderr(Stdio::piped());
+    // A user's Ctrl-C reaches a terminal's foreground process with SIGINT
+    // at its default; a test run started in the background of a shell
+    // inherits it ignored (and would wait for a replay that never stops).
+    unsafe {
+        command.pre_exec(|| {
+            nix::sys::signal::signal(
+                nix::sys::signal::Signal::SIGINT,
+                nix::sys::signal::SigHandler::SigDfl,
+            )
+            .map(|_| ())
+            .map_err(std::io::Error::from)
+        });
+    }
+    let child = command.spawn().unwrap();
     let tmp_text = tmp.display().to_string();
     wait_for("the private cluster to be created", || {
         !clusters_under(&tmp).is_empty()
