@@ -37,9 +37,13 @@ pub struct StoreConfig {
     pub keep_live: usize,
 }
 
-fn default_store_path() -> PathBuf {
+/// The store folder when neither a flag nor a config file names one.
+pub fn default_store_path() -> PathBuf {
     PathBuf::from("snapshots")
 }
+
+/// The configuration file commands read when none is given.
+pub const DEFAULT_FILE: &str = "driftwatch.toml";
 
 fn default_keep_live() -> usize {
     10
@@ -113,6 +117,18 @@ struct File {
 }
 
 impl Config {
+    /// The configuration to read: `given` (`--config`), else
+    /// `./driftwatch.toml` when it exists; None when there is neither.
+    pub fn path_or_default(given: Option<&Path>) -> Option<PathBuf> {
+        match given {
+            Some(p) => Some(p.to_path_buf()),
+            None => {
+                let default = PathBuf::from(DEFAULT_FILE);
+                default.is_file().then_some(default)
+            }
+        }
+    }
+
     /// Reads and checks `path`.
     pub fn read(path: &Path) -> Result<Config> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::Input {

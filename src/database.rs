@@ -52,6 +52,22 @@ impl DatabaseUrl {
         })
     }
 
+    /// A URL as users give one: `postgres://…`, `postgresql://…`, or
+    /// `env:VAR` naming the variable that holds it.
+    pub fn resolve(text: &str) -> Result<DatabaseUrl> {
+        match text.strip_prefix("env:") {
+            Some(var) => {
+                let value = std::env::var(var).map_err(|_| {
+                    Error::Usage(format!(
+                        "{text}: environment variable {var} is not set; export it with the database URL"
+                    ))
+                })?;
+                DatabaseUrl::parse(&value)
+            }
+            None => DatabaseUrl::parse(text),
+        }
+    }
+
     /// The URL with any password replaced by `****`.
     pub fn redacted(&self) -> &str {
         &self.redacted

@@ -90,21 +90,16 @@ pub struct MigrationDirSource {
 impl Source {
     /// Parses `postgres://…`, `postgresql://…`, `env:VAR` or a `.json` path.
     pub fn parse(arg: &str) -> Result<Source> {
-        if let Some(var) = arg.strip_prefix("env:") {
-            let value = std::env::var(var).map_err(|_| {
-                Error::Usage(format!(
-                    "{arg}: environment variable {var} is not set; export it with the database URL"
-                ))
-            })?;
-            return Ok(Source::Database(DatabaseUrl::parse(&value)?));
-        }
-        if arg.starts_with("postgres://") || arg.starts_with("postgresql://") {
-            return Ok(Source::Database(DatabaseUrl::parse(arg)?));
+        if arg.starts_with("env:")
+            || arg.starts_with("postgres://")
+            || arg.starts_with("postgresql://")
+        {
+            return Ok(Source::Database(DatabaseUrl::resolve(arg)?));
         }
         if arg.starts_with("store:") {
             let root = std::env::var_os("DRIFTWATCH_STORE")
                 .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from("snapshots"));
+                .unwrap_or_else(crate::config::default_store_path);
             return Ok(Source::Stored(crate::store::StoredRef::parse(arg, &root)?));
         }
         if let Some((scheme, _)) = arg.split_once("://") {

@@ -6,7 +6,6 @@ mod common;
 
 use common::*;
 use driftwatch::catalog::DatabaseUrl;
-use std::process::Command;
 
 fn history_json(url: &DatabaseUrl, extra: &[&str]) -> serde_json::Value {
     let mut args = vec!["history", url.expose(), "--format", "json"];
@@ -68,17 +67,7 @@ async fn documented_history_tables_read_as_their_tools_write_them() {
 
 /// Applies a tool's fixture set with the real tool.
 fn apply_with_tool(tool: &str, url: &DatabaseUrl) {
-    let out = Command::new("bash")
-        .arg(repo().join("scripts/tools.sh"))
-        .args(["apply", tool, url.expose()])
-        .output()
-        .expect("run scripts/tools.sh");
-    assert!(
-        out.status.success(),
-        "{tool} failed to apply its fixtures: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    tools_sh(&["apply", tool, url.expose()]);
 }
 
 #[tokio::test]

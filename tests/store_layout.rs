@@ -35,23 +35,6 @@ fn ok(out: &std::process::Output) {
     );
 }
 
-/// Every file under `dir`, relative, sorted.
-fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            if e.path().is_dir() {
-                stack.push(e.path());
-            } else {
-                out.push(e.path().strip_prefix(dir).unwrap().to_path_buf());
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 /// `(file, fingerprint, objects JSON)` of every stored snapshot of target t.
 fn stored(store: &Path) -> Vec<(String, String, String)> {
     let index: serde_json::Value =
@@ -98,8 +81,8 @@ fn every_stored_snapshot_reads_back_as_the_full_capture_and_the_store_is_determi
     // The same replay writes the same files, byte for byte.
     let b = tempfile::tempdir().unwrap();
     ok(&replay(&evolving(), b.path(), "2", &[]));
-    assert_eq!(files(a.path()), files(b.path()));
-    for f in files(a.path()) {
+    assert_eq!(files_under(a.path()), files_under(b.path()));
+    for f in files_under(a.path()) {
         assert!(
             std::fs::read(a.path().join(&f)).unwrap() == std::fs::read(b.path().join(&f)).unwrap(),
             "{} differs between two replays",

@@ -1,9 +1,8 @@
 //! History findings: the history table against the migration files, in
 //! Flyway's vocabulary where it has one. Pure.
 
-use crate::diff::Severity;
-use crate::history::{compare, compares_with_files, FileStatus, History};
-use crate::migrations::{compare_versions, same_version, MigrationKind, MigrationSet};
+use crate::history::{compare, compares_with_files, file_for, FileStatus, History};
+use crate::migrations::{compare_versions, MigrationKind, MigrationSet};
 use crate::report::{Finding, FindingCode, HistoryCode, MigrationName};
 
 /// What the history says.
@@ -89,15 +88,10 @@ pub fn read(history: &History, set: Option<&MigrationSet>, now: &str) -> History
     };
 
     let cmp = compare(tool, rows, set);
-    let file_of = |i: usize| {
-        set.migrations
-            .iter()
-            .find(|m| match (&m.version, &rows[i].version) {
-                (Some(v), Some(w)) => same_version(v, w),
-                (None, None) => m.description == rows[i].description,
-                _ => false,
-            })
-            .map(|m| m.path.display().to_string())
+    // A row's migration with the file it names, when the directory has it.
+    let with_file = |i: usize| MigrationName {
+        file: file_for(set, &rows[i]).map(|m| m.path.display().to_string()),
+        ..name_of(i)
     };
     let versioned_rows: Vec<usize> = (0..rows.len())
         .filter(|&i| rows[i].version.is_some() && cmp.rows[i] != FileStatus::NoFileExpected)
@@ -113,9 +107,7 @@ pub fn read(history: &History, set: Option<&MigrationSet>, now: &str) -> History
             .filter_map(|&i| rows[i].version.clone())
             .take(3)
             .collect();
-        findings.push(Finding {
-            severity: Severity::Critical,
-            ..finding(
+        findings.push(finding(
                 HistoryCode::HistoryMatchesNoFile,
                 MigrationName {
                     version: None,
@@ -131,8 +123,7 @@ pub fn read(history: &History, set: Option<&MigrationSet>, now: &str) -> History
                 ),
                 "point the target's migrations at the directory its tool applies",
                 now,
-            )
-        });
+        ));
         return HistoryReading {
             findings,
             applied_version,
@@ -146,15 +137,14 @@ pub fn read(history: &History, set: Option<&MigrationSet>, now: &str) -> History
         .filter_map(|m| m.version.as_deref())
         .max_by(|a, b| compare_versions(a, b));
     for (i, status) in cmp.rows.iter().enumerate() {
-        let mut name = name_of(i);
-        name.file = file_of(i);
+        let name = with_file(i);
         let label = name.label();
         let (code, message, hint) = match status {
             FileStatus::ChecksumChanged => (
                 HistoryCode::ChecksumChanged,
                 format!("migration {label} was edited after it was applied (checksum {} applied, {} now)",
                     rows[i].checksum.clone().unwrap_or_default(),
-                    set.migrations.iter().find(|m| Some(m.path.display().to_string()) == name.file).map(|m| m.checksum.clone()).unwrap_or_default()),
+                    file_for(set, &rows[i]).map(|m| m.checksum.as_str()).unwrap_or_default()),
                 "restore the applied file from version control and put the change in a new migration",
             ),
             FileStatus::MissingFile => {
@@ -208,12 +198,15 @@ pub fn read(history: &History, set: Option<&MigrationSet>, now: &str) -> History
         }
         match highest {
             Some(h) if compare_versions(v, h).is_lt() => {
-                let mut name = name_of(i);
-                name.file = file_of(i);
+                let name = with_file(i);
+                let message = format!(
+                    "migration {} was applied after {h}, a higher version",
+                    name.label()
+                );
                 findings.push(finding(
                     HistoryCode::OutOfOrder,
-                    name.clone(),
-                    format!("migration {} was applied after {h}, a higher version", name.label()),
+                    name,
+                    message,
                     "fine when intended (Flyway -outOfOrder); other databases may have applied them in another order",
                     now,
                 ));

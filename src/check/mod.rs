@@ -12,7 +12,6 @@ mod history;
 pub mod locks;
 mod status;
 
-pub use history::{read as read_history, HistoryReading};
 pub use status::{standing, status, TargetStatus};
 
 use crate::catalog::{self, CaptureOptions};
@@ -20,7 +19,7 @@ use crate::database::DatabaseUrl;
 use crate::diff::{diff, IgnoreRules, Severity};
 use crate::error::{Error, Result};
 use crate::history::{self as hist, HistoryTables, Locate};
-use crate::migrations::{self, same_version, Format, MigrationSet};
+use crate::migrations::{self, Format, MigrationSet};
 use crate::model::Snapshot;
 use crate::report::{CheckReport, Expected, ExpectedFrom, Finding, FindingCode, CHECK_FORMAT};
 use crate::shadow::ShadowOptions;
@@ -80,21 +79,6 @@ impl ScanTarget {
             shadow: shadow.clone(),
             keep_live: store.keep_live,
         }
-    }
-}
-
-/// Resolves `env:VAR` and parses the URL.
-pub fn resolve_url(text: &str) -> Result<DatabaseUrl> {
-    match text.strip_prefix("env:") {
-        Some(var) => {
-            let value = std::env::var(var).map_err(|_| {
-                Error::Usage(format!(
-                    "{text}: environment variable {var} is not set; export it with the database URL"
-                ))
-            })?;
-            DatabaseUrl::parse(&value)
-        }
-        None => DatabaseUrl::parse(text),
     }
 }
 
@@ -220,7 +204,7 @@ fn record(
 
 async fn run(target: &ScanTarget, store: &TargetStore, time: &str) -> Result<Outcome> {
     let rules = IgnoreRules::parse(&target.ignore).map_err(Error::Usage)?;
-    let url = resolve_url(&target.url)?;
+    let url = DatabaseUrl::resolve(&target.url)?;
     let set = match &target.migrations {
         Some(dir) => {
             let set = migrations::read(dir, target.format)?;
@@ -283,8 +267,8 @@ async fn run(target: &ScanTarget, store: &TargetStore, time: &str) -> Result<Out
     }
 
     // 4. The expected state.
-    let replayable = match (&history, &set, &reading) {
-        (Some(h), Some(_), Some(r)) => hist::compares_with_files(h.tool) && !r.matches_no_file,
+    let replayable = match (&history, &set) {
+        (Some(h), Some(_)) => hist::compares_with_files(h.tool),
         _ => false,
     };
     let mut capture = target.capture.clone();
@@ -394,7 +378,7 @@ async fn run(target: &ScanTarget, store: &TargetStore, time: &str) -> Result<Out
         .objects
         .retain_schemas(&capture.schemas, &capture.exclude_schemas);
     hist::exclude_history_tables(&mut expected.objects, &capture.history_tables);
-    let mut expected = Snapshot::new(expected.meta.clone(), expected.objects.clone());
+    let mut expected = Snapshot::new(expected.meta, expected.objects);
     expected.meta.source = format!("expected {}", expected_info.source);
 
     // 6. The diff, minus ignore rules.
@@ -520,25 +504,13 @@ async fn replayed_state(
         );
     }
     let applied: Vec<_> = index.migrations[..wanted_len].to_vec();
-    let last = applied
-        .iter()
-        .rev()
-        .find(|m| {
-            m.version
-                .as_deref()
-                .is_some_and(|v| same_version(v, version))
-        })
-        .or(applied.last())
-        .ok_or_else(|| Error::Input {
-            path: store.migrations_dir().display().to_string(),
-            message: format!("no replayed migration {version}"),
-            hint: "run driftwatch replay again".into(),
-        })?;
-    let last = if all_applied {
-        applied.last().unwrap_or(last)
-    } else {
-        last
-    };
+    // The applied version's migration (`up_to` ends with it), or the last
+    // repeatable when every versioned file is applied.
+    let last = applied.last().ok_or_else(|| Error::Input {
+        path: store.migrations_dir().display().to_string(),
+        message: format!("no replayed migration {version}"),
+        hint: "run driftwatch replay again".into(),
+    })?;
     let snapshot = store.read_snapshot(&last.after)?;
     let name = format!(
         "store:{}@{}:after",

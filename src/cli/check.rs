@@ -89,14 +89,6 @@ pub enum CheckFormat {
     Html,
 }
 
-/// The config file to read: `--config`, else `./driftwatch.toml` if present.
-fn config_path(args: &CheckArgs) -> Option<PathBuf> {
-    args.config.clone().or_else(|| {
-        let default = PathBuf::from("driftwatch.toml");
-        default.is_file().then_some(default)
-    })
-}
-
 /// The targets and store these arguments ask for.
 pub(crate) fn targets_and_store(args: &CheckArgs) -> Result<(Vec<ScanTarget>, PathBuf)> {
     let capture = args.capture.options();
@@ -104,7 +96,7 @@ pub(crate) fn targets_and_store(args: &CheckArgs) -> Result<(Vec<ScanTarget>, Pa
     if let Some(url) = &args.url {
         let name = match &args.name {
             Some(n) => n.clone(),
-            None => check::resolve_url(url)?
+            None => crate::database::DatabaseUrl::resolve(url)?
                 .database_name()
                 .unwrap_or_else(|| "default".into()),
         };
@@ -123,10 +115,10 @@ pub(crate) fn targets_and_store(args: &CheckArgs) -> Result<(Vec<ScanTarget>, Pa
         let store = args
             .store
             .clone()
-            .unwrap_or_else(|| PathBuf::from("snapshots"));
+            .unwrap_or_else(crate::config::default_store_path);
         return Ok((vec![target], store));
     }
-    let Some(path) = config_path(args) else {
+    let Some(path) = Config::path_or_default(args.config.as_deref()) else {
         return Err(Error::Usage(
             "check needs --config FILE (or ./driftwatch.toml), or --url URL for an ad hoc scan"
                 .into(),

@@ -40,16 +40,13 @@ pub enum StatusFormat {
 
 /// Runs `driftwatch status`.
 pub async fn run(args: StatusArgs) -> Result<ExitCode> {
-    let config_path = args.config.clone().or_else(|| {
-        let p = PathBuf::from("driftwatch.toml");
-        p.is_file().then_some(p)
-    });
+    let config_path = Config::path_or_default(args.config.as_deref());
     let config = config_path.as_deref().map(Config::read).transpose()?;
     let root = args
         .store
         .clone()
         .or_else(|| config.as_ref().map(|c| c.store.path.clone()))
-        .unwrap_or_else(|| PathBuf::from("snapshots"));
+        .unwrap_or_else(crate::config::default_store_path);
     let mut names: Vec<String> = if !args.targets.is_empty() {
         args.targets.clone()
     } else if let Some(c) = &config {

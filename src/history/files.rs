@@ -61,7 +61,9 @@ pub fn compares_with_files(tool: Tool) -> bool {
     )
 }
 
-fn file_for<'a>(set: &'a MigrationSet, row: &AppliedMigration) -> Option<&'a Migration> {
+/// The file of `set` that an applied row names: same version
+/// (numerically), or, for repeatables, same description.
+pub fn file_for<'a>(set: &'a MigrationSet, row: &AppliedMigration) -> Option<&'a Migration> {
     set.migrations
         .iter()
         .find(|m| match (&m.version, &row.version) {

@@ -10,7 +10,7 @@ mod files;
 mod own_table;
 mod tool;
 
-pub use files::{compare, compares_with_files, FileComparison, FileStatus};
+pub use files::{compare, compares_with_files, file_for, FileComparison, FileStatus};
 pub use own_table::{
     create_history_table_ddl, exclude_history_tables, history_tables_in, HistoryTables,
 };

@@ -1,6 +1,7 @@
 //! Text and Markdown renderings of a [`CheckReport`].
 
 use super::check::{CheckReport, Finding};
+use super::markdown::cell;
 use super::text::{paint_diff, severity_tag, Style};
 use crate::diff::Severity;
 use crate::store::ScanResult;
@@ -106,27 +107,15 @@ fn render_finding(out: &mut String, f: &Finding, style: Style) {
     }
 }
 
-fn md_escape(text: &str) -> String {
-    text.replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('\n', " ")
-}
-
 /// Renders the report as Markdown (pull requests, tickets).
 pub fn render_check_markdown(report: &CheckReport) -> String {
-    let mut out = format!("# driftwatch check: {}\n\n", md_escape(&report.target));
-    let _ = writeln!(
-        out,
-        "**{}** ({})\n",
-        md_escape(&headline(report)),
-        report.time
-    );
+    let mut out = format!("# driftwatch check: {}\n\n", cell(&report.target));
+    let _ = writeln!(out, "**{}** ({})\n", cell(&headline(report)), report.time);
     for line in context(report) {
-        let _ = writeln!(out, "- {}", md_escape(&line));
+        let _ = writeln!(out, "- {}", cell(&line));
     }
     for w in &report.warnings {
-        let _ = writeln!(out, "- warning: {}", md_escape(w));
+        let _ = writeln!(out, "- warning: {}", cell(w));
     }
     if report.findings.is_empty() {
         return out;
@@ -138,8 +127,8 @@ pub fn render_check_markdown(report: &CheckReport) -> String {
             "| {} | `{}` | {} | {} | {} |",
             severity_name(f.severity),
             f.code,
-            md_escape(&f.message),
-            md_escape(
+            cell(&f.message),
+            cell(
                 &f.attribution
                     .as_ref()
                     .map(|a| a.label())
@@ -157,7 +146,7 @@ pub fn render_check_markdown(report: &CheckReport) -> String {
         let _ = write!(
             out,
             "\n<details><summary>{}</summary>\n\n```diff\n{}```\n\n</details>\n",
-            md_escape(name),
+            cell(name),
             f.ddl.as_deref().unwrap_or_default().replace("```", "` ` `")
         );
     }

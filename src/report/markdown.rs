@@ -4,8 +4,14 @@ use super::{by_top_object, object_diff, DiffReport};
 use crate::model::Snapshot;
 use std::fmt::Write as _;
 
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+/// Text for a Markdown table cell: pipes escaped, one line, and `<`/`>` as
+/// entities (Markdown viewers render raw HTML, and names, comments and
+/// bodies come from the database).
+pub(crate) fn cell(text: &str) -> String {
+    text.replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('\n', " ")
 }
 
 /// Renders the report as Markdown.

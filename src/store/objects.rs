@@ -20,7 +20,7 @@
 //! ever removed first.
 
 use crate::error::{Error, Result};
-use crate::model::{Meta, Objects, Snapshot, SNAPSHOT_FORMAT};
+use crate::model::{Meta, Objects, Snapshot};
 use crate::util::write_atomic;
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
@@ -347,27 +347,20 @@ fn broken_object(object: &Path, name: &str, why: String, manifest: &Path) -> Err
 }
 
 /// The manifests of `target` (its migrations, live and baselines folders).
-pub fn manifest_files(target: &Path) -> Vec<PathBuf> {
+/// A folder that cannot be read is an error: gc must not take the objects
+/// its manifests name for garbage.
+pub fn manifest_files(target: &Path) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for folder in ["migrations", "live", "baselines"] {
-        let Ok(entries) = std::fs::read_dir(target.join(folder)) else {
-            continue;
-        };
-        let mut files: Vec<PathBuf> = entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| {
-                p.extension().is_some_and(|e| e == "json")
-                    && p.file_name().is_some_and(|n| {
-                        let n = n.to_string_lossy();
-                        !n.starts_with('.') && n != "index.json"
-                    })
-            })
-            .collect();
-        files.sort();
-        out.extend(files);
+        let dir = target.join(folder);
+        out.extend(
+            super::scans::snapshot_files(&dir)?
+                .into_iter()
+                .filter(|n| n != "index.json")
+                .map(|n| dir.join(n)),
+        );
     }
-    out
+    Ok(out)
 }
 
 /// Reads a manifest file's header, None when the file is not a manifest.
@@ -383,6 +376,7 @@ fn manifests_naming(target: &Path, name: &str) -> Vec<String> {
     let objects = target.join("objects");
     let mut trees: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
     manifest_files(target)
+        .unwrap_or_default()
         .into_iter()
         .filter(|p| {
             read_manifest_file(p).is_some_and(|m| {
@@ -415,7 +409,7 @@ pub struct GcOutcome {
 /// cannot be read stops the gc (its objects might be removed otherwise).
 pub fn gc(target: &Path) -> Result<GcOutcome> {
     let mut referenced: HashSet<String> = HashSet::new();
-    for path in manifest_files(target) {
+    for path in manifest_files(target)? {
         let text = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
         let format: serde_json::Value =
             serde_json::from_slice(&text).map_err(|e| Error::Input {
@@ -509,11 +503,6 @@ pub fn mark_layout(target: &Path) -> Result<()> {
     write_atomic(&path, format!("{LAYOUT}\n").as_bytes())
 }
 
-/// True when `format` names a full snapshot file.
-pub fn is_full_snapshot(format: Option<&str>) -> bool {
-    format == Some(SNAPSHOT_FORMAT)
-}
-
 impl super::TargetStore {
     /// Rewrites every full snapshot file of the target (layout 1) as a
     /// manifest of content-addressed objects; returns how many. Each file
@@ -522,7 +511,7 @@ impl super::TargetStore {
     pub fn upgrade(&self) -> Result<usize> {
         let _lock = self.lock()?;
         let mut converted = 0;
-        for path in manifest_files(&self.dir()) {
+        for path in manifest_files(&self.dir())? {
             if read_manifest_file(&path).is_some() {
                 continue;
             }
@@ -539,8 +528,11 @@ impl super::TargetStore {
     /// read and one line per one that does not.
     pub fn verify(&self) -> (usize, Vec<String>) {
         let mut ok = 0;
-        let mut broken = Vec::new();
-        for path in manifest_files(&self.dir()) {
+        let (files, mut broken) = match manifest_files(&self.dir()) {
+            Ok(files) => (files, Vec::new()),
+            Err(e) => (Vec::new(), vec![e.to_string()]),
+        };
+        for path in files {
             match super::read_snapshot_file(&path) {
                 Ok(_) => ok += 1,
                 Err(e) => broken.push(e.to_string()),

@@ -69,16 +69,20 @@ impl StoredRef {
             "baseline" => Stored::Baseline,
             "" => return Err(usage(arg, "no version after @")),
             other => {
-                let (version, phase) = match other.rsplit_once(':') {
-                    Some((v, p)) if p == "before" || p == "after" => (v, p),
-                    Some((_, p)) if !other.starts_with("R:") || other.matches(':').count() > 1 => {
-                        return Err(usage(arg, &format!("unknown phase {p:?}")))
-                    }
-                    _ => (other, "after"),
-                };
+                let (version, after) =
+                    match (other.strip_suffix(":before"), other.strip_suffix(":after")) {
+                        (Some(v), _) => (v, false),
+                        (_, Some(v)) => (v, true),
+                        _ => (other, true),
+                    };
+                // A colon is left only in `R:` (repeatables) or a bad phase.
+                let bare = version.strip_prefix("R:").unwrap_or(version);
+                if let Some((_, phase)) = bare.rsplit_once(':') {
+                    return Err(usage(arg, &format!("unknown phase {phase:?}")));
+                }
                 Stored::Migration {
                     version: version.to_string(),
-                    after: phase == "after",
+                    after,
                 }
             }
         };
@@ -189,6 +193,15 @@ mod tests {
                 after: true
             }
         );
+        let r = StoredRef::parse("store:shop@R:views:before", root).unwrap();
+        assert_eq!(
+            r.which,
+            Stored::Migration {
+                version: "R:views".into(),
+                after: false
+            }
+        );
+        assert!(StoredRef::parse("store:shop@R:views:during", root).is_err());
         assert!(StoredRef::parse("store:shop", root).is_err());
         assert!(StoredRef::parse("store:shop@3:during", root).is_err());
     }

@@ -214,18 +214,11 @@ impl TargetStore {
         )?;
         Ok(name)
     }
-
-    /// The audit records of accepted states, oldest first.
-    pub fn read_baseline_audit(&self) -> Result<Vec<BaselineRecord>> {
-        read_jsonl(
-            &self.baselines_dir().join("audit.jsonl"),
-            "repair or remove the line",
-        )
-    }
 }
 
-/// `*.json` files of `dir`, sorted by name (their names are times).
-fn snapshot_files(dir: &Path) -> Result<Vec<String>> {
+/// `*.json` files of `dir` (hidden ones aside), sorted by name (live and
+/// baseline names are times); none when `dir` does not exist.
+pub(super) fn snapshot_files(dir: &Path) -> Result<Vec<String>> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),

@@ -157,24 +157,12 @@ fn the_checked_in_demo_store_is_what_a_replay_writes_byte_for_byte() {
     let ours = repo().join("snapshots/demo");
     let fresh = store.path().join("demo");
     // Every file, objects included, relative to the target's folder.
-    fn names(dir: &Path) -> Vec<String> {
-        let mut out = Vec::new();
-        let mut stack = vec![dir.to_path_buf()];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).unwrap().flatten() {
-                let rel = e.path().strip_prefix(dir).unwrap().display().to_string();
-                if e.path().is_dir() {
-                    stack.push(e.path());
-                } else if !matches!(rel.as_str(), "scans.jsonl" | "report.html")
-                    && !rel.starts_with("live/")
-                {
-                    out.push(rel);
-                }
-            }
-        }
-        out.sort();
-        out
-    }
+    let names = |dir: &Path| -> Vec<String> {
+        super::common::files_under(dir)
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect()
+    };
     // The demo's own scans may add live snapshots and their objects to the
     // checked-in store: every file of a fresh replay must be there, the
     // same, and the migrations folder exactly that.

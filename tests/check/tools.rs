@@ -2,25 +2,10 @@
 //! scripts/tools.sh) and golang-migrate's (the rows its source writes):
 //! clean, drift, and a migration running under the tool.
 
-use super::common::{exec, psql_rows};
+use super::common::{exec, psql_rows, tools_sh};
 use super::*;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
-
-fn tools_sh(args: &[&str]) -> String {
-    let out = Command::new("bash")
-        .arg(repo().join("scripts/tools.sh"))
-        .args(args)
-        .output()
-        .expect("run scripts/tools.sh");
-    assert!(
-        out.status.success(),
-        "tools.sh {args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
 
 /// The URL with a host name (sqlx-cli rejects an empty host) and, for
 /// dbmate's lib/pq, sslmode=disable.
@@ -203,26 +188,20 @@ async fn dbmate_clean_drift_and_a_run_holding_a_table() {
 #[tokio::test]
 async fn golang_migrate_clean_drift_and_its_lock() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("1_accounts.up.sql"),
-        "CREATE TABLE gm_accounts (id bigint PRIMARY KEY, email text NOT NULL);\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("1_accounts.down.sql"),
-        "DROP TABLE gm_accounts;\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("2_email_idx.up.sql"),
-        "CREATE UNIQUE INDEX gm_accounts_email ON gm_accounts (email);\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("2_email_idx.down.sql"),
-        "DROP INDEX gm_accounts_email;\n",
-    )
-    .unwrap();
+    for (name, sql) in [
+        (
+            "1_accounts.up.sql",
+            "CREATE TABLE gm_accounts (id bigint PRIMARY KEY, email text NOT NULL);\n",
+        ),
+        ("1_accounts.down.sql", "DROP TABLE gm_accounts;\n"),
+        (
+            "2_email_idx.up.sql",
+            "CREATE UNIQUE INDEX gm_accounts_email ON gm_accounts (email);\n",
+        ),
+        ("2_email_idx.down.sql", "DROP INDEX gm_accounts_email;\n"),
+    ] {
+        std::fs::write(dir.path().join(name), sql).unwrap();
+    }
     let w = Watched::migrated(dir.path(), None).await;
     let (out, report) = w.check(&[]);
     assert_exit(&out, 0);

@@ -143,3 +143,37 @@ pub fn assert_one_line_error(out: &Output, needle: &str, secret: &str) {
         assert!(!String::from_utf8_lossy(&out.stdout).contains(secret));
     }
 }
+
+/// Every file under `dir`, as paths relative to it, sorted.
+pub fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            if e.path().is_dir() {
+                stack.push(e.path());
+            } else {
+                out.push(e.path().strip_prefix(dir).unwrap().to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Runs `scripts/tools.sh ARGS` (installing or applying the real
+/// migration tools) and returns its standard output, trimmed.
+pub fn tools_sh(args: &[&str]) -> String {
+    let out = Command::new("bash")
+        .arg(repo().join("scripts/tools.sh"))
+        .args(args)
+        .output()
+        .expect("run scripts/tools.sh");
+    assert!(
+        out.status.success(),
+        "tools.sh {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
