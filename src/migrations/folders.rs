@@ -1,5 +1,5 @@
 //! Folder-per-migration layouts: diesel (`2024-01-01-000000_name/up.sql`),
-//! Prisma (`20240101000000_name/migration.sql`) and folders named by
+//! Prisma (`20240101000000_name/migration.sql`, or any numbered folder) and folders named by
 //! version holding an `up.sql` (`001_name/up.sql`).
 
 use super::Format;
@@ -44,13 +44,12 @@ fn diesel(name: &str) -> Option<FolderName> {
     })
 }
 
-/// Prisma: `<14-digit timestamp>_name`.
+/// Prisma: `<14-digit timestamp>_name` as `prisma migrate dev` names
+/// them; Prisma runs any folder name, in name order, and projects that
+/// name their folders themselves number them (umami: `01_init`), read
+/// like version folders.
 fn prisma(name: &str) -> Option<FolderName> {
-    let (prefix, rest) = name.split_once('_')?;
-    (prefix.len() == 14 && prefix.chars().all(|c| c.is_ascii_digit())).then(|| FolderName {
-        version: prefix.to_string(),
-        description: description(rest),
-    })
+    version_folder(name)
 }
 
 /// Version folders: `<digits>` or `<digits>_name` / `<digits>-name`.
@@ -127,6 +126,10 @@ mod tests {
             Some(("20240101000000".into(), "init".into()))
         );
         assert_eq!(v(Format::Prisma, "init"), None);
+        assert_eq!(
+            v(Format::Prisma, "01_init"),
+            Some(("01".into(), "init".into()))
+        );
         assert_eq!(
             v(Format::VersionFolders, "002_add_index"),
             Some(("002".into(), "add index".into()))
