@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what driftwatch needs to build and test on a fresh Debian machine:
 # libclang (pg_query's bindgen), a PostgreSQL server (initdb/postgres), and
-# headless Chromium with a font (tests/report_html.rs renders the HTML report).
+# headless Chromium with a font (tests/report_html.rs renders the HTML report),
+# and aiosmtpd (the SMTP server tests/alerts sends to).
 # Runs apt-get as root, through sudo otherwise, and prints the exact command
 # when neither is possible. Idempotent: does nothing when all is present.
 set -euo pipefail
@@ -30,6 +31,9 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 [ -x /usr/bin/time ] || missing+=(time) # make bench measures peak RSS with it
 command -v chromium >/dev/null 2>&1 || missing+=(chromium) # tests/report_html.rs
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core) # readable screenshots
+# tests/alerts: the real SMTP server the alert tests send to (Debian's
+# python3, not whatever python3 is first on PATH)
+/usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || missing+=(python3-aiosmtpd)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

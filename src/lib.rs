@@ -2,6 +2,7 @@
 //!
 //! Every input becomes a [`model::Snapshot`]; see `docs/architecture.md`.
 
+pub mod alert;
 pub mod catalog;
 pub mod check;
 pub mod cli;

@@ -74,9 +74,73 @@ pub trait Named: Copy + Send + Sync + 'static {
     }
 }
 
+/// A duration as people write one in a configuration file: `90s`, `15m`,
+/// `24h`, `7d`, or several (`1h30m`). None when it is not one.
+pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let mut total: u64 = 0;
+    let mut number = String::new();
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return None,
+        };
+        let n: u64 = std::mem::take(&mut number).parse().ok()?;
+        total = total.checked_add(n.checked_mul(unit)?)?;
+    }
+    // "30" without a unit is ambiguous (seconds? minutes?): refused.
+    if !number.is_empty() {
+        return None;
+    }
+    Some(std::time::Duration::from_secs(total))
+}
+
+/// Seconds since the Unix epoch of an RFC 3339 time (None when it is not one).
+pub fn unix_seconds(rfc3339: &str) -> Option<i64> {
+    time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp())
+}
+
+/// An RFC 3339 UTC time (second precision) `seconds` after the epoch.
+pub fn rfc3339_at(seconds: i64) -> String {
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    time::OffsetDateTime::from_unix_timestamp(seconds)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_parse_as_written_in_config_files() {
+        let s = |t: &str| parse_duration(t).map(|d| d.as_secs());
+        assert_eq!(s("90s"), Some(90));
+        assert_eq!(s("15m"), Some(900));
+        assert_eq!(s("24h"), Some(86_400));
+        assert_eq!(s("1h30m"), Some(5400));
+        assert_eq!(s("7d"), Some(604_800));
+        assert_eq!(s("0s"), Some(0));
+        assert_eq!(s("30"), None);
+        assert_eq!(s("1 hour"), None);
+        assert_eq!(s(""), None);
+        assert_eq!(unix_seconds("1970-01-01T00:01:00Z"), Some(60));
+        assert_eq!(rfc3339_at(60), "1970-01-01T00:01:00Z");
+    }
     use std::os::unix::fs::FileTypeExt;
 
     /// `-o /dev/null` and friends: a special file is written to, not

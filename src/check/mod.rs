@@ -12,7 +12,7 @@ mod history;
 pub mod locks;
 mod status;
 
-pub use status::{standing, status, TargetStatus};
+pub use status::{alert_status, standing, status, AlertStatus, TargetStatus};
 
 use crate::catalog::{self, CaptureOptions};
 use crate::database::DatabaseUrl;
@@ -49,6 +49,8 @@ pub struct ScanTarget {
     pub shadow: ShadowOptions,
     /// Live snapshots kept in the store.
     pub keep_live: usize,
+    /// Who hears about its drift, and when.
+    pub alerts: crate::config::AlertPolicy,
 }
 
 impl ScanTarget {
@@ -78,6 +80,7 @@ impl ScanTarget {
             fail_on: t.fail_on.unwrap_or(Severity::Info),
             shadow: shadow.clone(),
             keep_live: store.keep_live,
+            alerts: t.alerts.clone(),
         }
     }
 }

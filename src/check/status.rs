@@ -1,5 +1,6 @@
 //! `status`: where each target stands, from its `scans.jsonl` alone.
 
+use crate::alert::{DeliveryOutcome, DeliveryRecord, Outbox};
 use crate::error::Result;
 use crate::store::{ScanRecord, ScanResult, TargetStore};
 use serde::Serialize;
@@ -21,6 +22,29 @@ pub struct TargetStatus {
     /// When scans started failing, if the newest failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failing_since: Option<String>,
+    /// Its alerts: the outbox and recent deliveries (absent when it never
+    /// alerted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alerts: Option<AlertStatus>,
+}
+
+/// Where a target's alerts stand.
+#[derive(Debug, Clone, Serialize)]
+pub struct AlertStatus {
+    /// Messages waiting in the outbox.
+    pub outbox: usize,
+    /// The last failure of a waiting message, and when it is retried.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiting_error: Option<String>,
+    /// When a waiting message is tried next.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_attempt: Option<String>,
+    /// The newest delivery that went through.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_sent: Option<DeliveryRecord>,
+    /// Recipients that refused the newest messages (newest first, at most 5,
+    /// only those after the last successful delivery to them).
+    pub rejected: Vec<DeliveryRecord>,
 }
 
 /// The standing of `scans` (oldest first) of `target`.
@@ -44,12 +68,52 @@ pub fn standing(target: &str, scans: &[ScanRecord]) -> TargetStatus {
         last: scans.last().cloned(),
         drift_since,
         failing_since,
+        alerts: None,
     }
+}
+
+/// The alert standing kept in `outbox` (None when nothing was ever queued).
+pub fn alert_status(outbox: &Outbox) -> Result<Option<AlertStatus>> {
+    let entries = outbox.entries()?;
+    let deliveries = outbox.deliveries()?;
+    if entries.is_empty() && deliveries.is_empty() {
+        return Ok(None);
+    }
+    let mut rejected: Vec<DeliveryRecord> = Vec::new();
+    for d in deliveries.iter().rev() {
+        if d.outcome != DeliveryOutcome::Rejected
+            || rejected.len() >= 5
+            || rejected.iter().any(|r| r.recipient == d.recipient)
+        {
+            continue;
+        }
+        // A later delivery to the same recipient went through: healed.
+        let healed = deliveries.iter().any(|l| {
+            l.recipient == d.recipient && l.outcome == DeliveryOutcome::Sent && l.time > d.time
+        });
+        if !healed {
+            rejected.push(d.clone());
+        }
+    }
+    let waiting = entries.iter().find(|e| e.last_error.is_some());
+    Ok(Some(AlertStatus {
+        outbox: entries.len(),
+        waiting_error: waiting.and_then(|e| e.last_error.clone()),
+        next_attempt: waiting.and_then(|e| e.next_attempt.clone()),
+        last_sent: deliveries
+            .iter()
+            .rev()
+            .find(|d| d.outcome == DeliveryOutcome::Sent)
+            .cloned(),
+        rejected,
+    }))
 }
 
 /// The standing of the target kept in `store`.
 pub fn status(store: &TargetStore) -> Result<TargetStatus> {
-    Ok(standing(store.target(), &store.read_scans()?))
+    let mut s = standing(store.target(), &store.read_scans()?);
+    s.alerts = alert_status(&Outbox::of(store))?;
+    Ok(s)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use super::diff::ColorChoice;
 use super::history::HistoryTableArgs;
 use super::{CaptureArgs, ShadowArgs};
+use crate::alert::Alerting;
 use crate::check::{self, ScanTarget};
 use crate::config::Config;
 use crate::diff::Severity;
@@ -68,6 +69,14 @@ pub struct CheckArgs {
     /// Colour: auto (a terminal without NO_COLOR), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Alert the targets' recipients (notify, webhooks) when the drift
+    /// state changed, and deliver what the outbox holds.
+    #[arg(long, conflicts_with = "url")]
+    pub notify: bool,
+    /// With --notify: write each message into DIR (.eml files, webhook
+    /// JSON) instead of sending it; the alert state is left as it was.
+    #[arg(long, value_name = "DIR", requires = "notify")]
+    pub dry_run: Option<PathBuf>,
     #[command(flatten)]
     pub history: HistoryTableArgs,
     #[command(flatten)]
@@ -89,8 +98,11 @@ pub enum CheckFormat {
     Html,
 }
 
-/// The targets and store these arguments ask for.
-pub(crate) fn targets_and_store(args: &CheckArgs) -> Result<(Vec<ScanTarget>, PathBuf)> {
+/// The targets and store these arguments ask for, and the configuration
+/// they came from (None for an ad hoc scan).
+pub(crate) fn targets_and_store(
+    args: &CheckArgs,
+) -> Result<(Vec<ScanTarget>, PathBuf, Option<Config>)> {
     let capture = args.capture.options();
     let shadow = args.shadow.options();
     if let Some(url) = &args.url {
@@ -111,12 +123,13 @@ pub(crate) fn targets_and_store(args: &CheckArgs) -> Result<(Vec<ScanTarget>, Pa
             fail_on: args.fail_on.unwrap_or(Severity::Info),
             shadow,
             keep_live: crate::config::StoreConfig::default().keep_live,
+            alerts: Default::default(),
         };
         let store = args
             .store
             .clone()
             .unwrap_or_else(crate::config::default_store_path);
-        return Ok((vec![target], store));
+        return Ok((vec![target], store, None));
     }
     let Some(path) = Config::path_or_default(args.config.as_deref()) else {
         return Err(Error::Usage(
@@ -165,19 +178,30 @@ pub(crate) fn targets_and_store(args: &CheckArgs) -> Result<(Vec<ScanTarget>, Pa
         })
         .collect();
     let store = args.store.clone().unwrap_or(config.store.path.clone());
-    Ok((targets, store))
+    Ok((targets, store, Some(config)))
 }
 
 /// Runs `driftwatch check`.
 pub async fn run(args: CheckArgs) -> Result<ExitCode> {
-    let (targets, store_root) = targets_and_store(&args)?;
+    let (targets, store_root, config) = targets_and_store(&args)?;
     let stores = targets
         .iter()
         .map(|t| TargetStore::new(&store_root, &t.name))
         .collect::<crate::Result<Vec<_>>>()?;
+    // Set up before any scan: a missing password is an error now, not
+    // after the scans when there is drift to report.
+    let alerting = match (&config, args.notify) {
+        (Some(c), true) => Some(Alerting::from_config(c, args.dry_run.clone())?),
+        _ => None,
+    };
     let mut reports: Vec<CheckReport> = Vec::with_capacity(targets.len());
     for (target, store) in targets.iter().zip(&stores) {
-        reports.push(check::scan(target, store).await?);
+        let report = check::scan(target, store).await?;
+        if let Some(a) = &alerting {
+            let outcome = a.after_scan(store, &target.alerts, &report).await?;
+            super::alert::print_outcome(&target.name, &outcome);
+        }
+        reports.push(report);
     }
     let color = match args.color {
         ColorChoice::Always => true,

@@ -1,6 +1,7 @@
 //! The command line: clap definitions, one file per subcommand, each with
 //! `run(args) -> Result<ExitCode>`. Errors print as one line, exit code 2.
 
+mod alert;
 mod check;
 mod diff;
 mod history;
@@ -38,6 +39,8 @@ enum Command {
     Check(check::CheckArgs),
     /// The last scan of each target: its result, drift since when, failing since when.
     Status(status::StatusArgs),
+    /// Alerts: send a test message, or deliver what the outboxes hold now.
+    Alert(alert::AlertArgs),
     /// Maintain the snapshot store: upgrade its layout, remove unused objects, verify it.
     Store(store::StoreArgs),
 }
@@ -195,6 +198,7 @@ pub fn main() -> ExitCode {
             Command::Check(args) => check::run(args).await,
             Command::Status(args) => status::run(args).await,
             Command::Store(args) => store::run(args).await,
+            Command::Alert(args) => alert::run(args).await,
         }
     });
     match result {

@@ -109,5 +109,32 @@ fn line(s: &TargetStatus) -> String {
         text.push_str(&format!(": {e}"));
     }
     text.push('\n');
+    if let Some(a) = &s.alerts {
+        text.push_str(&format!("  alerts: {} waiting in the outbox", a.outbox));
+        if let Some(e) = &a.waiting_error {
+            text.push_str(&format!(" (last error: {e}"));
+            if let Some(t) = &a.next_attempt {
+                text.push_str(&format!("; next try {t}"));
+            }
+            text.push(')');
+        }
+        if let Some(d) = &a.last_sent {
+            text.push_str(&format!(
+                "; last sent {} ({}) to {}",
+                d.time,
+                d.kind.as_str(),
+                d.recipient
+            ));
+        }
+        text.push('\n');
+        for r in &a.rejected {
+            text.push_str(&format!(
+                "  alert rejected by {} at {}: {}\n",
+                r.recipient,
+                r.time,
+                r.error.as_deref().unwrap_or("")
+            ));
+        }
+    }
     text
 }

@@ -1,6 +1,7 @@
 //! Reports are data ([`DiffReport`] is `Serialize`); renderers turn them
 //! into text, Markdown or JSON. Pure: no I/O.
 
+mod alert;
 mod changelog;
 mod check;
 mod check_html;
@@ -9,6 +10,7 @@ mod history;
 mod markdown;
 mod text;
 
+pub use alert::AlertView;
 pub use changelog::{
     ddl_diffs, render_changelog_markdown, render_changelog_text, Changelog, ChangelogEntry,
 };

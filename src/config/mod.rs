@@ -4,13 +4,22 @@
 //! no I/O beyond the environment (`env:VAR` URLs are resolved when a scan
 //! starts, so a missing variable fails that target only).
 
+mod alerts;
+
+pub use alerts::{
+    AlertPolicy, AlertsConfig, Secret, SecretSource, SmtpConfig, SmtpSettings, SmtpTls,
+    WebhookConfig,
+};
+
 use crate::diff::{IgnoreRules, Severity};
 use crate::error::{Error, Result};
 use crate::history::Tool;
 use crate::migrations::Format;
 use crate::util::Named;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use toml::Spanned;
 
 /// The whole configuration file.
 #[derive(Debug, Clone)]
@@ -22,6 +31,12 @@ pub struct Config {
     pub store: StoreConfig,
     /// The watched databases, in file order.
     pub targets: Vec<TargetConfig>,
+    /// `[smtp]`, when alerts go out by email.
+    pub smtp: Option<SmtpConfig>,
+    /// `[webhooks.NAME]`, by name.
+    pub webhooks: BTreeMap<String, WebhookConfig>,
+    /// `[alerts]`.
+    pub alerts: AlertsConfig,
 }
 
 /// `[store]`.
@@ -90,6 +105,24 @@ pub struct TargetConfig {
     /// Lowest severity that makes the check fail (exit 1).
     #[serde(default, deserialize_with = "named_opt")]
     pub fail_on: Option<Severity>,
+    /// Email recipients of this target's alerts.
+    #[serde(default)]
+    notify: Vec<Spanned<String>>,
+    /// Webhooks (`[webhooks.NAME]` names) of this target's alerts.
+    #[serde(default)]
+    webhooks: Vec<Spanned<String>>,
+    /// Lowest severity that alerts (default warning).
+    #[serde(default)]
+    notify_min_severity: Option<Spanned<String>>,
+    /// Remind after this long while the same drift persists (`off`: never).
+    #[serde(default)]
+    remind_after: Option<Spanned<String>>,
+    /// Failed scans in a row before a "scan failing" message (default 3).
+    #[serde(default)]
+    failing_after: Option<Spanned<u32>>,
+    /// The alert keys above, checked.
+    #[serde(skip)]
+    pub alerts: AlertPolicy,
 }
 
 fn named_opt<'de, D, T>(d: D) -> std::result::Result<Option<T>, D::Error>
@@ -114,6 +147,11 @@ struct File {
     store: StoreConfig,
     #[serde(default)]
     target: Vec<TargetConfig>,
+    smtp: Option<alerts::SmtpFile>,
+    #[serde(default)]
+    webhooks: BTreeMap<String, alerts::WebhookFile>,
+    #[serde(default)]
+    alerts: alerts::AlertsFile,
 }
 
 impl Config {
@@ -169,8 +207,20 @@ impl Config {
                     format!("{}:{l}", path.display())
                 })
         };
+        let place = alerts::Place { path, text, base };
+        let smtp = file.smtp.map(|s| place.smtp(s)).transpose()?;
+        let webhooks = place.webhooks(file.webhooks)?;
+        let alerts = place.alerts(file.alerts)?;
         let mut targets: Vec<TargetConfig> = Vec::new();
         for mut t in file.target {
+            let raw = alerts::TargetAlertsFile {
+                notify: std::mem::take(&mut t.notify),
+                webhooks: std::mem::take(&mut t.webhooks),
+                notify_min_severity: t.notify_min_severity.take(),
+                remind_after: t.remind_after.take(),
+                failing_after: t.failing_after.take(),
+            };
+            t.alerts = place.policy(&raw, smtp.as_ref(), &webhooks)?;
             let where_ = at(&format!("\"{}\"", t.name));
             crate::store::TargetStore::new(Path::new("."), &t.name).map_err(|e| Error::Input {
                 path: where_.clone(),
@@ -198,6 +248,9 @@ impl Config {
             path: path.to_path_buf(),
             store,
             targets,
+            smtp,
+            webhooks,
+            alerts,
         })
     }
 

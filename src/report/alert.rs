@@ -1,0 +1,355 @@
+//! The words of an alert: its subject, a plain-text part and an HTML part
+//! for email, and the one-line summary webhooks carry. Data in, strings
+//! out. The HTML is written for mail clients: inline styles only (most
+//! strip `<style>`), tables for layout, no script, no image, everything
+//! from a database escaped, and nothing wider than a phone's screen.
+
+use super::check::{CheckReport, Finding};
+use super::check_html::escape_html;
+use super::text::{paint_diff, Style};
+use crate::alert::AlertKind;
+use crate::diff::Severity;
+use crate::util::Named;
+use std::fmt::Write as _;
+
+/// What one alert says: the scan, which findings it is about, what
+/// changed since the previous message.
+#[derive(Debug, Clone)]
+pub struct AlertView<'a> {
+    /// The scan that caused it.
+    pub report: &'a CheckReport,
+    /// The kind of message.
+    pub kind: AlertKind,
+    /// The findings it is about (drift at or above the target's minimum
+    /// severity), in report order.
+    pub findings: Vec<&'a Finding>,
+    /// Ids of those the previous message did not have.
+    pub new_findings: &'a [String],
+    /// Ids the previous message had that are gone.
+    pub gone_findings: &'a [String],
+    /// Failed scans in a row (scan failing).
+    pub failures: u32,
+    /// When the drift was first seen (the oldest `since`), for reminders.
+    pub drift_since: Option<String>,
+    /// Where the full report is (a path in the store).
+    pub report_path: Option<String>,
+}
+
+impl AlertView<'_> {
+    /// "2 critical, 1 warning" over the alerted findings.
+    fn counts(&self) -> String {
+        let parts: Vec<String> = [Severity::Critical, Severity::Warning, Severity::Info]
+            .into_iter()
+            .filter_map(|s| {
+                let n = self.findings.iter().filter(|f| f.severity == s).count();
+                (n > 0).then(|| format!("{n} {}", s.name()))
+            })
+            .collect();
+        parts.join(", ")
+    }
+
+    /// The subject line.
+    pub fn subject(&self) -> String {
+        let t = &self.report.target;
+        match self.kind {
+            AlertKind::Drift => format!("[driftwatch] {t}: {} schema drift", self.counts()),
+            AlertKind::Reminder => {
+                format!(
+                    "[driftwatch] {t}: {} schema drift (reminder)",
+                    self.counts()
+                )
+            }
+            AlertKind::Resolved => format!("[driftwatch] {t}: schema drift resolved"),
+            AlertKind::ScanFailing => format!("[driftwatch] {t}: scan failing"),
+            AlertKind::Recovered => format!("[driftwatch] {t}: scan recovered"),
+        }
+    }
+
+    /// One sentence saying what happened.
+    pub fn headline(&self) -> String {
+        let t = &self.report.target;
+        match self.kind {
+            AlertKind::Drift => {
+                let new = self.new_findings.len();
+                let mut s = format!(
+                    "{t}: the live schema differs from what its migrations say ({}).",
+                    self.counts()
+                );
+                if new > 0 && new < self.findings.len() {
+                    let _ = write!(s, " {new} new since the last alert.");
+                }
+                if !self.gone_findings.is_empty() {
+                    let _ = write!(s, " {} fixed since.", self.gone_findings.len());
+                }
+                s
+            }
+            AlertKind::Reminder => format!(
+                "{t}: the same schema drift is still there{} ({}).",
+                self.drift_since
+                    .as_deref()
+                    .map(|s| format!(" since {s}"))
+                    .unwrap_or_default(),
+                self.counts()
+            ),
+            AlertKind::Resolved => format!(
+                "{t}: the live schema matches its migrations again ({} finding{} gone).",
+                self.gone_findings.len(),
+                if self.gone_findings.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                }
+            ),
+            AlertKind::ScanFailing => format!(
+                "{t}: the last {} scans failed: drift cannot be seen until this is fixed.",
+                self.failures
+            ),
+            AlertKind::Recovered => {
+                format!("{t}: scans work again after {} failed.", self.failures)
+            }
+        }
+    }
+
+    /// A short text for chat (the webhook's `text`): headline and the first
+    /// findings.
+    pub fn chat_text(&self) -> String {
+        let mut s = self.headline();
+        for f in self.findings.iter().take(10) {
+            let _ = write!(s, "\n• {} {}", f.severity.name(), f.message);
+        }
+        if self.findings.len() > 10 {
+            let _ = write!(s, "\n• … and {} more", self.findings.len() - 10);
+        }
+        if let Some(p) = &self.report_path {
+            let _ = write!(s, "\nFull report: {p}");
+        }
+        s
+    }
+
+    fn is_new(&self, f: &Finding) -> bool {
+        self.kind == AlertKind::Drift && self.new_findings.contains(&f.id())
+    }
+
+    fn footer_lines(&self) -> Vec<String> {
+        let r = self.report;
+        let mut lines = vec![format!("Scan: {} at {}", r.url, r.time)];
+        if let Some(e) = &r.error {
+            lines.push(format!("Error: {e}"));
+        }
+        if let Some(p) = &self.report_path {
+            lines.push(format!("Full report: {p}"));
+        }
+        lines.push(format!(
+            "Where it stands: driftwatch status --target {}",
+            r.target
+        ));
+        lines
+    }
+
+    /// The plain-text part.
+    pub fn text(&self) -> String {
+        let mut out = self.headline();
+        out.push_str("\n\n");
+        for f in &self.findings {
+            let _ = writeln!(
+                out,
+                "{}{} {}",
+                if self.is_new(f) { "[new] " } else { "" },
+                f.severity.name().to_uppercase(),
+                f.message
+            );
+            if let Some(a) = &f.attribution {
+                let _ = writeln!(out, "    {}", a.label());
+            }
+            let _ = writeln!(out, "    since {}", f.since);
+            if let Some(d) = &f.ddl {
+                out.push_str(&paint_diff(Style::Plain, d, "    "));
+            }
+            out.push('\n');
+        }
+        for id in self.gone_findings {
+            let _ = writeln!(out, "[fixed] {id}");
+        }
+        if !self.gone_findings.is_empty() {
+            out.push('\n');
+        }
+        for l in self.footer_lines() {
+            out.push_str(&l);
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The HTML part.
+    pub fn html(&self) -> String {
+        let e = escape_html;
+        let mut o = String::new();
+        let _ = write!(
+            o,
+            "<!DOCTYPE html><html><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+             <title>{}</title></head>\
+             <body style=\"margin:0;padding:0;background:#f4f4f5\">\
+             <div style=\"max-width:640px;margin:0 auto;padding:12px;font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;font-size:15px;line-height:1.45;color:#18181b\">\
+             <h1 style=\"font-size:19px;margin:4px 0 8px;overflow-wrap:anywhere\">{}</h1>\
+             <p class=\"headline\" style=\"margin:0 0 12px;padding:10px 12px;border-radius:6px;font-weight:600;overflow-wrap:anywhere;{}\">{}</p>",
+            e(&self.subject()),
+            e(&self.subject()),
+            match self.kind {
+                AlertKind::Drift | AlertKind::Reminder | AlertKind::ScanFailing =>
+                    "background:#fee2e2;color:#991b1b",
+                AlertKind::Resolved | AlertKind::Recovered => "background:#dcfce7;color:#166534",
+            },
+            e(&self.headline())
+        );
+        if !self.findings.is_empty() {
+            o.push_str(&self.summary_table());
+        }
+        for f in &self.findings {
+            o.push_str(&self.finding_html(f));
+        }
+        if !self.gone_findings.is_empty() {
+            o.push_str("<p style=\"margin:12px 0 4px;font-weight:600\">Fixed since the last alert</p><ul style=\"margin:0;padding-left:20px\">");
+            for id in self.gone_findings {
+                let _ = write!(
+                    o,
+                    "<li class=\"gone\" style=\"overflow-wrap:anywhere\">{}</li>",
+                    e(id)
+                );
+            }
+            o.push_str("</ul>");
+        }
+        o.push_str("<div style=\"margin-top:16px;padding-top:8px;border-top:1px solid #d4d4d8;font-size:13px;color:#52525b\">");
+        for l in self.footer_lines() {
+            let _ = write!(
+                o,
+                "<p style=\"margin:2px 0;overflow-wrap:anywhere\">{}</p>",
+                e(&l)
+            );
+        }
+        o.push_str("</div></div></body></html>\n");
+        o
+    }
+
+    fn summary_table(&self) -> String {
+        let cell = "padding:6px 8px;border:1px solid #e4e4e7;text-align:center";
+        let mut o = String::from(
+            "<table class=\"summary\" role=\"presentation\" style=\"border-collapse:collapse;width:100%;background:#fff;margin:0 0 8px;font-size:14px\"><tr>",
+        );
+        let new = self.findings.iter().filter(|f| self.is_new(f)).count();
+        let mut columns: Vec<(String, usize, &str)> =
+            [Severity::Critical, Severity::Warning, Severity::Info]
+                .into_iter()
+                .map(|s| {
+                    (
+                        s.name().to_string(),
+                        self.findings.iter().filter(|f| f.severity == s).count(),
+                        severity_color(s),
+                    )
+                })
+                .filter(|(_, n, _)| *n > 0)
+                .collect();
+        if self.kind == AlertKind::Drift {
+            columns.push(("new".into(), new, "#1d4ed8"));
+        }
+        for (name, n, color) in &columns {
+            let _ = write!(
+                o,
+                "<td style=\"{cell}\"><div style=\"font-size:20px;font-weight:700;color:{color}\">{n}</div><div style=\"color:#52525b\">{name}</div></td>"
+            );
+        }
+        o.push_str("</tr></table>");
+        o
+    }
+
+    fn finding_html(&self, f: &Finding) -> String {
+        let e = escape_html;
+        let color = severity_color(f.severity);
+        let object = match (&f.object, &f.migration) {
+            (Some(o), _) => format!("{} {}", o.kind.as_str(), o.name),
+            (None, Some(m)) => m.file.clone().unwrap_or_else(|| m.label()),
+            _ => f.code.to_string(),
+        };
+        let mut o = format!(
+            "<div class=\"finding\" data-severity=\"{}\" style=\"background:#fff;border:1px solid #e4e4e7;border-left:4px solid {color};border-radius:6px;padding:10px 12px;margin:10px 0\">\
+             <div style=\"margin:0 0 4px\"><span style=\"display:inline-block;padding:1px 6px;border-radius:4px;font-size:12px;font-weight:700;color:#fff;background:{color}\">{}</span>",
+            f.severity.name(),
+            f.severity.name().to_uppercase()
+        );
+        if self.is_new(f) {
+            o.push_str(" <span class=\"new\" style=\"display:inline-block;padding:1px 6px;border-radius:4px;font-size:12px;font-weight:700;color:#1d4ed8;border:1px solid #1d4ed8\">NEW</span>");
+        }
+        let _ = write!(
+            o,
+            " <span style=\"font-size:12px;color:#52525b\">{}</span></div>\
+             <div class=\"object\" style=\"font-weight:600;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:14px;overflow-wrap:anywhere\">{}</div>\
+             <div class=\"message\" style=\"margin:2px 0 6px;overflow-wrap:anywhere\">{}</div>\
+             <table role=\"presentation\" style=\"border-collapse:collapse;font-size:13px;color:#3f3f46;width:100%\">",
+            e(&f.code.to_string()),
+            e(&object),
+            e(&f.message)
+        );
+        let mut row = |k: &str, v: &str| {
+            let _ = write!(
+                o,
+                "<tr><td style=\"padding:1px 8px 1px 0;color:#71717a;white-space:nowrap;vertical-align:top\">{k}</td><td class=\"{}\" style=\"padding:1px 0;overflow-wrap:anywhere\">{}</td></tr>",
+                k.to_lowercase(),
+                e(v)
+            );
+        };
+        if let Some(a) = &f.attribution {
+            row("Attribution", &a.label());
+        }
+        row("Since", &f.since);
+        o.push_str("</table>");
+        if let Some(d) = &f.ddl {
+            o.push_str(&diff_html(d));
+        }
+        o.push_str("</div>");
+        o
+    }
+}
+
+fn severity_color(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "#b91c1c",
+        Severity::Warning => "#b45309",
+        Severity::Info => "#52525b",
+    }
+}
+
+/// A unified diff with added lines green and removed ones red, wrapped
+/// (not scrolled) on a narrow screen.
+fn diff_html(diff: &str) -> String {
+    let mut out = String::from(
+        "<pre class=\"ddl\" style=\"margin:8px 0 0;padding:6px;background:#fafafa;border:1px solid #e4e4e7;border-radius:4px;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;line-height:1.35;white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-all\">",
+    );
+    for line in diff.lines() {
+        let style = if line.starts_with("+++") || line.starts_with("---") || line.starts_with("@@")
+        {
+            "color:#71717a"
+        } else if line.starts_with('+') {
+            "background:#dcfce7;color:#166534"
+        } else if line.starts_with('-') {
+            "background:#fee2e2;color:#991b1b"
+        } else {
+            "color:#3f3f46"
+        };
+        let class = match line.as_bytes().first() {
+            Some(b'+') if !line.starts_with("+++") => " class=\"add\"",
+            Some(b'-') if !line.starts_with("---") => " class=\"del\"",
+            _ => "",
+        };
+        let _ = write!(
+            out,
+            "<span{class} style=\"display:block;{style}\">{}</span>",
+            if line.is_empty() {
+                "&nbsp;".to_string()
+            } else {
+                escape_html(line)
+            }
+        );
+    }
+    out.push_str("</pre>");
+    out
+}
