@@ -36,10 +36,12 @@ pub(super) fn entries(
     state: &mut AlertState,
 ) -> Result<Vec<OutboxEntry>> {
     let report = ctx.report;
-    let findings = match alert.kind {
+    let mut findings = match alert.kind {
         AlertKind::Drift | AlertKind::Reminder => alerted(report, ctx.policy),
         _ => Vec::new(),
     };
+    // The worst first: a phone shows the top of the message.
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     let drift_since = findings.iter().map(|f| f.since.clone()).min();
     let view = AlertView {
         report,

@@ -100,7 +100,11 @@ async fn test(args: TestArgs) -> Result<ExitCode> {
             DeliveryOutcome::Sent => println!("sent a test message to {}", r.recipient),
             _ => {
                 ok = false;
-                eprintln!("{}", not_delivered(&args.target, r));
+                eprintln!(
+                    "driftwatch: test message to {} not delivered: {}",
+                    r.recipient,
+                    r.error.as_deref().unwrap_or("")
+                );
             }
         }
     }

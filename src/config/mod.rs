@@ -310,6 +310,15 @@ fail_on = "warning"
         let c = Config::read(&path).unwrap();
         assert_eq!(c.targets.len(), 2);
         assert_eq!(c.target("billing").unwrap().history, Some(Tool::Django));
+        let demo = &c.target("demo").unwrap().alerts;
+        assert_eq!(demo.recipients.len(), 2);
+        assert_eq!(demo.webhooks, ["ops"]);
+        assert_eq!(demo.remind_after, Some(std::time::Duration::from_secs(86_400)));
+        let smtp = c.smtp.as_ref().unwrap();
+        assert_eq!((smtp.port, smtp.tls), (587, SmtpTls::Starttls));
+        assert_eq!(smtp.from.email.to_string(), "drift@example.com");
+        assert!(c.webhooks["ops"].secret.is_some());
+        assert!(!c.target("billing").unwrap().alerts.has_channels());
         assert!(c
             .target("demo")
             .unwrap()

@@ -168,7 +168,7 @@ impl AlertView<'_> {
             out.push('\n');
         }
         for id in self.gone_findings {
-            let _ = writeln!(out, "[fixed] {id}");
+            let _ = writeln!(out, "[fixed] {}", describe_id(id));
         }
         if !self.gone_findings.is_empty() {
             out.push('\n');
@@ -214,7 +214,7 @@ impl AlertView<'_> {
                 let _ = write!(
                     o,
                     "<li class=\"gone\" style=\"overflow-wrap:anywhere\">{}</li>",
-                    e(id)
+                    e(&describe_id(id))
                 );
             }
             o.push_str("</ul>");
@@ -310,6 +310,17 @@ impl AlertView<'_> {
     }
 }
 
+/// A finding id (`code kind:name`) as people read it: `kind name (code)`.
+fn describe_id(id: &str) -> String {
+    match id.split_once(' ') {
+        Some((code, what)) => {
+            let what = what.replacen(':', " ", 1).replace('-', " ");
+            format!("{what} ({code})")
+        }
+        None => id.to_string(),
+    }
+}
+
 fn severity_color(s: Severity) -> &'static str {
     match s {
         Severity::Critical => "#b91c1c",
@@ -352,4 +363,137 @@ fn diff_html(diff: &str) -> String {
     }
     out.push_str("</pre>");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::{ChangeCode, ObjectKind, ObjectRef};
+    use crate::report::{Attribution, FindingCode, MigrationName};
+    use crate::store::ScanResult;
+
+    fn report() -> CheckReport {
+        let finding = |kind, name: &str, severity, attribution, ddl: Option<&str>| Finding {
+            code: FindingCode::Schema(ChangeCode::Added(kind)),
+            severity,
+            object: Some(ObjectRef {
+                kind,
+                schema: Some("shop".into()),
+                name: name.into(),
+                parent: None,
+            }),
+            migration: None,
+            message: format!("+ {} {name} added", kind.as_str()),
+            attribution: Some(attribution),
+            since: "2026-12-01T09:00:00Z".into(),
+            hint: String::new(),
+            attribute: None,
+            expected: serde_json::Value::Null,
+            actual: serde_json::Value::Null,
+            ddl: ddl.map(str::to_string),
+        };
+        let findings = vec![
+            finding(
+                ObjectKind::Index,
+                "shop.orders.by_hand",
+                Severity::Warning,
+                Attribution::OutOfBand,
+                Some("--- expected\n+++ live\n@@ -1 +1,2 @@\n CREATE TABLE shop.orders (…);\n+CREATE INDEX by_hand ON shop.orders (status);\n"),
+            ),
+            finding(
+                ObjectKind::Table,
+                "shop.<script>x</script>",
+                Severity::Critical,
+                Attribution::Migration {
+                    migration: MigrationName {
+                        version: Some("3".into()),
+                        description: "order total".into(),
+                        file: None,
+                    },
+                },
+                None,
+            ),
+        ];
+        CheckReport {
+            format: crate::report::CHECK_FORMAT,
+            target: "shop".into(),
+            url: "postgres://scanner@db.internal/shop".into(),
+            time: "2026-12-01T10:00:00Z".into(),
+            result: ScanResult::Drift,
+            server_version: None,
+            history: None,
+            applied_version: None,
+            expected: None,
+            live_fingerprint: None,
+            fail_on: Severity::Info,
+            counts: CheckReport::count(&findings),
+            warnings: Vec::new(),
+            findings,
+            error: None,
+        }
+    }
+
+    /// The words of each kind of alert, pinned: subject, headline, text.
+    #[test]
+    fn each_kind_reads_as_intended() {
+        let r = report();
+        let new = vec![r.findings[1].id()];
+        let gone = vec!["index-added index:shop.orders.old".to_string()];
+        let mut out = String::new();
+        for kind in [
+            AlertKind::Drift,
+            AlertKind::Reminder,
+            AlertKind::Resolved,
+            AlertKind::ScanFailing,
+            AlertKind::Recovered,
+        ] {
+            let drift = matches!(kind, AlertKind::Drift | AlertKind::Reminder);
+            let view = AlertView {
+                report: &r,
+                kind,
+                findings: if drift {
+                    r.findings.iter().collect()
+                } else {
+                    Vec::new()
+                },
+                new_findings: &new,
+                gone_findings: if matches!(kind, AlertKind::Drift | AlertKind::Resolved) {
+                    &gone
+                } else {
+                    &[]
+                },
+                failures: 3,
+                drift_since: Some("2026-12-01T09:00:00Z".into()),
+                report_path: Some("/var/lib/driftwatch/shop/reports/20261201T100000Z.html".into()),
+            };
+            out.push_str(&format!(
+                "=== {}\nSubject: {}\n{}\n",
+                kind.as_str(),
+                view.subject(),
+                view.text()
+            ));
+        }
+        insta::assert_snapshot!(out);
+    }
+
+    #[test]
+    fn the_html_part_escapes_database_text_and_uses_inline_styles_only() {
+        let r = report();
+        let view = AlertView {
+            report: &r,
+            kind: AlertKind::Drift,
+            findings: r.findings.iter().collect(),
+            new_findings: &[],
+            gone_findings: &[],
+            failures: 0,
+            drift_since: None,
+            report_path: None,
+        };
+        let html = view.html();
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(html.contains("shop.&lt;script&gt;x&lt;/script&gt;"));
+        assert!(!html.contains("<style") && !html.contains("<link"));
+        assert_eq!(html.matches("class=\"finding\"").count(), 2);
+        assert!(html.contains("class=\"add\""), "added DDL lines are marked");
+    }
 }

@@ -46,10 +46,17 @@ async fn drift_is_alerted_once_per_state_threaded_and_resolved() {
     assert_eq!(first.header("Auto-Submitted"), Some("auto-generated"));
     assert!(first.header("In-Reply-To").is_none());
     let to = first.header("To").unwrap_or("");
-    assert!(to.contains("dba@example.com") && to.contains("oncall@example.com"), "{to}");
+    assert!(
+        to.contains("dba@example.com") && to.contains("oncall@example.com"),
+        "{to}"
+    );
     assert!(first.text.contains("shop.orders.by_hand"), "{}", first.text);
     assert!(first.text.contains("out-of-band"), "{}", first.text);
-    assert!(first.text.contains("+CREATE INDEX by_hand"), "{}", first.text);
+    assert!(
+        first.text.contains("+CREATE INDEX by_hand"),
+        "{}",
+        first.text
+    );
     assert_eq!(first.html.matches("class=\"finding\"").count(), 1);
     let report = first
         .text
@@ -67,19 +74,28 @@ async fn drift_is_alerted_once_per_state_threaded_and_resolved() {
     assert_exit(&s.check(&[]), 1);
     let mails = smtp.wait_for(4, ARRIVES);
     let second = &mails[2];
-    assert!(subject(second).ends_with("schema drift"), "{}", subject(second));
+    assert!(
+        subject(second).ends_with("schema drift"),
+        "{}",
+        subject(second)
+    );
     assert_eq!(second.header("In-Reply-To"), Some(root.as_str()));
     assert!(second.text.contains("[new]") && second.text.contains("nickname"));
     let second_id = second.header("Message-ID").unwrap().to_string();
     assert_ne!(second_id, root);
 
     // Undone by hand: resolved, replying to the last, referring to the first.
-    s.sql(&format!("{DROP_INDEX}; ALTER TABLE shop.customers DROP COLUMN nickname"))
-        .await;
+    s.sql(&format!(
+        "{DROP_INDEX}; ALTER TABLE shop.customers DROP COLUMN nickname"
+    ))
+    .await;
     assert_exit(&s.check(&[]), 0);
     let mails = smtp.wait_for(6, ARRIVES);
     let resolved = &mails[4];
-    assert_eq!(subject(resolved), "[driftwatch] shop: schema drift resolved");
+    assert_eq!(
+        subject(resolved),
+        "[driftwatch] shop: schema drift resolved"
+    );
     assert_eq!(resolved.header("In-Reply-To"), Some(second_id.as_str()));
     let refs = resolved.header("References").unwrap_or("");
     assert!(refs.contains(&root) && refs.contains(&second_id), "{refs}");
@@ -118,7 +134,14 @@ async fn starttls_and_implicit_tls_with_auth_and_the_password_stays_secret() {
         let config = s.config_path().display().to_string();
         let test = |pw: &str| {
             s.run(
-                &["alert", "test", "--config", &config, "--to", "dba@example.com"],
+                &[
+                    "alert",
+                    "test",
+                    "--config",
+                    &config,
+                    "--to",
+                    "dba@example.com",
+                ],
                 &[("DW_TEST_SMTP_PW", pw)],
             )
         };
@@ -133,7 +156,10 @@ async fn starttls_and_implicit_tls_with_auth_and_the_password_stays_secret() {
         let out = test("wrong-pw-value");
         assert_exit(&out, 2);
         let err = stderr(&out);
-        assert!(err.contains("dba@example.com") && err.contains("535"), "{err}");
+        assert!(
+            err.contains("dba@example.com") && err.contains("535"),
+            "{err}"
+        );
         assert!(!err.contains("wrong-pw-value"));
 
         // A certificate driftwatch was not told to trust: refused.

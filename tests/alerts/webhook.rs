@@ -43,14 +43,21 @@ async fn webhooks_get_signed_json_under_the_same_rules() {
     let body: Value = serde_json::from_str(&req.body).unwrap();
     assert_eq!(body["kind"], "drift");
     assert_eq!(body["target"], "shop");
-    assert!(body["text"].as_str().unwrap().contains("1 warning"), "{body}");
+    assert!(
+        body["text"].as_str().unwrap().contains("1 warning"),
+        "{body}"
+    );
     assert_eq!(body["findings"][0]["code"], "index-added");
     assert_eq!(body["findings"][0]["new"], true);
     assert!(!req.body.contains("hook-key-123"));
 
     assert_exit(&s.check(&env), 1);
     std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(hook.requests().len(), 1, "the same drift is not posted again");
+    assert_eq!(
+        hook.requests().len(),
+        1,
+        "the same drift is not posted again"
+    );
 
     // The receiver fails (503): kept in the outbox, delivered once it is back.
     hook.set_status(Some(503));
