@@ -313,7 +313,10 @@ fail_on = "warning"
         let demo = &c.target("demo").unwrap().alerts;
         assert_eq!(demo.recipients.len(), 2);
         assert_eq!(demo.webhooks, ["ops"]);
-        assert_eq!(demo.remind_after, Some(std::time::Duration::from_secs(86_400)));
+        assert_eq!(
+            demo.remind_after,
+            Some(std::time::Duration::from_secs(86_400))
+        );
         let smtp = c.smtp.as_ref().unwrap();
         assert_eq!((smtp.port, smtp.tls), (587, SmtpTls::Starttls));
         assert_eq!(smtp.from.email.to_string(), "drift@example.com");

@@ -191,9 +191,7 @@ impl AlertView<'_> {
              <title>{}</title></head>\
              <body style=\"margin:0;padding:0;background:#f4f4f5\">\
              <div style=\"max-width:640px;margin:0 auto;padding:12px;font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;font-size:15px;line-height:1.45;color:#18181b\">\
-             <h1 style=\"font-size:19px;margin:4px 0 8px;overflow-wrap:anywhere\">{}</h1>\
              <p class=\"headline\" style=\"margin:0 0 12px;padding:10px 12px;border-radius:6px;font-weight:600;overflow-wrap:anywhere;{}\">{}</p>",
-            e(&self.subject()),
             e(&self.subject()),
             match self.kind {
                 AlertKind::Drift | AlertKind::Reminder | AlertKind::ScanFailing =>
@@ -292,7 +290,7 @@ impl AlertView<'_> {
         let mut row = |k: &str, v: &str| {
             let _ = write!(
                 o,
-                "<tr><td style=\"padding:1px 8px 1px 0;color:#71717a;white-space:nowrap;vertical-align:top\">{k}</td><td class=\"{}\" style=\"padding:1px 0;overflow-wrap:anywhere\">{}</td></tr>",
+                "<tr><td style=\"padding:1px 8px 1px 0;width:1%;color:#71717a;white-space:nowrap;vertical-align:top\">{k}</td><td class=\"{}\" style=\"padding:1px 0;overflow-wrap:anywhere\">{}</td></tr>",
                 k.to_lowercase(),
                 e(v)
             );

@@ -111,11 +111,12 @@ pub struct MigrationName {
 }
 
 impl MigrationName {
-    /// `V3 add orders` style label.
+    /// `3 (add orders)` style label (the version as the tool numbers it,
+    /// which for most tools has no `V`).
     pub fn label(&self) -> String {
         match &self.version {
             Some(v) if self.description.is_empty() => v.clone(),
-            Some(v) => format!("{v} {}", self.description),
+            Some(v) => format!("{v} ({})", self.description),
             None => format!("repeatable {}", self.description),
         }
     }
@@ -142,7 +143,7 @@ impl Attribution {
     pub fn label(&self) -> String {
         match self {
             Attribution::Migration { migration } => {
-                format!("last touched by {}", migration.label())
+                format!("last touched by migration {}", migration.label())
             }
             Attribution::OutOfBand => "out-of-band (no migration touched it)".into(),
             Attribution::Unknown => "unknown (no replayed history)".into(),
