@@ -435,3 +435,151 @@ async fn migra_fixture_pairs() {
     );
     assert_eq!(cases.len(), 26, "the corpus should hold 26 cases");
 }
+
+/// Round-trip cases that do not converge yet, each with the reason. A case
+/// that starts converging must be removed from here (the test says so).
+const ROUND_TRIP_KNOWN_FAILURES: &[(&str, &str)] = &[];
+
+/// pg_dump --schema-only of `db`, limited as the case's capture is, without
+/// the lines that differ between any two dumps (`\restrict` keys).
+fn schema_dump(db: &DatabaseUrl, opts: &CaptureOptions) -> Result<String, String> {
+    let mut cmd = std::process::Command::new("pg_dump");
+    cmd.args(["--schema-only", "--no-comments"])
+        .arg(db.expose());
+    for s in &opts.schemas {
+        cmd.args(["-n", s]);
+    }
+    for s in &opts.exclude_schemas {
+        cmd.args(["-N", s]);
+    }
+    let out = cmd.output().map_err(|e| format!("pg_dump: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("pg_dump: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
+        .collect::<Vec<_>>()
+        .join("\n"))
+}
+
+/// Applies a migration script with psql (the script has its own BEGIN and
+/// COMMIT), stopping at the first error.
+fn apply_script(db: &DatabaseUrl, sql: &str) -> Result<(), String> {
+    let file = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
+    std::fs::write(file.path(), sql).map_err(|e| e.to_string())?;
+    let out = std::process::Command::new("psql")
+        .arg(db.expose())
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f"])
+        .arg(file.path())
+        .output()
+        .map_err(|e| format!("psql: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+    }
+}
+
+/// One case: a's migration to b (drops allowed), applied to a, must leave
+/// a with b's snapshot and b's pg_dump.
+async fn round_trip(dir: &Path) -> Result<usize, String> {
+    let case = dir.file_name().unwrap().to_string_lossy().to_string();
+    let (opts, ignore) = options(&case);
+    let rules = IgnoreRules::parse(&ignore).unwrap();
+    let a = fresh_db().await;
+    let b = fresh_db().await;
+    load(&a, &dir.join("a.sql")).await?;
+    load(&b, &dir.join("b.sql")).await?;
+    let (sa, sb) = snapshots(&a, &b, &opts).await;
+    let plan = driftwatch::ddl::plan::plan(
+        &sa.objects,
+        &sb.objects,
+        &driftwatch::ddl::plan::PlanOptions {
+            allow_drops: true,
+            reorder_columns: true,
+            ..Default::default()
+        },
+    );
+    let sql = plan.to_sql();
+    for s in &plan.statements {
+        pg_query::parse(&s.sql, pg_query::ParserOptions::DEFAULT)
+            .map_err(|e| format!("does not parse: {}: {e}", s.sql))?;
+    }
+    if std::env::var("DW_ROUNDTRIP_DEBUG").as_deref() == Ok(case.as_str()) {
+        eprintln!("{sql}");
+    }
+    apply_script(&a, &sql).map_err(|e| format!("applying the migration: {e}"))?;
+    let (after, _) = capture(&a, &opts).await.expect("capture");
+    let left = changes(&after, &sb, &rules);
+    if let Some(c) = left.first() {
+        return Err(format!(
+            "{} difference(s) left, first: {} {}",
+            left.len(),
+            c.code,
+            c.summary()
+        ));
+    }
+    if case != "singleschema_ext" {
+        let (da, db) = (schema_dump(&a, &opts)?, schema_dump(&b, &opts)?);
+        if da != db {
+            let diff = similar::TextDiff::from_lines(&da, &db);
+            let first: Vec<String> = diff
+                .iter_all_changes()
+                .filter(|c| c.tag() != similar::ChangeTag::Equal)
+                .take(4)
+                .map(|c| format!("{}{}", c.tag(), c.value().trim_end()))
+                .collect();
+            return Err(format!("pg_dump differs: {}", first.join(" | ")));
+        }
+    }
+    Ok(plan.statements.len())
+}
+
+#[tokio::test]
+async fn migra_fixture_pairs_round_trip() {
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(corpus())
+        .expect("the corpus")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    let mut failures = Vec::new();
+    for case in &cases {
+        let name = case.file_name().unwrap().to_string_lossy().to_string();
+        match round_trip(case).await {
+            Ok(n) => eprintln!("converges  {name} ({n} statements)"),
+            Err(why) => {
+                eprintln!("DIVERGES   {name}: {why}");
+                failures.push((name, why));
+            }
+        }
+    }
+    let known: Vec<&str> = ROUND_TRIP_KNOWN_FAILURES.iter().map(|(n, _)| *n).collect();
+    let new: Vec<_> = failures
+        .iter()
+        .filter(|(n, _)| !known.contains(&n.as_str()))
+        .collect();
+    let fixed: Vec<_> = known
+        .iter()
+        .filter(|n| !failures.iter().any(|(f, _)| f == *n))
+        .collect();
+    {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "\nmigra round trip: {} of {} converge (snapshot and pg_dump equal), {} known failures ({}), {} new",
+            cases.len() - failures.len(),
+            cases.len(),
+            failures.len() - new.len(),
+            known.join(", "),
+            new.len()
+        );
+    }
+    assert!(new.is_empty(), "new round-trip failures: {new:#?}");
+    assert!(
+        fixed.is_empty(),
+        "now converging, remove from ROUND_TRIP_KNOWN_FAILURES: {fixed:?}"
+    );
+}

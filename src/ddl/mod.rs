@@ -12,6 +12,8 @@ use crate::model::{
 };
 use std::fmt::Write as _;
 
+pub mod plan;
+
 /// SQL (or JSON) text of the top-level object `kind` + `identity`, if the
 /// snapshot has it. Identities are those of `diff::ObjectRef::name`
 /// ([`Keyed::key`]).
@@ -86,7 +88,8 @@ fn grants(out: &mut String, what: &str, name: &str, acl: &[Grant], owner: &str) 
     }
 }
 
-fn column_line(c: &Column) -> String {
+/// A column as CREATE TABLE and ADD COLUMN write it.
+pub(crate) fn column_line(c: &Column) -> String {
     let mut line = format!("{} {}", quote_ident(&c.name), c.data_type);
     if let Some(coll) = &c.collation {
         let _ = write!(line, " COLLATE {coll}");
@@ -179,28 +182,8 @@ pub fn table(t: &Table) -> String {
         out.push_str(";\n");
     }
     for i in &t.indexes {
-        let _ = writeln!(
-            out,
-            "CREATE {}INDEX {} ON {name} USING {} ({}){}{}{};",
-            if i.unique { "UNIQUE " } else { "" },
-            quote_ident(&i.name),
-            i.method,
-            i.keys.join(", "),
-            if i.include.is_empty() {
-                String::new()
-            } else {
-                format!(" INCLUDE ({})", i.include.join(", "))
-            },
-            if i.nulls_not_distinct {
-                " NULLS NOT DISTINCT"
-            } else {
-                ""
-            },
-            i.predicate
-                .as_ref()
-                .map(|p| format!(" WHERE {p}"))
-                .unwrap_or_default()
-        );
+        out.push_str(&index_statement(i, &name, false));
+        out.push('\n');
     }
     if t.row_security {
         let _ = writeln!(out, "ALTER TABLE {name} ENABLE ROW LEVEL SECURITY;");
@@ -209,54 +192,15 @@ pub fn table(t: &Table) -> String {
         let _ = writeln!(out, "ALTER TABLE {name} FORCE ROW LEVEL SECURITY;");
     }
     for p in &t.policies {
-        let _ = write!(
-            out,
-            "CREATE POLICY {} ON {name} AS {} FOR {} TO {}",
-            quote_ident(&p.name),
-            if p.permissive {
-                "PERMISSIVE"
-            } else {
-                "RESTRICTIVE"
-            },
-            p.command.to_uppercase(),
-            p.roles.join(", ")
-        );
-        if let Some(u) = &p.using {
-            let _ = write!(out, " USING ({u})");
-        }
-        if let Some(w) = &p.with_check {
-            let _ = write!(out, " WITH CHECK ({w})");
-        }
-        out.push_str(";\n");
+        out.push_str(&policy_statement(p, &name));
+        out.push('\n');
     }
     for tr in &t.triggers {
-        let _ = writeln!(
-            out,
-            "CREATE TRIGGER {} {} {} ON {name} FOR EACH {}{} EXECUTE FUNCTION {}({});",
-            quote_ident(&tr.name),
-            tr.timing.replace('-', " ").to_uppercase(),
-            tr.events.join(" OR ").to_uppercase(),
-            tr.level.to_uppercase(),
-            tr.when
-                .as_ref()
-                .map(|w| format!(" WHEN ({w})"))
-                .unwrap_or_default(),
-            tr.function,
-            tr.arguments
-                .iter()
-                .map(|a| format!("'{}'", a.replace('\'', "''")))
-                .collect::<Vec<_>>()
-                .join(", "),
-        );
-        // `origin` is what CREATE TRIGGER gives; anything else is an ALTER.
-        let state = match tr.enabled.as_str() {
-            "disabled" => Some("DISABLE TRIGGER"),
-            "always" => Some("ENABLE ALWAYS TRIGGER"),
-            "replica" => Some("ENABLE REPLICA TRIGGER"),
-            _ => None,
-        };
-        if let Some(state) = state {
-            let _ = writeln!(out, "ALTER TABLE {name} {state} {};", quote_ident(&tr.name));
+        out.push_str(&trigger_statement(tr, &name));
+        out.push('\n');
+        if let Some(state) = trigger_state(tr, &name) {
+            out.push_str(&state);
+            out.push('\n');
         }
     }
     for r in &t.rules {
@@ -291,7 +235,128 @@ pub fn table(t: &Table) -> String {
     out
 }
 
-fn constraint_body(c: &crate::model::Constraint) -> String {
+/// CREATE INDEX for index `i` of relation `on` (qualified, quoted).
+pub(crate) fn index_statement(i: &crate::model::Index, on: &str, concurrently: bool) -> String {
+    format!(
+        "CREATE {}INDEX {}{} ON {on} USING {} ({}){}{}{}{};",
+        if i.unique { "UNIQUE " } else { "" },
+        if concurrently { "CONCURRENTLY " } else { "" },
+        quote_ident(&i.name),
+        i.method,
+        i.keys.join(", "),
+        if i.include.is_empty() {
+            String::new()
+        } else {
+            format!(" INCLUDE ({})", i.include.join(", "))
+        },
+        if i.nulls_not_distinct {
+            " NULLS NOT DISTINCT"
+        } else {
+            ""
+        },
+        if i.options.is_empty() {
+            String::new()
+        } else {
+            format!(" WITH ({})", i.options.join(", "))
+        },
+        i.predicate
+            .as_ref()
+            .map(|p| format!(" WHERE {p}"))
+            .unwrap_or_default()
+    )
+}
+
+/// CREATE POLICY for policy `p` of table `on`.
+pub(crate) fn policy_statement(p: &crate::model::Policy, on: &str) -> String {
+    let mut out = format!(
+        "CREATE POLICY {} ON {on} AS {} FOR {} TO {}",
+        quote_ident(&p.name),
+        if p.permissive {
+            "PERMISSIVE"
+        } else {
+            "RESTRICTIVE"
+        },
+        p.command.to_uppercase(),
+        p.roles
+            .iter()
+            .map(|r| if r == "PUBLIC" {
+                r.clone()
+            } else {
+                quote_ident(r)
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if let Some(u) = &p.using {
+        let _ = write!(out, " USING ({u})");
+    }
+    if let Some(w) = &p.with_check {
+        let _ = write!(out, " WITH CHECK ({w})");
+    }
+    out.push(';');
+    out
+}
+
+/// CREATE TRIGGER for trigger `tr` of relation `on`.
+pub(crate) fn trigger_statement(tr: &crate::model::Trigger, on: &str) -> String {
+    let mut referencing = String::new();
+    if let Some(o) = &tr.old_table {
+        let _ = write!(referencing, " OLD TABLE AS {}", quote_ident(o));
+    }
+    if let Some(n) = &tr.new_table {
+        let _ = write!(referencing, " NEW TABLE AS {}", quote_ident(n));
+    }
+    if !referencing.is_empty() {
+        referencing = format!(" REFERENCING{referencing}");
+    }
+    format!(
+        "CREATE {}TRIGGER {} {} {} ON {on}{}{}{} FOR EACH {}{} EXECUTE FUNCTION {}({});",
+        if tr.constraint { "CONSTRAINT " } else { "" },
+        quote_ident(&tr.name),
+        tr.timing.replace('-', " ").to_uppercase(),
+        tr.events.join(" OR ").to_uppercase(),
+        if tr.constraint && tr.deferrable {
+            " DEFERRABLE"
+        } else {
+            ""
+        },
+        if tr.constraint && tr.initially_deferred {
+            " INITIALLY DEFERRED"
+        } else {
+            ""
+        },
+        referencing,
+        tr.level.to_uppercase(),
+        tr.when
+            .as_ref()
+            .map(|w| format!(" WHEN ({w})"))
+            .unwrap_or_default(),
+        tr.function,
+        tr.arguments
+            .iter()
+            .map(|a| format!("'{}'", a.replace('\'', "''")))
+            .collect::<Vec<_>>()
+            .join(", "),
+    )
+}
+
+/// The ALTER that gives trigger `tr` its enabled state, when CREATE
+/// TRIGGER's `origin` is not it.
+pub(crate) fn trigger_state(tr: &crate::model::Trigger, on: &str) -> Option<String> {
+    let state = match tr.enabled.as_str() {
+        "disabled" => "DISABLE TRIGGER",
+        "always" => "ENABLE ALWAYS TRIGGER",
+        "replica" => "ENABLE REPLICA TRIGGER",
+        _ => return None,
+    };
+    Some(format!(
+        "ALTER TABLE {on} {state} {};",
+        quote_ident(&tr.name)
+    ))
+}
+
+/// A constraint's definition after `CONSTRAINT name`.
+pub(crate) fn constraint_body(c: &crate::model::Constraint) -> String {
     let mut body = match c.constraint_type.as_str() {
         "primary-key" => format!("PRIMARY KEY ({})", key_list(&c.columns, c.without_overlaps)),
         "unique" => format!(
@@ -355,7 +420,8 @@ fn constraint_body(c: &crate::model::Constraint) -> String {
     body
 }
 
-fn view(v: &View) -> String {
+/// CREATE VIEW with owner, comment and grants.
+pub(crate) fn view(v: &View) -> String {
     let name = qualified(&v.schema, &v.name);
     let with = if v.options.is_empty() {
         String::new()
@@ -369,7 +435,8 @@ fn view(v: &View) -> String {
     out
 }
 
-fn materialized_view(v: &MaterializedView) -> String {
+/// CREATE MATERIALIZED VIEW with indexes, owner, comment and grants.
+pub(crate) fn materialized_view(v: &MaterializedView) -> String {
     let name = qualified(&v.schema, &v.name);
     let mut out = format!(
         "CREATE MATERIALIZED VIEW {name} AS\n{}\n",
@@ -395,7 +462,8 @@ fn materialized_view(v: &MaterializedView) -> String {
     out
 }
 
-fn function(f: &Function) -> String {
+/// CREATE FUNCTION with owner, comment and grants.
+pub(crate) fn function(f: &Function) -> String {
     let name = qualified(&f.schema, &f.name);
     let what = if f.kind == "procedure" {
         "PROCEDURE"
@@ -437,7 +505,8 @@ fn function(f: &Function) -> String {
     out
 }
 
-fn sequence(s: &Sequence) -> String {
+/// CREATE SEQUENCE with OWNED BY, comment and grants.
+pub(crate) fn sequence(s: &Sequence) -> String {
     let name = qualified(&s.schema, &s.name);
     let o = &s.options;
     let mut out = format!(
@@ -467,7 +536,8 @@ fn key_list(columns: &[String], without_overlaps: bool) -> String {
     list
 }
 
-fn type_def(t: &TypeDef) -> String {
+/// CREATE TYPE / DOMAIN with comment and grants.
+pub(crate) fn type_def(t: &TypeDef) -> String {
     let name = qualified(&t.schema, &t.name);
     let mut out = match &t.kind {
         TypeKind::Enum { labels } => format!(

@@ -1,0 +1,341 @@
+//! Migration SQL: the statements that turn schema A into schema B, for
+//! `diff --sql` and `baseline --write-migration`. Pure: two snapshots in,
+//! a [`Plan`] out.
+//!
+//! The planner works on the model's typed objects (a `Table` against a
+//! `Table`), not on the diff's JSON changes: every decision (ALTER or drop
+//! and re-create, which views a change forces out and back) matches on
+//! fields. Statements go in phases (drops in reverse dependency order, then
+//! creates and alters forward: schemas, types, sequences, functions,
+//! tables, constraints, indexes, defaults, foreign keys, views, triggers,
+//! policies, grants, comments); views and materialized views are ordered
+//! among themselves by what their queries read (pg_query), and a view is
+//! dropped and re-created whenever something it reads is.
+
+mod deps;
+mod others;
+mod privileges;
+mod reorder;
+mod tables;
+
+use crate::model::Objects;
+use serde::Serialize;
+
+/// Why a statement deserves a second look, in pg-schema-diff's spirit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Hazard {
+    /// Data is deleted (DROP TABLE, DROP COLUMN, a re-created table).
+    DeletesData,
+    /// A column's type changes: the table is rewritten, or the cast fails
+    /// on existing rows.
+    ChangesType,
+    /// Every row is rewritten (columns moved to restore their order).
+    RewritesTable,
+    /// A generated column becomes a plain one (its values stop following
+    /// their expression).
+    DropsGeneration,
+    /// May fail on existing rows (SET NOT NULL, a new CHECK, a UNIQUE
+    /// index, enum values removed).
+    MayFail,
+    /// Builds an index while blocking writes to the table (use
+    /// `--concurrently` on a big table).
+    IndexBuild,
+    /// Changes who may do what (grants, owners, RLS, policies).
+    AuthzUpdate,
+    /// A function body changed: what it reads is not tracked by PostgreSQL.
+    UntrackableDependencies,
+    /// An extension's version changes.
+    UpgradesExtension,
+    /// driftwatch cannot write this change yet: done by hand.
+    Unsupported,
+}
+
+impl Hazard {
+    /// The kebab-case code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Hazard::DeletesData => "deletes-data",
+            Hazard::ChangesType => "changes-type",
+            Hazard::RewritesTable => "rewrites-table",
+            Hazard::DropsGeneration => "drops-generation",
+            Hazard::MayFail => "may-fail",
+            Hazard::IndexBuild => "index-build",
+            Hazard::AuthzUpdate => "authz-update",
+            Hazard::UntrackableDependencies => "untrackable-dependencies",
+            Hazard::UpgradesExtension => "upgrades-extension",
+            Hazard::Unsupported => "unsupported",
+        }
+    }
+
+    /// Hazards that lose data: their statements are written commented out
+    /// unless drops are allowed.
+    pub fn loses_data(self) -> bool {
+        matches!(
+            self,
+            Hazard::DeletesData | Hazard::ChangesType | Hazard::DropsGeneration
+        )
+    }
+}
+
+/// Where a statement runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Placement {
+    /// Before the transaction, committed on its own (a new enum value must
+    /// be committed before anything can use it).
+    Before,
+    /// Inside the migration's transaction.
+    Transaction,
+    /// After the transaction (CREATE INDEX CONCURRENTLY).
+    After,
+}
+
+/// One statement of a plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct Statement {
+    /// The SQL, ending with `;`.
+    pub sql: String,
+    /// Its hazards.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hazards: Vec<Hazard>,
+    /// Where it runs.
+    pub placement: Placement,
+    /// False when it loses data and drops were not allowed: written
+    /// commented out.
+    pub enabled: bool,
+    #[serde(skip)]
+    phase: u16,
+    #[serde(skip)]
+    seq: usize,
+}
+
+/// Planner settings.
+#[derive(Debug, Clone)]
+pub struct PlanOptions {
+    /// Emit statements that lose data (otherwise commented out).
+    pub allow_drops: bool,
+    /// Build new indexes on existing tables CONCURRENTLY (after the
+    /// transaction).
+    pub concurrently: bool,
+    /// Move columns so the table ends in the target's column order
+    /// (rewrites the table); otherwise the order is left, with a warning.
+    pub reorder_columns: bool,
+    /// `SET lock_timeout` at the top.
+    pub lock_timeout: String,
+    /// `SET statement_timeout` at the top.
+    pub statement_timeout: String,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            allow_drops: false,
+            concurrently: false,
+            reorder_columns: false,
+            lock_timeout: "3s".into(),
+            statement_timeout: "20min".into(),
+        }
+    }
+}
+
+/// The migration from one schema to another.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    /// Session settings that precede everything.
+    pub settings: Vec<String>,
+    /// The statements, in order.
+    pub statements: Vec<Statement>,
+    /// Things the reader must know (statements left commented out, kinds
+    /// not generated).
+    pub warnings: Vec<String>,
+}
+
+/// Phases, in execution order. Drops first (dependents before what they
+/// depend on), then creates and alters (dependencies first).
+pub(crate) mod phase {
+    pub const DROP_TRIGGERS: u16 = 10;
+    pub const DROP_VIEWS: u16 = 11;
+    pub const DROP_FOREIGN_KEYS: u16 = 12;
+    pub const DROP_DEFAULTS: u16 = 13;
+    pub const DROP_CONSTRAINTS: u16 = 14;
+    pub const DROP_FUNCTIONS: u16 = 15;
+    pub const DROP_COLUMNS: u16 = 16;
+    pub const DROP_TABLES: u16 = 17;
+    pub const DROP_SEQUENCES: u16 = 18;
+    pub const DROP_TYPES: u16 = 19;
+    pub const DROP_SCHEMAS: u16 = 20;
+    pub const SCHEMAS: u16 = 30;
+    pub const EXTENSIONS: u16 = 31;
+    pub const TYPES: u16 = 32;
+    pub const SEQUENCES: u16 = 33;
+    pub const FUNCTIONS: u16 = 34;
+    pub const TABLES: u16 = 35;
+    pub const COLUMNS: u16 = 36;
+    pub const RETYPE: u16 = 37;
+    /// Types and collations no column uses any more, once columns are
+    /// re-typed.
+    pub const LATE_DROPS: u16 = 38;
+    pub const LATE_FUNCTIONS: u16 = 39;
+    /// Columns moved to the end (--reorder-columns).
+    pub const REORDER: u16 = 40;
+    pub const CONSTRAINTS: u16 = 41;
+    pub const INDEXES: u16 = 42;
+    pub const DEFAULTS: u16 = 43;
+    pub const SEQUENCE_OWNERS: u16 = 44;
+    pub const FOREIGN_KEYS: u16 = 45;
+    pub const VIEWS: u16 = 46;
+    pub const TRIGGERS: u16 = 47;
+    pub const POLICIES: u16 = 48;
+    pub const OTHERS: u16 = 49;
+    pub const OWNERS: u16 = 50;
+    pub const PRIVILEGES: u16 = 51;
+    pub const COMMENTS: u16 = 52;
+}
+
+/// Collects statements as the planners find them.
+pub(crate) struct Out {
+    statements: Vec<Statement>,
+    warnings: Vec<String>,
+}
+
+impl Out {
+    /// Adds a statement to run in the transaction.
+    pub(crate) fn push(&mut self, phase: u16, sql: String, hazards: &[Hazard]) {
+        self.push_at(phase, sql, hazards, Placement::Transaction);
+    }
+
+    /// Adds a statement with its placement.
+    pub(crate) fn push_at(
+        &mut self,
+        phase: u16,
+        sql: String,
+        hazards: &[Hazard],
+        placement: Placement,
+    ) {
+        let seq = self.statements.len();
+        self.statements.push(Statement {
+            sql,
+            hazards: hazards.to_vec(),
+            placement,
+            enabled: true,
+            phase,
+            seq,
+        });
+    }
+
+    /// A change driftwatch cannot write: a comment and a warning.
+    pub(crate) fn unsupported(&mut self, phase: u16, what: String) {
+        self.warnings
+            .push(format!("{what}: not generated, write it by hand"));
+        self.push(
+            phase,
+            format!("-- driftwatch cannot generate: {what}"),
+            &[Hazard::Unsupported],
+        );
+    }
+}
+
+/// The statements that turn `from` into `to`.
+pub fn plan(from: &Objects, to: &Objects, opts: &PlanOptions) -> Plan {
+    let mut out = Out {
+        statements: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let graph = deps::Graph::new(from, to);
+    // Relations and functions (`fn:schema.name`) dropped, re-created or
+    // re-typed: the views that read them are re-created.
+    let mut forced = std::collections::BTreeSet::new();
+    others::plan(from, to, &mut forced, &mut out);
+    tables::plan(from, to, opts, &mut forced, &mut out);
+    others::plan_views(from, to, &graph, &forced, &mut out);
+    out.statements.sort_by_key(|s| (s.phase, s.seq));
+    let mut blocked = 0;
+    for s in &mut out.statements {
+        if !opts.allow_drops && s.hazards.iter().any(|h| h.loses_data()) {
+            s.enabled = false;
+            blocked += 1;
+        }
+    }
+    if blocked > 0 {
+        out.warnings.push(format!(
+            "{blocked} statement{} that lose data {} written commented out: review them, then run again with --allow-drops",
+            if blocked == 1 { "" } else { "s" },
+            if blocked == 1 { "is" } else { "are" }
+        ));
+    }
+    Plan {
+        settings: vec![
+            format!("SET lock_timeout = '{}';", opts.lock_timeout),
+            format!("SET statement_timeout = '{}';", opts.statement_timeout),
+            // As pg_dump does: function bodies may name tables created later.
+            "SET check_function_bodies = off;".into(),
+        ],
+        statements: out.statements,
+        warnings: out.warnings,
+    }
+}
+
+impl Plan {
+    /// True when there is nothing to do.
+    pub fn is_empty(&self) -> bool {
+        self.statements.is_empty()
+    }
+
+    /// The migration as one SQL script: settings, statements that must
+    /// commit first, the transaction, statements that cannot run in one.
+    pub fn to_sql(&self) -> String {
+        if self.statements.is_empty() {
+            return String::new();
+        }
+        let mut sql = String::new();
+        for s in &self.settings {
+            sql.push_str(s);
+            sql.push('\n');
+        }
+        let write = |sql: &mut String, placement: Placement| {
+            for s in self.statements.iter().filter(|s| s.placement == placement) {
+                sql.push('\n');
+                if !s.hazards.is_empty() {
+                    let codes: Vec<&str> = s.hazards.iter().map(|h| h.as_str()).collect();
+                    sql.push_str(&format!("-- hazard: {}\n", codes.join(", ")));
+                }
+                if s.enabled {
+                    sql.push_str(&s.sql);
+                } else {
+                    sql.push_str("-- (not run: loses data; use --allow-drops)\n");
+                    for line in s.sql.lines() {
+                        sql.push_str("-- ");
+                        sql.push_str(line);
+                        sql.push('\n');
+                    }
+                    sql.pop();
+                }
+                sql.push('\n');
+            }
+        };
+        if self
+            .statements
+            .iter()
+            .any(|s| s.placement == Placement::Before)
+        {
+            sql.push_str("\n-- committed before the transaction: later statements use them\n");
+            write(&mut sql, Placement::Before);
+        }
+        sql.push_str("\nBEGIN;\n");
+        write(&mut sql, Placement::Transaction);
+        sql.push_str("\nCOMMIT;\n");
+        if self
+            .statements
+            .iter()
+            .any(|s| s.placement == Placement::After)
+        {
+            sql.push_str("\n-- cannot run in a transaction\n");
+            write(&mut sql, Placement::After);
+        }
+        sql
+    }
+}
+
+#[cfg(test)]
+mod tests;

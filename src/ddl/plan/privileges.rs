@@ -1,0 +1,163 @@
+//! Grants, owners and comments: the attributes every kind shares.
+
+use super::{phase, Hazard, Out};
+use crate::model::{quote_ident, Grant};
+
+/// The privileges PostgreSQL gives PUBLIC on a new object of this kind
+/// (`FUNCTION`, `TYPE`, … as in GRANT … ON <what>), which a new object's
+/// target ACL is compared with.
+pub(crate) fn public_defaults(what: &str) -> Vec<Grant> {
+    let privilege = match what {
+        "FUNCTION" | "PROCEDURE" => "EXECUTE",
+        "TYPE" | "DOMAIN" => "USAGE",
+        _ => return Vec::new(),
+    };
+    vec![Grant {
+        grantee: "PUBLIC".into(),
+        privileges: vec![privilege.into()],
+        grantable: Vec::new(),
+        grantor: String::new(),
+    }]
+}
+
+fn role(name: &str) -> String {
+    if name == "PUBLIC" {
+        name.to_string()
+    } else {
+        quote_ident(name)
+    }
+}
+
+/// GRANT and REVOKE statements that turn `before` into `after` on
+/// `what name` (the owner's own privileges are left alone), `columns` the
+/// column list of a column grant.
+pub(crate) fn acl(
+    out: &mut Out,
+    what: &str,
+    name: &str,
+    columns: Option<&str>,
+    before: &[Grant],
+    after: &[Grant],
+    owner: &str,
+) {
+    let cols = columns.map(|c| format!(" ({c})")).unwrap_or_default();
+    let find = |list: &[Grant], grantee: &str| -> (Vec<String>, Vec<String>) {
+        list.iter()
+            .find(|g| g.grantee == grantee)
+            .map(|g| (g.privileges.clone(), g.grantable.clone()))
+            .unwrap_or_default()
+    };
+    let mut grantees: Vec<&str> = before
+        .iter()
+        .chain(after)
+        .map(|g| g.grantee.as_str())
+        .filter(|g| *g != owner)
+        .collect();
+    grantees.sort();
+    grantees.dedup();
+    for grantee in grantees {
+        let (b, bg) = find(before, grantee);
+        let (a, ag) = find(after, grantee);
+        let list = |p: Vec<&String>| {
+            p.iter()
+                .map(|s| format!("{s}{cols}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let revoke: Vec<&String> = b.iter().filter(|p| !a.contains(p)).collect();
+        if !revoke.is_empty() {
+            out.push(
+                phase::PRIVILEGES,
+                format!(
+                    "REVOKE {} ON {what} {name} FROM {};",
+                    list(revoke),
+                    role(grantee)
+                ),
+                &[Hazard::AuthzUpdate],
+            );
+        }
+        let lose_option: Vec<&String> = bg
+            .iter()
+            .filter(|p| a.contains(p) && !ag.contains(p))
+            .collect();
+        if !lose_option.is_empty() {
+            out.push(
+                phase::PRIVILEGES,
+                format!(
+                    "REVOKE GRANT OPTION FOR {} ON {what} {name} FROM {};",
+                    list(lose_option),
+                    role(grantee)
+                ),
+                &[Hazard::AuthzUpdate],
+            );
+        }
+        let plain: Vec<&String> = a
+            .iter()
+            .filter(|p| !b.contains(p) && !ag.contains(p))
+            .collect();
+        if !plain.is_empty() {
+            out.push(
+                phase::PRIVILEGES,
+                format!(
+                    "GRANT {} ON {what} {name} TO {};",
+                    list(plain),
+                    role(grantee)
+                ),
+                &[Hazard::AuthzUpdate],
+            );
+        }
+        let with_option: Vec<&String> = ag.iter().filter(|p| !bg.contains(p)).collect();
+        if !with_option.is_empty() {
+            out.push(
+                phase::PRIVILEGES,
+                format!(
+                    "GRANT {} ON {what} {name} TO {} WITH GRANT OPTION;",
+                    list(with_option),
+                    role(grantee)
+                ),
+                &[Hazard::AuthzUpdate],
+            );
+        }
+    }
+}
+
+/// A string literal.
+pub(crate) fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// COMMENT ON when the comment differs.
+pub(crate) fn comment(
+    out: &mut Out,
+    what: &str,
+    name: &str,
+    before: Option<&String>,
+    after: Option<&String>,
+) {
+    if before == after {
+        return;
+    }
+    let text = after.map_or("NULL".to_string(), |c| literal(c));
+    out.push(
+        phase::COMMENTS,
+        format!("COMMENT ON {what} {name} IS {text};"),
+        &[],
+    );
+}
+
+/// ALTER … OWNER TO when an existing object's owner differs. A new object
+/// is owned by the role that runs the migration, as with any migration
+/// file: no statement.
+pub(crate) fn owner(out: &mut Out, what: &str, name: &str, before: Option<&str>, after: &str) {
+    let Some(before) = before else {
+        return;
+    };
+    if after.is_empty() || before == after {
+        return;
+    }
+    out.push(
+        phase::OWNERS,
+        format!("ALTER {what} {name} OWNER TO {};", quote_ident(after)),
+        &[Hazard::AuthzUpdate],
+    );
+}

@@ -1,0 +1,973 @@
+//! Tables: created, dropped, re-created when their partitioning or
+//! inheritance changes, and otherwise altered part by part (columns,
+//! constraints, indexes, triggers, policies, rules, flags, grants).
+
+use super::deps::rel;
+use super::privileges::{acl, comment, literal, owner};
+use super::reorder::{reorder, temporary, Reorder};
+use super::{phase, Hazard, Out, Placement, PlanOptions};
+use crate::ddl::{column_line, constraint_body, index_statement, policy_statement};
+use crate::ddl::{trigger_state, trigger_statement};
+use crate::model::{qualified, quote_ident, Column, Constraint, Objects, Table};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A table's parts that cannot be altered in place.
+fn must_recreate(a: &Table, b: &Table) -> bool {
+    a.kind != b.kind
+        || a.partition_by != b.partition_by
+        || a.partition_of != b.partition_of
+        || a.partition_bound != b.partition_bound
+        || a.inherits != b.inherits
+        || a.server != b.server
+}
+
+/// Plans every table; adds to `forced` the relations whose readers (views)
+/// must be re-created.
+pub(super) fn plan(
+    from: &Objects,
+    to: &Objects,
+    opts: &PlanOptions,
+    forced: &mut BTreeSet<String>,
+    out: &mut Out,
+) {
+    let a: BTreeMap<String, &Table> = from
+        .tables
+        .iter()
+        .map(|t| (rel(&t.schema, &t.name), t))
+        .collect();
+    let b: BTreeMap<String, &Table> = to
+        .tables
+        .iter()
+        .map(|t| (rel(&t.schema, &t.name), t))
+        .collect();
+    // Unique keys a changed table loses: the foreign keys that lean on
+    // them go first and come back after.
+    let mut rekeyed: BTreeSet<String> = BTreeSet::new();
+    // Casts between user-defined types (one enum to another) go through
+    // text; built-in types cast directly.
+    let user_types: BTreeSet<String> = from
+        .types
+        .iter()
+        .chain(&to.types)
+        .flat_map(|t| [qualified(&t.schema, &t.name), rel(&t.schema, &t.name)])
+        .collect();
+    let mut dropped = Vec::new();
+    let mut created = Vec::new();
+    let mut reorders: BTreeMap<String, Reorder> = BTreeMap::new();
+    for (k, t) in &a {
+        match b.get(k) {
+            None => dropped.push(*t),
+            Some(n) if must_recreate(t, n) => {
+                dropped.push(*t);
+                created.push(*n);
+            }
+            Some(n) => {
+                let moves = if opts.reorder_columns {
+                    reorder(t, n, &readded(t, n))
+                } else {
+                    None
+                };
+                for c in &t.constraints {
+                    let moved = moves.as_ref().is_some_and(|m| touched_constraint(m, c));
+                    if matches!(c.constraint_type.as_str(), "primary-key" | "unique")
+                        && (moved || n.constraints.iter().find(|x| x.name == c.name) != Some(c))
+                    {
+                        rekeyed.insert(k.clone());
+                    }
+                }
+                if let Some(m) = moves {
+                    reorders.insert(k.clone(), m);
+                }
+            }
+        }
+    }
+    for (k, t) in &b {
+        if !a.contains_key(k) {
+            created.push(*t);
+        }
+    }
+    for t in &dropped {
+        forced.insert(rel(&t.schema, &t.name));
+    }
+    drop_tables(&dropped, out);
+    create_tables(&created, out);
+    for (k, t) in &a {
+        if let Some(n) = b.get(k) {
+            if !must_recreate(t, n) {
+                let ctx = Context {
+                    rekeyed: &rekeyed,
+                    user_types: &user_types,
+                    moves: reorders.get(k),
+                    opts,
+                };
+                alter_table(t, n, &ctx, forced, out);
+            }
+        }
+    }
+}
+
+fn drop_tables(dropped: &[&Table], out: &mut Out) {
+    // Their foreign keys first, so dropped tables that reference each
+    // other go in any order; partitions and children before parents.
+    for t in dropped {
+        let name = qualified(&t.schema, &t.name);
+        for c in t
+            .constraints
+            .iter()
+            .filter(|c| c.constraint_type == "foreign-key" && !c.inherited)
+        {
+            out.push(
+                phase::DROP_FOREIGN_KEYS,
+                format!(
+                    "ALTER TABLE {name} DROP CONSTRAINT {};",
+                    quote_ident(&c.name)
+                ),
+                &[],
+            );
+        }
+    }
+    let mut order: Vec<&&Table> = dropped.iter().collect();
+    order.sort_by_key(|t| {
+        (
+            t.partition_of.is_none() && t.inherits.is_empty(),
+            t.name.clone(),
+        )
+    });
+    for t in order {
+        let what = if t.kind == "foreign-table" {
+            "FOREIGN TABLE"
+        } else {
+            "TABLE"
+        };
+        out.push(
+            phase::DROP_TABLES,
+            format!("DROP {what} {};", qualified(&t.schema, &t.name)),
+            &[Hazard::DeletesData],
+        );
+    }
+}
+
+fn create_tables(created: &[&Table], out: &mut Out) {
+    // Parents before partitions and children.
+    let mut order: Vec<&&Table> = created.iter().collect();
+    order.sort_by_key(|t| {
+        (
+            t.partition_of.is_some() || !t.inherits.is_empty(),
+            t.name.clone(),
+        )
+    });
+    for t in order {
+        let name = qualified(&t.schema, &t.name);
+        let kind = match (t.kind.as_str(), t.unlogged) {
+            ("foreign-table", _) => "FOREIGN TABLE",
+            (_, true) => "UNLOGGED TABLE",
+            _ => "TABLE",
+        };
+        let inline: Vec<&Constraint> = t
+            .constraints
+            .iter()
+            .filter(|c| c.constraint_type != "foreign-key" && !c.inherited)
+            .collect();
+        let mut sql =
+            if let (Some(parent), Some(bound)) = (&t.partition_of, &t.partition_bound) {
+                format!("CREATE {kind} {name} PARTITION OF {parent} {bound}")
+            } else {
+                let mut lines: Vec<String> = t
+                    .columns
+                    .iter()
+                    .filter(|c| !c.inherited)
+                    .map(column_line)
+                    .collect();
+                lines.extend(inline.iter().map(|c| {
+                    format!("CONSTRAINT {} {}", quote_ident(&c.name), constraint_body(c))
+                }));
+                let mut s = format!("CREATE {kind} {name} (\n    {}\n)", lines.join(",\n    "));
+                if !t.inherits.is_empty() {
+                    s.push_str(&format!(" INHERITS ({})", t.inherits.join(", ")));
+                }
+                s
+            };
+        if let Some(p) = &t.partition_by {
+            sql.push_str(&format!(" PARTITION BY {p}"));
+        }
+        if let Some(server) = &t.server {
+            sql.push_str(&format!(" SERVER {}", quote_ident(server)));
+            if !t.server_options.is_empty() {
+                sql.push_str(&format!(" OPTIONS ({})", t.server_options.join(", ")));
+            }
+        }
+        if !t.options.is_empty() {
+            sql.push_str(&format!(" WITH ({})", t.options.join(", ")));
+        }
+        sql.push(';');
+        out.push(phase::TABLES, sql, &[]);
+        if t.partition_of.is_some() {
+            // A partition's own constraints and defaults beyond its parent's.
+            for c in &inline {
+                add_constraint(&name, c, out);
+            }
+        }
+        for i in t.indexes.iter().filter(|i| i.partition_of.is_none()) {
+            out.push(phase::INDEXES, index_statement(i, &name, false), &[]);
+        }
+        let empty = Table {
+            columns: Vec::new(),
+            constraints: Vec::new(),
+            indexes: Vec::new(),
+            triggers: Vec::new(),
+            policies: Vec::new(),
+            rules: Vec::new(),
+            acl: Vec::new(),
+            comment: None,
+            row_security: false,
+            force_row_security: false,
+            replica_identity: None,
+            cluster_on: None,
+            options: t.options.clone(),
+            unlogged: t.unlogged,
+            ..(*t).clone()
+        };
+        // Everything else is what an empty table with the same name lacks.
+        for c in t
+            .constraints
+            .iter()
+            .filter(|c| c.constraint_type == "foreign-key" && !c.inherited)
+        {
+            add_constraint(&name, c, out);
+        }
+        alter_rest(&empty, t, &name, true, None, out);
+        for c in t.columns.iter().filter(|c| !c.inherited) {
+            column_extras(&name, None, c, out);
+        }
+    }
+}
+
+fn add_constraint(table: &str, c: &Constraint, out: &mut Out) {
+    let fk = c.constraint_type == "foreign-key";
+    let hazards: &[Hazard] = if fk || c.validated {
+        &[Hazard::MayFail]
+    } else {
+        &[]
+    };
+    out.push(
+        if fk {
+            phase::FOREIGN_KEYS
+        } else {
+            phase::CONSTRAINTS
+        },
+        format!(
+            "ALTER TABLE {table} ADD CONSTRAINT {} {};",
+            quote_ident(&c.name),
+            constraint_body(c)
+        ),
+        hazards,
+    );
+    if let Some(text) = &c.comment {
+        out.push(
+            phase::COMMENTS,
+            format!(
+                "COMMENT ON CONSTRAINT {} ON {table} IS {};",
+                quote_ident(&c.name),
+                literal(text)
+            ),
+            &[],
+        );
+    }
+}
+
+/// Columns a generation change drops and adds again.
+fn readded(a: &Table, b: &Table) -> Vec<String> {
+    a.columns
+        .iter()
+        .filter_map(|c| {
+            let n = b.columns.iter().find(|n| n.name == c.name)?;
+            let changed = c.generated != n.generated || c.generated_virtual != n.generated_virtual;
+            let only_dropped = c.generated.is_some() && n.generated.is_none();
+            (changed && !only_dropped).then(|| c.name.clone())
+        })
+        .collect()
+}
+
+/// A constraint that names a moved column.
+fn touched_constraint(m: &Reorder, c: &Constraint) -> bool {
+    c.columns.iter().chain(&c.include).any(|x| m.moves(x)) || m.touches(c.expression.as_deref())
+}
+
+/// What altering one table needs to know about the others.
+struct Context<'a> {
+    rekeyed: &'a BTreeSet<String>,
+    user_types: &'a BTreeSet<String>,
+    moves: Option<&'a Reorder>,
+    opts: &'a PlanOptions,
+}
+
+fn alter_table(
+    a: &Table,
+    b: &Table,
+    ctx: &Context<'_>,
+    forced: &mut BTreeSet<String>,
+    out: &mut Out,
+) {
+    let (rekeyed, user_types, opts) = (ctx.rekeyed, ctx.user_types, ctx.opts);
+    let moves = ctx.moves;
+    let moved = |c: &str| moves.is_some_and(|m| m.moves(c));
+    let name = qualified(&b.schema, &b.name);
+    let key = rel(&b.schema, &b.name);
+    if moves.is_some() {
+        forced.insert(key.clone());
+    }
+    // Columns.
+    for c in a.columns.iter().filter(|c| !c.inherited) {
+        if !b.columns.iter().any(|n| n.name == c.name && !n.inherited) {
+            forced.insert(key.clone());
+            out.push(
+                phase::DROP_COLUMNS,
+                format!("ALTER TABLE {name} DROP COLUMN {};", quote_ident(&c.name)),
+                &[Hazard::DeletesData],
+            );
+        }
+    }
+    for n in b.columns.iter().filter(|c| !c.inherited) {
+        match a.columns.iter().find(|c| c.name == n.name && !c.inherited) {
+            None if moved(&n.name) => {}
+            None => {
+                let may_fail = n.not_null
+                    && n.default.is_none()
+                    && n.identity.is_none()
+                    && n.generated.is_none();
+                out.push(
+                    phase::COLUMNS,
+                    format!("ALTER TABLE {name} ADD COLUMN {};", column_line(n)),
+                    if may_fail { &[Hazard::MayFail] } else { &[] },
+                );
+                column_extras(&name, None, n, out);
+            }
+            Some(c) => alter_column(&name, &key, c, n, user_types, moved(&n.name), forced, out),
+        }
+    }
+    if let Some(m) = moves {
+        move_columns(&name, a, b, m, out);
+    }
+    let common_a: Vec<&str> = a
+        .columns
+        .iter()
+        .filter(|c| b.columns.iter().any(|n| n.name == c.name))
+        .map(|c| c.name.as_str())
+        .collect();
+    let common_b: Vec<&str> = b
+        .columns
+        .iter()
+        .filter(|c| a.columns.iter().any(|o| o.name == c.name))
+        .map(|c| c.name.as_str())
+        .collect();
+    let appended_only = b
+        .columns
+        .iter()
+        .skip_while(|c| a.columns.iter().any(|o| o.name == c.name))
+        .all(|c| !a.columns.iter().any(|o| o.name == c.name));
+    let readded = readded(a, b);
+    if moves.is_none()
+        && (common_a != common_b || !appended_only || !readded.is_empty())
+        && reorder(a, b, &readded).is_some()
+    {
+        out.warnings.push(format!(
+            "{name}: the column order will differ; ALTER TABLE only appends columns (--reorder-columns moves them, rewriting the table)"
+        ));
+    }
+    // Constraints: changed ones are dropped and added again; foreign keys
+    // that lean on a re-created key of the table they reference too.
+    for c in a.constraints.iter().filter(|c| !c.inherited) {
+        let next = b
+            .constraints
+            .iter()
+            .find(|x| x.name == c.name && !x.inherited);
+        let leans = c.constraint_type == "foreign-key"
+            && c.references
+                .as_ref()
+                .is_some_and(|r| rekeyed.contains(&r.table.replace('"', "")));
+        let same = next.is_some_and(|n| same_constraint(c, n))
+            && !moves.is_some_and(|m| touched_constraint(m, c));
+        if !same || leans {
+            out.push(
+                if c.constraint_type == "foreign-key" {
+                    phase::DROP_FOREIGN_KEYS
+                } else {
+                    phase::DROP_CONSTRAINTS
+                },
+                format!(
+                    "ALTER TABLE {name} DROP CONSTRAINT {};",
+                    quote_ident(&c.name)
+                ),
+                &[],
+            );
+            if let Some(n) = next {
+                add_constraint(&name, n, out);
+            }
+        } else if let Some(n) = next {
+            if c.comment != n.comment {
+                out.push(
+                    phase::COMMENTS,
+                    format!(
+                        "COMMENT ON CONSTRAINT {} ON {name} IS {};",
+                        quote_ident(&n.name),
+                        n.comment.as_deref().map_or("NULL".into(), literal)
+                    ),
+                    &[],
+                );
+            }
+        }
+    }
+    for n in b.constraints.iter().filter(|c| !c.inherited) {
+        if !a
+            .constraints
+            .iter()
+            .any(|c| c.name == n.name && !c.inherited)
+        {
+            add_constraint(&name, n, out);
+        }
+    }
+    // Indexes.
+    let index_moves = |i: &crate::model::Index| {
+        moves.is_some_and(|m| {
+            m.touches(
+                i.keys
+                    .iter()
+                    .chain(&i.include)
+                    .map(String::as_str)
+                    .chain(i.predicate.as_deref()),
+            )
+        })
+    };
+    for i in &a.indexes {
+        let next = b.indexes.iter().find(|x| x.name == i.name);
+        let same = !index_moves(i)
+            && next.is_some_and(|n| {
+                crate::model::Index {
+                    comment: None,
+                    ..n.clone()
+                } == crate::model::Index {
+                    comment: None,
+                    ..i.clone()
+                }
+            });
+        if !same && i.partition_of.is_none() {
+            out.push(
+                phase::DROP_CONSTRAINTS,
+                format!("DROP INDEX {};", qualified(&a.schema, &i.name)),
+                &[],
+            );
+        }
+        if let (true, Some(n)) = (same, next) {
+            comment(
+                out,
+                "INDEX",
+                &qualified(&b.schema, &n.name),
+                i.comment.as_ref(),
+                n.comment.as_ref(),
+            );
+        }
+    }
+    for n in b.indexes.iter().filter(|i| i.partition_of.is_none()) {
+        let old = a.indexes.iter().find(|x| x.name == n.name);
+        let same = !index_moves(n)
+            && old.is_some_and(|o| {
+                crate::model::Index {
+                    comment: None,
+                    ..o.clone()
+                } == crate::model::Index {
+                    comment: None,
+                    ..n.clone()
+                }
+            });
+        if same {
+            continue;
+        }
+        let concurrently = opts.concurrently && b.partition_by.is_none();
+        let mut hazards = vec![Hazard::IndexBuild];
+        if n.unique {
+            hazards.push(Hazard::MayFail);
+        }
+        out.push_at(
+            phase::INDEXES,
+            index_statement(n, &name, concurrently),
+            &hazards,
+            if concurrently {
+                Placement::After
+            } else {
+                Placement::Transaction
+            },
+        );
+        if let Some(c) = &n.comment {
+            out.push(
+                phase::COMMENTS,
+                format!(
+                    "COMMENT ON INDEX {} IS {};",
+                    qualified(&b.schema, &n.name),
+                    literal(c)
+                ),
+                &[],
+            );
+        }
+    }
+    alter_rest(a, b, &name, false, moves, out);
+}
+
+/// The moves of `m`, in the target's order: new columns added, existing
+/// ones copied to the end (generated ones computed anew).
+fn move_columns(name: &str, a: &Table, b: &Table, m: &Reorder, out: &mut Out) {
+    for col in &m.tail {
+        let Some(n) = b.columns.iter().find(|c| &c.name == col) else {
+            continue;
+        };
+        let q = quote_ident(&n.name);
+        let existing = a.columns.iter().any(|c| c.name == n.name);
+        if existing && n.generated.is_none() {
+            let tmp = quote_ident(&temporary(n));
+            let collate = n
+                .collation
+                .as_ref()
+                .map(|c| format!(" COLLATE {c}"))
+                .unwrap_or_default();
+            for sql in [
+                format!(
+                    "ALTER TABLE {name} ADD COLUMN {tmp} {}{collate};",
+                    n.data_type
+                ),
+                format!("UPDATE {name} SET {tmp} = {q};"),
+                format!("ALTER TABLE {name} DROP COLUMN {q};"),
+                format!("ALTER TABLE {name} RENAME COLUMN {tmp} TO {q};"),
+            ] {
+                out.push(phase::REORDER, sql, &[Hazard::RewritesTable]);
+            }
+            if let Some(d) = &n.default {
+                out.push(
+                    phase::REORDER,
+                    format!("ALTER TABLE {name} ALTER COLUMN {q} SET DEFAULT {d};"),
+                    &[],
+                );
+            }
+            if n.not_null {
+                out.push(
+                    phase::REORDER,
+                    format!("ALTER TABLE {name} ALTER COLUMN {q} SET NOT NULL;"),
+                    &[],
+                );
+            }
+            if let Some(id) = &n.identity {
+                let o = &id.sequence;
+                out.push(
+                    phase::REORDER,
+                    format!(
+                        "ALTER TABLE {name} ALTER COLUMN {q} ADD GENERATED {} AS IDENTITY (START {} INCREMENT {} MINVALUE {} MAXVALUE {} CACHE {}{});",
+                        generation(&id.generation),
+                        o.start,
+                        o.increment,
+                        o.min,
+                        o.max,
+                        o.cache,
+                        if o.cycle { " CYCLE" } else { "" }
+                    ),
+                    &[],
+                );
+                // The new identity sequence starts over: past the values
+                // the rows already have.
+                out.push(
+                    phase::REORDER,
+                    format!(
+                        "SELECT setval(pg_get_serial_sequence({}, {}), max({q})) FROM {name} HAVING max({q}) IS NOT NULL;",
+                        literal(name),
+                        literal(&n.name)
+                    ),
+                    &[],
+                );
+            }
+        } else {
+            if existing {
+                out.push(
+                    phase::REORDER,
+                    format!("ALTER TABLE {name} DROP COLUMN {q};"),
+                    &[Hazard::RewritesTable],
+                );
+            }
+            out.push(
+                phase::REORDER,
+                format!("ALTER TABLE {name} ADD COLUMN {};", column_line(n)),
+                &[],
+            );
+        }
+        column_extras(name, None, n, out);
+    }
+}
+
+/// Two constraints alike but for their comments.
+fn same_constraint(a: &Constraint, b: &Constraint) -> bool {
+    Constraint {
+        comment: None,
+        ..a.clone()
+    } == Constraint {
+        comment: None,
+        ..b.clone()
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn alter_column(
+    table: &str,
+    key: &str,
+    c: &Column,
+    n: &Column,
+    user_types: &BTreeSet<String>,
+    moved: bool,
+    forced: &mut BTreeSet<String>,
+    out: &mut Out,
+) {
+    let col = quote_ident(&n.name);
+    let at = |s: &str| format!("ALTER TABLE {table} ALTER COLUMN {col} {s};");
+    if !moved && (c.generated != n.generated || c.generated_virtual != n.generated_virtual) {
+        match (&c.generated, &n.generated) {
+            (Some(_), None) => out.push(
+                phase::COLUMNS,
+                at("DROP EXPRESSION"),
+                &[Hazard::DropsGeneration],
+            ),
+            _ => {
+                // A plain column made generated, or another expression:
+                // dropped and added again (its values are computed anew).
+                forced.insert(key.to_string());
+                out.push(
+                    phase::DROP_COLUMNS,
+                    format!("ALTER TABLE {table} DROP COLUMN {col};"),
+                    &[Hazard::DeletesData],
+                );
+                out.push(
+                    phase::COLUMNS,
+                    format!("ALTER TABLE {table} ADD COLUMN {};", column_line(n)),
+                    &[],
+                );
+                column_extras(table, Some(c), n, out);
+                return;
+            }
+        }
+    }
+    let retyped = c.data_type != n.data_type || c.collation != n.collation;
+    if c.default != n.default || (retyped && c.default.is_some()) {
+        if c.default.is_some() {
+            out.push(phase::DROP_DEFAULTS, at("DROP DEFAULT"), &[]);
+        }
+        if let Some(d) = &n.default {
+            out.push(phase::DEFAULTS, at(&format!("SET DEFAULT {d}")), &[]);
+        }
+    }
+    if retyped {
+        forced.insert(key.to_string());
+        let collate = n
+            .collation
+            .as_ref()
+            .map(|c| format!(" COLLATE {c}"))
+            .unwrap_or_default();
+        let user = |t: &str| user_types.contains(t.trim_end_matches("[]"));
+        let via = if user(&c.data_type) || user(&n.data_type) {
+            if c.data_type.ends_with("[]") {
+                "::text[]"
+            } else {
+                "::text"
+            }
+        } else {
+            ""
+        };
+        out.push(
+            phase::RETYPE,
+            at(&format!(
+                "TYPE {}{collate} USING {col}{via}::{}",
+                n.data_type, n.data_type
+            )),
+            &[Hazard::ChangesType],
+        );
+    }
+    let mut not_null_done = false;
+    match (&c.identity, &n.identity) {
+        (None, Some(id)) => {
+            // An identity column must be NOT NULL first.
+            if !c.not_null {
+                out.push(phase::COLUMNS, at("SET NOT NULL"), &[Hazard::MayFail]);
+                not_null_done = true;
+            }
+            out.push(
+                phase::COLUMNS,
+                at(&format!(
+                    "ADD GENERATED {} AS IDENTITY",
+                    generation(&id.generation)
+                )),
+                &[],
+            )
+        }
+        (Some(_), None) => out.push(phase::COLUMNS, at("DROP IDENTITY"), &[]),
+        (Some(x), Some(y)) if x.generation != y.generation => out.push(
+            phase::COLUMNS,
+            at(&format!("SET GENERATED {}", generation(&y.generation))),
+            &[],
+        ),
+        _ => {}
+    }
+    if c.not_null != n.not_null && !not_null_done {
+        if n.not_null {
+            out.push(phase::DEFAULTS, at("SET NOT NULL"), &[Hazard::MayFail]);
+        } else {
+            out.push(phase::COLUMNS, at("DROP NOT NULL"), &[]);
+        }
+    }
+    column_extras(table, Some(c), n, out);
+}
+
+fn generation(g: &str) -> &'static str {
+    if g == "always" {
+        "ALWAYS"
+    } else {
+        "BY DEFAULT"
+    }
+}
+
+/// Statistics, storage, options, comment and grants of a column.
+fn column_extras(table: &str, c: Option<&Column>, n: &Column, out: &mut Out) {
+    let col = quote_ident(&n.name);
+    let at = |s: String| format!("ALTER TABLE {table} ALTER COLUMN {col} {s};");
+    if c.map(|c| c.statistics_target) != Some(n.statistics_target)
+        && (c.is_some() || n.statistics_target.is_some())
+    {
+        out.push(
+            phase::COLUMNS,
+            at(format!(
+                "SET STATISTICS {}",
+                n.statistics_target.unwrap_or(-1)
+            )),
+            &[],
+        );
+    }
+    if let Some(s) = &n.storage {
+        if c.and_then(|c| c.storage.as_ref()) != Some(s) {
+            out.push(
+                phase::COLUMNS,
+                at(format!("SET STORAGE {}", s.to_uppercase())),
+                &[],
+            );
+        }
+    }
+    if c.map(|c| &c.compression) != Some(&n.compression) && (c.is_some() || n.compression.is_some())
+    {
+        out.push(
+            phase::COLUMNS,
+            at(format!(
+                "SET COMPRESSION {}",
+                n.compression.as_deref().unwrap_or("default")
+            )),
+            &[],
+        );
+    }
+    let old_options: &[String] = c.map(|c| c.options.as_slice()).unwrap_or(&[]);
+    if old_options != n.options.as_slice() {
+        let gone: Vec<String> = old_options
+            .iter()
+            .filter_map(|o| o.split('=').next())
+            .filter(|k| !n.options.iter().any(|o| o.split('=').next() == Some(k)))
+            .map(str::to_string)
+            .collect();
+        if !gone.is_empty() {
+            out.push(
+                phase::COLUMNS,
+                at(format!("RESET ({})", gone.join(", "))),
+                &[],
+            );
+        }
+        if !n.options.is_empty() {
+            out.push(
+                phase::COLUMNS,
+                at(format!("SET ({})", n.options.join(", "))),
+                &[],
+            );
+        }
+    }
+    comment(
+        out,
+        "COLUMN",
+        &format!("{table}.{col}"),
+        c.and_then(|c| c.comment.as_ref()),
+        n.comment.as_ref(),
+    );
+    acl(
+        out,
+        "TABLE",
+        table,
+        Some(&col),
+        c.map(|c| c.acl.as_slice()).unwrap_or(&[]),
+        &n.acl,
+        "",
+    );
+}
+
+/// Triggers, policies, rules, flags, owner, comment and grants.
+fn alter_rest(a: &Table, b: &Table, name: &str, new: bool, moves: Option<&Reorder>, out: &mut Out) {
+    let touched = |texts: Vec<&str>| moves.is_some_and(|m| m.touches(texts));
+    let trigger_moves = |t: &crate::model::Trigger| {
+        touched(
+            t.events
+                .iter()
+                .map(String::as_str)
+                .chain(t.when.as_deref())
+                .collect(),
+        )
+    };
+    let policy_moves = |p: &crate::model::Policy| {
+        touched(
+            p.using
+                .iter()
+                .chain(&p.with_check)
+                .map(String::as_str)
+                .collect(),
+        )
+    };
+    for t in &a.triggers {
+        if trigger_moves(t) || b.triggers.iter().find(|x| x.name == t.name) != Some(t) {
+            out.push(
+                phase::DROP_TRIGGERS,
+                format!("DROP TRIGGER {} ON {name};", quote_ident(&t.name)),
+                &[],
+            );
+        }
+    }
+    for t in &b.triggers {
+        if trigger_moves(t) || a.triggers.iter().find(|x| x.name == t.name) != Some(t) {
+            out.push(phase::TRIGGERS, trigger_statement(t, name), &[]);
+            if let Some(s) = trigger_state(t, name) {
+                out.push(phase::TRIGGERS, s, &[]);
+            }
+            if let Some(c) = &t.comment {
+                out.push(
+                    phase::COMMENTS,
+                    format!(
+                        "COMMENT ON TRIGGER {} ON {name} IS {};",
+                        quote_ident(&t.name),
+                        literal(c)
+                    ),
+                    &[],
+                );
+            }
+        }
+    }
+    for p in &a.policies {
+        if policy_moves(p) || b.policies.iter().find(|x| x.name == p.name) != Some(p) {
+            out.push(
+                phase::DROP_TRIGGERS,
+                format!("DROP POLICY {} ON {name};", quote_ident(&p.name)),
+                &[Hazard::AuthzUpdate],
+            );
+        }
+    }
+    for p in &b.policies {
+        if policy_moves(p) || a.policies.iter().find(|x| x.name == p.name) != Some(p) {
+            out.push(
+                phase::POLICIES,
+                policy_statement(p, name),
+                &[Hazard::AuthzUpdate],
+            );
+        }
+    }
+    for r in &a.rules {
+        if b.rules.iter().find(|x| x.name == r.name) != Some(r) {
+            out.push(
+                phase::DROP_TRIGGERS,
+                format!("DROP RULE {} ON {name};", quote_ident(&r.name)),
+                &[],
+            );
+        }
+    }
+    for r in &b.rules {
+        if a.rules.iter().find(|x| x.name == r.name) != Some(r) {
+            out.push(phase::TRIGGERS, r.definition.trim().to_string(), &[]);
+        }
+    }
+    let flag = |on: bool, yes: &str, no: &str| if on { yes.to_string() } else { no.to_string() };
+    if a.row_security != b.row_security {
+        out.push(
+            phase::POLICIES,
+            format!(
+                "ALTER TABLE {name} {} ROW LEVEL SECURITY;",
+                flag(b.row_security, "ENABLE", "DISABLE")
+            ),
+            &[Hazard::AuthzUpdate],
+        );
+    }
+    if a.force_row_security != b.force_row_security {
+        out.push(
+            phase::POLICIES,
+            format!(
+                "ALTER TABLE {name} {} ROW LEVEL SECURITY;",
+                flag(b.force_row_security, "FORCE", "NO FORCE")
+            ),
+            &[Hazard::AuthzUpdate],
+        );
+    }
+    if !new && a.unlogged != b.unlogged {
+        out.push(
+            phase::COLUMNS,
+            format!(
+                "ALTER TABLE {name} SET {};",
+                flag(b.unlogged, "UNLOGGED", "LOGGED")
+            ),
+            &[],
+        );
+    }
+    if a.replica_identity != b.replica_identity {
+        let how = match b.replica_identity.as_deref() {
+            None => "DEFAULT".to_string(),
+            Some(r) => match r.strip_prefix("using index ") {
+                Some(i) => format!("USING INDEX {}", quote_ident(i)),
+                None => r.to_uppercase(),
+            },
+        };
+        out.push(
+            phase::OTHERS,
+            format!("ALTER TABLE {name} REPLICA IDENTITY {how};"),
+            &[],
+        );
+    }
+    if a.cluster_on != b.cluster_on {
+        let sql = match &b.cluster_on {
+            Some(i) => format!("ALTER TABLE {name} CLUSTER ON {};", quote_ident(i)),
+            None => format!("ALTER TABLE {name} SET WITHOUT CLUSTER;"),
+        };
+        out.push(phase::OTHERS, sql, &[]);
+    }
+    if !new && a.options != b.options {
+        let gone: Vec<&str> = a
+            .options
+            .iter()
+            .filter_map(|o| o.split('=').next())
+            .filter(|k| !b.options.iter().any(|o| o.split('=').next() == Some(k)))
+            .collect();
+        if !gone.is_empty() {
+            out.push(
+                phase::OTHERS,
+                format!("ALTER TABLE {name} RESET ({});", gone.join(", ")),
+                &[],
+            );
+        }
+        if !b.options.is_empty() {
+            out.push(
+                phase::OTHERS,
+                format!("ALTER TABLE {name} SET ({});", b.options.join(", ")),
+                &[],
+            );
+        }
+    }
+    if !new && (a.tablespace != b.tablespace || a.access_method != b.access_method) {
+        out.unsupported(
+            phase::OTHERS,
+            format!("{name}: tablespace or access method changed"),
+        );
+    }
+    if !new {
+        owner(out, "TABLE", name, Some(&a.owner), &b.owner);
+    }
+    comment(out, "TABLE", name, a.comment.as_ref(), b.comment.as_ref());
+    acl(out, "TABLE", name, None, &a.acl, &b.acl, &b.owner);
+}

@@ -1,0 +1,96 @@
+//! The planner on small snapshots built by hand; the round trip through
+//! real servers is tests/roundtrip.rs.
+
+use super::*;
+use crate::model::{Column, Table};
+
+fn column(name: &str, position: u32, data_type: &str) -> Column {
+    serde_json::from_value(serde_json::json!({
+        "name": name, "position": position, "type": data_type
+    }))
+    .expect("a column")
+}
+
+fn table(name: &str, columns: Vec<Column>) -> Table {
+    let mut t: Table = serde_json::from_value(serde_json::json!({
+        "schema": "app", "name": name, "kind": "table", "owner": "app"
+    }))
+    .expect("a table");
+    t.columns = columns;
+    t
+}
+
+fn objects(tables: Vec<Table>) -> Objects {
+    Objects {
+        tables,
+        ..Objects::default()
+    }
+}
+
+#[test]
+fn a_dropped_column_is_commented_out_unless_drops_are_allowed() {
+    let a = objects(vec![table(
+        "orders",
+        vec![column("id", 1, "bigint"), column("note", 2, "text")],
+    )]);
+    let b = objects(vec![table(
+        "orders",
+        vec![
+            column("id", 1, "bigint"),
+            column("total", 2, "numeric(12,2)"),
+        ],
+    )]);
+    let p = plan(&a, &b, &PlanOptions::default());
+    let sql = p.to_sql();
+    assert!(
+        sql.contains("-- ALTER TABLE app.orders DROP COLUMN note;"),
+        "{sql}"
+    );
+    assert!(sql.contains("-- hazard: deletes-data"), "{sql}");
+    assert!(
+        sql.contains("\nALTER TABLE app.orders ADD COLUMN total numeric(12,2);"),
+        "{sql}"
+    );
+    assert!(
+        p.warnings.iter().any(|w| w.contains("--allow-drops")),
+        "{:?}",
+        p.warnings
+    );
+    let allowed = plan(
+        &a,
+        &b,
+        &PlanOptions {
+            allow_drops: true,
+            ..PlanOptions::default()
+        },
+    );
+    assert!(allowed
+        .to_sql()
+        .contains("\nALTER TABLE app.orders DROP COLUMN note;"));
+    assert!(plan(&a, &a, &PlanOptions::default()).is_empty());
+}
+
+#[test]
+fn every_statement_parses() {
+    let a = objects(vec![table("orders", vec![column("id", 1, "bigint")])]);
+    let b = objects(vec![
+        table("orders", vec![column("id", 1, "integer")]),
+        table("lines", vec![column("order_id", 1, "bigint")]),
+    ]);
+    let p = plan(
+        &a,
+        &b,
+        &PlanOptions {
+            allow_drops: true,
+            ..PlanOptions::default()
+        },
+    );
+    for s in &p.statements {
+        pg_query::parse(&s.sql, pg_query::ParserOptions::DEFAULT)
+            .unwrap_or_else(|e| panic!("{}: {e}", s.sql));
+    }
+    assert!(p
+        .statements
+        .iter()
+        .any(|s| s.hazards == [Hazard::ChangesType]));
+}
