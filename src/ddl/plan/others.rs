@@ -217,11 +217,12 @@ fn types(from: &Objects, to: &Objects, forced: &mut BTreeSet<String>, out: &mut 
             continue;
         };
         match (&old.kind, &t.kind) {
-            (TypeKind::Enum { labels: before }, TypeKind::Enum { labels: after }) => {
-                if before != after {
-                    alter_enum(old, t, before, after, to, forced, out);
-                }
+            (TypeKind::Enum { labels: before }, TypeKind::Enum { labels: after })
+                if before != after =>
+            {
+                alter_enum(old, t, before, after, to, forced, out);
             }
+            (TypeKind::Enum { .. }, TypeKind::Enum { .. }) => {}
             (
                 TypeKind::Domain {
                     base_type: b1,
