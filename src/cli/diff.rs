@@ -27,8 +27,15 @@ pub struct DiffArgs {
     pub fail_on: Severity,
     /// Leave changes out: kind:comment|privilege|owner|column-order|<object
     /// kind>, code:GLOB, schema:GLOB, <object kind>:GLOB (repeatable).
-    #[arg(long = "ignore", value_name = "RULE")]
+    #[arg(long = "ignore", value_name = "RULE", conflicts_with = "sql")]
     pub ignore: Vec<String>,
+    /// Print the migration that turns FROM into TO instead of the report
+    /// (exit 0 when empty, 1 when not); with --format json, its statements
+    /// and their hazards.
+    #[arg(long)]
+    pub sql: bool,
+    #[command(flatten)]
+    pub plan: PlanArgs,
     /// Colour: auto (a terminal without NO_COLOR), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -40,6 +47,43 @@ pub struct DiffArgs {
     pub allow_empty: bool,
     #[command(flatten)]
     pub capture: CaptureArgs,
+}
+
+/// How `--sql` writes the migration.
+#[derive(Debug, Clone, Args)]
+pub struct PlanArgs {
+    /// Run the statements that lose data (drop a table or column, change a
+    /// column's type, drop a generation expression); otherwise they are
+    /// written commented out, with their hazard.
+    #[arg(long)]
+    pub allow_drops: bool,
+    /// Build new indexes on existing tables with CREATE INDEX CONCURRENTLY,
+    /// after the transaction.
+    #[arg(long)]
+    pub concurrently: bool,
+    /// Restore the target's column order by moving columns (copies, an
+    /// UPDATE of every row); otherwise the order is left, with a warning.
+    #[arg(long)]
+    pub reorder_columns: bool,
+    /// `SET lock_timeout` at the top of the migration.
+    #[arg(long, default_value = "3s", value_name = "DURATION")]
+    pub migration_lock_timeout: String,
+    /// `SET statement_timeout` at the top of the migration.
+    #[arg(long, default_value = "20min", value_name = "DURATION")]
+    pub migration_statement_timeout: String,
+}
+
+impl PlanArgs {
+    /// The planner settings these flags ask for.
+    pub fn options(&self) -> crate::ddl::plan::PlanOptions {
+        crate::ddl::plan::PlanOptions {
+            allow_drops: self.allow_drops,
+            concurrently: self.concurrently,
+            reorder_columns: self.reorder_columns,
+            lock_timeout: self.migration_lock_timeout.clone(),
+            statement_timeout: self.migration_statement_timeout.clone(),
+        }
+    }
 }
 
 /// Report formats.
@@ -98,6 +142,9 @@ pub async fn run(args: DiffArgs) -> Result<ExitCode> {
     b.meta.source = to.display();
     warnings.extend(more);
     warnings.extend(shadow.warning());
+    if args.sql {
+        return print_plan(&args, &a, &b, &warnings);
+    }
     let mut changes = diff(&a, &b);
     warnings.extend(version_warning(&a, &b));
     warnings.extend(rules.apply(&mut changes));
@@ -137,5 +184,47 @@ pub async fn run(args: DiffArgs) -> Result<ExitCode> {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+/// `--sql`: the migration from `a` to `b`.
+fn print_plan(
+    args: &DiffArgs,
+    a: &crate::model::Snapshot,
+    b: &crate::model::Snapshot,
+    warnings: &[String],
+) -> Result<ExitCode> {
+    let plan = crate::ddl::plan::plan(&a.objects, &b.objects, &args.plan.options());
+    let text = match args.format {
+        ReportFormat::Json => {
+            let mut t = serde_json::to_string_pretty(&plan)?;
+            t.push('\n');
+            t
+        }
+        ReportFormat::Markdown if plan.is_empty() => String::new(),
+        ReportFormat::Markdown => format!("```sql\n{}```\n", plan.to_sql()),
+        ReportFormat::Text => {
+            let mut t = String::new();
+            if !plan.is_empty() {
+                t.push_str(&format!(
+                    "-- driftwatch: {} -> {}\n",
+                    a.meta.source.replace('\n', " "),
+                    b.meta.source.replace('\n', " ")
+                ));
+            }
+            t.push_str(&plan.to_sql());
+            t
+        }
+    };
+    for w in warnings.iter().chain(&plan.warnings) {
+        eprintln!("warning: {w}");
+    }
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(if plan.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     })
 }

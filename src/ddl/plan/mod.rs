@@ -13,6 +13,7 @@
 //! dropped and re-created whenever something it reads is.
 
 mod deps;
+mod global;
 mod others;
 mod privileges;
 mod reorder;
@@ -159,44 +160,53 @@ pub(crate) mod phase {
     pub const DROP_FOREIGN_KEYS: u16 = 12;
     pub const DROP_DEFAULTS: u16 = 13;
     pub const DROP_CONSTRAINTS: u16 = 14;
+    /// Functions whose signature or SQL-standard body names a relation that goes.
     pub const DROP_FUNCTIONS: u16 = 15;
     pub const DROP_COLUMNS: u16 = 16;
     pub const DROP_TABLES: u16 = 17;
-    pub const DROP_SEQUENCES: u16 = 18;
-    pub const DROP_TYPES: u16 = 19;
-    pub const DROP_SCHEMAS: u16 = 20;
-    pub const SCHEMAS: u16 = 30;
-    pub const EXTENSIONS: u16 = 31;
-    pub const TYPES: u16 = 32;
-    pub const SEQUENCES: u16 = 33;
-    pub const FUNCTIONS: u16 = 34;
-    pub const TABLES: u16 = 35;
-    pub const COLUMNS: u16 = 36;
-    pub const RETYPE: u16 = 37;
-    /// Types and collations no column uses any more, once columns are
-    /// re-typed.
-    pub const LATE_DROPS: u16 = 38;
-    pub const LATE_FUNCTIONS: u16 = 39;
+    /// Other functions: after the tables whose triggers and defaults call them.
+    pub const DROP_LATE_FUNCTIONS: u16 = 18;
+    pub const DROP_SEQUENCES: u16 = 19;
+    pub const DROP_TYPES: u16 = 20;
+    pub const SCHEMAS: u16 = 21;
+    pub const EXTENSIONS: u16 = 22;
+    pub const TYPES: u16 = 23;
+    pub const SEQUENCES: u16 = 24;
+    pub const FUNCTIONS: u16 = 25;
+    pub const TABLES: u16 = 26;
+    pub const COLUMNS: u16 = 27;
+    pub const RETYPE: u16 = 28;
+    /// Types and collations no column uses any more, once columns are re-typed.
+    pub const LATE_DROPS: u16 = 29;
+    /// Collations, once the types and columns that use them are gone.
+    pub const LATE_DROP_COLLATIONS: u16 = 30;
+    /// Extensions, foreign servers and schemas, once nothing in them is left.
+    pub const DROP_SCHEMAS: u16 = 31;
+    /// Functions that name a relation created here (signature or SQL-standard body).
+    pub const LATE_FUNCTIONS: u16 = 32;
     /// Columns moved to the end (--reorder-columns).
-    pub const REORDER: u16 = 40;
-    pub const CONSTRAINTS: u16 = 41;
-    pub const INDEXES: u16 = 42;
-    pub const DEFAULTS: u16 = 43;
-    pub const SEQUENCE_OWNERS: u16 = 44;
-    pub const FOREIGN_KEYS: u16 = 45;
-    pub const VIEWS: u16 = 46;
-    pub const TRIGGERS: u16 = 47;
-    pub const POLICIES: u16 = 48;
-    pub const OTHERS: u16 = 49;
-    pub const OWNERS: u16 = 50;
-    pub const PRIVILEGES: u16 = 51;
-    pub const COMMENTS: u16 = 52;
+    pub const REORDER: u16 = 33;
+    pub const CONSTRAINTS: u16 = 34;
+    pub const INDEXES: u16 = 35;
+    pub const DEFAULTS: u16 = 36;
+    pub const SEQUENCE_OWNERS: u16 = 37;
+    pub const FOREIGN_KEYS: u16 = 38;
+    pub const VIEWS: u16 = 39;
+    pub const TRIGGERS: u16 = 40;
+    pub const POLICIES: u16 = 41;
+    pub const OTHERS: u16 = 42;
+    pub const OWNERS: u16 = 43;
+    pub const PRIVILEGES: u16 = 44;
+    pub const COMMENTS: u16 = 45;
 }
 
 /// Collects statements as the planners find them.
 pub(crate) struct Out {
     statements: Vec<Statement>,
     warnings: Vec<String>,
+    /// The role that owns most of the target schema: presumably the one
+    /// that runs migrations, so new objects it owns need no ALTER OWNER.
+    default_owner: String,
 }
 
 impl Out {
@@ -241,12 +251,14 @@ pub fn plan(from: &Objects, to: &Objects, opts: &PlanOptions) -> Plan {
     let mut out = Out {
         statements: Vec::new(),
         warnings: Vec::new(),
+        default_owner: main_owner(to),
     };
     let graph = deps::Graph::new(from, to);
     // Relations and functions (`fn:schema.name`) dropped, re-created or
     // re-typed: the views that read them are re-created.
     let mut forced = std::collections::BTreeSet::new();
     others::plan(from, to, &mut forced, &mut out);
+    global::plan(from, to, &mut out);
     tables::plan(from, to, opts, &mut forced, &mut out);
     others::plan_views(from, to, &graph, &forced, &mut out);
     out.statements.sort_by_key(|s| (s.phase, s.seq));
@@ -274,6 +286,29 @@ pub fn plan(from: &Objects, to: &Objects, opts: &PlanOptions) -> Plan {
         statements: out.statements,
         warnings: out.warnings,
     }
+}
+
+/// The most frequent owner of `objects` (ties: the first name).
+fn main_owner(objects: &Objects) -> String {
+    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+    let owners = objects
+        .schemas
+        .iter()
+        .map(|x| &x.owner)
+        .chain(objects.tables.iter().map(|x| &x.owner))
+        .chain(objects.views.iter().map(|x| &x.owner))
+        .chain(objects.functions.iter().map(|x| &x.owner))
+        .chain(objects.sequences.iter().map(|x| &x.owner))
+        .chain(objects.types.iter().map(|x| &x.owner));
+    for o in owners {
+        *counts.entry(o.as_str()).or_default() += 1;
+    }
+    let best = counts.values().copied().max().unwrap_or(0);
+    counts
+        .into_iter()
+        .find(|(_, n)| *n == best)
+        .map(|(o, _)| o.to_string())
+        .unwrap_or_default()
 }
 
 impl Plan {

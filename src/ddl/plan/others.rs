@@ -25,7 +25,6 @@ pub(super) fn plan(from: &Objects, to: &Objects, forced: &mut BTreeSet<String>, 
     sequences(from, to, out);
     functions(from, to, forced, out);
     statistics(from, to, out);
-    unsupported_kinds(from, to, out);
 }
 
 fn schemas_and_extensions(from: &Objects, to: &Objects, out: &mut Out) {
@@ -126,7 +125,7 @@ fn schemas_and_extensions(from: &Objects, to: &Objects, out: &mut Out) {
                 if b.contains_key(k) {
                     phase::DROP_TYPES
                 } else {
-                    phase::LATE_DROPS
+                    phase::LATE_DROP_COLLATIONS
                 },
                 format!("DROP COLLATION {};", qualified(&c.schema, &c.name)),
                 &[],
@@ -156,15 +155,14 @@ fn schemas_and_extensions(from: &Objects, to: &Objects, out: &mut Out) {
         if !c.deterministic {
             parts.push("deterministic = false".into());
         }
+        let name = qualified(&c.schema, &c.name);
         out.push(
             phase::SCHEMAS,
-            format!(
-                "CREATE COLLATION {} ({});",
-                qualified(&c.schema, &c.name),
-                parts.join(", ")
-            ),
+            format!("CREATE COLLATION {name} ({});", parts.join(", ")),
             &[],
         );
+        owner(out, "COLLATION", &name, None, &c.owner);
+        comment(out, "COLLATION", &name, None, c.comment.as_ref());
     }
 }
 
@@ -204,6 +202,7 @@ fn types(from: &Objects, to: &Objects, forced: &mut BTreeSet<String>, out: &mut 
         let name = qualified(&t.schema, &t.name);
         let Some(old) = a.get(k) else {
             out.push(phase::TYPES, create_type(t), &[]);
+            owner(out, type_word(t), &name, None, &t.owner);
             comment(out, type_word(t), &name, None, t.comment.as_ref());
             acl(
                 out,
@@ -353,6 +352,9 @@ fn type_word(t: &TypeDef) -> &'static str {
 
 /// CREATE TYPE / DOMAIN alone (no comment, no grants).
 fn create_type(t: &TypeDef) -> String {
+    if let Some(range) = super::global::create_range(t) {
+        return range;
+    }
     let full = crate::ddl::type_def(t);
     let mut sql = String::new();
     for line in full.lines() {
@@ -631,19 +633,36 @@ fn create_function(f: &Function, replace: bool) -> String {
     }
     for c in &f.config {
         let (k, v) = c.split_once('=').unwrap_or((c, ""));
-        s.push_str(&format!(" SET {k} = {}", literal(v)));
+        // List settings print as their list (`app, pg_temp`): quoting it
+        // would make one odd schema name of it.
+        let list =
+            k.ends_with("search_path") || k.ends_with("_tablespaces") || k.ends_with("_libraries");
+        let v = if list { v.to_string() } else { literal(v) };
+        s.push_str(&format!(" SET {k} = {v}"));
     }
     let body = f.body.clone().unwrap_or_default();
     let mut tag = "$body$".to_string();
     while body.contains(&tag) {
         tag = format!("${}x$", &tag[1..tag.len() - 1]);
     }
-    if f.language == "sql" && body.trim_start().to_uppercase().starts_with("BEGIN ATOMIC") {
+    if standard_body(f) {
         s.push_str(&format!("\n{};", body.trim_end().trim_end_matches(';')));
     } else {
         s.push_str(&format!("\nAS {tag}{body}{tag};"));
     }
     s
+}
+
+/// A SQL-standard body (`RETURN …`, `BEGIN ATOMIC … END`): parsed when
+/// the function is created, and tracked as a dependency of what it reads.
+fn standard_body(f: &Function) -> bool {
+    let body = f
+        .body
+        .as_deref()
+        .unwrap_or_default()
+        .trim_start()
+        .to_uppercase();
+    f.language == "sql" && (body.starts_with("RETURN ") || body.starts_with("BEGIN ATOMIC"))
 }
 
 fn functions(from: &Objects, to: &Objects, forced: &mut BTreeSet<String>, out: &mut Out) {
@@ -661,6 +680,20 @@ fn functions(from: &Objects, to: &Objects, forced: &mut BTreeSet<String>, out: &
         })
         .flat_map(|(s, n)| [qualified(s, n), rel(s, n)])
         .collect();
+    // Functions whose signature names a relation that goes are dropped
+    // before it; the others after the tables (whose triggers and defaults
+    // may call them).
+    let gone_relations: Vec<String> = from
+        .tables
+        .iter()
+        .map(|t| (&t.schema, &t.name))
+        .chain(from.views.iter().map(|v| (&v.schema, &v.name)))
+        .filter(|(s, n)| {
+            !to.tables.iter().any(|t| &t.schema == *s && &t.name == *n)
+                && !to.views.iter().any(|v| &v.schema == *s && &v.name == *n)
+        })
+        .flat_map(|(s, n)| [qualified(s, n), rel(s, n)])
+        .collect();
     let recreated = |o: &Function, f: &Function| {
         o.kind != f.kind || o.returns != f.returns || o.signature != f.signature
     };
@@ -671,8 +704,17 @@ fn functions(from: &Objects, to: &Objects, forced: &mut BTreeSet<String>, out: &
         };
         if gone {
             forced.insert(format!("fn:{}.{}", f.schema, f.name));
+            let early = standard_body(f)
+                || gone_relations.iter().any(|r| {
+                    f.signature.contains(r.as_str())
+                        || f.returns.as_deref().is_some_and(|x| x.contains(r.as_str()))
+                });
             out.push(
-                phase::DROP_FUNCTIONS,
+                if early {
+                    phase::DROP_FUNCTIONS
+                } else {
+                    phase::DROP_LATE_FUNCTIONS
+                },
                 format!("DROP {} {};", function_word(f), function_id(f)),
                 &[],
             );
@@ -684,14 +726,27 @@ fn functions(from: &Objects, to: &Objects, forced: &mut BTreeSet<String>, out: &
         let old = a.get(k).filter(|o| !recreated(o, f));
         if f.aggregate.is_some() {
             if old.is_none_or_changed(f) {
-                out.unsupported(phase::FUNCTIONS, format!("aggregate {id}"));
+                if let Some(o) = old {
+                    out.push(
+                        phase::DROP_FUNCTIONS,
+                        format!("DROP AGGREGATE {};", function_id(o)),
+                        &[],
+                    );
+                }
+                if let Some(sql) = super::global::create_aggregate(f) {
+                    out.push(phase::LATE_FUNCTIONS, sql, &[]);
+                }
+                comment(out, "AGGREGATE", &id, None, f.comment.as_ref());
+                let defaults = public_defaults("FUNCTION");
+                acl(out, "FUNCTION", &id, None, &defaults, &f.acl, &f.owner);
             }
             continue;
         }
-        let late = new_relations.iter().any(|r| {
-            f.signature.contains(r.as_str())
-                || f.returns.as_deref().is_some_and(|x| x.contains(r.as_str()))
-        });
+        let late = standard_body(f)
+            || new_relations.iter().any(|r| {
+                f.signature.contains(r.as_str())
+                    || f.returns.as_deref().is_some_and(|x| x.contains(r.as_str()))
+            });
         let at = if late {
             phase::LATE_FUNCTIONS
         } else {
@@ -802,42 +857,6 @@ fn statistics(from: &Objects, to: &Objects, out: &mut Out) {
         }
         comment(out, "STATISTICS", &name, None, s.comment.as_ref());
     }
-}
-
-fn unsupported_kinds(from: &Objects, to: &Objects, out: &mut Out) {
-    fn check<T: Keyed + PartialEq>(a: &[T], b: &[T], kind: &str, out: &mut Out) {
-        let (x, y) = (by_key(a), by_key(b));
-        for k in x.keys().chain(y.keys()).collect::<BTreeSet<_>>() {
-            if x.get(k) != y.get(k) {
-                out.unsupported(phase::OTHERS, format!("{kind} {k}"));
-            }
-        }
-    }
-    check(
-        &from.event_triggers,
-        &to.event_triggers,
-        "event trigger",
-        out,
-    );
-    check(&from.publications, &to.publications, "publication", out);
-    check(
-        &from.foreign_data_wrappers,
-        &to.foreign_data_wrappers,
-        "foreign-data wrapper",
-        out,
-    );
-    check(
-        &from.foreign_servers,
-        &to.foreign_servers,
-        "foreign server",
-        out,
-    );
-    check(
-        &from.default_privileges,
-        &to.default_privileges,
-        "default privileges",
-        out,
-    );
 }
 
 /// A relation a view plan handles: a view or a materialized view.
@@ -1044,11 +1063,7 @@ fn alter_view(o: &View, v: &View, out: &mut Out) {
         }
     }
     let before_owner = (!o.owner.is_empty()).then_some(o.owner.as_str());
-    if o.owner.is_empty() {
-        owner(out, "VIEW", &name, Some(""), &v.owner);
-    } else {
-        owner(out, "VIEW", &name, before_owner, &v.owner);
-    }
+    owner(out, "VIEW", &name, before_owner, &v.owner);
     comment(out, "VIEW", &name, o.comment.as_ref(), v.comment.as_ref());
     acl(out, "TABLE", &name, None, &o.acl, &v.acl, &v.owner);
 }
@@ -1127,11 +1142,8 @@ fn alter_matview(o: &MaterializedView, m: &MaterializedView, out: &mut Out) {
             c.comment.as_ref(),
         );
     }
-    if o.owner.is_empty() {
-        owner(out, "MATERIALIZED VIEW", &name, Some(""), &m.owner);
-    } else {
-        owner(out, "MATERIALIZED VIEW", &name, Some(&o.owner), &m.owner);
-    }
+    let before_owner = (!o.owner.is_empty()).then_some(o.owner.as_str());
+    owner(out, "MATERIALIZED VIEW", &name, before_owner, &m.owner);
     comment(
         out,
         "MATERIALIZED VIEW",

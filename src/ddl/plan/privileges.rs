@@ -146,12 +146,11 @@ pub(crate) fn comment(
 }
 
 /// ALTER … OWNER TO when an existing object's owner differs. A new object
-/// is owned by the role that runs the migration, as with any migration
-/// file: no statement.
+/// is owned by the role that runs the migration: it gets a statement only
+/// when the target has it owned by another role than the one that owns
+/// most of the schema (presumably the migrating role).
 pub(crate) fn owner(out: &mut Out, what: &str, name: &str, before: Option<&str>, after: &str) {
-    let Some(before) = before else {
-        return;
-    };
+    let before = before.unwrap_or(out.default_owner.as_str());
     if after.is_empty() || before == after {
         return;
     }

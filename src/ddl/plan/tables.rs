@@ -163,10 +163,12 @@ fn create_tables(created: &[&Table], out: &mut Out) {
             (_, true) => "UNLOGGED TABLE",
             _ => "TABLE",
         };
+        // NOT VALID only exists in ALTER TABLE: such constraints are added
+        // after the table, with the foreign keys.
         let inline: Vec<&Constraint> = t
             .constraints
             .iter()
-            .filter(|c| c.constraint_type != "foreign-key" && !c.inherited)
+            .filter(|c| c.constraint_type != "foreign-key" && !c.inherited && c.validated)
             .collect();
         let mut sql =
             if let (Some(parent), Some(bound)) = (&t.partition_of, &t.partition_bound) {
@@ -176,7 +178,13 @@ fn create_tables(created: &[&Table], out: &mut Out) {
                     .columns
                     .iter()
                     .filter(|c| !c.inherited)
-                    .map(column_line)
+                    .map(|c| {
+                        format!(
+                            "{}{}",
+                            column_line(c),
+                            super::global::options_clause(&c.server_options)
+                        )
+                    })
                     .collect();
                 lines.extend(inline.iter().map(|c| {
                     format!("CONSTRAINT {} {}", quote_ident(&c.name), constraint_body(c))
@@ -192,9 +200,7 @@ fn create_tables(created: &[&Table], out: &mut Out) {
         }
         if let Some(server) = &t.server {
             sql.push_str(&format!(" SERVER {}", quote_ident(server)));
-            if !t.server_options.is_empty() {
-                sql.push_str(&format!(" OPTIONS ({})", t.server_options.join(", ")));
-            }
+            sql.push_str(&super::global::options_clause(&t.server_options));
         }
         if !t.options.is_empty() {
             sql.push_str(&format!(" WITH ({})", t.options.join(", ")));
@@ -206,9 +212,30 @@ fn create_tables(created: &[&Table], out: &mut Out) {
             for c in &inline {
                 add_constraint(&name, c, out);
             }
+        } else {
+            for c in &inline {
+                if let Some(text) = &c.comment {
+                    out.push(
+                        phase::COMMENTS,
+                        format!(
+                            "COMMENT ON CONSTRAINT {} ON {name} IS {};",
+                            quote_ident(&c.name),
+                            literal(text)
+                        ),
+                        &[],
+                    );
+                }
+            }
         }
         for i in t.indexes.iter().filter(|i| i.partition_of.is_none()) {
             out.push(phase::INDEXES, index_statement(i, &name, false), &[]);
+            comment(
+                out,
+                "INDEX",
+                &qualified(&t.schema, &i.name),
+                None,
+                i.comment.as_ref(),
+            );
         }
         let empty = Table {
             columns: Vec::new(),
@@ -231,7 +258,7 @@ fn create_tables(created: &[&Table], out: &mut Out) {
         for c in t
             .constraints
             .iter()
-            .filter(|c| c.constraint_type == "foreign-key" && !c.inherited)
+            .filter(|c| (c.constraint_type == "foreign-key" || !c.validated) && !c.inherited)
         {
             add_constraint(&name, c, out);
         }
@@ -959,15 +986,23 @@ fn alter_rest(a: &Table, b: &Table, name: &str, new: bool, moves: Option<&Reorde
             );
         }
     }
-    if !new && (a.tablespace != b.tablespace || a.access_method != b.access_method) {
+    if !new
+        && (a.tablespace != b.tablespace
+            || a.access_method != b.access_method
+            || a.server_options != b.server_options)
+    {
         out.unsupported(
             phase::OTHERS,
-            format!("{name}: tablespace or access method changed"),
+            format!("{name}: tablespace, access method or foreign table OPTIONS changed"),
         );
     }
-    if !new {
-        owner(out, "TABLE", name, Some(&a.owner), &b.owner);
-    }
+    owner(
+        out,
+        "TABLE",
+        name,
+        (!new).then_some(a.owner.as_str()),
+        &b.owner,
+    );
     comment(out, "TABLE", name, a.comment.as_ref(), b.comment.as_ref());
     acl(out, "TABLE", name, None, &a.acl, &b.acl, &b.owner);
 }
