@@ -3,6 +3,7 @@
 //! Every input becomes a [`model::Snapshot`]; see `docs/architecture.md`.
 
 pub mod alert;
+pub mod baseline;
 pub mod catalog;
 pub mod check;
 pub mod cli;

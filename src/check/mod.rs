@@ -93,6 +93,8 @@ struct Outcome {
     applied_version: Option<String>,
     expected: Option<Expected>,
     live: Option<Snapshot>,
+    /// The expected snapshot compared with (baseline needs it).
+    expected_snapshot: Option<Snapshot>,
     findings: Vec<Finding>,
     warnings: Vec<String>,
 }
@@ -112,6 +114,7 @@ impl Outcome {
             applied_version,
             expected: None,
             live: None,
+            expected_snapshot: None,
             findings,
             warnings,
         }
@@ -121,6 +124,29 @@ impl Outcome {
 /// Scans `target`, records the scan in `store`, and returns the report.
 /// Errors only when the store cannot be read or written.
 pub async fn scan(target: &ScanTarget, store: &TargetStore) -> Result<CheckReport> {
+    let examined = examine(target, store).await?;
+    record(
+        store,
+        &examined.report,
+        examined.live.as_ref(),
+        target.keep_live,
+    )?;
+    Ok(examined.report)
+}
+
+/// A scan's report with the two schemas it compared.
+pub struct Examined {
+    /// The report.
+    pub report: CheckReport,
+    /// The expected schema (None when the scan compared none).
+    pub expected: Option<Snapshot>,
+    /// The live schema (None when it was not captured).
+    pub live: Option<Snapshot>,
+}
+
+/// A scan of `target` that records nothing (a first scan's accepted state
+/// aside): what `baseline` looks at before it accepts the live schema.
+pub async fn examine(target: &ScanTarget, store: &TargetStore) -> Result<Examined> {
     let time = crate::util::now_rfc3339();
     let scans = store.read_scans()?;
     let redacted = crate::database::redact_url(&target.url);
@@ -143,8 +169,10 @@ pub async fn scan(target: &ScanTarget, store: &TargetStore) -> Result<CheckRepor
         error: None,
     };
     let mut live = None;
+    let mut expected_snapshot = None;
     match outcome {
         Ok(mut o) => {
+            expected_snapshot = o.expected_snapshot.take();
             attribution::since(&mut o.findings, &scans);
             report.result = o.result;
             report.server_version = o.server_version;
@@ -171,8 +199,11 @@ pub async fn scan(target: &ScanTarget, store: &TargetStore) -> Result<CheckRepor
         }
         Err(e) => report.error = Some(e.to_string()),
     }
-    record(store, &report, live.as_ref(), target.keep_live)?;
-    Ok(report)
+    Ok(Examined {
+        report,
+        expected: expected_snapshot,
+        live,
+    })
 }
 
 /// Appends the scan to `scans.jsonl` and keeps the live snapshot, under
@@ -297,11 +328,18 @@ async fn run(target: &ScanTarget, store: &TargetStore, time: &str) -> Result<Out
             ));
         }
     }
+    // An accepted state (driftwatch baseline) made at the applied version
+    // stands in for the replay of that version; a later migration makes
+    // the replay the expectation again.
+    let accepted_here = replayable
+        && store
+            .latest_baseline_record()?
+            .is_some_and(|r| r.applied_version.is_some() && r.applied_version == applied_version);
     // 4 and 5 at once: the expected state (a replay, or reading the stored
     // state, client work) while the live capture runs (server work).
     let mut applied_migrations = Vec::new();
     let expected_state = async {
-        match (replayable, &set, &applied_version) {
+        match (replayable && !accepted_here, &set, &applied_version) {
             (true, Some(set), Some(version)) => {
                 let (snapshot, source, applied) =
                     replayed_state(target, store, set, version, major, &capture, &mut warnings)
@@ -358,8 +396,12 @@ async fn run(target: &ScanTarget, store: &TargetStore, time: &str) -> Result<Out
         let file = store.add_baseline(
             time,
             &live,
-            "driftwatch",
-            "first scan: the live schema is recorded as the accepted state",
+            crate::store::BaselineAudit {
+                by: "driftwatch".into(),
+                reason: "first scan: the live schema is recorded as the accepted state".into(),
+                applied_version: applied_version.clone(),
+                ..Default::default()
+            },
         )?;
         return Ok(Outcome {
             result: ScanResult::Recorded,
@@ -371,6 +413,7 @@ async fn run(target: &ScanTarget, store: &TargetStore, time: &str) -> Result<Out
                 source: format!("store:{}@baseline ({file})", store.target()),
                 fingerprint: live.fingerprint.clone(),
             }),
+            expected_snapshot: Some(live.clone()),
             live: Some(live),
             findings,
             warnings,
@@ -404,6 +447,7 @@ async fn run(target: &ScanTarget, store: &TargetStore, time: &str) -> Result<Out
         applied_version,
         expected: Some(expected_info),
         live: Some(live),
+        expected_snapshot: Some(expected),
         findings,
         warnings,
     })
@@ -440,6 +484,7 @@ fn in_progress(
         applied_version: None,
         expected: None,
         live: None,
+        expected_snapshot: None,
         findings: vec![finding],
         warnings,
     }

@@ -2,6 +2,7 @@
 //! `run(args) -> Result<ExitCode>`. Errors print as one line, exit code 2.
 
 mod alert;
+mod baseline;
 mod check;
 mod diff;
 mod history;
@@ -39,6 +40,8 @@ enum Command {
     Check(check::CheckArgs),
     /// The last scan of each target: its result, drift since when, failing since when.
     Status(status::StatusArgs),
+    /// Accept a target's live schema as its expected state (optionally with the migration that says how).
+    Baseline(baseline::BaselineArgs),
     /// Alerts: send a test message, or deliver what the outboxes hold now.
     Alert(alert::AlertArgs),
     /// Maintain the snapshot store: upgrade its layout, remove unused objects, verify it.
@@ -199,6 +202,7 @@ pub fn main() -> ExitCode {
             Command::Status(args) => status::run(args).await,
             Command::Store(args) => store::run(args).await,
             Command::Alert(args) => alert::run(args).await,
+            Command::Baseline(args) => baseline::run(args).await,
         }
     });
     match result {

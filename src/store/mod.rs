@@ -17,7 +17,7 @@ mod refs;
 mod scans;
 
 pub use refs::{Stored, StoredRef};
-pub use scans::{time_stem, BaselineRecord, Counts, ScanRecord, ScanResult};
+pub use scans::{time_stem, BaselineAudit, BaselineRecord, Counts, ScanRecord, ScanResult};
 
 use crate::error::{Error, Result};
 use crate::migrations::MigrationKind;

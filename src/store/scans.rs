@@ -115,6 +115,41 @@ pub struct BaselineRecord {
     pub reason: String,
     /// Fingerprint of the accepted schema.
     pub fingerprint: String,
+    /// The applied version when it was accepted: the accepted state stands
+    /// in for the replay of that version (and no other).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied_version: Option<String>,
+    /// Fingerprint of the expected state it replaced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced: Option<String>,
+    /// Ids of the findings it accepted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accepted: Vec<String>,
+    /// The migration written for it (`--write-migration`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migration: Option<String>,
+    /// True when that migration was recorded in the target's history table.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub history_recorded: bool,
+}
+
+/// What an accepted state's audit record says beyond its file and time.
+#[derive(Debug, Clone, Default)]
+pub struct BaselineAudit {
+    /// Who.
+    pub by: String,
+    /// Why.
+    pub reason: String,
+    /// The applied version at the time.
+    pub applied_version: Option<String>,
+    /// The expected state's fingerprint it replaced.
+    pub replaced: Option<String>,
+    /// The findings accepted.
+    pub accepted: Vec<String>,
+    /// The migration written.
+    pub migration: Option<String>,
+    /// The history row recorded.
+    pub history_recorded: bool,
 }
 
 /// `2026-12-02T04:15:00Z` as a file name stem: `20261202T041500Z`.
@@ -197,8 +232,7 @@ impl TargetStore {
         &self,
         time: &str,
         snapshot: &Snapshot,
-        by: &str,
-        reason: &str,
+        audit: BaselineAudit,
     ) -> Result<String> {
         let name = format!("{}.json", time_stem(time));
         self.write_stored(&self.baselines_dir().join(&name), snapshot)?;
@@ -207,12 +241,35 @@ impl TargetStore {
             &BaselineRecord {
                 time: time.to_string(),
                 file: name.clone(),
-                by: by.to_string(),
-                reason: reason.to_string(),
+                by: audit.by,
+                reason: audit.reason,
                 fingerprint: snapshot.fingerprint.clone(),
+                applied_version: audit.applied_version,
+                replaced: audit.replaced,
+                accepted: audit.accepted,
+                migration: audit.migration,
+                history_recorded: audit.history_recorded,
             },
         )?;
         Ok(name)
+    }
+
+    /// The audit record of the newest accepted state (None without one).
+    pub fn latest_baseline_record(&self) -> Result<Option<BaselineRecord>> {
+        let Some(newest) = snapshot_files(&self.baselines_dir())?.pop() else {
+            return Ok(None);
+        };
+        let path = self.baselines_dir().join("audit.jsonl");
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io(&path, e)),
+        };
+        Ok(text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<BaselineRecord>(l).ok())
+            .filter(|r| r.file == newest)
+            .last())
     }
 }
 

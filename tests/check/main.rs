@@ -7,6 +7,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod baseline;
 mod faults;
 mod flyway;
 mod tools;

@@ -317,6 +317,32 @@ impl Plan {
         self.statements.is_empty()
     }
 
+    /// True when some statement cannot run inside the migration tool's
+    /// transaction (a new enum value used later, CONCURRENTLY).
+    pub fn needs_no_transaction(&self) -> bool {
+        self.statements
+            .iter()
+            .any(|s| s.placement != Placement::Transaction)
+    }
+
+    /// The migration as a migration file: settings and statements in order,
+    /// without BEGIN/COMMIT (migration tools run a file in their own
+    /// transaction).
+    pub fn to_migration_sql(&self) -> String {
+        let mut sql = String::new();
+        for s in &self.settings {
+            sql.push_str(s);
+            sql.push('\n');
+        }
+        for placement in [Placement::Before, Placement::Transaction, Placement::After] {
+            for s in self.statements.iter().filter(|s| s.placement == placement) {
+                sql.push('\n');
+                write_statement(&mut sql, s);
+            }
+        }
+        sql
+    }
+
     /// The migration as one SQL script: settings, statements that must
     /// commit first, the transaction, statements that cannot run in one.
     pub fn to_sql(&self) -> String {
@@ -331,22 +357,7 @@ impl Plan {
         let write = |sql: &mut String, placement: Placement| {
             for s in self.statements.iter().filter(|s| s.placement == placement) {
                 sql.push('\n');
-                if !s.hazards.is_empty() {
-                    let codes: Vec<&str> = s.hazards.iter().map(|h| h.as_str()).collect();
-                    sql.push_str(&format!("-- hazard: {}\n", codes.join(", ")));
-                }
-                if s.enabled {
-                    sql.push_str(&s.sql);
-                } else {
-                    sql.push_str("-- (not run: loses data; use --allow-drops)\n");
-                    for line in s.sql.lines() {
-                        sql.push_str("-- ");
-                        sql.push_str(line);
-                        sql.push('\n');
-                    }
-                    sql.pop();
-                }
-                sql.push('\n');
+                write_statement(sql, s);
             }
         };
         if self
@@ -370,6 +381,27 @@ impl Plan {
         }
         sql
     }
+}
+
+/// A statement with its hazards as a comment; commented out when it is
+/// not enabled.
+fn write_statement(sql: &mut String, s: &Statement) {
+    if !s.hazards.is_empty() {
+        let codes: Vec<&str> = s.hazards.iter().map(|h| h.as_str()).collect();
+        sql.push_str(&format!("-- hazard: {}\n", codes.join(", ")));
+    }
+    if s.enabled {
+        sql.push_str(&s.sql);
+    } else {
+        sql.push_str("-- (not run: loses data; use --allow-drops)\n");
+        for line in s.sql.lines() {
+            sql.push_str("-- ");
+            sql.push_str(line);
+            sql.push('\n');
+        }
+        sql.pop();
+    }
+    sql.push('\n');
 }
 
 #[cfg(test)]

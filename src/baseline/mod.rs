@@ -1,0 +1,393 @@
+//! `driftwatch baseline`: accept the live schema as a target's expected
+//! state. [`prepare`] scans (nothing written) and works out what would be
+//! written: the accepted snapshot, optionally the migration that turns the
+//! expected state into the live one (in the directory's layout, with a
+//! down migration where the layout keeps one) and its history row. The
+//! caller confirms; [`apply`] checks that the live schema has not changed
+//! since (fingerprint), then writes all of it or nothing: the migration's
+//! files go to a hidden folder first, the history row is inserted in one
+//! transaction (the only write driftwatch ever makes to a target), the
+//! files are moved into place, and the accepted state and its audit
+//! record are stored last.
+
+pub mod naming;
+
+use crate::check::{examine, ScanTarget};
+use crate::database::DatabaseUrl;
+use crate::ddl::plan::{plan, Plan, PlanOptions};
+use crate::error::{Error, Result};
+use crate::history::Tool;
+use crate::migrations::{self, Format};
+use crate::model::Snapshot;
+use crate::report::CheckReport;
+use crate::store::{BaselineAudit, ScanResult, TargetStore};
+use std::path::{Path, PathBuf};
+
+/// What the admin asked for.
+#[derive(Debug, Clone)]
+pub struct BaselineRequest {
+    /// The target.
+    pub target: ScanTarget,
+    /// Why (the audit record and the migration's name).
+    pub reason: String,
+    /// Who.
+    pub by: String,
+    /// Write the expected → live migration into the migrations directory.
+    pub write_migration: bool,
+    /// Record that migration as applied in the target's history table.
+    pub record_history: bool,
+    /// How the migration is written.
+    pub plan: PlanOptions,
+}
+
+/// A migration to write.
+#[derive(Debug, Clone)]
+pub struct PendingMigration {
+    /// Its version.
+    pub version: String,
+    /// Files (relative to the migrations directory) and their contents.
+    pub files: Vec<(PathBuf, String)>,
+    /// The expected → live plan.
+    pub plan: Plan,
+}
+
+/// What a baseline would do, for the admin to confirm.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The scan: the findings being accepted.
+    pub report: CheckReport,
+    /// The live schema to accept.
+    pub live: Snapshot,
+    /// The expected state it replaces, if any.
+    pub expected: Option<Snapshot>,
+    /// The migration, with `--write-migration` (None when there is no
+    /// difference to write).
+    pub migration: Option<PendingMigration>,
+    /// The history table a row goes into, with `--record-history`.
+    pub history: Option<(Tool, String)>,
+}
+
+/// What was written.
+#[derive(Debug)]
+pub struct Applied {
+    /// The accepted state's file in `baselines/`.
+    pub baseline: String,
+    /// The migration's files, in the migrations directory.
+    pub migration_files: Vec<PathBuf>,
+    /// True when the history row was inserted.
+    pub history_recorded: bool,
+}
+
+fn problem(path: impl Into<String>, message: String, hint: &str) -> Error {
+    Error::Input {
+        path: path.into(),
+        message,
+        hint: hint.into(),
+    }
+}
+
+/// Scans the target and works out the baseline; writes nothing.
+pub async fn prepare(req: &BaselineRequest, store: &TargetStore) -> Result<Prepared> {
+    if req.record_history && !req.write_migration {
+        return Err(Error::Usage(
+            "--record-history records the migration --write-migration writes: give both".into(),
+        ));
+    }
+    let examined = examine(&req.target, store).await?;
+    let report = examined.report;
+    match report.result {
+        ScanResult::Failed => {
+            return Err(problem(
+                report.url.clone(),
+                format!(
+                    "cannot capture the live schema: {}",
+                    report.error.clone().unwrap_or_default()
+                ),
+                "fix the connection and run baseline again; nothing was written",
+            ))
+        }
+        ScanResult::MigrationInProgress => {
+            return Err(problem(
+                report.url.clone(),
+                "a migration is running".into(),
+                "run baseline when the deployment has finished; nothing was written",
+            ))
+        }
+        _ => {}
+    }
+    let live = examined.live.ok_or_else(|| {
+        problem(
+            report.url.clone(),
+            "the scan compared no schema (see its warnings)".into(),
+            "run driftwatch check to see why",
+        )
+    })?;
+    let expected = examined.expected;
+    let mut migration = None;
+    let mut history = None;
+    if req.write_migration {
+        let dir = req.target.migrations.as_ref().ok_or_else(|| {
+            Error::Usage(format!(
+                "target {} has no migrations directory to write into",
+                req.target.name
+            ))
+        })?;
+        let set = migrations::read(dir, req.target.format)?;
+        probe_writable(dir)?;
+        let from = expected.as_ref().map(|e| &e.objects);
+        let empty = crate::model::Objects::default();
+        let up = plan(from.unwrap_or(&empty), &live.objects, &req.plan);
+        if !up.is_empty() {
+            let down = plan(&live.objects, from.unwrap_or(&empty), &req.plan);
+            let names = naming::new_files(&set, &naming::slug(&req.reason), &report.time);
+            for f in std::iter::once(&names.up).chain(names.down.iter()) {
+                let path = dir.join(f);
+                if path.exists() {
+                    return Err(problem(
+                        path.display().to_string(),
+                        "already exists: the baseline migration would overwrite it".into(),
+                        "run baseline again in a second, or rename the file",
+                    ));
+                }
+            }
+            let header = format!(
+                "-- driftwatch baseline of {} at {}: {}\n-- by {}; accepts {} finding(s)\n",
+                req.target.name,
+                report.time,
+                req.reason.replace('\n', " "),
+                req.by,
+                report.findings.len()
+            );
+            let mut files = Vec::new();
+            if names.sections {
+                let tx = if up.needs_no_transaction() {
+                    " transaction:false"
+                } else {
+                    ""
+                };
+                files.push((
+                    names.up.clone(),
+                    format!(
+                        "{header}-- migrate:up{tx}\n{}\n-- migrate:down\n{}",
+                        up.to_migration_sql(),
+                        down.to_migration_sql()
+                    ),
+                ));
+            } else {
+                let no_tx = if up.needs_no_transaction() && set.format == Format::Sqlx {
+                    "-- no-transaction\n"
+                } else {
+                    ""
+                };
+                files.push((
+                    names.up.clone(),
+                    format!("{no_tx}{header}{}", up.to_migration_sql()),
+                ));
+                if let Some(d) = &names.down {
+                    files.push((d.clone(), format!("{header}{}", down.to_migration_sql())));
+                }
+            }
+            if req.record_history {
+                let tool = set.format.history_tool();
+                if crate::replay::history_row_sql(tool, &placeholder(&names.version), 1).is_none() {
+                    return Err(Error::Usage(format!(
+                        "--record-history: driftwatch cannot write {} history rows (Flyway, sqlx, golang-migrate and dbmate only)",
+                        tool.as_str()
+                    )));
+                }
+                history = Some((
+                    tool,
+                    req.target
+                        .locate
+                        .table
+                        .clone()
+                        .unwrap_or_else(|| tool.table().to_string()),
+                ));
+            }
+            migration = Some(PendingMigration {
+                version: names.version,
+                files,
+                plan: up,
+            });
+        }
+    }
+    Ok(Prepared {
+        report,
+        live,
+        expected,
+        migration,
+        history,
+    })
+}
+
+/// A migration with only a version, to ask whether a tool's row can be
+/// written at all.
+fn placeholder(version: &str) -> migrations::Migration {
+    migrations::Migration {
+        version: Some(version.into()),
+        description: String::new(),
+        kind: migrations::MigrationKind::Versioned,
+        path: PathBuf::new(),
+        sql: String::new(),
+        first_line: 1,
+        checksum: "0".into(),
+        no_transaction: false,
+    }
+}
+
+/// A directory files can be created in: checked before anything is written.
+fn probe_writable(dir: &Path) -> Result<()> {
+    tempfile::Builder::new()
+        .prefix(".driftwatch-probe-")
+        .tempfile_in(dir)
+        .map(drop)
+        .map_err(|e| {
+            problem(
+                dir.display().to_string(),
+                format!("cannot write into the migrations directory ({e})"),
+                "run baseline as a user who may write there, or leave out --write-migration",
+            )
+        })
+}
+
+/// Writes what `prepared` describes, after checking that the live schema
+/// is still the one shown.
+pub async fn apply(
+    req: &BaselineRequest,
+    store: &TargetStore,
+    prepared: Prepared,
+) -> Result<Applied> {
+    // The target changed between the diff the admin saw and now: nothing.
+    let again = examine(&req.target, store).await?;
+    let now = again.live.as_ref().map(|l| l.fingerprint.clone());
+    if now.as_deref() != Some(prepared.live.fingerprint.as_str()) {
+        return Err(problem(
+            prepared.report.url.clone(),
+            "the live schema changed since it was shown".into(),
+            "run baseline again to see the current differences; nothing was written",
+        ));
+    }
+    let _lock = store.lock()?;
+    let mut written = Vec::new();
+    let mut recorded = false;
+    let mut applied_version = prepared.report.applied_version.clone();
+    if let (Some(m), Some(dir)) = (&prepared.migration, &req.target.migrations) {
+        let staging = tempfile::Builder::new()
+            .prefix(".driftwatch-baseline-")
+            .tempdir_in(dir)
+            .map_err(|e| Error::io(dir, e))?;
+        for (rel, text) in &m.files {
+            let path = staging.path().join(rel);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+            }
+            crate::util::write_atomic(&path, text.as_bytes())?;
+        }
+        if let Some((tool, table)) = &prepared.history {
+            // The row is computed from the file as the tool will read it.
+            let staged = migrations::read(staging.path(), Some(read_format(dir, req)?))?;
+            let new = staged
+                .migrations
+                .iter()
+                .find(|x| x.version.as_deref() == Some(m.version.as_str()))
+                .ok_or_else(|| {
+                    problem(
+                        staging.path().display().to_string(),
+                        "the written migration does not read back as version ".to_string()
+                            + &m.version,
+                        "report this as a bug; nothing was recorded",
+                    )
+                })?;
+            record_history(&req.target.url, *tool, table, new).await?;
+            recorded = true;
+            applied_version = Some(m.version.clone());
+        }
+        for (rel, _) in &m.files {
+            // Folder layouts: the folder moves as a whole.
+            let top = rel
+                .components()
+                .next()
+                .map(|c| PathBuf::from(c.as_os_str()));
+            let Some(top) = top else { continue };
+            let to = dir.join(&top);
+            if !to.exists() {
+                std::fs::rename(staging.path().join(&top), &to).map_err(|e| Error::io(&to, e))?;
+            }
+            written.push(dir.join(rel));
+        }
+    }
+    let baseline = store.add_baseline(
+        &prepared.report.time,
+        &prepared.live,
+        BaselineAudit {
+            by: req.by.clone(),
+            reason: req.reason.clone(),
+            applied_version,
+            replaced: prepared.expected.as_ref().map(|e| e.fingerprint.clone()),
+            accepted: prepared.report.findings.iter().map(|f| f.id()).collect(),
+            migration: written
+                .first()
+                .and_then(|p| p.file_name())
+                .map(|f| f.to_string_lossy().to_string()),
+            history_recorded: recorded,
+        },
+    )?;
+    Ok(Applied {
+        baseline,
+        migration_files: written,
+        history_recorded: recorded,
+    })
+}
+
+fn read_format(dir: &Path, req: &BaselineRequest) -> Result<Format> {
+    match req.target.format {
+        Some(f) => Ok(f),
+        None => Ok(migrations::read(dir, None)?.format),
+    }
+}
+
+/// Inserts the tool's history row for `m`, in one transaction.
+async fn record_history(
+    url: &str,
+    tool: Tool,
+    table: &str,
+    m: &migrations::Migration,
+) -> Result<()> {
+    use sqlx::Connection;
+    let url = DatabaseUrl::resolve(url)?;
+    let mut conn = url.connect(&[]).await?;
+    let failed = |e: sqlx::Error| {
+        problem(
+            url.redacted().to_string(),
+            format!("recording the baseline migration in {table} failed ({e})"),
+            "nothing was recorded and no file was written; check the role's INSERT privilege on the history table",
+        )
+    };
+    let mut tx = conn.begin().await.map_err(failed)?;
+    let rank: i64 = if tool == Tool::Flyway {
+        sqlx::query_scalar(&format!(
+            "SELECT coalesce(max(installed_rank), 0)::bigint + 1 FROM {table}"
+        ))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(failed)?
+    } else {
+        1
+    };
+    let sql = crate::replay::history_row_sql(tool, m, rank as usize)
+        .ok_or_else(|| Error::Usage(format!("no history row for {}", tool.as_str())))?;
+    let default = tool.table();
+    let sql = if table != default {
+        sql.replace(&format!(" {default} "), &format!(" {table} "))
+            .replace(&format!(" {default};"), &format!(" {table};"))
+    } else {
+        sql
+    };
+    for statement in sql.split("; ") {
+        sqlx::query(statement)
+            .execute(&mut *tx)
+            .await
+            .map_err(failed)?;
+    }
+    tx.commit().await.map_err(failed)
+}

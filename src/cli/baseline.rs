@@ -1,0 +1,191 @@
+//! `driftwatch baseline`: accept a target's live schema as its expected
+//! state, after showing what would be written and asking.
+
+use super::diff::PlanArgs;
+use super::{CaptureArgs, ShadowArgs};
+use crate::baseline::{apply, prepare, BaselineRequest};
+use crate::check::ScanTarget;
+use crate::config::Config;
+use crate::error::Error;
+use crate::store::TargetStore;
+use anyhow::Result;
+use clap::Args;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `driftwatch baseline`.
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// The configuration file (default: ./driftwatch.toml when present).
+    #[arg(long, short, env = "DRIFTWATCH_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The target whose live schema becomes the expected state (needed
+    /// when the file has several).
+    #[arg(long, value_name = "NAME")]
+    pub target: Option<String>,
+    /// Why: kept in the audit record and in the migration's name.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+    /// Do not ask (needed when standard input is not a terminal).
+    #[arg(long)]
+    pub yes: bool,
+    /// Also write the expected → live migration into the target's
+    /// migrations directory, as its next version.
+    #[arg(long)]
+    pub write_migration: bool,
+    /// Also record that migration as applied in the target's history table
+    /// (the only write driftwatch makes to a database).
+    #[arg(long, requires = "write_migration")]
+    pub record_history: bool,
+    /// Who accepts it (default: the operating-system user).
+    #[arg(long, env = "DRIFTWATCH_USER", value_name = "NAME")]
+    pub by: Option<String>,
+    /// The store (default: the config's, else ./snapshots).
+    #[arg(long, env = "DRIFTWATCH_STORE", value_name = "PATH")]
+    pub store: Option<PathBuf>,
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    #[command(flatten)]
+    pub shadow: ShadowArgs,
+    #[command(flatten)]
+    pub capture: CaptureArgs,
+}
+
+fn os_user() -> String {
+    nix::unistd::User::from_uid(nix::unistd::getuid())
+        .ok()
+        .flatten()
+        .map(|u| u.name)
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Runs `driftwatch baseline`.
+pub async fn run(args: BaselineArgs) -> Result<ExitCode> {
+    let Some(path) = Config::path_or_default(args.config.as_deref()) else {
+        return Err(Error::Usage(
+            "baseline needs --config FILE (or ./driftwatch.toml) naming the target".into(),
+        )
+        .into());
+    };
+    let config = Config::read(&path)?;
+    let t = match &args.target {
+        Some(name) => config.target(name)?,
+        None if config.targets.len() == 1 => &config.targets[0],
+        None => {
+            return Err(Error::Usage(format!(
+                "{} has {} targets: name one with --target NAME",
+                path.display(),
+                config.targets.len()
+            ))
+            .into())
+        }
+    };
+    if !args.yes && !std::io::stdin().is_terminal() {
+        return Err(Error::Usage(
+            "baseline asks before it writes: run it on a terminal, or pass --yes".into(),
+        )
+        .into());
+    }
+    let target = ScanTarget::from_config(
+        t,
+        &config.store,
+        &args.capture.options(),
+        &args.shadow.options(),
+    );
+    let root = args.store.clone().unwrap_or(config.store.path.clone());
+    let store = TargetStore::new(&root, &t.name)?;
+    let req = BaselineRequest {
+        target,
+        reason: args.reason.clone(),
+        by: args.by.clone().unwrap_or_else(os_user),
+        write_migration: args.write_migration,
+        record_history: args.record_history,
+        plan: args.plan.options(),
+    };
+    let prepared = prepare(&req, &store).await?;
+    let mut e = std::io::stderr().lock();
+    writeln!(
+        e,
+        "baseline {}: accept the live schema ({}) as the expected state{}",
+        t.name,
+        short(&prepared.live.fingerprint),
+        prepared
+            .report
+            .expected
+            .as_ref()
+            .map(|x| format!(", replacing {}", x.source))
+            .unwrap_or_default()
+    )?;
+    let drift: Vec<_> = prepared
+        .report
+        .findings
+        .iter()
+        .filter(|f| f.code.is_drift())
+        .collect();
+    writeln!(e, "  {} finding(s) accepted", drift.len())?;
+    for f in &drift {
+        writeln!(
+            e,
+            "    [{}] {}",
+            crate::util::Named::name(f.severity),
+            f.message
+        )?;
+    }
+    if let Some(m) = &prepared.migration {
+        for (file, _) in &m.files {
+            writeln!(e, "  migration: {}", file.display())?;
+        }
+        let off = m.plan.statements.iter().filter(|s| !s.enabled).count();
+        writeln!(
+            e,
+            "    {} statement(s){}",
+            m.plan.statements.len(),
+            if off > 0 {
+                format!(", {off} written commented out (they lose data; --allow-drops)")
+            } else {
+                String::new()
+            }
+        )?;
+        for w in &m.plan.warnings {
+            writeln!(e, "    warning: {w}")?;
+        }
+    } else if args.write_migration {
+        writeln!(
+            e,
+            "  no migration: the live schema equals the expected state"
+        )?;
+    }
+    if let Some((tool, table)) = &prepared.history {
+        writeln!(
+            e,
+            "  history: a {} row in {table} (the only write to the database)",
+            tool.as_str()
+        )?;
+    }
+    if !args.yes {
+        write!(e, "Accept? [y/N] ")?;
+        e.flush()?;
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            writeln!(e, "nothing written")?;
+            return Ok(ExitCode::from(1));
+        }
+    }
+    drop(e);
+    let applied = apply(&req, &store, prepared).await?;
+    println!("accepted: store:{}@baseline ({})", t.name, applied.baseline);
+    for f in &applied.migration_files {
+        println!("wrote {}", f.display());
+    }
+    if applied.history_recorded {
+        println!("recorded the migration in the history table");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn short(fingerprint: &str) -> &str {
+    fingerprint.get(..12).unwrap_or(fingerprint)
+}
