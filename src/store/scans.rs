@@ -267,9 +267,9 @@ impl TargetStore {
         };
         Ok(text
             .lines()
+            .rev()
             .filter_map(|l| serde_json::from_str::<BaselineRecord>(l).ok())
-            .filter(|r| r.file == newest)
-            .last())
+            .find(|r| r.file == newest))
     }
 }
 
