@@ -179,8 +179,10 @@ async fn a_target_that_changes_before_the_write_gets_nothing_written() {
     let cfg = config(&w, dir.path(), "flyway");
     exec(&w.db, OUT_OF_BAND).await;
     let config = driftwatch::config::Config::read(&cfg).unwrap();
-    let mut shadow_opts = driftwatch::shadow::ShadowOptions::default();
-    shadow_opts.url = Some(shadow().admin_url().expose().to_string());
+    let shadow_opts = driftwatch::shadow::ShadowOptions {
+        url: Some(shadow().admin_url().expose().to_string()),
+        ..Default::default()
+    };
     let target = driftwatch::check::ScanTarget::from_config(
         &config.targets[0],
         &config.store,
