@@ -401,3 +401,61 @@ async fn an_owner_change_is_one_change_and_a_dropped_table_is_one_change() {
     let (_, report, _) = diff_json(&a, &c, &[]);
     assert_eq!(codes(&report), vec!["warning privilege-revoked app.orders"]);
 }
+
+/// `diff --sql`: the migration from one database to another, its drops
+/// commented out until allowed, JSON with hazards, exit 0 only when empty;
+/// applied to the first database, it leaves nothing to report.
+#[tokio::test]
+async fn sql_prints_the_migration_that_makes_to_from_from() {
+    let a = db_with("").await;
+    let b = db_with(
+        "ALTER TABLE app.orders DROP COLUMN note CASCADE;
+         ALTER TABLE app.orders ADD COLUMN placed date;
+         CREATE INDEX orders_placed ON app.orders (placed);
+         GRANT SELECT ON app.orders TO PUBLIC;",
+    )
+    .await;
+    let out = driftwatch(&["diff", &a, &a, "--sql"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+
+    let out = driftwatch(&["diff", &a, &b, "--sql"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let sql = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(sql.contains("SET lock_timeout = '3s';"), "{sql}");
+    assert!(sql.contains("\nBEGIN;\n") && sql.ends_with("COMMIT;\n"), "{sql}");
+    assert!(
+        sql.contains("-- hazard: deletes-data\n-- (not run: loses data; use --allow-drops)\n-- ALTER TABLE app.orders DROP COLUMN note;"),
+        "{sql}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--allow-drops"));
+
+    let out = driftwatch(&["diff", &a, &b, "--sql", "--allow-drops", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let statements = plan["statements"].as_array().unwrap();
+    let drop = statements
+        .iter()
+        .find(|s| s["sql"] == "ALTER TABLE app.orders DROP COLUMN note;")
+        .expect("the drop");
+    assert_eq!(drop["hazards"], serde_json::json!(["deletes-data"]));
+    assert_eq!(drop["enabled"], true);
+    assert!(statements.iter().any(|s| s["hazards"] == serde_json::json!(["index-build"])));
+
+    // Applied to a, the migration leaves a equal to b.
+    let out = driftwatch(&["diff", &a, &b, "--sql", "--allow-drops"]);
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), &out.stdout).unwrap();
+    let applied = std::process::Command::new("psql")
+        .arg(&a)
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f"])
+        .arg(file.path())
+        .output()
+        .unwrap();
+    assert!(applied.status.success(), "{}", String::from_utf8_lossy(&applied.stderr));
+    let out = driftwatch(&["diff", &a, &b]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+
+    let out = driftwatch(&["diff", &a, &b, "--sql", "--ignore", "kind:comment"]);
+    assert_eq!(out.status.code(), Some(2));
+}
