@@ -420,10 +420,18 @@ async fn sql_prints_the_migration_that_makes_to_from_from() {
     assert!(out.stdout.is_empty());
 
     let out = driftwatch(&["diff", &a, &b, "--sql"]);
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let sql = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(sql.contains("SET lock_timeout = '3s';"), "{sql}");
-    assert!(sql.contains("\nBEGIN;\n") && sql.ends_with("COMMIT;\n"), "{sql}");
+    assert!(
+        sql.contains("\nBEGIN;\n") && sql.ends_with("COMMIT;\n"),
+        "{sql}"
+    );
     assert!(
         sql.contains("-- hazard: deletes-data\n-- (not run: loses data; use --allow-drops)\n-- ALTER TABLE app.orders DROP COLUMN note;"),
         "{sql}"
@@ -440,7 +448,9 @@ async fn sql_prints_the_migration_that_makes_to_from_from() {
         .expect("the drop");
     assert_eq!(drop["hazards"], serde_json::json!(["deletes-data"]));
     assert_eq!(drop["enabled"], true);
-    assert!(statements.iter().any(|s| s["hazards"] == serde_json::json!(["index-build"])));
+    assert!(statements
+        .iter()
+        .any(|s| s["hazards"] == serde_json::json!(["index-build"])));
 
     // Applied to a, the migration leaves a equal to b.
     let out = driftwatch(&["diff", &a, &b, "--sql", "--allow-drops"]);
@@ -452,9 +462,18 @@ async fn sql_prints_the_migration_that_makes_to_from_from() {
         .arg(file.path())
         .output()
         .unwrap();
-    assert!(applied.status.success(), "{}", String::from_utf8_lossy(&applied.stderr));
+    assert!(
+        applied.status.success(),
+        "{}",
+        String::from_utf8_lossy(&applied.stderr)
+    );
     let out = driftwatch(&["diff", &a, &b]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 
     let out = driftwatch(&["diff", &a, &b, "--sql", "--ignore", "kind:comment"]);
     assert_eq!(out.status.code(), Some(2));
