@@ -338,3 +338,26 @@ async fn golang_migrate_gets_an_up_and_a_down_file_and_its_version() {
         ["2 false"]
     );
 }
+
+#[tokio::test]
+async fn a_target_that_cannot_be_captured_is_one_line_and_nothing_is_written() {
+    let dir = copy_dir(&demo_dir());
+    let store = tempfile::tempdir().unwrap();
+    let cfg = store.path().join("driftwatch.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[store]\npath = \"{}\"\n\n[[target]]\nname = \"t\"\nurl = \"postgres://scanner:b4seline-pw@127.0.0.1:1/shop\"\nmigrations = \"{}\"\n",
+            store.path().display(),
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    let out = dw(
+        &cfg,
+        &["baseline", "--reason", "x", "--yes", "--write-migration"],
+    );
+    super::common::assert_one_line_error(&out, "127.0.0.1", "b4seline-pw");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 4);
+    assert!(!store.path().join("t/baselines").exists());
+}
