@@ -11,138 +11,26 @@
 //! With `DRIFTWATCH_UPDATE_DOCS=1` the screenshot is also copied to
 //! docs/alert-email.png (the README shows it).
 
+#[path = "common/chromium.rs"]
+mod chromium;
 mod common;
 #[path = "common/mail.rs"]
 mod mail;
 
+use chromium::{
+    dump_dom, find_chromium, has_element, phone_screenshot, probe_text, probe_value, read_probe,
+    title_of, write_layout_probe, OUT_OF_BAND, WIDTH,
+};
 use common::{driftwatch, exec, fresh_db, repo, shadow};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A phone's viewport (CSS pixels).
-const WIDTH: u32 = 390;
-const HEIGHT: u32 = 844;
-/// Chromium gets this long per run before its process group is killed.
-const CHROMIUM_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long the SMTP server may take to store what driftwatch sent.
 const MAIL_TIMEOUT: Duration = Duration::from_secs(10);
 
 const TARGET: &str = "shop";
 const RECIPIENTS: [&str; 2] = ["dba@example.com", "oncall@example.com"];
-
-/// Out-of-band changes, each carrying markup that must stay text: a table
-/// comment, a column name, a function body (shown in a `<pre>` diff).
-const OUT_OF_BAND: &str = r#"
-COMMENT ON TABLE shop.orders IS '<script>document.title="pwned"</script><img src=x onerror=alert(1)>';
-ALTER TABLE shop.customers ADD COLUMN "nick<svg onload=alert(2)>" text;
-DROP INDEX shop.orders_status_idx;
-GRANT SELECT ON shop.customers TO PUBLIC;
-CREATE OR REPLACE FUNCTION shop.order_total(p_order_id bigint) RETURNS numeric
-    LANGUAGE sql STABLE
-AS $$
-    SELECT coalesce(sum(quantity * unit_price), 0)
-           + 0 * length('</pre><script>document.title="pwned"</script>')
-      FROM shop.order_lines
-     WHERE order_id = p_order_id
-$$;
-"#;
-
-/// Debian's Chromium on PATH, or a failure that says how to get it.
-fn chromium() -> PathBuf {
-    let found = std::env::var_os("PATH").and_then(|path| {
-        std::env::split_paths(&path)
-            .map(|dir| dir.join("chromium"))
-            .find(|p| p.is_file())
-    });
-    found.unwrap_or_else(|| {
-        panic!(
-            "chromium is not installed: run `make setup` (scripts/setup.sh installs Debian's \
-             chromium and fonts-dejavu-core); this test renders the alert email in it"
-        )
-    })
-}
-
-/// Runs headless Chromium at the phone's size on `page` with `args`, its
-/// standard output going to `stdout`. Kills its process group after
-/// [`CHROMIUM_TIMEOUT`]; panics with its stderr when it fails.
-fn run_chromium(page: &Path, args: &[String], stdout: &Path) {
-    use std::os::unix::process::CommandExt;
-    let profile = tempfile::tempdir().unwrap();
-    let err_path = profile.path().join("stderr.txt");
-    let mut cmd = Command::new(chromium());
-    cmd.args([
-        "--headless=new",
-        "--disable-gpu",
-        "--no-first-run",
-        "--no-default-browser-check",
-        "--disable-extensions",
-        "--hide-scrollbars",
-    ])
-    .arg(format!("--window-size={WIDTH},{HEIGHT}"))
-    .arg(format!(
-        "--user-data-dir={}",
-        profile.path().join("profile").display()
-    ));
-    if nix::unistd::geteuid().is_root() {
-        // Chromium refuses to start its sandbox as root.
-        cmd.arg("--no-sandbox");
-    }
-    let url = url::Url::from_file_path(page).unwrap();
-    cmd.args(args)
-        .arg(url.as_str())
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(stdout).unwrap())
-        .stderr(std::fs::File::create(&err_path).unwrap())
-        .process_group(0);
-    let mut child = cmd.spawn().expect("start chromium");
-    let deadline = Instant::now() + CHROMIUM_TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            // The group is Chromium's own (process_group(0)) and its leader
-            // is not reaped yet: this kills Chromium and its helpers only.
-            let pgid = nix::unistd::Pid::from_raw(child.id() as i32);
-            let _ = nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGKILL);
-            let _ = child.wait();
-            panic!(
-                "chromium {args:?} {url} did not finish in {CHROMIUM_TIMEOUT:?}; stderr:\n{}",
-                std::fs::read_to_string(&err_path).unwrap_or_default()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(
-        status.success(),
-        "chromium {args:?} {url}: {status}; stderr:\n{}",
-        std::fs::read_to_string(&err_path).unwrap_or_default()
-    );
-}
-
-/// The DOM of `page` after Chromium loaded it (also left next to it).
-fn dump_dom(page: &Path) -> String {
-    let out = page.with_extension("dom.html");
-    run_chromium(page, &["--dump-dom".into()], &out);
-    std::fs::read_to_string(&out).unwrap()
-}
-
-/// Width and height from a PNG's IHDR chunk.
-fn png_size(png: &[u8]) -> (u32, u32) {
-    assert!(png.len() > 24, "not a PNG: {} bytes", png.len());
-    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "PNG signature");
-    assert_eq!(&png[12..16], b"IHDR", "the first chunk is IHDR");
-    let be = |b: &[u8]| u32::from_be_bytes(b.try_into().unwrap());
-    (be(&png[16..20]), be(&png[20..24]))
-}
-
-/// True when `html` opens a `<tag` element (case-insensitive). In a
-/// serialized DOM, a `<` in text is always `&lt;`.
-fn has_element(html: &str, tag: &str) -> bool {
-    html.to_ascii_lowercase().contains(&format!("<{tag}"))
-}
 
 /// `text` as Chromium serializes a text node.
 fn dom_text(text: &str) -> String {
@@ -150,12 +38,6 @@ fn dom_text(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('\u{a0}', "&nbsp;")
-}
-
-fn title_of(dom: &str) -> &str {
-    let start = dom.find("<title>").expect("a <title>") + "<title>".len();
-    let end = dom[start..].find("</title>").expect("</title>") + start;
-    &dom[start..end]
 }
 
 /// A TOML basic string holding `s`, escaped as TOML wants.
@@ -216,14 +98,11 @@ fn check_and_notify(config: &Path) -> (Option<i32>, String, String) {
     )
 }
 
-/// A page that shows the email's HTML, unchanged, in a phone-sized frame
-/// and measures it with a script into its own title: how wide the email is
-/// against the frame, its finding blocks, the elements whose content is
-/// wider than their box (the DDL diffs included: the email wraps them, it
-/// cannot rely on a mail client scrolling a `<pre>`), and the smallest font
-/// size of any text. A frame, because Chromium's window is at least 500
-/// pixels wide when it dumps the DOM (only the screenshot gets 390). The
-/// script lives in this copy only, never in the email.
+/// The email's layout probe ([`write_layout_probe`]), written to `path`: it
+/// measures how wide the email is against the phone-sized frame, its
+/// finding blocks, the elements whose content is wider than their box (the
+/// DDL diffs included: the email wraps them, it cannot rely on a mail
+/// client scrolling a `<pre>`), and the smallest font size of any text.
 fn layout_probe(html: &str, path: &Path) {
     const MEASURE: &str = "function measure(f){var doc=f.contentDocument,d=doc.documentElement,\
         win=f.contentWindow,wide=[],minfont=1000;\
@@ -235,34 +114,13 @@ fn layout_probe(html: &str, path: &Path) {
         document.title='probe page='+d.scrollWidth+' viewport='+d.clientWidth\
         +' findings='+doc.querySelectorAll('div.finding').length+' minfont='+Math.floor(minfont)\
         +' overflowing='+(wide.slice(0,6).join(',')||'none');}";
-    let srcdoc = html.replace('&', "&amp;").replace('"', "&quot;");
-    let probe = format!(
-        "<!DOCTYPE html><html><head><title>probe pending</title><script>{MEASURE}</script></head>\
-         <body style=\"margin:0\"><iframe style=\"border:0;width:{WIDTH}px;height:{HEIGHT}px\" \
-         onload=\"measure(this)\" srcdoc=\"{srcdoc}\"></iframe></body></html>"
-    );
-    std::fs::write(path, probe).unwrap();
-}
-
-/// `key=value` from the probe's title.
-fn probe_text<'a>(title: &'a str, key: &str) -> &'a str {
-    title
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
-        .unwrap_or_else(|| panic!("no {key}= in the probe's title {title:?}"))
-}
-
-/// `key=number` from the probe's title.
-fn probe_value(title: &str, key: &str) -> u64 {
-    let text = probe_text(title, key);
-    text.parse()
-        .unwrap_or_else(|_| panic!("{key}={text} is not a number in {title:?}"))
+    write_layout_probe(html, MEASURE, path);
 }
 
 #[tokio::test]
 async fn the_alert_email_renders_on_a_phone_with_one_block_per_finding_and_no_script() {
     let started = Instant::now();
-    chromium(); // fail first, and say how to install it
+    find_chromium("the alert email"); // fail first, and say how to install it
 
     // A database as Flyway left it.
     let db = fresh_db().await;
@@ -422,22 +280,7 @@ async fn the_alert_email_renders_on_a_phone_with_one_block_per_finding_and_no_sc
 
     // A phone's screenshot.
     let shot = keep.join("alert.png");
-    let _ = std::fs::remove_file(&shot);
-    run_chromium(
-        &page,
-        &[format!("--screenshot={}", shot.display())],
-        &tmp.path().join("screenshot.out"),
-    );
-    let png = std::fs::read(&shot).unwrap_or_else(|e| panic!("{}: {e}", shot.display()));
-    assert_eq!(png_size(&png), (WIDTH, HEIGHT), "{}", shot.display());
-    // A blank page at this size is 2.7 KB, Chromium's page for a missing
-    // file 14 KB; this email about 80 KB.
-    assert!(
-        png.len() > 24_000,
-        "{}: {} bytes, nothing much rendered",
-        shot.display(),
-        png.len()
-    );
+    let png = phone_screenshot(&page, &shot, &tmp.path().join("screenshot.out"));
 
     // The DOM after loading: one block per alerted finding, in order, no
     // script, the hostile text as text.
@@ -502,13 +345,7 @@ async fn the_alert_email_renders_on_a_phone_with_one_block_per_finding_and_no_sc
     // probe's script (which also shows this Chromium runs scripts).
     let probe_page = keep.join("probe.html");
     layout_probe(html, &probe_page);
-    let probe = dump_dom(&probe_page);
-    let title = title_of(&probe);
-    assert!(
-        title.starts_with("probe page="),
-        "the probe's script did not run: {title:?}"
-    );
-    assert_eq!(probe_value(title, "viewport"), u64::from(WIDTH), "{title}");
+    let title = &read_probe(&probe_page);
     assert_eq!(
         probe_value(title, "findings"),
         alerted.len() as u64,

@@ -8,132 +8,20 @@
 //! The screenshot and the report are left in `target/tmp/report_html/` for
 //! people to look at.
 
+#[path = "common/chromium.rs"]
+mod chromium;
 mod common;
 
+use chromium::{
+    dump_dom, find_chromium, has_element, phone_screenshot, probe_text, probe_value, read_probe,
+    title_of, write_layout_probe, OUT_OF_BAND, WIDTH,
+};
 use common::{driftwatch, exec, fresh_db, repo, shadow};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-/// A phone's viewport (CSS pixels).
-const WIDTH: u32 = 390;
-const HEIGHT: u32 = 844;
-/// Chromium gets this long per run before its process group is killed.
-const CHROMIUM_TIMEOUT: Duration = Duration::from_secs(60);
+use std::time::Instant;
 
 const TARGET: &str = "shop";
-
-/// Out-of-band changes, each carrying markup that must stay text: a table
-/// comment, a column name, a function body (shown in a `<pre>` diff).
-const OUT_OF_BAND: &str = r#"
-COMMENT ON TABLE shop.orders IS '<script>document.title="pwned"</script><img src=x onerror=alert(1)>';
-ALTER TABLE shop.customers ADD COLUMN "nick<svg onload=alert(2)>" text;
-DROP INDEX shop.orders_status_idx;
-GRANT SELECT ON shop.customers TO PUBLIC;
-CREATE OR REPLACE FUNCTION shop.order_total(p_order_id bigint) RETURNS numeric
-    LANGUAGE sql STABLE
-AS $$
-    SELECT coalesce(sum(quantity * unit_price), 0)
-           + 0 * length('</pre><script>document.title="pwned"</script>')
-      FROM shop.order_lines
-     WHERE order_id = p_order_id
-$$;
-"#;
-
-/// Debian's Chromium on PATH, or a failure that says how to get it.
-fn chromium() -> PathBuf {
-    let found = std::env::var_os("PATH").and_then(|path| {
-        std::env::split_paths(&path)
-            .map(|dir| dir.join("chromium"))
-            .find(|p| p.is_file())
-    });
-    found.unwrap_or_else(|| {
-        panic!(
-            "chromium is not installed: run `make setup` (scripts/setup.sh installs Debian's \
-             chromium and fonts-dejavu-core); this test renders the HTML report in it"
-        )
-    })
-}
-
-/// Runs headless Chromium at the phone's size on `page` with `args`, its
-/// standard output going to `stdout`. Kills its process group after
-/// [`CHROMIUM_TIMEOUT`]; panics with its stderr when it fails.
-fn run_chromium(page: &Path, args: &[String], stdout: &Path) {
-    use std::os::unix::process::CommandExt;
-    let profile = tempfile::tempdir().unwrap();
-    let err_path = profile.path().join("stderr.txt");
-    let mut cmd = Command::new(chromium());
-    cmd.args([
-        "--headless=new",
-        "--disable-gpu",
-        "--no-first-run",
-        "--no-default-browser-check",
-        "--disable-extensions",
-        "--hide-scrollbars",
-    ])
-    .arg(format!("--window-size={WIDTH},{HEIGHT}"))
-    .arg(format!(
-        "--user-data-dir={}",
-        profile.path().join("profile").display()
-    ));
-    if nix::unistd::geteuid().is_root() {
-        // Chromium refuses to start its sandbox as root.
-        cmd.arg("--no-sandbox");
-    }
-    let url = url::Url::from_file_path(page).unwrap();
-    cmd.args(args)
-        .arg(url.as_str())
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(stdout).unwrap())
-        .stderr(std::fs::File::create(&err_path).unwrap())
-        .process_group(0);
-    let mut child = cmd.spawn().expect("start chromium");
-    let deadline = Instant::now() + CHROMIUM_TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            // The group is Chromium's own (process_group(0)) and its leader
-            // is not reaped yet: this kills Chromium and its helpers only.
-            let pgid = nix::unistd::Pid::from_raw(child.id() as i32);
-            let _ = nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGKILL);
-            let _ = child.wait();
-            panic!(
-                "chromium {args:?} {url} did not finish in {CHROMIUM_TIMEOUT:?}; stderr:\n{}",
-                std::fs::read_to_string(&err_path).unwrap_or_default()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(
-        status.success(),
-        "chromium {args:?} {url}: {status}; stderr:\n{}",
-        std::fs::read_to_string(&err_path).unwrap_or_default()
-    );
-}
-
-/// The DOM of `page` after Chromium loaded it.
-fn dump_dom(page: &Path) -> String {
-    let out = page.with_extension("dom.html");
-    run_chromium(page, &["--dump-dom".into()], &out);
-    std::fs::read_to_string(&out).unwrap()
-}
-
-/// Width and height from a PNG's IHDR chunk.
-fn png_size(png: &[u8]) -> (u32, u32) {
-    assert!(png.len() > 24, "not a PNG: {} bytes", png.len());
-    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "PNG signature");
-    assert_eq!(&png[12..16], b"IHDR", "the first chunk is IHDR");
-    let be = |b: &[u8]| u32::from_be_bytes(b.try_into().unwrap());
-    (be(&png[16..20]), be(&png[20..24]))
-}
-
-/// True when `html` opens a `<tag` element (case-insensitive).
-fn has_element(html: &str, tag: &str) -> bool {
-    html.to_ascii_lowercase().contains(&format!("<{tag}"))
-}
 
 /// Runs `driftwatch check` on the database; returns its exit code, stdout
 /// and stderr.
@@ -383,12 +271,10 @@ fn assert_follows_check_schema(report: &Value) {
     }
 }
 
-/// A page that shows the report, unchanged, in a phone-sized frame and
-/// measures it with a script into its own title: how wide the report is
-/// against the frame, its rows, the finding codes broken over lines and the
-/// elements whose content is wider than their box (outside the DDL diffs,
-/// which scroll). A frame, because Chromium's window is at least 500 pixels
-/// wide when it dumps the DOM (only the screenshot gets 390).
+/// The report's layout probe ([`write_layout_probe`]), as `probe.html` in
+/// `dir`: it measures how wide the report is against the phone-sized frame,
+/// its rows, the finding codes broken over lines and the elements whose
+/// content is wider than their box (outside the DDL diffs, which scroll).
 fn layout_probe(html: &str, dir: &Path) -> PathBuf {
     const MEASURE: &str = "function measure(f){var doc=f.contentDocument,d=doc.documentElement,wide=[],broken=0;\
         doc.querySelectorAll('body, body *').forEach(function(e){\
@@ -398,42 +284,15 @@ fn layout_probe(html: &str, dir: &Path) -> PathBuf {
         document.title='probe page='+d.scrollWidth+' viewport='+d.clientWidth\
         +' rows='+doc.querySelectorAll('tr.finding').length+' broken='+broken\
         +' overflowing='+(wide.slice(0,6).join(',')||'none');}";
-    let srcdoc = html.replace('&', "&amp;").replace('"', "&quot;");
-    let probe = format!(
-        "<!DOCTYPE html><html><head><title>probe pending</title><script>{MEASURE}</script></head>\
-         <body style=\"margin:0\"><iframe style=\"border:0;width:{WIDTH}px;height:{HEIGHT}px\" \
-         onload=\"measure(this)\" srcdoc=\"{srcdoc}\"></iframe></body></html>"
-    );
     let path = dir.join("probe.html");
-    std::fs::write(&path, probe).unwrap();
+    write_layout_probe(html, MEASURE, &path);
     path
-}
-
-/// `key=value` from the probe's title.
-fn probe_text<'a>(title: &'a str, key: &str) -> &'a str {
-    title
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
-        .unwrap_or_else(|| panic!("no {key}= in the probe's title {title:?}"))
-}
-
-/// `key=number` from the probe's title.
-fn probe_value(title: &str, key: &str) -> u64 {
-    let text = probe_text(title, key);
-    text.parse()
-        .unwrap_or_else(|_| panic!("{key}={text} is not a number in {title:?}"))
-}
-
-fn title_of(dom: &str) -> &str {
-    let start = dom.find("<title>").expect("a <title>") + "<title>".len();
-    let end = dom[start..].find("</title>").expect("</title>") + start;
-    &dom[start..end]
 }
 
 #[tokio::test]
 async fn the_html_report_renders_in_chromium_with_one_row_per_finding_and_no_script() {
     let started = Instant::now();
-    chromium(); // fail first, and say how to install it
+    find_chromium("the HTML report"); // fail first, and say how to install it
 
     // A database as Flyway left it, then hand-made changes.
     let db = fresh_db().await;
@@ -519,22 +378,7 @@ async fn the_html_report_renders_in_chromium_with_one_row_per_finding_and_no_scr
 
     // A phone's screenshot.
     let shot = keep.join("phone.png");
-    let _ = std::fs::remove_file(&shot);
-    run_chromium(
-        &html_path,
-        &[format!("--screenshot={}", shot.display())],
-        &dir.path().join("screenshot.out"),
-    );
-    let png = std::fs::read(&shot).unwrap_or_else(|e| panic!("{}: {e}", shot.display()));
-    assert_eq!(png_size(&png), (WIDTH, HEIGHT), "{}", shot.display());
-    // A blank page at this size is 2.7 KB, Chromium's page for a missing
-    // file 14 KB; this report about 90 KB.
-    assert!(
-        png.len() > 24_000,
-        "{}: {} bytes, nothing much rendered",
-        shot.display(),
-        png.len()
-    );
+    phone_screenshot(&html_path, &shot, &dir.path().join("screenshot.out"));
 
     // The DOM after loading: one row per finding, in order, no script.
     let dom = dump_dom(&html_path);
@@ -577,13 +421,7 @@ async fn the_html_report_renders_in_chromium_with_one_row_per_finding_and_no_scr
 
     // Readable on a phone: the report in a 390-pixel frame, measured by
     // the probe's script (which also shows this Chromium runs scripts).
-    let probe = dump_dom(&layout_probe(&html, dir.path()));
-    let title = title_of(&probe);
-    assert!(
-        title.starts_with("probe page="),
-        "the probe's script ran: {title:?}"
-    );
-    assert_eq!(probe_value(title, "viewport"), u64::from(WIDTH), "{title}");
+    let title = &read_probe(&layout_probe(&html, dir.path()));
     assert_eq!(probe_value(title, "rows"), findings.len() as u64, "{title}");
     assert!(
         probe_value(title, "page") <= u64::from(WIDTH),

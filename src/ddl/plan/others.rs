@@ -540,13 +540,17 @@ fn sequences(from: &Objects, to: &Objects, out: &mut Out) {
                 }
             }
         }
-        owner(
-            out,
-            "SEQUENCE",
-            &name,
-            old.map(|o| o.owner.as_str()),
-            &s.owner,
-        );
+        // A sequence owned by a column follows its table's owner (ALTER
+        // TABLE … OWNER TO moves it; ALTER SEQUENCE … OWNER TO is refused).
+        if s.owned_by.is_none() {
+            owner(
+                out,
+                "SEQUENCE",
+                &name,
+                old.map(|o| o.owner.as_str()),
+                &s.owner,
+            );
+        }
         comment(
             out,
             "SEQUENCE",
