@@ -556,6 +556,7 @@ async fn converge(
         &driftwatch::ddl::plan::PlanOptions {
             allow_drops: true,
             reorder_columns: true,
+            server_major: driftwatch::ddl::plan::snapshot_major(&sa),
             ..Default::default()
         },
     );

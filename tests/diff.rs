@@ -478,3 +478,50 @@ async fn sql_prints_the_migration_that_makes_to_from_from() {
     let out = driftwatch(&["diff", &a, &b, "--sql", "--ignore", "kind:comment"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Renames the differ proves are written as renames: nothing dropped,
+/// nothing lost, and the result equals the target.
+#[tokio::test]
+async fn sql_renames_what_the_differ_proves_renamed() {
+    let a = db_with("").await;
+    let b = db_with(
+        "ALTER TABLE app.tmp_scratch RENAME TO scratch;
+         ALTER INDEX app.orders_note_idx RENAME TO orders_lower_note_idx;
+         ALTER TABLE app.orders RENAME COLUMN note TO remark;",
+    )
+    .await;
+    let out = driftwatch(&["diff", &a, &b, "--sql"]);
+    assert_eq!(out.status.code(), Some(1));
+    let sql = String::from_utf8_lossy(&out.stdout).to_string();
+    for rename in [
+        "ALTER TABLE app.tmp_scratch RENAME TO scratch;",
+        "ALTER INDEX app.orders_note_idx RENAME TO orders_lower_note_idx;",
+        "ALTER TABLE app.orders RENAME COLUMN note TO remark;",
+    ] {
+        assert!(sql.contains(rename), "{rename} missing from:\n{sql}");
+    }
+    assert!(
+        !sql.contains("DROP TABLE") && !sql.contains("DROP COLUMN"),
+        "{sql}"
+    );
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), sql.as_bytes()).unwrap();
+    let applied = std::process::Command::new("psql")
+        .arg(&a)
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f"])
+        .arg(file.path())
+        .output()
+        .unwrap();
+    assert!(
+        applied.status.success(),
+        "{}",
+        String::from_utf8_lossy(&applied.stderr)
+    );
+    let out = driftwatch(&["diff", &a, &b]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

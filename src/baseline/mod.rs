@@ -136,9 +136,13 @@ pub async fn prepare(req: &BaselineRequest, store: &TargetStore) -> Result<Prepa
         probe_writable(dir)?;
         let from = expected.as_ref().map(|e| &e.objects);
         let empty = crate::model::Objects::default();
-        let up = plan(from.unwrap_or(&empty), &live.objects, &req.plan);
+        let opts = PlanOptions {
+            server_major: crate::ddl::plan::snapshot_major(&live),
+            ..req.plan.clone()
+        };
+        let up = plan(from.unwrap_or(&empty), &live.objects, &opts);
         if !up.is_empty() {
-            let down = plan(&live.objects, from.unwrap_or(&empty), &req.plan);
+            let down = plan(&live.objects, from.unwrap_or(&empty), &opts);
             let names = naming::new_files(&set, &naming::slug(&req.reason), &report.time);
             for f in std::iter::once(&names.up).chain(names.down.iter()) {
                 let path = dir.join(f);

@@ -82,6 +82,7 @@ impl PlanArgs {
             reorder_columns: self.reorder_columns,
             lock_timeout: self.migration_lock_timeout.clone(),
             statement_timeout: self.migration_statement_timeout.clone(),
+            server_major: None,
         }
     }
 }
@@ -194,7 +195,12 @@ fn print_plan(
     b: &crate::model::Snapshot,
     warnings: &[String],
 ) -> Result<ExitCode> {
-    let plan = crate::ddl::plan::plan(&a.objects, &b.objects, &args.plan.options());
+    // The migration runs on FROM's server.
+    let opts = crate::ddl::plan::PlanOptions {
+        server_major: crate::ddl::plan::snapshot_major(a),
+        ..args.plan.options()
+    };
+    let plan = crate::ddl::plan::plan(&a.objects, &b.objects, &opts);
     let text = match args.format {
         ReportFormat::Json => {
             let mut t = serde_json::to_string_pretty(&plan)?;

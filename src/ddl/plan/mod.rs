@@ -16,6 +16,7 @@ mod deps;
 mod global;
 mod others;
 mod privileges;
+mod renames;
 mod reorder;
 mod tables;
 
@@ -126,6 +127,9 @@ pub struct PlanOptions {
     pub lock_timeout: String,
     /// `SET statement_timeout` at the top.
     pub statement_timeout: String,
+    /// The major of the server the migration runs on (GRANT MAINTAIN
+    /// exists from 17 on); None: the newest.
+    pub server_major: Option<u32>,
 }
 
 impl Default for PlanOptions {
@@ -136,6 +140,7 @@ impl Default for PlanOptions {
             reorder_columns: false,
             lock_timeout: "3s".into(),
             statement_timeout: "20min".into(),
+            server_major: None,
         }
     }
 }
@@ -155,6 +160,8 @@ pub struct Plan {
 /// Phases, in execution order. Drops first (dependents before what they
 /// depend on), then creates and alters (dependencies first).
 pub(crate) mod phase {
+    /// Renames the differ proves: first, so everything after uses the new names.
+    pub const RENAMES: u16 = 5;
     pub const DROP_TRIGGERS: u16 = 10;
     pub const DROP_VIEWS: u16 = 11;
     pub const DROP_FOREIGN_KEYS: u16 = 12;
@@ -207,6 +214,9 @@ pub(crate) struct Out {
     /// The role that owns most of the target schema: presumably the one
     /// that runs migrations, so new objects it owns need no ALTER OWNER.
     default_owner: String,
+    /// False before 17: MAINTAIN (read into older snapshots so that they
+    /// compare with newer ones) is left out of GRANT and REVOKE.
+    maintain: bool,
 }
 
 impl Out {
@@ -252,7 +262,10 @@ pub fn plan(from: &Objects, to: &Objects, opts: &PlanOptions) -> Plan {
         statements: Vec::new(),
         warnings: Vec::new(),
         default_owner: main_owner(to),
+        maintain: opts.server_major.map_or(true, |m| m >= 17),
     };
+    let renamed = renames::apply(from, to, &mut out);
+    let from = &renamed;
     let graph = deps::Graph::new(from, to);
     // Relations and functions (`fn:schema.name`) dropped, re-created or
     // re-typed: the views that read them are re-created.
@@ -286,6 +299,16 @@ pub fn plan(from: &Objects, to: &Objects, opts: &PlanOptions) -> Plan {
         statements: out.statements,
         warnings: out.warnings,
     }
+}
+
+/// The major of a snapshot's server (`15.18`, `17.2 (Debian …)`).
+pub fn snapshot_major(s: &crate::model::Snapshot) -> Option<u32> {
+    s.meta
+        .server_version
+        .as_deref()?
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .and_then(|m| m.parse().ok())
 }
 
 /// The most frequent owner of `objects` (ties: the first name).

@@ -55,9 +55,17 @@ pub(crate) fn acl(
         .collect();
     grantees.sort();
     grantees.dedup();
+    let maintain = out.maintain;
+    let keep = |(p, g): (Vec<String>, Vec<String>)| {
+        let known = |x: &String| maintain || x != "MAINTAIN";
+        (
+            p.into_iter().filter(known).collect::<Vec<_>>(),
+            g.into_iter().filter(known).collect::<Vec<_>>(),
+        )
+    };
     for grantee in grantees {
-        let (b, bg) = find(before, grantee);
-        let (a, ag) = find(after, grantee);
+        let (b, bg) = keep(find(before, grantee));
+        let (a, ag) = keep(find(after, grantee));
         let list = |p: Vec<&String>| {
             p.iter()
                 .map(|s| format!("{s}{cols}"))
