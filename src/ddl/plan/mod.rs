@@ -12,13 +12,17 @@
 //! among themselves by what their queries read (pg_query), and a view is
 //! dropped and re-created whenever something it reads is.
 
+mod columns;
 mod deps;
+mod functions;
 mod global;
 mod others;
 mod privileges;
 mod renames;
 mod reorder;
 mod tables;
+mod types;
+mod views;
 
 use crate::model::Objects;
 use serde::Serialize;
@@ -273,7 +277,7 @@ pub fn plan(from: &Objects, to: &Objects, opts: &PlanOptions) -> Plan {
     others::plan(from, to, &mut forced, &mut out);
     global::plan(from, to, &mut out);
     tables::plan(from, to, opts, &mut forced, &mut out);
-    others::plan_views(from, to, &graph, &forced, &mut out);
+    views::plan_views(from, to, &graph, &forced, &mut out);
     out.statements.sort_by_key(|s| (s.phase, s.seq));
     let mut blocked = 0;
     for s in &mut out.statements {

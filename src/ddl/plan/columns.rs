@@ -1,0 +1,291 @@
+//! Columns of a table that stays: type, default, NOT NULL, identity and
+//! generation changes, their extras (statistics, storage, options,
+//! comments, grants), and the moves `--reorder-columns` makes.
+
+use super::privileges::{acl, comment, literal};
+use super::reorder::{temporary, Reorder};
+use super::{phase, Hazard, Out};
+use crate::ddl::column_line;
+use crate::model::{quote_ident, Column, Table};
+use std::collections::BTreeSet;
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn alter_column(
+    table: &str,
+    key: &str,
+    c: &Column,
+    n: &Column,
+    user_types: &BTreeSet<String>,
+    moved: bool,
+    forced: &mut BTreeSet<String>,
+    out: &mut Out,
+) {
+    let col = quote_ident(&n.name);
+    let at = |s: &str| format!("ALTER TABLE {table} ALTER COLUMN {col} {s};");
+    if !moved && (c.generated != n.generated || c.generated_virtual != n.generated_virtual) {
+        match (&c.generated, &n.generated) {
+            (Some(_), None) => out.push(
+                phase::COLUMNS,
+                at("DROP EXPRESSION"),
+                &[Hazard::DropsGeneration],
+            ),
+            _ => {
+                // A plain column made generated, or another expression:
+                // dropped and added again (its values are computed anew).
+                forced.insert(key.to_string());
+                out.push(
+                    phase::DROP_COLUMNS,
+                    format!("ALTER TABLE {table} DROP COLUMN {col};"),
+                    &[Hazard::DeletesData],
+                );
+                out.push(
+                    phase::COLUMNS,
+                    format!("ALTER TABLE {table} ADD COLUMN {};", column_line(n)),
+                    &[],
+                );
+                column_extras(table, Some(c), n, out);
+                return;
+            }
+        }
+    }
+    let retyped = c.data_type != n.data_type || c.collation != n.collation;
+    if c.default != n.default || (retyped && c.default.is_some()) {
+        if c.default.is_some() {
+            out.push(phase::DROP_DEFAULTS, at("DROP DEFAULT"), &[]);
+        }
+        if let Some(d) = &n.default {
+            out.push(phase::DEFAULTS, at(&format!("SET DEFAULT {d}")), &[]);
+        }
+    }
+    if retyped {
+        forced.insert(key.to_string());
+        let collate = n
+            .collation
+            .as_ref()
+            .map(|c| format!(" COLLATE {c}"))
+            .unwrap_or_default();
+        let user = |t: &str| user_types.contains(t.trim_end_matches("[]"));
+        let via = if user(&c.data_type) || user(&n.data_type) {
+            if c.data_type.ends_with("[]") {
+                "::text[]"
+            } else {
+                "::text"
+            }
+        } else {
+            ""
+        };
+        out.push(
+            phase::RETYPE,
+            at(&format!(
+                "TYPE {}{collate} USING {col}{via}::{}",
+                n.data_type, n.data_type
+            )),
+            &[Hazard::ChangesType],
+        );
+    }
+    let mut not_null_done = false;
+    match (&c.identity, &n.identity) {
+        (None, Some(id)) => {
+            // An identity column must be NOT NULL first.
+            if !c.not_null {
+                out.push(phase::COLUMNS, at("SET NOT NULL"), &[Hazard::MayFail]);
+                not_null_done = true;
+            }
+            out.push(
+                phase::COLUMNS,
+                at(&format!(
+                    "ADD GENERATED {} AS IDENTITY",
+                    generation(&id.generation)
+                )),
+                &[],
+            )
+        }
+        (Some(_), None) => out.push(phase::COLUMNS, at("DROP IDENTITY"), &[]),
+        (Some(x), Some(y)) if x.generation != y.generation => out.push(
+            phase::COLUMNS,
+            at(&format!("SET GENERATED {}", generation(&y.generation))),
+            &[],
+        ),
+        _ => {}
+    }
+    if c.not_null != n.not_null && !not_null_done {
+        if n.not_null {
+            out.push(phase::DEFAULTS, at("SET NOT NULL"), &[Hazard::MayFail]);
+        } else {
+            out.push(phase::COLUMNS, at("DROP NOT NULL"), &[]);
+        }
+    }
+    column_extras(table, Some(c), n, out);
+}
+
+fn generation(g: &str) -> &'static str {
+    if g == "always" {
+        "ALWAYS"
+    } else {
+        "BY DEFAULT"
+    }
+}
+
+/// Statistics, storage, options, comment and grants of a column.
+pub(super) fn column_extras(table: &str, c: Option<&Column>, n: &Column, out: &mut Out) {
+    let col = quote_ident(&n.name);
+    let at = |s: String| format!("ALTER TABLE {table} ALTER COLUMN {col} {s};");
+    if c.map(|c| c.statistics_target) != Some(n.statistics_target)
+        && (c.is_some() || n.statistics_target.is_some())
+    {
+        out.push(
+            phase::COLUMNS,
+            at(format!(
+                "SET STATISTICS {}",
+                n.statistics_target.unwrap_or(-1)
+            )),
+            &[],
+        );
+    }
+    if let Some(s) = &n.storage {
+        if c.and_then(|c| c.storage.as_ref()) != Some(s) {
+            out.push(
+                phase::COLUMNS,
+                at(format!("SET STORAGE {}", s.to_uppercase())),
+                &[],
+            );
+        }
+    }
+    if c.map(|c| &c.compression) != Some(&n.compression) && (c.is_some() || n.compression.is_some())
+    {
+        out.push(
+            phase::COLUMNS,
+            at(format!(
+                "SET COMPRESSION {}",
+                n.compression.as_deref().unwrap_or("default")
+            )),
+            &[],
+        );
+    }
+    let old_options: &[String] = c.map(|c| c.options.as_slice()).unwrap_or(&[]);
+    if old_options != n.options.as_slice() {
+        let gone: Vec<String> = old_options
+            .iter()
+            .filter_map(|o| o.split('=').next())
+            .filter(|k| !n.options.iter().any(|o| o.split('=').next() == Some(k)))
+            .map(str::to_string)
+            .collect();
+        if !gone.is_empty() {
+            out.push(
+                phase::COLUMNS,
+                at(format!("RESET ({})", gone.join(", "))),
+                &[],
+            );
+        }
+        if !n.options.is_empty() {
+            out.push(
+                phase::COLUMNS,
+                at(format!("SET ({})", n.options.join(", "))),
+                &[],
+            );
+        }
+    }
+    comment(
+        out,
+        "COLUMN",
+        &format!("{table}.{col}"),
+        c.and_then(|c| c.comment.as_ref()),
+        n.comment.as_ref(),
+    );
+    acl(
+        out,
+        "TABLE",
+        table,
+        Some(&col),
+        c.map(|c| c.acl.as_slice()).unwrap_or(&[]),
+        &n.acl,
+        "",
+    );
+}
+
+/// The moves of `m`, in the target's order: new columns added, existing
+/// ones copied to the end (generated ones computed anew).
+pub(super) fn move_columns(name: &str, a: &Table, b: &Table, m: &Reorder, out: &mut Out) {
+    for col in &m.tail {
+        let Some(n) = b.columns.iter().find(|c| &c.name == col) else {
+            continue;
+        };
+        let q = quote_ident(&n.name);
+        let existing = a.columns.iter().any(|c| c.name == n.name);
+        if existing && n.generated.is_none() {
+            let tmp = quote_ident(&temporary(n));
+            let collate = n
+                .collation
+                .as_ref()
+                .map(|c| format!(" COLLATE {c}"))
+                .unwrap_or_default();
+            for sql in [
+                format!(
+                    "ALTER TABLE {name} ADD COLUMN {tmp} {}{collate};",
+                    n.data_type
+                ),
+                format!("UPDATE {name} SET {tmp} = {q};"),
+                format!("ALTER TABLE {name} DROP COLUMN {q};"),
+                format!("ALTER TABLE {name} RENAME COLUMN {tmp} TO {q};"),
+            ] {
+                out.push(phase::REORDER, sql, &[Hazard::RewritesTable]);
+            }
+            if let Some(d) = &n.default {
+                out.push(
+                    phase::REORDER,
+                    format!("ALTER TABLE {name} ALTER COLUMN {q} SET DEFAULT {d};"),
+                    &[],
+                );
+            }
+            if n.not_null {
+                out.push(
+                    phase::REORDER,
+                    format!("ALTER TABLE {name} ALTER COLUMN {q} SET NOT NULL;"),
+                    &[],
+                );
+            }
+            if let Some(id) = &n.identity {
+                let o = &id.sequence;
+                out.push(
+                    phase::REORDER,
+                    format!(
+                        "ALTER TABLE {name} ALTER COLUMN {q} ADD GENERATED {} AS IDENTITY (START {} INCREMENT {} MINVALUE {} MAXVALUE {} CACHE {}{});",
+                        generation(&id.generation),
+                        o.start,
+                        o.increment,
+                        o.min,
+                        o.max,
+                        o.cache,
+                        if o.cycle { " CYCLE" } else { "" }
+                    ),
+                    &[],
+                );
+                // The new identity sequence starts over: past the values
+                // the rows already have.
+                out.push(
+                    phase::REORDER,
+                    format!(
+                        "SELECT setval(pg_get_serial_sequence({}, {}), max({q})) FROM {name} HAVING max({q}) IS NOT NULL;",
+                        literal(name),
+                        literal(&n.name)
+                    ),
+                    &[],
+                );
+            }
+        } else {
+            if existing {
+                out.push(
+                    phase::REORDER,
+                    format!("ALTER TABLE {name} DROP COLUMN {q};"),
+                    &[Hazard::RewritesTable],
+                );
+            }
+            out.push(
+                phase::REORDER,
+                format!("ALTER TABLE {name} ADD COLUMN {};", column_line(n)),
+                &[],
+            );
+        }
+        column_extras(name, None, n, out);
+    }
+}

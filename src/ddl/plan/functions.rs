@@ -1,0 +1,244 @@
+//! Functions, procedures and aggregates: `CREATE OR REPLACE` while the
+//! signature stays, drop and create otherwise; drops and creates placed
+//! around the tables their signatures or SQL-standard bodies name.
+
+use super::deps::rel;
+use super::privileges::{acl, comment, literal, owner, public_defaults};
+use super::{phase, Hazard, Out};
+use crate::model::{qualified, quote_ident, Function, Objects};
+use std::collections::BTreeSet;
+
+use super::others::by_key;
+
+fn function_word(f: &Function) -> &'static str {
+    match f.kind.as_str() {
+        "procedure" => "PROCEDURE",
+        "aggregate" => "AGGREGATE",
+        _ => "FUNCTION",
+    }
+}
+
+/// `schema.name(identity arguments)`.
+fn function_id(f: &Function) -> String {
+    format!("{}({})", qualified(&f.schema, &f.name), f.arguments)
+}
+
+/// CREATE [OR REPLACE] FUNCTION / PROCEDURE with every attribute.
+fn create_function(f: &Function, replace: bool) -> String {
+    let word = function_word(f);
+    let mut s = format!(
+        "CREATE {}{word} {}({})",
+        if replace { "OR REPLACE " } else { "" },
+        qualified(&f.schema, &f.name),
+        f.signature
+    );
+    if let Some(r) = &f.returns {
+        s.push_str(&format!(" RETURNS {r}"));
+    }
+    s.push_str(&format!("\n    LANGUAGE {}", quote_ident(&f.language)));
+    if f.kind == "window" {
+        s.push_str(" WINDOW");
+    }
+    if word == "FUNCTION" {
+        s.push_str(&format!(
+            " {} PARALLEL {}",
+            f.volatility.to_uppercase(),
+            f.parallel.to_uppercase()
+        ));
+        if f.strict {
+            s.push_str(" STRICT");
+        }
+        if f.leakproof {
+            s.push_str(" LEAKPROOF");
+        }
+        s.push_str(&format!(" COST {}", f.cost));
+        if let Some(r) = f.rows {
+            s.push_str(&format!(" ROWS {r}"));
+        }
+    }
+    if f.security_definer {
+        s.push_str(" SECURITY DEFINER");
+    }
+    for c in &f.config {
+        let (k, v) = c.split_once('=').unwrap_or((c, ""));
+        // List settings print as their list (`app, pg_temp`): quoting it
+        // would make one odd schema name of it.
+        let list =
+            k.ends_with("search_path") || k.ends_with("_tablespaces") || k.ends_with("_libraries");
+        let v = if list { v.to_string() } else { literal(v) };
+        s.push_str(&format!(" SET {k} = {v}"));
+    }
+    let body = f.body.clone().unwrap_or_default();
+    let mut tag = "$body$".to_string();
+    while body.contains(&tag) {
+        tag = format!("${}x$", &tag[1..tag.len() - 1]);
+    }
+    if standard_body(f) {
+        s.push_str(&format!("\n{};", body.trim_end().trim_end_matches(';')));
+    } else {
+        s.push_str(&format!("\nAS {tag}{body}{tag};"));
+    }
+    s
+}
+
+/// A SQL-standard body (`RETURN …`, `BEGIN ATOMIC … END`): parsed when
+/// the function is created, and tracked as a dependency of what it reads.
+fn standard_body(f: &Function) -> bool {
+    let body = f
+        .body
+        .as_deref()
+        .unwrap_or_default()
+        .trim_start()
+        .to_uppercase();
+    f.language == "sql" && (body.starts_with("RETURN ") || body.starts_with("BEGIN ATOMIC"))
+}
+
+pub(super) fn functions(
+    from: &Objects,
+    to: &Objects,
+    forced: &mut BTreeSet<String>,
+    out: &mut Out,
+) {
+    let (a, b) = (by_key(&from.functions), by_key(&to.functions));
+    // Functions whose signature names a relation this migration creates
+    // wait for it.
+    let new_relations: Vec<String> = to
+        .tables
+        .iter()
+        .map(|t| (&t.schema, &t.name))
+        .chain(to.views.iter().map(|v| (&v.schema, &v.name)))
+        .filter(|(s, n)| {
+            !from.tables.iter().any(|t| &t.schema == *s && &t.name == *n)
+                && !from.views.iter().any(|v| &v.schema == *s && &v.name == *n)
+        })
+        .flat_map(|(s, n)| [qualified(s, n), rel(s, n)])
+        .collect();
+    // Functions whose signature names a relation that goes are dropped
+    // before it; the others after the tables (whose triggers and defaults
+    // may call them).
+    let gone_relations: Vec<String> = from
+        .tables
+        .iter()
+        .map(|t| (&t.schema, &t.name))
+        .chain(from.views.iter().map(|v| (&v.schema, &v.name)))
+        .filter(|(s, n)| {
+            !to.tables.iter().any(|t| &t.schema == *s && &t.name == *n)
+                && !to.views.iter().any(|v| &v.schema == *s && &v.name == *n)
+        })
+        .flat_map(|(s, n)| [qualified(s, n), rel(s, n)])
+        .collect();
+    let recreated = |o: &Function, f: &Function| {
+        o.kind != f.kind || o.returns != f.returns || o.signature != f.signature
+    };
+    for (k, f) in &a {
+        let gone = match b.get(k) {
+            None => true,
+            Some(n) => recreated(f, n),
+        };
+        if gone {
+            forced.insert(format!("fn:{}.{}", f.schema, f.name));
+            let early = standard_body(f)
+                || gone_relations.iter().any(|r| {
+                    f.signature.contains(r.as_str())
+                        || f.returns.as_deref().is_some_and(|x| x.contains(r.as_str()))
+                });
+            out.push(
+                if early {
+                    phase::DROP_FUNCTIONS
+                } else {
+                    phase::DROP_LATE_FUNCTIONS
+                },
+                format!("DROP {} {};", function_word(f), function_id(f)),
+                &[],
+            );
+        }
+    }
+    for (k, f) in &b {
+        let id = function_id(f);
+        let word = function_word(f);
+        let old = a.get(k).filter(|o| !recreated(o, f));
+        if f.aggregate.is_some() {
+            if old.is_none_or_changed(f) {
+                if let Some(o) = old {
+                    out.push(
+                        phase::DROP_FUNCTIONS,
+                        format!("DROP AGGREGATE {};", function_id(o)),
+                        &[],
+                    );
+                }
+                if let Some(sql) = super::global::create_aggregate(f) {
+                    out.push(phase::LATE_FUNCTIONS, sql, &[]);
+                }
+                comment(out, "AGGREGATE", &id, None, f.comment.as_ref());
+                let defaults = public_defaults("FUNCTION");
+                acl(out, "FUNCTION", &id, None, &defaults, &f.acl, &f.owner);
+            }
+            continue;
+        }
+        let late = standard_body(f)
+            || new_relations.iter().any(|r| {
+                f.signature.contains(r.as_str())
+                    || f.returns.as_deref().is_some_and(|x| x.contains(r.as_str()))
+            });
+        let at = if late {
+            phase::LATE_FUNCTIONS
+        } else {
+            phase::FUNCTIONS
+        };
+        match old {
+            None => out.push(at, create_function(f, false), &[]),
+            Some(o) => {
+                let same_code = Function {
+                    owner: String::new(),
+                    comment: None,
+                    acl: Vec::new(),
+                    ..(*o).clone()
+                } == Function {
+                    owner: String::new(),
+                    comment: None,
+                    acl: Vec::new(),
+                    ..(*f).clone()
+                };
+                if !same_code {
+                    out.push(
+                        at,
+                        create_function(f, true),
+                        &[Hazard::UntrackableDependencies],
+                    );
+                }
+            }
+        }
+        owner(out, word, &id, old.map(|o| o.owner.as_str()), &f.owner);
+        comment(
+            out,
+            word,
+            &id,
+            old.and_then(|o| o.comment.as_ref()),
+            f.comment.as_ref(),
+        );
+        let defaults = public_defaults(word);
+        acl(
+            out,
+            word,
+            &id,
+            None,
+            old.map(|o| o.acl.as_slice()).unwrap_or(&defaults),
+            &f.acl,
+            &f.owner,
+        );
+    }
+}
+
+/// `None`, or an old version unlike `f`.
+trait ChangedFrom {
+    fn is_none_or_changed(&self, f: &Function) -> bool;
+}
+
+impl ChangedFrom for Option<&&Function> {
+    fn is_none_or_changed(&self, f: &Function) -> bool {
+        match self {
+            None => true,
+            Some(o) => **o != f,
+        }
+    }
+}
