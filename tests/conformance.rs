@@ -51,6 +51,18 @@ fn corpus() -> PathBuf {
     repo().join("../shared/corpus/migra")
 }
 
+/// The corpus's case folders, sorted.
+fn corpus_cases() -> Vec<PathBuf> {
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(corpus())
+        .expect("the corpus")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    cases
+}
+
 /// A corpus file; a missing one fails the case instead of reading as empty.
 fn read(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
@@ -385,13 +397,7 @@ async fn migra_fixture_pairs() {
         "{} is missing: the conformance corpus ships beside the repository (../shared/corpus/migra)",
         dir.display()
     );
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .collect();
-    cases.sort();
+    let cases = corpus_cases();
     let mut failures = Vec::new();
     let mut adapted = 0;
     for case in &cases {
@@ -601,13 +607,7 @@ async fn converge(
 
 #[tokio::test]
 async fn migra_fixture_pairs_round_trip() {
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(corpus())
-        .expect("the corpus")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .collect();
-    cases.sort();
+    let cases = corpus_cases();
     let mut failures = Vec::new();
     for case in &cases {
         let name = case.file_name().unwrap().to_string_lossy().to_string();

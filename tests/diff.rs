@@ -454,26 +454,7 @@ async fn sql_prints_the_migration_that_makes_to_from_from() {
 
     // Applied to a, the migration leaves a equal to b.
     let out = driftwatch(&["diff", &a, &b, "--sql", "--allow-drops"]);
-    let file = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(file.path(), &out.stdout).unwrap();
-    let applied = std::process::Command::new("psql")
-        .arg(&a)
-        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f"])
-        .arg(file.path())
-        .output()
-        .unwrap();
-    assert!(
-        applied.status.success(),
-        "{}",
-        String::from_utf8_lossy(&applied.stderr)
-    );
-    let out = driftwatch(&["diff", &a, &b]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    apply_and_compare(&a, &b, &out.stdout);
 
     let out = driftwatch(&["diff", &a, &b, "--sql", "--ignore", "kind:comment"]);
     assert_eq!(out.status.code(), Some(2));
@@ -504,10 +485,16 @@ async fn sql_renames_what_the_differ_proves_renamed() {
         !sql.contains("DROP TABLE") && !sql.contains("DROP COLUMN"),
         "{sql}"
     );
+    apply_and_compare(&a, &b, sql.as_bytes());
+}
+
+/// Applies a migration script to `a` with psql (stopping at the first
+/// error), then asserts that `a` equals `b`.
+fn apply_and_compare(a: &str, b: &str, script: &[u8]) {
     let file = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(file.path(), sql.as_bytes()).unwrap();
+    std::fs::write(file.path(), script).unwrap();
     let applied = std::process::Command::new("psql")
-        .arg(&a)
+        .arg(a)
         .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f"])
         .arg(file.path())
         .output()
@@ -517,7 +504,7 @@ async fn sql_renames_what_the_differ_proves_renamed() {
         "{}",
         String::from_utf8_lossy(&applied.stderr)
     );
-    let out = driftwatch(&["diff", &a, &b]);
+    let out = driftwatch(&["diff", a, b]);
     assert_eq!(
         out.status.code(),
         Some(0),

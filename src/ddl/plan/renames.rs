@@ -164,10 +164,8 @@ pub(super) fn apply(from: &Objects, to: &Objects, out: &mut Out) -> Objects {
                 }
             }
             ChangeCode::Renamed(ObjectKind::Column) => {
-                let Some(table) = table_of(&c.object.parent) else {
-                    continue;
-                };
-                let Some(i) = find(&mut renamed, &table) else {
+                let Some(i) = table_of(&c.object.parent).and_then(|t| find(&mut renamed, &t))
+                else {
                     continue;
                 };
                 let t = &mut renamed.tables[i];
@@ -184,10 +182,8 @@ pub(super) fn apply(from: &Objects, to: &Objects, out: &mut Out) -> Objects {
                 rename_column(t, old, new);
             }
             ChangeCode::Renamed(ObjectKind::Index) => {
-                let Some(table) = table_of(&c.object.parent) else {
-                    continue;
-                };
-                let Some(i) = find(&mut renamed, &table) else {
+                let Some(i) = table_of(&c.object.parent).and_then(|t| find(&mut renamed, &t))
+                else {
                     continue;
                 };
                 out.push(
@@ -206,10 +202,8 @@ pub(super) fn apply(from: &Objects, to: &Objects, out: &mut Out) -> Objects {
                 }
             }
             ChangeCode::Renamed(ObjectKind::Constraint) => {
-                let Some(table) = table_of(&c.object.parent) else {
-                    continue;
-                };
-                let Some(i) = find(&mut renamed, &table) else {
+                let Some(i) = table_of(&c.object.parent).and_then(|t| find(&mut renamed, &t))
+                else {
                     continue;
                 };
                 let t = &mut renamed.tables[i];
