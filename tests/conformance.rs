@@ -557,8 +557,8 @@ async fn converge(
     let opts = opts.clone();
     let (sa, sb) = snapshots(&a, &b, &opts).await;
     let plan = driftwatch::ddl::plan::plan(
-        &sa.objects,
-        &sb.objects,
+        &sa,
+        &sb,
         &driftwatch::ddl::plan::PlanOptions {
             allow_drops: true,
             reorder_columns: true,

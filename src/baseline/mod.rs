@@ -134,15 +134,15 @@ pub async fn prepare(req: &BaselineRequest, store: &TargetStore) -> Result<Prepa
         })?;
         let set = migrations::read(dir, req.target.format)?;
         probe_writable(dir)?;
-        let from = expected.as_ref().map(|e| &e.objects);
-        let empty = crate::model::Objects::default();
+        let empty = Snapshot::new(Default::default(), Default::default());
+        let from = expected.as_ref();
         let opts = PlanOptions {
             server_major: crate::ddl::plan::snapshot_major(&live),
             ..req.plan.clone()
         };
-        let up = plan(from.unwrap_or(&empty), &live.objects, &opts);
+        let up = plan(from.unwrap_or(&empty), &live, &opts);
         if !up.is_empty() {
-            let down = plan(&live.objects, from.unwrap_or(&empty), &opts);
+            let down = plan(&live, from.unwrap_or(&empty), &opts);
             let names = naming::new_files(&set, &naming::slug(&req.reason), &report.time);
             for f in std::iter::once(&names.up).chain(names.down.iter()) {
                 let path = dir.join(f);

@@ -200,7 +200,7 @@ fn print_plan(
         server_major: crate::ddl::plan::snapshot_major(a),
         ..args.plan.options()
     };
-    let plan = crate::ddl::plan::plan(&a.objects, &b.objects, &opts);
+    let plan = crate::ddl::plan::plan(a, b, &opts);
     let text = match args.format {
         ReportFormat::Json => {
             let mut t = serde_json::to_string_pretty(&plan)?;

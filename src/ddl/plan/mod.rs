@@ -24,7 +24,7 @@ mod tables;
 mod types;
 mod views;
 
-use crate::model::Objects;
+use crate::model::{Objects, Snapshot};
 use serde::Serialize;
 
 /// Why a statement deserves a second look, in pg-schema-diff's spirit.
@@ -261,15 +261,16 @@ impl Out {
 }
 
 /// The statements that turn `from` into `to`.
-pub fn plan(from: &Objects, to: &Objects, opts: &PlanOptions) -> Plan {
+pub fn plan(from: &Snapshot, to: &Snapshot, opts: &PlanOptions) -> Plan {
     let mut out = Out {
         statements: Vec::new(),
         warnings: Vec::new(),
-        default_owner: main_owner(to),
+        default_owner: main_owner(&to.objects),
         maintain: opts.server_major.map_or(true, |m| m >= 17),
     };
     let renamed = renames::apply(from, to, &mut out);
-    let from = &renamed;
+    let from: &Objects = &renamed;
+    let to = &to.objects;
     let graph = deps::Graph::new(from, to);
     // Relations and functions (`fn:schema.name`) dropped, re-created or
     // re-typed: the views that read them are re-created.

@@ -20,11 +20,14 @@ fn table(name: &str, columns: Vec<Column>) -> Table {
     t
 }
 
-fn objects(tables: Vec<Table>) -> Objects {
-    Objects {
-        tables,
-        ..Objects::default()
-    }
+fn objects(tables: Vec<Table>) -> crate::model::Snapshot {
+    crate::model::Snapshot::new(
+        crate::model::Meta::default(),
+        Objects {
+            tables,
+            ..Objects::default()
+        },
+    )
 }
 
 #[test]
