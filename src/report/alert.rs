@@ -311,10 +311,12 @@ impl AlertView<'_> {
 /// A finding id (`code kind:name`) as people read it: `kind name (code)`.
 fn describe_id(id: &str) -> String {
     match id.split_once(' ') {
-        Some((code, what)) => {
-            let what = what.replacen(':', " ", 1).replace('-', " ");
-            format!("{what} ({code})")
-        }
+        Some((code, what)) => match what.split_once(':') {
+            // Only the kind is kebab-cased (`materialized-view`); the
+            // object's name stays as it is.
+            Some((kind, name)) => format!("{} {name} ({code})", kind.replace('-', " ")),
+            None => format!("{what} ({code})"),
+        },
         None => id.to_string(),
     }
 }
