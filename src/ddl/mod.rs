@@ -88,6 +88,26 @@ fn grants(out: &mut String, what: &str, name: &str, acl: &[Grant], owner: &str) 
     }
 }
 
+/// `GENERATED … AS IDENTITY (…)` with the identity sequence's parameters,
+/// as a column definition and ALTER COLUMN … ADD write it.
+pub(crate) fn identity_clause(id: &crate::model::Identity) -> String {
+    let how = if id.generation == "always" {
+        "ALWAYS"
+    } else {
+        "BY DEFAULT"
+    };
+    let s = &id.sequence;
+    format!(
+        "GENERATED {how} AS IDENTITY (START {} INCREMENT {} MINVALUE {} MAXVALUE {} CACHE {}{})",
+        s.start,
+        s.increment,
+        s.min,
+        s.max,
+        s.cache,
+        if s.cycle { " CYCLE" } else { "" }
+    )
+}
+
 /// A column as CREATE TABLE and ADD COLUMN write it.
 pub(crate) fn column_line(c: &Column) -> String {
     let mut line = format!("{} {}", quote_ident(&c.name), c.data_type);
@@ -95,22 +115,7 @@ pub(crate) fn column_line(c: &Column) -> String {
         let _ = write!(line, " COLLATE {coll}");
     }
     if let Some(id) = &c.identity {
-        let how = if id.generation == "always" {
-            "ALWAYS"
-        } else {
-            "BY DEFAULT"
-        };
-        let s = &id.sequence;
-        let _ = write!(
-            line,
-            " GENERATED {how} AS IDENTITY (START {} INCREMENT {} MINVALUE {} MAXVALUE {} CACHE {}{})",
-            s.start,
-            s.increment,
-            s.min,
-            s.max,
-            s.cache,
-            if s.cycle { " CYCLE" } else { "" }
-        );
+        let _ = write!(line, " {}", identity_clause(id));
     }
     if let Some(g) = &c.generated {
         let storage = if c.generated_virtual {

@@ -321,6 +321,16 @@ fn grant_set(acl: Option<&Value>) -> BTreeSet<(String, String, bool)> {
     out
 }
 
+/// The privilege PostgreSQL gives PUBLIC on a new object of `kind`:
+/// EXECUTE on functions and procedures, USAGE on types and domains.
+pub(crate) fn public_default_privilege(kind: ObjectKind) -> Option<&'static str> {
+    match kind {
+        ObjectKind::Function => Some("EXECUTE"),
+        ObjectKind::Type => Some("USAGE"),
+        _ => None,
+    }
+}
+
 /// What PostgreSQL grants a new object of `kind` by itself, as an ACL
 /// value beside `acl`: every grant the owners (the grantors in `acl`) hold,
 /// PUBLIC EXECUTE on functions and PUBLIC USAGE on types. An added object
@@ -342,12 +352,7 @@ fn default_acl(kind: ObjectKind, acl: Option<&Value>) -> Value {
             items.push(item.clone());
         }
     }
-    let public = match kind {
-        ObjectKind::Function => Some("EXECUTE"),
-        ObjectKind::Type => Some("USAGE"),
-        _ => None,
-    };
-    if let Some(p) = public {
+    if let Some(p) = public_default_privilege(kind) {
         items.push(json!({"grantee": "PUBLIC", "privileges": [p]}));
     }
     Value::Array(items)

@@ -14,6 +14,7 @@ mod renames;
 mod summary;
 
 pub use crate::model::Keyed;
+pub(crate) use compare::public_default_privilege;
 pub use compare::{diff, diff_with};
 pub use ignore::{IgnoreRule, IgnoreRules};
 pub use renames::Renames;

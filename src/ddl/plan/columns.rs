@@ -5,7 +5,7 @@
 use super::privileges::{acl, comment, literal};
 use super::reorder::{temporary, Reorder};
 use super::{phase, Hazard, Out};
-use crate::ddl::column_line;
+use crate::ddl::{column_line, identity_clause};
 use crate::model::{quote_ident, Column, Table};
 use std::collections::BTreeSet;
 
@@ -93,10 +93,7 @@ pub(super) fn alter_column(
             }
             out.push(
                 phase::COLUMNS,
-                at(&format!(
-                    "ADD GENERATED {} AS IDENTITY",
-                    generation(&id.generation)
-                )),
+                at(&format!("ADD {}", identity_clause(id))),
                 &[],
             )
         }
@@ -245,18 +242,11 @@ pub(super) fn move_columns(name: &str, a: &Table, b: &Table, m: &Reorder, out: &
                 );
             }
             if let Some(id) = &n.identity {
-                let o = &id.sequence;
                 out.push(
                     phase::REORDER,
                     format!(
-                        "ALTER TABLE {name} ALTER COLUMN {q} ADD GENERATED {} AS IDENTITY (START {} INCREMENT {} MINVALUE {} MAXVALUE {} CACHE {}{});",
-                        generation(&id.generation),
-                        o.start,
-                        o.increment,
-                        o.min,
-                        o.max,
-                        o.cache,
-                        if o.cycle { " CYCLE" } else { "" }
+                        "ALTER TABLE {name} ALTER COLUMN {q} ADD {};",
+                        identity_clause(id)
                     ),
                     &[],
                 );

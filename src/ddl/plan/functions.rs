@@ -5,6 +5,7 @@
 use super::deps::rel;
 use super::privileges::{acl, comment, literal, owner, public_defaults};
 use super::{phase, Hazard, Out};
+use crate::diff::ObjectKind;
 use crate::model::{qualified, quote_ident, Function, Objects};
 use std::collections::BTreeSet;
 
@@ -170,7 +171,7 @@ pub(super) fn functions(
                     out.push(phase::LATE_FUNCTIONS, sql, &[]);
                 }
                 comment(out, "AGGREGATE", &id, None, f.comment.as_ref());
-                let defaults = public_defaults("FUNCTION");
+                let defaults = public_defaults(ObjectKind::Function);
                 acl(out, "FUNCTION", &id, None, &defaults, &f.acl, &f.owner);
             }
             continue;
@@ -216,7 +217,7 @@ pub(super) fn functions(
             old.and_then(|o| o.comment.as_ref()),
             f.comment.as_ref(),
         );
-        let defaults = public_defaults(word);
+        let defaults = public_defaults(ObjectKind::Function);
         acl(
             out,
             word,

@@ -3,21 +3,18 @@
 use super::{phase, Hazard, Out};
 use crate::model::{quote_ident, Grant};
 
-/// The privileges PostgreSQL gives PUBLIC on a new object of this kind
-/// (`FUNCTION`, `TYPE`, … as in GRANT … ON <what>), which a new object's
-/// target ACL is compared with.
-pub(crate) fn public_defaults(what: &str) -> Vec<Grant> {
-    let privilege = match what {
-        "FUNCTION" | "PROCEDURE" => "EXECUTE",
-        "TYPE" | "DOMAIN" => "USAGE",
-        _ => return Vec::new(),
-    };
-    vec![Grant {
-        grantee: "PUBLIC".into(),
-        privileges: vec![privilege.into()],
-        grantable: Vec::new(),
-        grantor: String::new(),
-    }]
+/// The privileges PostgreSQL gives PUBLIC on a new object of `kind` (the
+/// differ's rule), which a new object's target ACL is compared with.
+pub(crate) fn public_defaults(kind: crate::diff::ObjectKind) -> Vec<Grant> {
+    crate::diff::public_default_privilege(kind)
+        .map(|privilege| Grant {
+            grantee: "PUBLIC".into(),
+            privileges: vec![privilege.into()],
+            grantable: Vec::new(),
+            grantor: String::new(),
+        })
+        .into_iter()
+        .collect()
 }
 
 fn role(name: &str) -> String {

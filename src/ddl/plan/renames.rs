@@ -71,6 +71,20 @@ fn rename_column(t: &mut Table, old: &str, new: &str) {
     }
 }
 
+/// `ALTER TABLE t RENAME <what> old TO new` (a column or a constraint).
+fn rename_part(out: &mut Out, t: &Table, what: &str, old: &str, new: &str) {
+    out.push(
+        phase::RENAMES,
+        format!(
+            "ALTER TABLE {} RENAME {what} {} TO {};",
+            qualified(&t.schema, &t.name),
+            quote_ident(old),
+            quote_ident(new)
+        ),
+        &[],
+    );
+}
+
 /// The RENAME statements `from` → `to` needs, and `from` with them done
 /// (borrowed as it is when nothing is renamed: a 10,000-table copy costs).
 pub(super) fn apply<'a>(
@@ -185,16 +199,7 @@ pub(super) fn apply<'a>(
                     continue;
                 };
                 let t = &mut renamed.tables[i];
-                out.push(
-                    phase::RENAMES,
-                    format!(
-                        "ALTER TABLE {} RENAME COLUMN {} TO {};",
-                        qualified(&t.schema, &t.name),
-                        quote_ident(old),
-                        quote_ident(new)
-                    ),
-                    &[],
-                );
+                rename_part(out, t, "COLUMN", old, new);
                 rename_column(t, old, new);
             }
             ChangeCode::Renamed(ObjectKind::Index) => {
@@ -223,16 +228,7 @@ pub(super) fn apply<'a>(
                     continue;
                 };
                 let t = &mut renamed.tables[i];
-                out.push(
-                    phase::RENAMES,
-                    format!(
-                        "ALTER TABLE {} RENAME CONSTRAINT {} TO {};",
-                        qualified(&t.schema, &t.name),
-                        quote_ident(old),
-                        quote_ident(new)
-                    ),
-                    &[],
-                );
+                rename_part(out, t, "CONSTRAINT", old, new);
                 for x in &mut t.constraints {
                     if x.name == old {
                         x.name = new.to_string();

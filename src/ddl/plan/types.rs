@@ -5,6 +5,7 @@
 use super::deps::rel;
 use super::privileges::{acl, comment, literal, owner, public_defaults};
 use super::{phase, Hazard, Out, Placement};
+use crate::diff::ObjectKind;
 use crate::model::{qualified, quote_ident, Objects, TypeDef, TypeKind};
 use std::collections::BTreeSet;
 
@@ -53,7 +54,7 @@ pub(super) fn types(from: &Objects, to: &Objects, forced: &mut BTreeSet<String>,
                 "TYPE",
                 &name,
                 None,
-                &public_defaults("TYPE"),
+                &public_defaults(ObjectKind::Type),
                 &t.acl,
                 &t.owner,
             );
