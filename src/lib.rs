@@ -13,14 +13,17 @@ pub mod ddl;
 pub mod diff;
 pub mod error;
 pub mod history;
+pub mod metrics;
 pub mod migrations;
 pub mod model;
 pub mod normalize;
 pub mod replay;
 pub mod report;
+pub mod schedule;
 pub mod shadow;
 pub mod source;
 pub mod store;
 pub mod util;
+pub mod watch;
 
 pub use error::{Error, Result};

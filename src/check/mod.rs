@@ -51,6 +51,9 @@ pub struct ScanTarget {
     pub keep_live: usize,
     /// Who hears about its drift, and when.
     pub alerts: crate::config::AlertPolicy,
+    /// Probe the catalogs first and reuse the last live snapshot when they
+    /// did not change (the `watch` daemon's rescans).
+    pub probe: bool,
 }
 
 impl ScanTarget {
@@ -81,6 +84,7 @@ impl ScanTarget {
             shadow: shadow.clone(),
             keep_live: store.keep_live,
             alerts: t.alerts.clone(),
+            probe: false,
         }
     }
 }
@@ -134,6 +138,56 @@ pub async fn scan(target: &ScanTarget, store: &TargetStore) -> Result<CheckRepor
     Ok(examined.report)
 }
 
+/// Records a scan that could not finish (the daemon's per-scan timeout)
+/// as failed, so that alerting counts it like any other failed scan.
+pub fn record_failure(target: &ScanTarget, store: &TargetStore, error: String) -> Result<CheckReport> {
+    let mut report = empty_report(target, crate::util::now_rfc3339());
+    report.error = Some(error);
+    record(store, &report, None, target.keep_live)?;
+    Ok(report)
+}
+
+/// A failed report of `target` at `time`, to be filled in.
+fn empty_report(target: &ScanTarget, time: String) -> CheckReport {
+    CheckReport {
+        format: CHECK_FORMAT,
+        target: target.name.clone(),
+        url: crate::database::redact_url(&target.url),
+        time,
+        result: ScanResult::Failed,
+        server_version: None,
+        history: None,
+        applied_version: None,
+        expected: None,
+        live_fingerprint: None,
+        fail_on: target.fail_on,
+        counts: Default::default(),
+        warnings: Vec::new(),
+        findings: Vec::new(),
+        error: None,
+    }
+}
+
+/// A scan's report and what the catalog probe said.
+pub struct Scanned {
+    /// The report (recorded in the store).
+    pub report: CheckReport,
+    /// Some(true) when the probe saw the catalogs change (a full capture
+    /// ran), Some(false) when the last live snapshot was reused, None when
+    /// no probe ran.
+    pub probe_changed: Option<bool>,
+}
+
+/// [`scan`], telling whether the catalog probe spared a capture (the
+/// `watch` daemon counts it).
+pub async fn scan_probed(target: &ScanTarget, store: &TargetStore) -> Result<Scanned> {
+    let report = scan(target, store).await?;
+    Ok(Scanned {
+        report,
+        probe_changed: None,
+    })
+}
+
 /// A scan's report with the two schemas it compared.
 pub struct Examined {
     /// The report.
@@ -149,25 +203,8 @@ pub struct Examined {
 pub async fn examine(target: &ScanTarget, store: &TargetStore) -> Result<Examined> {
     let time = crate::util::now_rfc3339();
     let scans = store.read_scans()?;
-    let redacted = crate::database::redact_url(&target.url);
     let outcome = run(target, store, &time).await;
-    let mut report = CheckReport {
-        format: CHECK_FORMAT,
-        target: target.name.clone(),
-        url: redacted,
-        time: time.clone(),
-        result: ScanResult::Failed,
-        server_version: None,
-        history: None,
-        applied_version: None,
-        expected: None,
-        live_fingerprint: None,
-        fail_on: target.fail_on,
-        counts: Default::default(),
-        warnings: Vec::new(),
-        findings: Vec::new(),
-        error: None,
-    };
+    let mut report = empty_report(target, time);
     let mut live = None;
     let mut expected_snapshot = None;
     match outcome {

@@ -124,6 +124,7 @@ pub(crate) fn targets_and_store(
             shadow,
             keep_live: crate::config::StoreConfig::default().keep_live,
             alerts: Default::default(),
+            probe: false,
         };
         let store = args
             .store

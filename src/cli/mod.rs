@@ -11,6 +11,7 @@ mod replay;
 mod snapshot;
 mod status;
 mod store;
+mod watch;
 
 use clap::{Args, Parser, Subcommand};
 use std::process::ExitCode;
@@ -44,6 +45,8 @@ enum Command {
     Baseline(baseline::BaselineArgs),
     /// Alerts: send a test message, or deliver what the outboxes hold now.
     Alert(alert::AlertArgs),
+    /// The daemon: scan every target on its schedule, alert, serve /healthz and /metrics.
+    Watch(watch::WatchArgs),
     /// Maintain the snapshot store: upgrade its layout, remove unused objects, verify it.
     Store(store::StoreArgs),
 }
@@ -198,6 +201,7 @@ pub fn main() -> ExitCode {
             Command::History(args) => history::run(args).await,
             Command::Replay(args) => replay::run(args).await,
             Command::Log(args) => log::run(args).await,
+            Command::Watch(args) => watch::run(args).await,
             Command::Check(args) => check::run(args).await,
             Command::Status(args) => status::run(args).await,
             Command::Store(args) => store::run(args).await,

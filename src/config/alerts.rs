@@ -268,7 +268,7 @@ pub(super) struct Place<'a> {
 }
 
 impl Place<'_> {
-    fn at(&self, span: std::ops::Range<usize>) -> String {
+    pub(super) fn at(&self, span: std::ops::Range<usize>) -> String {
         let line = self.text[..span.start.min(self.text.len())]
             .matches('\n')
             .count()
@@ -276,7 +276,7 @@ impl Place<'_> {
         format!("{}:{line}", self.path.display())
     }
 
-    fn err(&self, span: std::ops::Range<usize>, message: String, hint: &str) -> Error {
+    pub(super) fn err(&self, span: std::ops::Range<usize>, message: String, hint: &str) -> Error {
         Error::Input {
             path: self.at(span),
             message,
@@ -292,7 +292,7 @@ impl Place<'_> {
         }
     }
 
-    fn duration(&self, key: &str, v: &Spanned<String>) -> Result<Duration> {
+    pub(super) fn duration(&self, key: &str, v: &Spanned<String>) -> Result<Duration> {
         crate::util::parse_duration(v.get_ref()).ok_or_else(|| {
             self.err(
                 v.span(),

@@ -5,11 +5,13 @@
 //! starts, so a missing variable fails that target only).
 
 mod alerts;
+mod watch;
 
 pub use alerts::{
     AlertPolicy, AlertsConfig, Secret, SecretSource, SmtpConfig, SmtpSettings, SmtpTls,
     WebhookConfig,
 };
+pub use watch::WatchConfig;
 
 use crate::diff::{IgnoreRules, Severity};
 use crate::error::{Error, Result};
@@ -37,6 +39,8 @@ pub struct Config {
     pub webhooks: BTreeMap<String, WebhookConfig>,
     /// `[alerts]`.
     pub alerts: AlertsConfig,
+    /// `[watch]`: the daemon's settings.
+    pub watch: WatchConfig,
 }
 
 /// `[store]`.
@@ -50,6 +54,14 @@ pub struct StoreConfig {
     /// first, which may be the recorded expected state).
     #[serde(default = "default_keep_live")]
     pub keep_live: usize,
+    /// The fleet store: a PostgreSQL database (`postgres://…` or
+    /// `env:VAR`) that several `watch` processes share; `path` is then
+    /// each process's local working copy.
+    #[serde(default)]
+    url: Option<Spanned<String>>,
+    /// `url`, checked.
+    #[serde(skip)]
+    pub fleet_url: Option<String>,
 }
 
 /// The store folder when neither a flag nor a config file names one.
@@ -69,6 +81,8 @@ impl Default for StoreConfig {
         StoreConfig {
             path: default_store_path(),
             keep_live: default_keep_live(),
+            url: None,
+            fleet_url: None,
         }
     }
 }
@@ -120,6 +134,12 @@ pub struct TargetConfig {
     /// Failed scans in a row before a "scan failing" message (default 3).
     #[serde(default)]
     failing_after: Option<Spanned<u32>>,
+    /// When `watch` scans it (crontab(5)); `[watch] schedule` when absent.
+    #[serde(default, rename = "schedule")]
+    schedule_text: Option<Spanned<String>>,
+    /// `schedule` (or `[watch] schedule`), checked.
+    #[serde(skip)]
+    pub schedule: Option<crate::schedule::Schedule>,
     /// The alert keys above, checked.
     #[serde(skip)]
     pub alerts: AlertPolicy,
@@ -152,6 +172,8 @@ struct File {
     webhooks: BTreeMap<String, alerts::WebhookFile>,
     #[serde(default)]
     alerts: alerts::AlertsFile,
+    #[serde(default)]
+    watch: watch::WatchFile,
 }
 
 impl Config {
@@ -211,6 +233,7 @@ impl Config {
         let smtp = file.smtp.map(|s| place.smtp(s)).transpose()?;
         let webhooks = place.webhooks(file.webhooks)?;
         let alerts = place.alerts(file.alerts)?;
+        let watch = place.watch(file.watch)?;
         let mut targets: Vec<TargetConfig> = Vec::new();
         for mut t in file.target {
             let raw = alerts::TargetAlertsFile {
@@ -240,10 +263,19 @@ impl Config {
                 hint: "see --ignore in the README".into(),
             })?;
             t.migrations = t.migrations.as_deref().map(resolve);
+            t.schedule = match &t.schedule_text {
+                Some(s) => Some(place.schedule(&format!("target {}", t.name), s)?),
+                None => watch.schedule.clone(),
+            };
             targets.push(t);
         }
         let mut store = file.store;
         store.path = resolve(&store.path);
+        store.fleet_url = store
+            .url
+            .as_ref()
+            .map(|u| watch::check_store_url(&place, u))
+            .transpose()?;
         Ok(Config {
             path: path.to_path_buf(),
             store,
@@ -251,6 +283,7 @@ impl Config {
             smtp,
             webhooks,
             alerts,
+            watch,
         })
     }
 

@@ -75,7 +75,7 @@ pub fn reusable(
 
 /// What a replay says while it runs (a progress bar in the CLI, nothing in
 /// tests): the library knows no terminal.
-pub trait Progress {
+pub trait Progress: Send + Sync {
     /// `total` migrations to go through, `done` of them already stored.
     fn start(&self, _total: u64, _done: u64) {}
     /// Working on this migration now.

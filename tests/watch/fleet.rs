@@ -1,0 +1,127 @@
+//! Three `watch` processes sharing one PostgreSQL store.
+
+use super::mail::{SmtpOptions, SmtpServer};
+use super::*;
+use common::psql_rows;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Finished ticks per target.
+fn finished(store: &DatabaseUrl) -> BTreeMap<String, usize> {
+    psql_rows(
+        store,
+        "SELECT target, count(*) FROM driftwatch.ticks WHERE finished_at IS NOT NULL GROUP BY target",
+    )
+    .iter()
+    .filter_map(|r| r.split_once('|'))
+    .map(|(t, n)| (t.to_string(), n.parse().unwrap()))
+    .collect()
+}
+
+/// Scan records per target, as the store's `scans.jsonl` rows hold them.
+fn scan_lines(store: &DatabaseUrl) -> BTreeMap<String, usize> {
+    psql_rows(
+        store,
+        "SELECT target, array_length(regexp_split_to_array(rtrim(convert_from(content, 'UTF8'), E'\\n'), E'\\n'), 1)
+           FROM driftwatch.files WHERE path = 'scans.jsonl'",
+    )
+    .iter()
+    .filter_map(|r| r.split_once('|'))
+    .map(|(t, n)| (t.to_string(), n.parse().unwrap()))
+    .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn three_replicas_scan_each_tick_once_alert_once_and_survive_a_sigkill() {
+    let store_db = common::fresh_db().await;
+    let mut targets = Vec::new();
+    for _ in 0..10 {
+        targets.push(small_target().await);
+    }
+    let smtp = SmtpServer::start(SmtpOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("driftwatch.toml");
+    let mut text = format!(
+        "[store]\nurl = \"{}\"\n\n[watch]\nschedule = \"*/3 * * * * *\"\nlease = \"4s\"\n\n\
+         [smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nfrom = \"drift@example.com\"\n\n",
+        store_db.expose(),
+        smtp.port
+    );
+    for (i, t) in targets.iter().enumerate() {
+        text.push_str(&format!("[[target]]\nname = \"t{i}\"\nurl = \"{}\"\n", t.expose()));
+        if i == 0 {
+            text.push_str("notify = [\"dba@example.com\"]\nremind_after = \"off\"\n");
+        }
+        text.push('\n');
+    }
+    std::fs::write(&config, text).unwrap();
+    let mut replicas: Vec<Daemon> = (0..3)
+        .map(|i| Daemon::start(&config, &dir.path().join(format!("r{i}.log")), &[]))
+        .collect();
+
+    wait_until("two scans of every target", Duration::from_secs(60), || {
+        let f = finished(&store_db);
+        f.len() == 10 && f.values().all(|n| *n >= 2)
+    });
+    common::exec(&targets[0], DRIFT).await;
+    let mail = smtp.wait_for(1, Duration::from_secs(30));
+    assert!(mail[0].header("Subject").unwrap_or_default().contains("t0"));
+
+    // One replica dies without a word; its targets' ticks go on.
+    replicas[0].child.kill().unwrap();
+    replicas[0].child.wait().unwrap();
+    let killed_at = jiff::Timestamp::now().as_second();
+    std::thread::sleep(Duration::from_secs(2));
+    wait_until("every target scanned after the kill plus a lease", Duration::from_secs(40), || {
+        psql_rows(
+            &store_db,
+            &format!(
+                "SELECT count(DISTINCT target) FROM driftwatch.ticks
+                  WHERE finished_at IS NOT NULL AND tick > to_timestamp({})",
+                killed_at + 4
+            ),
+        ) == ["10"]
+    });
+    for r in &mut replicas[1..] {
+        r.signal(Signal::SIGTERM);
+    }
+    for r in &mut replicas[1..] {
+        assert!(r.wait_exit(Duration::from_secs(15)).expect("exits").success());
+    }
+
+    // Every finished tick left exactly one scan record: none scanned twice.
+    let ticks = finished(&store_db);
+    assert_eq!(scan_lines(&store_db), ticks);
+    // Claimed ticks of the dead replica were taken over, none left behind.
+    let stale = psql_rows(
+        &store_db,
+        "SELECT count(*) FROM driftwatch.ticks WHERE finished_at IS NULL AND heartbeat_at > '-infinity'",
+    );
+    assert_eq!(stale, ["0"], "unfinished claims left");
+    let holders = psql_rows(
+        &store_db,
+        "SELECT count(DISTINCT holder) FROM driftwatch.ticks WHERE finished_at IS NOT NULL",
+    );
+    assert!(holders[0].parse::<u32>().unwrap() >= 2, "the work was shared: {holders:?}");
+    // The drift was alerted once, by whichever replica saw it first.
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(smtp.messages().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_fleet_store_is_created_and_a_bad_url_is_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("driftwatch.toml");
+    std::fs::write(
+        &config,
+        "[store]\nurl = \"postgres://dw:hunter2@127.0.0.1:1/nowhere\"\n[watch]\nschedule = \"@hourly\"\n\
+         [[target]]\nname = \"a\"\nurl = \"postgres://x@127.0.0.1/y\"\n",
+    )
+    .unwrap();
+    let out = common::driftwatch(&["watch", "--config", config.to_str().unwrap()]);
+    common::assert_one_line_error(&out, "127.0.0.1:1", "hunter2");
+
+    std::fs::write(&config, "[store]\nurl = \"mysql://x\"\n").unwrap();
+    let out = common::driftwatch(&["watch", "--config", config.to_str().unwrap()]);
+    common::assert_one_line_error(&out, "[store] url", "never");
+}
