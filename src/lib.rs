@@ -13,6 +13,7 @@ pub mod ddl;
 pub mod diff;
 pub mod error;
 pub mod history;
+pub mod metrics;
 pub mod migrations;
 pub mod model;
 pub mod normalize;
