@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 mod check;
 mod ddl_latency;
 mod replay;
+mod watch;
 
 const TABLES: usize = 10_000;
 const SCHEMAS: usize = 10;
@@ -218,9 +219,15 @@ fn main() {
         .expect("pg_dump");
     println!("Starting a throwaway cluster ...");
     let cluster = Cluster::start(ClusterOptions::default()).expect("cluster");
+    // DRIFTWATCH_BENCH_ONLY=watch runs the 200-target daemon section alone.
+    if std::env::var("DRIFTWATCH_BENCH_ONLY").as_deref() == Ok("watch") {
+        watch::run(&cluster, std::path::Path::new(&driftwatch));
+        return;
+    }
     // DRIFTWATCH_BENCH_ONLY=replay runs that section alone (for tuning).
     if std::env::var("DRIFTWATCH_BENCH_ONLY").as_deref() == Ok("replay") {
         replay::run(&cluster, std::path::Path::new(&driftwatch));
+    watch::run(&cluster, std::path::Path::new(&driftwatch));
         return;
     }
     psql(&cluster, "postgres", &["-c", "CREATE DATABASE bench"]);

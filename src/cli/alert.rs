@@ -117,6 +117,7 @@ async fn test(args: TestArgs) -> Result<ExitCode> {
 
 async fn flush(args: FlushArgs) -> Result<ExitCode> {
     let config = args.config.read()?;
+    config.require_file_store("alert flush")?;
     let names: Vec<String> = if args.targets.is_empty() {
         config.targets.iter().map(|t| t.name.clone()).collect()
     } else {

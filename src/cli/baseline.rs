@@ -70,6 +70,7 @@ pub async fn run(args: BaselineArgs) -> Result<ExitCode> {
         .into());
     };
     let config = Config::read(&path)?;
+    config.require_file_store("baseline")?;
     let t = match &args.target {
         Some(name) => config.target(name)?,
         None if config.targets.len() == 1 => &config.targets[0],

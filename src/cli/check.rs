@@ -140,6 +140,9 @@ pub(crate) fn targets_and_store(
         .into());
     };
     let config = Config::read(&path)?;
+    if args.store.is_none() {
+        config.require_file_store("check")?;
+    }
     let chosen: Vec<&crate::config::TargetConfig> = if args.all || args.targets.is_empty() {
         if !args.all && config.targets.len() > 1 {
             return Err(Error::Usage(format!(

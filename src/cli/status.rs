@@ -42,9 +42,22 @@ pub enum StatusFormat {
 pub async fn run(args: StatusArgs) -> Result<ExitCode> {
     let config_path = Config::path_or_default(args.config.as_deref());
     let config = config_path.as_deref().map(Config::read).transpose()?;
+    // A fleet store is read through a copy of its targets' folders.
+    let mut fleet_copy = None;
+    if let (None, Some(c)) = (&args.store, &config) {
+        if let Some(url) = &c.store.fleet_url {
+            let fleet = crate::watch::fleet::Fleet::open(url, c.watch.lease).await?;
+            let dir = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+            for t in &c.targets {
+                fleet.pull(&t.name, &dir.path().join(&t.name)).await?;
+            }
+            fleet_copy = Some(dir);
+        }
+    }
     let root = args
         .store
         .clone()
+        .or_else(|| fleet_copy.as_ref().map(|d| d.path().to_path_buf()))
         .or_else(|| config.as_ref().map(|c| c.store.path.clone()))
         .unwrap_or_else(crate::config::default_store_path);
     let mut names: Vec<String> = if !args.targets.is_empty() {

@@ -287,6 +287,21 @@ impl Config {
         })
     }
 
+    /// An error when the store is a fleet store (`[store] url`): `command`
+    /// works on file stores only, and must not quietly use `[store] path`.
+    pub fn require_file_store(&self, command: &str) -> Result<()> {
+        match &self.store.fleet_url {
+            None => Ok(()),
+            Some(_) => Err(Error::Input {
+                path: self.path.display().to_string(),
+                message: format!(
+                    "[store] url is a fleet store, and {command} works on file stores only for now"
+                ),
+                hint: "let driftwatch watch scan and alert; driftwatch status --config reads a fleet store".into(),
+            }),
+        }
+    }
+
     /// The target named `name`.
     pub fn target(&self, name: &str) -> Result<&TargetConfig> {
         self.targets.iter().find(|t| t.name == name).ok_or_else(|| {

@@ -176,10 +176,14 @@ async fn a_scan_that_hangs_is_cancelled_at_scan_timeout_and_its_ticks_are_skippe
     let record = &scans(&store, "silent")[0];
     assert_eq!(record["result"], "failed");
     assert!(record["error"].as_str().unwrap().contains("scan_timeout"), "{record}");
-    let (_, metrics) = http_get(&format!("127.0.0.1:{metrics_port}"), "/metrics");
+    // The metrics follow the record.
+    let fetch = || http_get(&format!("127.0.0.1:{metrics_port}"), "/metrics").1;
+    wait_until("the failed scan in /metrics", Duration::from_secs(10), || {
+        sample(&fetch(), "driftwatch_scans_failed_total{target=\"silent\"}").unwrap_or(0.0) >= 1.0
+    });
+    let metrics = fetch();
     let skipped = sample(&metrics, "driftwatch_ticks_skipped_total{target=\"silent\"}").unwrap();
     assert!(skipped >= 1.0, "{metrics}");
-    assert!(sample(&metrics, "driftwatch_scans_failed_total{target=\"silent\"}").unwrap() >= 1.0);
     daemon.signal(Signal::SIGTERM);
     assert!(daemon.wait_exit(Duration::from_secs(10)).expect("exits").success());
     let text = std::fs::read_to_string(dir.path().join("watch.log")).unwrap();

@@ -106,6 +106,16 @@ async fn three_replicas_scan_each_tick_once_alert_once_and_survive_a_sigkill() {
     // The drift was alerted once, by whichever replica saw it first.
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(smtp.messages().len(), 1);
+
+    // status reads the fleet store; check and baseline refuse it in one line.
+    let cfg = config.to_str().unwrap();
+    let out = common::driftwatch(&["status", "--config", cfg, "--target", "t0", "--format", "json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["last"]["result"], "drift", "{v}");
+    assert_eq!(v[0]["scans"].as_u64().unwrap() as usize, ticks["t0"]);
+    let out = common::driftwatch(&["check", "--config", cfg, "--target", "t0"]);
+    common::assert_one_line_error(&out, "fleet store", "never");
 }
 
 #[tokio::test(flavor = "multi_thread")]

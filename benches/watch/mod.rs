@@ -1,0 +1,207 @@
+//! The `watch` daemon at fleet size: 200 small databases in the bench's
+//! cluster, one `driftwatch watch` process scanning every one each minute.
+//! Prints scans per second, p95 scan latency, peak RSS, whether every
+//! minute's 200 scans finished within the minute, and what an unchanged
+//! rescan (catalog probe, stored live snapshot reused) costs the server
+//! against a full capture. `DRIFTWATCH_BENCH_ONLY=watch` runs it alone.
+
+use driftwatch::shadow::Cluster;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const TARGETS: usize = 200;
+
+/// A small application schema: 8 tables with keys, defaults, indexes, a
+/// view and a function.
+const SCHEMA: &str = "
+CREATE TABLE customers (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, created_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE products (id bigserial PRIMARY KEY, sku text NOT NULL UNIQUE, price numeric(10,2) NOT NULL CHECK (price >= 0));
+CREATE TABLE orders (id bigserial PRIMARY KEY, customer_id bigint NOT NULL REFERENCES customers, status text NOT NULL DEFAULT 'new', placed_at timestamptz NOT NULL DEFAULT now());
+CREATE INDEX orders_customer ON orders (customer_id, placed_at);
+CREATE TABLE order_lines (order_id bigint NOT NULL REFERENCES orders ON DELETE CASCADE, product_id bigint NOT NULL REFERENCES products, qty int NOT NULL CHECK (qty > 0), PRIMARY KEY (order_id, product_id));
+CREATE TABLE payments (id bigserial PRIMARY KEY, order_id bigint NOT NULL REFERENCES orders, amount numeric(10,2) NOT NULL, paid_at timestamptz);
+CREATE TABLE shipments (id bigserial PRIMARY KEY, order_id bigint NOT NULL REFERENCES orders, carrier text, shipped_at timestamptz);
+CREATE TABLE audit_log (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), actor text, action text NOT NULL);
+CREATE TABLE settings (key text PRIMARY KEY, value jsonb NOT NULL DEFAULT '{}');
+CREATE VIEW open_orders AS SELECT o.id, c.email, o.placed_at FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.status <> 'done';
+CREATE FUNCTION order_total(bigint) RETURNS numeric LANGUAGE sql STABLE AS $$ SELECT coalesce(sum(l.qty * p.price), 0) FROM order_lines l JOIN products p ON p.id = l.product_id WHERE l.order_id = $1 $$;
+";
+
+/// One `scan finished` or `scan failed` log event.
+struct Scan {
+    at: jiff::Timestamp,
+    millis: u64,
+}
+
+/// Runs the section.
+pub fn run(cluster: &Cluster, driftwatch: &Path) {
+    println!();
+    println!("watch: creating {TARGETS} databases ...");
+    super::psql(cluster, "postgres", &["-c", "CREATE DATABASE watch_tpl"]);
+    super::psql(cluster, "watch_tpl", &["-c", SCHEMA]);
+    for i in 0..TARGETS {
+        super::psql(
+            cluster,
+            "postgres",
+            &["-c", &format!("CREATE DATABASE watch_{i} TEMPLATE watch_tpl")],
+        );
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = String::from(
+        "[store]\npath = \"store\"\n\n[watch]\nschedule = \"* * * * *\"\nmax_concurrent_scans = 4\n\n",
+    );
+    for i in 0..TARGETS {
+        config.push_str(&format!(
+            "[[target]]\nname = \"db{i}\"\nurl = \"{}\"\n\n",
+            cluster.url(&format!("watch_{i}")).expose()
+        ));
+    }
+    let config_path = dir.path().join("driftwatch.toml");
+    std::fs::write(&config_path, config).expect("write config");
+    let log = dir.path().join("watch.log");
+    let mut child = Command::new(driftwatch)
+        .args(["watch", "--config"])
+        .arg(&config_path)
+        .args(["--log-format", "json"])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log"))
+        .spawn()
+        .expect("start driftwatch watch");
+    // Three minutes' ticks: the first records each target's accepted state
+    // (a full capture), the next ones are unchanged rescans.
+    println!("watch: {TARGETS} targets every minute; waiting for three minutes' scans ...");
+    let started = Instant::now();
+    let mut peak_rss_kb = 0;
+    loop {
+        peak_rss_kb = peak_rss_kb.max(vm_hwm(child.id()));
+        let scans = read_scans(&log);
+        if scans.len() >= 3 * TARGETS || started.elapsed() > Duration::from_secs(300) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    peak_rss_kb = peak_rss_kb.max(vm_hwm(child.id()));
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status = child.wait().expect("wait for watch");
+    let scans = read_scans(&log);
+    // Group by the minute the scan finished in (ticks are on the minute;
+    // jitter spreads starts over 6 s).
+    let mut minutes: BTreeMap<i64, Vec<&Scan>> = BTreeMap::new();
+    for s in &scans {
+        minutes.entry(s.at.as_second() / 60).or_default().push(s);
+    }
+    println!();
+    println!("`driftwatch watch`, {TARGETS} targets (8 tables, a view, a function each) on `* * * * *`, max_concurrent_scans = 4, exit {status}:");
+    println!();
+    println!("| minute | scans | all done after the tick | scans per second | p50 scan | p95 scan |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for (i, (minute, list)) in minutes.iter().enumerate() {
+        let tick = minute * 60;
+        let last = list.iter().map(|s| s.at.as_millisecond()).max().unwrap_or(0);
+        let first = list.iter().map(|s| s.at.as_millisecond()).min().unwrap_or(0);
+        let span = (last - first).max(1) as f64 / 1000.0;
+        let mut ms: Vec<u64> = list.iter().map(|s| s.millis).collect();
+        ms.sort();
+        let pct = |p: f64| ms[((ms.len() as f64 - 1.0) * p).round() as usize];
+        let label = if i == 0 { "1 (first scans: full capture, state recorded)" } else { "rescan (catalog probe)" };
+        println!(
+            "| {label} | {} | {:.1} s | {:.0} | {} ms | {} ms |",
+            list.len(),
+            (last - tick * 1000) as f64 / 1000.0,
+            list.len() as f64 / span,
+            pct(0.5),
+            pct(0.95)
+        );
+    }
+    println!("| peak RSS of the process | {} MB | | | | |", peak_rss_kb / 1024);
+    probe_cost(cluster);
+}
+
+/// Server work of an unchanged rescan against a full capture, on one of
+/// the databases: wall time and shared buffers touched (pg_stat_database).
+fn probe_cost(cluster: &Cluster) {
+    let url = cluster.url("watch_0");
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let opts = driftwatch::catalog::CaptureOptions::default();
+    let buffers = || {
+        super::psql(
+            cluster,
+            "postgres",
+            &["-At", "-c", "SELECT pg_stat_clear_snapshot(); SELECT blks_hit + blks_read FROM pg_stat_database WHERE datname = 'watch_0'"],
+        )
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse::<i64>().ok())
+        .unwrap_or(0)
+    };
+    let mut measure = |probe: bool| {
+        let mut times = Vec::new();
+        let before = buffers();
+        for _ in 0..20 {
+            let t = Instant::now();
+            if probe {
+                rt.block_on(driftwatch::catalog::probe(&url, &opts)).expect("probe");
+            } else {
+                rt.block_on(driftwatch::catalog::capture(&url, &opts)).expect("capture");
+            }
+            times.push(t.elapsed());
+        }
+        // Backends report their statistics when they end.
+        std::thread::sleep(Duration::from_millis(1500));
+        let touched = (buffers() - before) / 20;
+        (super::median(times), touched)
+    };
+    let (capture_time, capture_buffers) = measure(false);
+    let (probe_time, probe_buffers) = measure(true);
+    println!();
+    println!("An unchanged rescan against a full capture (one database, median of 20):");
+    println!();
+    println!("| | wall time | shared buffers read on the server |");
+    println!("|---|---:|---:|");
+    println!(
+        "| full capture | {:.1} ms | {capture_buffers} |",
+        capture_time.as_secs_f64() * 1000.0
+    );
+    println!(
+        "| catalog probe (unchanged) | {:.1} ms | {probe_buffers} |",
+        probe_time.as_secs_f64() * 1000.0
+    );
+    println!(
+        "| ratio | {:.1}x less | {:.1}x less |",
+        capture_time.as_secs_f64() / probe_time.as_secs_f64().max(1e-9),
+        capture_buffers as f64 / (probe_buffers.max(1)) as f64
+    );
+}
+
+/// Peak resident set (VmHWM) of `pid`, in kB.
+fn vm_hwm(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// The scans the log reports.
+fn read_scans(log: &Path) -> Vec<Scan> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| e["message"] == "scan finished" || e["message"] == "scan failed")
+        .filter_map(|e| {
+            Some(Scan {
+                at: e["timestamp"].as_str()?.parse().ok()?,
+                millis: e["duration_ms"].as_u64()?,
+            })
+        })
+        .collect()
+}
