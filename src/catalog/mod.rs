@@ -20,11 +20,13 @@ mod build;
 mod build_parts;
 mod build_types;
 mod checks;
+mod probe;
 mod runner;
 mod session;
 pub mod versioned;
 
 pub use crate::database::{redact_url, DatabaseUrl};
+pub use probe::{probe, probe_cost, CatalogSum, Probe, ProbeCost};
 pub use session::{CaptureMode, CaptureSession};
 
 use crate::error::{Error, Result};
