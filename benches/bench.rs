@@ -227,7 +227,7 @@ fn main() {
     // DRIFTWATCH_BENCH_ONLY=replay runs that section alone (for tuning).
     if std::env::var("DRIFTWATCH_BENCH_ONLY").as_deref() == Ok("replay") {
         replay::run(&cluster, std::path::Path::new(&driftwatch));
-    watch::run(&cluster, std::path::Path::new(&driftwatch));
+        watch::run(&cluster, std::path::Path::new(&driftwatch));
         return;
     }
     psql(&cluster, "postgres", &["-c", "CREATE DATABASE bench"]);

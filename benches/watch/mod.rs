@@ -45,7 +45,10 @@ pub fn run(cluster: &Cluster, driftwatch: &Path) {
         super::psql(
             cluster,
             "postgres",
-            &["-c", &format!("CREATE DATABASE watch_{i} TEMPLATE watch_tpl")],
+            &[
+                "-c",
+                &format!("CREATE DATABASE watch_{i} TEMPLATE watch_tpl"),
+            ],
         );
     }
     let dir = tempfile::tempdir().expect("temp dir");
@@ -97,17 +100,31 @@ pub fn run(cluster: &Cluster, driftwatch: &Path) {
     println!();
     println!("`driftwatch watch`, {TARGETS} targets (8 tables, a view, a function each) on `* * * * *`, max_concurrent_scans = 4, exit {status}:");
     println!();
-    println!("| minute | scans | all done after the tick | scans per second | p50 scan | p95 scan |");
+    println!(
+        "| minute | scans | all done after the tick | scans per second | p50 scan | p95 scan |"
+    );
     println!("|---|---:|---:|---:|---:|---:|");
     for (i, (minute, list)) in minutes.iter().enumerate() {
         let tick = minute * 60;
-        let last = list.iter().map(|s| s.at.as_millisecond()).max().unwrap_or(0);
-        let first = list.iter().map(|s| s.at.as_millisecond()).min().unwrap_or(0);
+        let last = list
+            .iter()
+            .map(|s| s.at.as_millisecond())
+            .max()
+            .unwrap_or(0);
+        let first = list
+            .iter()
+            .map(|s| s.at.as_millisecond())
+            .min()
+            .unwrap_or(0);
         let span = (last - first).max(1) as f64 / 1000.0;
         let mut ms: Vec<u64> = list.iter().map(|s| s.millis).collect();
         ms.sort();
         let pct = |p: f64| ms[((ms.len() as f64 - 1.0) * p).round() as usize];
-        let label = if i == 0 { "1 (first scans: full capture, state recorded)" } else { "rescan (catalog probe)" };
+        let label = if i == 0 {
+            "1 (first scans: full capture, state recorded)"
+        } else {
+            "rescan (catalog probe)"
+        };
         println!(
             "| {label} | {} | {:.1} s | {:.0} | {} ms | {} ms |",
             list.len(),
@@ -117,7 +134,10 @@ pub fn run(cluster: &Cluster, driftwatch: &Path) {
             pct(0.95)
         );
     }
-    println!("| peak RSS of the process | {} MB | | | | |", peak_rss_kb / 1024);
+    println!(
+        "| peak RSS of the process | {} MB | | | | |",
+        peak_rss_kb / 1024
+    );
     probe_cost(cluster);
 }
 
@@ -138,15 +158,17 @@ fn probe_cost(cluster: &Cluster) {
         .and_then(|l| l.trim().parse::<i64>().ok())
         .unwrap_or(0)
     };
-    let mut measure = |probe: bool| {
+    let measure = |probe: bool| {
         let mut times = Vec::new();
         let before = buffers();
         for _ in 0..20 {
             let t = Instant::now();
             if probe {
-                rt.block_on(driftwatch::catalog::probe(&url, &opts)).expect("probe");
+                rt.block_on(driftwatch::catalog::probe(&url, &opts))
+                    .expect("probe");
             } else {
-                rt.block_on(driftwatch::catalog::capture(&url, &opts)).expect("capture");
+                rt.block_on(driftwatch::catalog::capture(&url, &opts))
+                    .expect("capture");
             }
             times.push(t.elapsed());
         }

@@ -9,12 +9,14 @@
 
 mod attribution;
 mod history;
+mod live;
 pub mod locks;
 mod status;
 
+pub use live::LiveProbe;
 pub use status::{alert_status, standing, status, AlertStatus, TargetStatus};
 
-use crate::catalog::{self, CaptureOptions};
+use crate::catalog::CaptureOptions;
 use crate::database::DatabaseUrl;
 use crate::diff::{diff, IgnoreRules, Severity};
 use crate::error::{Error, Result};
@@ -101,6 +103,8 @@ struct Outcome {
     expected_snapshot: Option<Snapshot>,
     findings: Vec<Finding>,
     warnings: Vec<String>,
+    /// What the catalog probe said (watch's rescans).
+    probe: Option<live::LiveProbe>,
 }
 
 impl Outcome {
@@ -121,6 +125,7 @@ impl Outcome {
             expected_snapshot: None,
             findings,
             warnings,
+            probe: None,
         }
     }
 }
@@ -128,22 +133,19 @@ impl Outcome {
 /// Scans `target`, records the scan in `store`, and returns the report.
 /// Errors only when the store cannot be read or written.
 pub async fn scan(target: &ScanTarget, store: &TargetStore) -> Result<CheckReport> {
-    let examined = examine(target, store).await?;
-    record(
-        store,
-        &examined.report,
-        examined.live.as_ref(),
-        target.keep_live,
-    )?;
-    Ok(examined.report)
+    Ok(scan_probed(target, store).await?.report)
 }
 
 /// Records a scan that could not finish (the daemon's per-scan timeout)
 /// as failed, so that alerting counts it like any other failed scan.
-pub fn record_failure(target: &ScanTarget, store: &TargetStore, error: String) -> Result<CheckReport> {
+pub fn record_failure(
+    target: &ScanTarget,
+    store: &TargetStore,
+    error: String,
+) -> Result<CheckReport> {
     let mut report = empty_report(target, crate::util::now_rfc3339());
     report.error = Some(error);
-    record(store, &report, None, target.keep_live)?;
+    record(store, &report, None, None, target.keep_live)?;
     Ok(report)
 }
 
@@ -181,10 +183,18 @@ pub struct Scanned {
 /// [`scan`], telling whether the catalog probe spared a capture (the
 /// `watch` daemon counts it).
 pub async fn scan_probed(target: &ScanTarget, store: &TargetStore) -> Result<Scanned> {
-    let report = scan(target, store).await?;
+    let examined = examine(target, store).await?;
+    let probe = examined.probe.as_ref().map(|p| p.key.as_str());
+    record(
+        store,
+        &examined.report,
+        examined.live.as_ref(),
+        probe,
+        target.keep_live,
+    )?;
     Ok(Scanned {
-        report,
-        probe_changed: None,
+        probe_changed: examined.probe.as_ref().map(|p| !p.reused),
+        report: examined.report,
     })
 }
 
@@ -196,6 +206,8 @@ pub struct Examined {
     pub expected: Option<Snapshot>,
     /// The live schema (None when it was not captured).
     pub live: Option<Snapshot>,
+    /// What the catalog probe said (None when none ran).
+    pub probe: Option<LiveProbe>,
 }
 
 /// A scan of `target` that records nothing (a first scan's accepted state
@@ -207,6 +219,7 @@ pub async fn examine(target: &ScanTarget, store: &TargetStore) -> Result<Examine
     let mut report = empty_report(target, time);
     let mut live = None;
     let mut expected_snapshot = None;
+    let mut probe = None;
     match outcome {
         Ok(mut o) => {
             expected_snapshot = o.expected_snapshot.take();
@@ -233,6 +246,7 @@ pub async fn examine(target: &ScanTarget, store: &TargetStore) -> Result<Examine
                 };
             }
             live = o.live;
+            probe = o.probe;
         }
         Err(e) => report.error = Some(e.to_string()),
     }
@@ -240,6 +254,7 @@ pub async fn examine(target: &ScanTarget, store: &TargetStore) -> Result<Examine
         report,
         expected: expected_snapshot,
         live,
+        probe,
     })
 }
 
@@ -249,6 +264,7 @@ fn record(
     store: &TargetStore,
     report: &CheckReport,
     live: Option<&Snapshot>,
+    probe: Option<&str>,
     keep_live: usize,
 ) -> Result<()> {
     let _lock = store.lock()?;
@@ -270,6 +286,7 @@ fn record(
         live: report.live_fingerprint.clone(),
         expected: report.expected.as_ref().map(|e| e.fingerprint.clone()),
         error: report.error.clone(),
+        probe: probe.map(str::to_string),
     })
 }
 
@@ -411,12 +428,15 @@ async fn run(target: &ScanTarget, store: &TargetStore, time: &str) -> Result<Out
             }
         }
     };
-    let (expected, captured) = tokio::join!(expected_state, catalog::capture(&url, &capture));
+    let (expected, captured) = tokio::join!(
+        expected_state,
+        live::live_schema(target, store, &url, &capture)
+    );
 
     // DDL holding a table (a tool without a lock, such as dbmate,
     // mid-migration; or a change by hand) stops the capture rather than
     // queue behind it: nothing to compare yet.
-    let (mut live, _) = match captured {
+    let (mut live, probe) = match captured {
         Err(Error::Locked { relation, pid, .. }) => {
             let evidence = format!("DDL holds {relation} (ACCESS EXCLUSIVE)");
             return Ok(in_progress(pid, &evidence, time, history_label, warnings));
@@ -454,6 +474,7 @@ async fn run(target: &ScanTarget, store: &TargetStore, time: &str) -> Result<Out
             live: Some(live),
             findings,
             warnings,
+            probe,
         });
     };
     // The replay captured every schema: narrow it as the live capture is.
@@ -487,6 +508,7 @@ async fn run(target: &ScanTarget, store: &TargetStore, time: &str) -> Result<Out
         expected_snapshot: Some(expected),
         findings,
         warnings,
+        probe,
     })
 }
 
@@ -524,6 +546,7 @@ fn in_progress(
         expected_snapshot: None,
         findings: vec![finding],
         warnings,
+        probe: None,
     }
 }
 

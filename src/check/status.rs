@@ -131,6 +131,7 @@ mod tests {
             live: None,
             expected: None,
             error: None,
+            probe: None,
         }
     }
 

@@ -25,7 +25,12 @@ pub struct WatchArgs {
     #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "DRIFTWATCH_LOG_FORMAT")]
     pub log_format: LogFormat,
     /// Log filter (error, warn, info, debug; or tracing directives).
-    #[arg(long, default_value = "info", env = "DRIFTWATCH_LOG", value_name = "FILTER")]
+    #[arg(
+        long,
+        default_value = "info",
+        env = "DRIFTWATCH_LOG",
+        value_name = "FILTER"
+    )]
     pub log_level: String,
     #[command(flatten)]
     pub shadow: ShadowArgs,
@@ -45,10 +50,7 @@ pub enum LogFormat {
 /// Runs `driftwatch watch`.
 pub async fn run(args: WatchArgs) -> Result<ExitCode> {
     let Some(path) = Config::path_or_default(args.config.as_deref()) else {
-        return Err(Error::Usage(
-            "watch needs --config FILE (or ./driftwatch.toml)".into(),
-        )
-        .into());
+        return Err(Error::Usage("watch needs --config FILE (or ./driftwatch.toml)".into()).into());
     };
     if args.print_schedule {
         let config = Config::read(&path)?;

@@ -151,7 +151,9 @@ impl Place<'_> {
 /// `[store] url` checked: a PostgreSQL URL or `env:VAR`.
 pub(super) fn check_store_url(place: &Place<'_>, url: &Spanned<String>) -> Result<String> {
     let text = url.get_ref();
-    if text.starts_with("env:") || text.starts_with("postgres://") || text.starts_with("postgresql://")
+    if text.starts_with("env:")
+        || text.starts_with("postgres://")
+        || text.starts_with("postgresql://")
     {
         return Ok(text.clone());
     }

@@ -100,6 +100,11 @@ pub struct ScanRecord {
     /// Why the scan failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The catalog probe's fingerprint taken before the live capture
+    /// (`watch` rescans): the next scan reuses the live snapshot when the
+    /// probe still says this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe: Option<String>,
 }
 
 /// One line of `baselines/audit.jsonl`.
@@ -377,6 +382,7 @@ mod tests {
             live: None,
             expected: None,
             error: None,
+            probe: None,
         }
     }
 

@@ -276,7 +276,13 @@ impl Fleet {
     /// finished with `result`, in one transaction that first checks this
     /// replica still holds the tick (false when it did not: nothing is
     /// written).
-    pub async fn push(&self, target: &str, tick: Timestamp, dir: &Path, result: &str) -> Result<bool> {
+    pub async fn push(
+        &self,
+        target: &str,
+        tick: Timestamp,
+        dir: &Path,
+        result: &str,
+    ) -> Result<bool> {
         let local = local_files(dir)?;
         let before = self
             .synced
@@ -392,10 +398,11 @@ async fn migrate(pool: &PgPool) -> Result<()> {
     .execute(&mut *tx)
     .await
     .map_err(db)?;
-    let version: Option<i32> = sqlx::query_scalar("SELECT max(version) FROM driftwatch.store_version")
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
+    let version: Option<i32> =
+        sqlx::query_scalar("SELECT max(version) FROM driftwatch.store_version")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
     let version = version.unwrap_or(0).max(0) as usize;
     if version > MIGRATIONS.len() {
         return Err(Error::Usage(format!(
@@ -461,7 +468,9 @@ fn local_files(dir: &Path) -> Result<BTreeMap<String, String>> {
 fn inside(dir: &Path, rel: &str) -> Result<PathBuf> {
     let ok = !rel.is_empty()
         && !rel.starts_with('/')
-        && rel.split('/').all(|c| !c.is_empty() && c != "." && c != "..");
+        && rel
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != "..");
     if !ok {
         return Err(Error::Input {
             path: format!("driftwatch.files: {rel}"),

@@ -134,23 +134,31 @@ async fn run_claimed(shared: &Shared, spec: &JobSpec, tick: Tick) -> Result<JobE
 }
 
 /// The scan, its alerts, its metrics and its log line.
-async fn scan_and_alert(shared: &Shared, spec: &JobSpec, store: &TargetStore) -> Result<CheckReport> {
+async fn scan_and_alert(
+    shared: &Shared,
+    spec: &JobSpec,
+    store: &TargetStore,
+) -> Result<CheckReport> {
     let name = &spec.target.name;
     let started = Instant::now();
-    let report = match tokio::time::timeout(spec.timeout, check::scan_probed(&spec.target, store)).await {
-        Ok(Ok(scanned)) => {
-            if let Some(changed) = scanned.probe_changed {
-                shared.metrics.probe(name, changed);
+    let report =
+        match tokio::time::timeout(spec.timeout, check::scan_probed(&spec.target, store)).await {
+            Ok(Ok(scanned)) => {
+                if let Some(changed) = scanned.probe_changed {
+                    shared.metrics.probe(name, changed);
+                }
+                scanned.report
             }
-            scanned.report
-        }
-        Ok(Err(e)) => return Err(e),
-        Err(_) => check::record_failure(
-            &spec.target,
-            store,
-            format!("the scan took longer than scan_timeout ({}s) and was cancelled", spec.timeout.as_secs()),
-        )?,
-    };
+            Ok(Err(e)) => return Err(e),
+            Err(_) => check::record_failure(
+                &spec.target,
+                store,
+                format!(
+                    "the scan took longer than scan_timeout ({}s) and was cancelled",
+                    spec.timeout.as_secs()
+                ),
+            )?,
+        };
     let elapsed = started.elapsed();
     let counts = FindingCounts {
         critical: report.counts.critical as u64,
@@ -162,9 +170,13 @@ async fn scan_and_alert(shared: &Shared, spec: &JobSpec, store: &TargetStore) ->
         ScanResult::Drift => ScanOutcome::Drift,
         _ => ScanOutcome::Clean,
     };
-    shared
-        .metrics
-        .scan_finished(name, outcome, elapsed, counts, jiff::Timestamp::now().as_second());
+    shared.metrics.scan_finished(
+        name,
+        outcome,
+        elapsed,
+        counts,
+        jiff::Timestamp::now().as_second(),
+    );
     match &report.error {
         Some(e) => tracing::warn!(
             target = %name, result = report.result.as_str(), duration_ms = elapsed.as_millis() as u64,
@@ -177,30 +189,38 @@ async fn scan_and_alert(shared: &Shared, spec: &JobSpec, store: &TargetStore) ->
         ),
     }
     if let Some(alerting) = &spec.alerting {
-        match alerting.after_scan(store, &spec.target.alerts, &report).await {
+        match alerting
+            .after_scan(store, &spec.target.alerts, &report)
+            .await
+        {
             Ok(out) => {
                 for id in &out.queued {
                     tracing::info!(target = %name, message = %id, "alert queued");
                 }
                 for d in &out.deliveries {
                     match &d.error {
-                        None => tracing::info!(target = %name, to = %d.recipient, message = %d.id, "alert delivered"),
-                        Some(e) => tracing::warn!(target = %name, to = %d.recipient, message = %d.id, error = %e, "alert not delivered"),
+                        None => {
+                            tracing::info!(target = %name, to = %d.recipient, message = %d.id, "alert delivered")
+                        }
+                        Some(e) => {
+                            tracing::warn!(target = %name, to = %d.recipient, message = %d.id, error = %e, "alert not delivered")
+                        }
                     }
                 }
             }
             Err(e) => tracing::error!(target = %name, error = %e, "alerting failed"),
         }
     }
-    shared
-        .metrics
-        .set_outbox_depth(name, outbox_depth(store));
+    shared.metrics.set_outbox_depth(name, outbox_depth(store));
     Ok(report)
 }
 
 /// Entries waiting in the target's outbox.
 pub fn outbox_depth(store: &TargetStore) -> u64 {
-    Outbox::of(store).entries().map(|e| e.len() as u64).unwrap_or(0)
+    Outbox::of(store)
+        .entries()
+        .map(|e| e.len() as u64)
+        .unwrap_or(0)
 }
 
 /// Delivers what the outbox holds and is due (between ticks, so a message
@@ -219,8 +239,12 @@ pub async fn flush(shared: Arc<Shared>, name: String, alerting: Alerting) {
         Ok(Ok(out)) => {
             for d in &out.deliveries {
                 match &d.error {
-                    None => tracing::info!(target = %name, to = %d.recipient, message = %d.id, "alert delivered"),
-                    Some(e) => tracing::warn!(target = %name, to = %d.recipient, message = %d.id, error = %e, "alert not delivered"),
+                    None => {
+                        tracing::info!(target = %name, to = %d.recipient, message = %d.id, "alert delivered")
+                    }
+                    Some(e) => {
+                        tracing::warn!(target = %name, to = %d.recipient, message = %d.id, error = %e, "alert not delivered")
+                    }
                 }
             }
         }

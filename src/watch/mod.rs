@@ -86,7 +86,11 @@ pub fn print_schedule(config: &Config, now: Timestamp) -> Result<String> {
 
 /// The targets with a schedule; an error when there is none.
 fn scheduled(config: &Config) -> Result<Vec<&crate::config::TargetConfig>> {
-    let list: Vec<_> = config.targets.iter().filter(|t| t.schedule.is_some()).collect();
+    let list: Vec<_> = config
+        .targets
+        .iter()
+        .filter(|t| t.schedule.is_some())
+        .collect();
     if list.is_empty() {
         return Err(Error::Input {
             path: config.path.display().to_string(),
@@ -101,18 +105,27 @@ fn scheduled(config: &Config) -> Result<Vec<&crate::config::TargetConfig>> {
 impl Setup {
     /// The targets and channels of `config`; ticks of targets whose
     /// schedule did not change are kept from `previous`.
-    fn new(config: Config, opts: &WatchOptions, previous: Option<&Setup>, now: Timestamp) -> Result<Setup> {
+    fn new(
+        config: Config,
+        opts: &WatchOptions,
+        previous: Option<&Setup>,
+        now: Timestamp,
+    ) -> Result<Setup> {
         let alerting = Some(Alerting::from_config(&config, None)?);
         let tz = config.watch.timezone.clone();
         let mut targets = BTreeMap::new();
         for t in scheduled(&config)? {
-            let Some(schedule) = t.schedule.clone() else { continue };
+            let Some(schedule) = t.schedule.clone() else {
+                continue;
+            };
             let mut target = ScanTarget::from_config(t, &config.store, &opts.capture, &opts.shadow);
             target.probe = config.watch.probe;
             let timing = Timing::new(&t.name, schedule, &tz, config.watch.jitter);
             let kept = previous
                 .and_then(|p| p.targets.get(&t.name))
-                .filter(|w| w.timing.schedule() == timing.schedule() && w.timing.offset() == timing.offset())
+                .filter(|w| {
+                    w.timing.schedule() == timing.schedule() && w.timing.offset() == timing.offset()
+                })
                 .and_then(|w| w.next);
             let next = kept.or_else(|| timing.next_after(now, &tz));
             targets.insert(
@@ -195,23 +208,33 @@ pub async fn run(opts: WatchOptions) -> Result<()> {
     let (stop_http, http_stopped) = tokio::sync::watch::channel(false);
     let http = match setup.config.watch.listen {
         Some(addr) => {
-            let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| Error::Input {
-                path: setup.config.path.display().to_string(),
-                message: format!("[watch] listen: cannot listen on {addr} ({e})"),
-                hint: "choose a free address and port".into(),
-            })?;
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| Error::Input {
+                    path: setup.config.path.display().to_string(),
+                    message: format!("[watch] listen: cannot listen on {addr} ({e})"),
+                    hint: "choose a free address and port".into(),
+                })?;
             tracing::info!(listen = %addr, "serving /healthz and /metrics");
             let mut rx = http_stopped.clone();
             let health: Arc<dyn Health> = liveness.clone();
-            Some(tokio::spawn(crate::metrics::http::serve(listener, metrics.clone(), health, async move {
-                let _ = rx.wait_for(|s| *s).await;
-            })))
+            Some(tokio::spawn(crate::metrics::http::serve(
+                listener,
+                metrics.clone(),
+                health,
+                async move {
+                    let _ = rx.wait_for(|s| *s).await;
+                },
+            )))
         }
         None => None,
     };
-    let mut term = signal(SignalKind::terminate()).map_err(|e| Error::Usage(format!("cannot handle SIGTERM: {e}")))?;
-    let mut int = signal(SignalKind::interrupt()).map_err(|e| Error::Usage(format!("cannot handle SIGINT: {e}")))?;
-    let mut hup = signal(SignalKind::hangup()).map_err(|e| Error::Usage(format!("cannot handle SIGHUP: {e}")))?;
+    let mut term = signal(SignalKind::terminate())
+        .map_err(|e| Error::Usage(format!("cannot handle SIGTERM: {e}")))?;
+    let mut int = signal(SignalKind::interrupt())
+        .map_err(|e| Error::Usage(format!("cannot handle SIGINT: {e}")))?;
+    let mut hup = signal(SignalKind::hangup())
+        .map_err(|e| Error::Usage(format!("cannot handle SIGHUP: {e}")))?;
     tracing::info!(
         targets = setup.targets.len(),
         timezone = %setup.config.watch.timezone_name,
@@ -239,7 +262,9 @@ pub async fn run(opts: WatchOptions) -> Result<()> {
             .collect();
         let tz = setup.config.watch.timezone.clone();
         for name in due {
-            let Some(w) = setup.targets.get_mut(&name) else { continue };
+            let Some(w) = setup.targets.get_mut(&name) else {
+                continue;
+            };
             let Some(tick) = w.next else { continue };
             let (next, missed) = w.timing.following(tick, now, &tz);
             w.next = next;
@@ -347,12 +372,13 @@ pub async fn run(opts: WatchOptions) -> Result<()> {
     // Shutdown: let running scans finish, then cancel what is left.
     liveness.stopping.store(true, Ordering::Relaxed);
     let grace = setup.config.watch.shutdown_timeout;
-    let finished = tokio::time::timeout(grace, async {
-        while jobs.join_next().await.is_some() {}
-    })
-    .await;
+    let finished =
+        tokio::time::timeout(grace, async { while jobs.join_next().await.is_some() {} }).await;
     if finished.is_err() {
-        tracing::warn!(scans = jobs.len(), "scans still running after shutdown_timeout: cancelled");
+        tracing::warn!(
+            scans = jobs.len(),
+            "scans still running after shutdown_timeout: cancelled"
+        );
         let _ = cancel_tx.send(true);
         while jobs.join_next().await.is_some() {}
     }
@@ -373,7 +399,10 @@ pub async fn run(opts: WatchOptions) -> Result<()> {
                 job::flush(shared.clone(), name, alerting.clone()).await;
             }
         };
-        if tokio::time::timeout(Duration::from_secs(10), flushing).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(10), flushing)
+            .await
+            .is_err()
+        {
             tracing::warn!("outbox delivery at shutdown took over 10s; what is left goes out at the next start");
         }
     }

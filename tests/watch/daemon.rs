@@ -68,14 +68,30 @@ async fn two_targets_drift_is_alerted_once_across_a_restart_and_sigterm_exits_0(
     assert_eq!(smtp.messages().len(), 1, "alerted once");
     let (_, metrics) = http_get(&addr, "/metrics");
     assert_eq!(
-        sample(&metrics, "driftwatch_findings{target=\"alpha\",severity=\"warning\"}"),
+        sample(
+            &metrics,
+            "driftwatch_findings{target=\"alpha\",severity=\"warning\"}"
+        ),
         Some(1.0),
         "{metrics}"
     );
+    // Rescans of the unchanged target reused its live snapshot; the
+    // drifted one's probe saw the index.
+    let probes = |t: &str, r: &str| {
+        sample(
+            &metrics,
+            &format!("driftwatch_catalog_probes_total{{target=\"{t}\",result=\"{r}\"}}"),
+        )
+        .unwrap_or(0.0)
+    };
+    assert!(probes("beta", "unchanged") >= 3.0, "{metrics}");
+    assert!(probes("alpha", "changed") >= 2.0, "{metrics}");
 
     // SIGTERM: exit 0 within a few seconds, the last events logged.
     daemon.signal(Signal::SIGTERM);
-    let status = daemon.wait_exit(Duration::from_secs(10)).expect("exits after SIGTERM");
+    let status = daemon
+        .wait_exit(Duration::from_secs(10))
+        .expect("exits after SIGTERM");
     assert!(status.success(), "{status:?}");
     let finished = daemon.events_named("scan finished");
     assert!(finished.len() >= 8, "{finished:?}");
@@ -89,13 +105,22 @@ async fn two_targets_drift_is_alerted_once_across_a_restart_and_sigterm_exits_0(
     let log2 = dir.path().join("watch2.log");
     let mut again = Daemon::start(&config, &log2, &[]);
     let seen = scans(&store, "alpha").len();
-    wait_until("two scans after the restart", Duration::from_secs(30), || {
-        scans(&store, "alpha").len() >= seen + 2
-    });
-    assert_eq!(smtp.messages().len(), 1, "no second message after a restart");
+    wait_until(
+        "two scans after the restart",
+        Duration::from_secs(30),
+        || scans(&store, "alpha").len() >= seen + 2,
+    );
+    assert_eq!(
+        smtp.messages().len(),
+        1,
+        "no second message after a restart"
+    );
     assert_eq!(last_since(&store), since_before);
     again.signal(Signal::SIGINT);
-    assert!(again.wait_exit(Duration::from_secs(10)).expect("exits").success());
+    assert!(again
+        .wait_exit(Duration::from_secs(10))
+        .expect("exits")
+        .success());
 }
 
 /// `driftwatch status --target alpha --format json`'s drift-since.
@@ -109,7 +134,11 @@ fn last_since(store: &Path) -> String {
         "--format",
         "json",
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let t = if v.is_array() { &v[0] } else { &v };
     let since = t["drift_since"].as_str().unwrap_or_default().to_string();
@@ -123,12 +152,19 @@ async fn sighup_keeps_the_running_config_when_the_new_one_is_bad_and_adds_a_targ
     let b = small_target().await;
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("driftwatch.toml");
-    let head = format!("[store]\npath = \"store\"\n\n[watch]\nschedule = \"{EVERY_2S}\"\njitter = \"0s\"\n\n");
-    let one = format!("{head}[[target]]\nname = \"one\"\nurl = \"{}\"\n", a.expose());
+    let head = format!(
+        "[store]\npath = \"store\"\n\n[watch]\nschedule = \"{EVERY_2S}\"\njitter = \"0s\"\n\n"
+    );
+    let one = format!(
+        "{head}[[target]]\nname = \"one\"\nurl = \"{}\"\n",
+        a.expose()
+    );
     std::fs::write(&config, &one).unwrap();
     let store = dir.path().join("store");
     let mut daemon = Daemon::start(&config, &dir.path().join("watch.log"), &[]);
-    wait_until("a scan of one", Duration::from_secs(30), || !scans(&store, "one").is_empty());
+    wait_until("a scan of one", Duration::from_secs(30), || {
+        !scans(&store, "one").is_empty()
+    });
 
     std::fs::write(&config, one.replace(EVERY_2S, "61 * * * *")).unwrap();
     daemon.signal(Signal::SIGHUP);
@@ -138,18 +174,29 @@ async fn sighup_keeps_the_running_config_when_the_new_one_is_bad_and_adds_a_targ
             .is_empty()
     });
     let err = &daemon.events_named("configuration not reloaded; the running one is kept")[0];
-    assert!(err["error"].as_str().unwrap().contains("target one"), "{err}");
+    assert!(
+        err["error"].as_str().unwrap().contains("target one"),
+        "{err}"
+    );
     let seen = scans(&store, "one").len();
-    wait_until("scans go on", Duration::from_secs(20), || scans(&store, "one").len() >= seen + 2);
+    wait_until("scans go on", Duration::from_secs(20), || {
+        scans(&store, "one").len() >= seen + 2
+    });
 
-    let two = format!("{one}\n[[target]]\nname = \"two\"\nurl = \"{}\"\n", b.expose());
+    let two = format!(
+        "{one}\n[[target]]\nname = \"two\"\nurl = \"{}\"\n",
+        b.expose()
+    );
     std::fs::write(&config, two).unwrap();
     daemon.signal(Signal::SIGHUP);
     wait_until("a scan of the new target", Duration::from_secs(30), || {
         !scans(&store, "two").is_empty()
     });
     daemon.signal(Signal::SIGTERM);
-    assert!(daemon.wait_exit(Duration::from_secs(10)).expect("exits").success());
+    assert!(daemon
+        .wait_exit(Duration::from_secs(10))
+        .expect("exits")
+        .success());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -170,22 +217,39 @@ async fn a_scan_that_hangs_is_cancelled_at_scan_timeout_and_its_ticks_are_skippe
     .unwrap();
     let store = dir.path().join("store");
     let mut daemon = Daemon::start(&config, &dir.path().join("watch.log"), &[]);
-    wait_until("a scan cancelled by scan_timeout", Duration::from_secs(20), || {
-        !scans(&store, "silent").is_empty()
-    });
+    wait_until(
+        "a scan cancelled by scan_timeout",
+        Duration::from_secs(20),
+        || !scans(&store, "silent").is_empty(),
+    );
     let record = &scans(&store, "silent")[0];
     assert_eq!(record["result"], "failed");
-    assert!(record["error"].as_str().unwrap().contains("scan_timeout"), "{record}");
+    assert!(
+        record["error"].as_str().unwrap().contains("scan_timeout"),
+        "{record}"
+    );
     // The metrics follow the record.
     let fetch = || http_get(&format!("127.0.0.1:{metrics_port}"), "/metrics").1;
-    wait_until("the failed scan in /metrics", Duration::from_secs(10), || {
-        sample(&fetch(), "driftwatch_scans_failed_total{target=\"silent\"}").unwrap_or(0.0) >= 1.0
-    });
+    wait_until(
+        "the failed scan in /metrics",
+        Duration::from_secs(10),
+        || {
+            sample(&fetch(), "driftwatch_scans_failed_total{target=\"silent\"}").unwrap_or(0.0)
+                >= 1.0
+        },
+    );
     let metrics = fetch();
-    let skipped = sample(&metrics, "driftwatch_ticks_skipped_total{target=\"silent\"}").unwrap();
+    let skipped = sample(
+        &metrics,
+        "driftwatch_ticks_skipped_total{target=\"silent\"}",
+    )
+    .unwrap();
     assert!(skipped >= 1.0, "{metrics}");
     daemon.signal(Signal::SIGTERM);
-    assert!(daemon.wait_exit(Duration::from_secs(10)).expect("exits").success());
+    assert!(daemon
+        .wait_exit(Duration::from_secs(10))
+        .expect("exits")
+        .success());
     let text = std::fs::read_to_string(dir.path().join("watch.log")).unwrap();
     assert!(!text.contains("secret-pw"), "the password is never logged");
     drop(silent);
@@ -202,21 +266,44 @@ fn print_schedule_lists_the_next_five_runs_in_the_configured_zone() {
          [[target]]\nname = \"nightly\"\nurl = \"postgres://x@127.0.0.1/y\"\n",
     )
     .unwrap();
-    let out = common::driftwatch(&["watch", "--config", config.to_str().unwrap(), "--print-schedule"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = common::driftwatch(&[
+        "watch",
+        "--config",
+        config.to_str().unwrap(),
+        "--print-schedule",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 12, "{text}");
     assert_eq!(lines[0], "weekdays");
     assert_eq!(lines[6], "nightly");
     for l in &lines[1..6] {
-        let t: jiff::Zoned = l.parse::<jiff::Timestamp>().unwrap().in_tz("Europe/Berlin").unwrap();
+        let t: jiff::Zoned = l
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .in_tz("Europe/Berlin")
+            .unwrap();
         assert_eq!((t.hour(), t.minute(), t.second()), (9, 0, 0), "{l}");
-        assert!(!matches!(t.weekday(), jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday), "{l}");
+        assert!(
+            !matches!(
+                t.weekday(),
+                jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday
+            ),
+            "{l}"
+        );
         assert!(l.ends_with("+01:00") || l.ends_with("+02:00"), "{l}");
     }
     for l in &lines[7..12] {
-        let t: jiff::Zoned = l.parse::<jiff::Timestamp>().unwrap().in_tz("Europe/Berlin").unwrap();
+        let t: jiff::Zoned = l
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .in_tz("Europe/Berlin")
+            .unwrap();
         assert_eq!((t.hour(), t.minute()), (0, 0), "{l}");
     }
 }
@@ -230,12 +317,21 @@ fn a_bad_schedule_is_one_line_naming_the_target_and_its_line() {
         "[[target]]\nname = \"shop\"\nurl = \"postgres://x@127.0.0.1/y\"\nschedule = \"0 0 * * 8\"\n",
     )
     .unwrap();
-    let out = common::driftwatch(&["watch", "--config", config.to_str().unwrap(), "--print-schedule"]);
+    let out = common::driftwatch(&[
+        "watch",
+        "--config",
+        config.to_str().unwrap(),
+        "--print-schedule",
+    ]);
     common::assert_one_line_error(&out, "target shop", "never");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("driftwatch.toml:4"), "{err}");
 
-    std::fs::write(&config, "[[target]]\nname = \"shop\"\nurl = \"postgres://x@127.0.0.1/y\"\n").unwrap();
+    std::fs::write(
+        &config,
+        "[[target]]\nname = \"shop\"\nurl = \"postgres://x@127.0.0.1/y\"\n",
+    )
+    .unwrap();
     let out = common::driftwatch(&["watch", "--config", config.to_str().unwrap()]);
     common::assert_one_line_error(&out, "no target has a schedule", "never");
 

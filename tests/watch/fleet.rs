@@ -48,7 +48,10 @@ async fn three_replicas_scan_each_tick_once_alert_once_and_survive_a_sigkill() {
         smtp.port
     );
     for (i, t) in targets.iter().enumerate() {
-        text.push_str(&format!("[[target]]\nname = \"t{i}\"\nurl = \"{}\"\n", t.expose()));
+        text.push_str(&format!(
+            "[[target]]\nname = \"t{i}\"\nurl = \"{}\"\n",
+            t.expose()
+        ));
         if i == 0 {
             text.push_str("notify = [\"dba@example.com\"]\nremind_after = \"off\"\n");
         }
@@ -72,21 +75,28 @@ async fn three_replicas_scan_each_tick_once_alert_once_and_survive_a_sigkill() {
     replicas[0].child.wait().unwrap();
     let killed_at = jiff::Timestamp::now().as_second();
     std::thread::sleep(Duration::from_secs(2));
-    wait_until("every target scanned after the kill plus a lease", Duration::from_secs(40), || {
-        psql_rows(
-            &store_db,
-            &format!(
-                "SELECT count(DISTINCT target) FROM driftwatch.ticks
+    wait_until(
+        "every target scanned after the kill plus a lease",
+        Duration::from_secs(40),
+        || {
+            psql_rows(
+                &store_db,
+                &format!(
+                    "SELECT count(DISTINCT target) FROM driftwatch.ticks
                   WHERE finished_at IS NOT NULL AND tick > to_timestamp({})",
-                killed_at + 4
-            ),
-        ) == ["10"]
-    });
+                    killed_at + 4
+                ),
+            ) == ["10"]
+        },
+    );
     for r in &mut replicas[1..] {
         r.signal(Signal::SIGTERM);
     }
     for r in &mut replicas[1..] {
-        assert!(r.wait_exit(Duration::from_secs(15)).expect("exits").success());
+        assert!(r
+            .wait_exit(Duration::from_secs(15))
+            .expect("exits")
+            .success());
     }
 
     // Every finished tick left exactly one scan record: none scanned twice.
@@ -102,15 +112,24 @@ async fn three_replicas_scan_each_tick_once_alert_once_and_survive_a_sigkill() {
         &store_db,
         "SELECT count(DISTINCT holder) FROM driftwatch.ticks WHERE finished_at IS NOT NULL",
     );
-    assert!(holders[0].parse::<u32>().unwrap() >= 2, "the work was shared: {holders:?}");
+    assert!(
+        holders[0].parse::<u32>().unwrap() >= 2,
+        "the work was shared: {holders:?}"
+    );
     // The drift was alerted once, by whichever replica saw it first.
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(smtp.messages().len(), 1);
 
     // status reads the fleet store; check and baseline refuse it in one line.
     let cfg = config.to_str().unwrap();
-    let out = common::driftwatch(&["status", "--config", cfg, "--target", "t0", "--format", "json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = common::driftwatch(&[
+        "status", "--config", cfg, "--target", "t0", "--format", "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v[0]["last"]["result"], "drift", "{v}");
     assert_eq!(v[0]["scans"].as_u64().unwrap() as usize, ticks["t0"]);
