@@ -18,6 +18,7 @@ pub mod model;
 pub mod normalize;
 pub mod replay;
 pub mod report;
+pub mod schedule;
 pub mod shadow;
 pub mod source;
 pub mod store;
