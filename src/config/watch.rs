@@ -87,7 +87,7 @@ impl Place<'_> {
             w.timezone_name = tz.get_ref().clone();
         }
         if let Some(s) = &raw.schedule {
-            w.schedule = Some(self.schedule("[watch] schedule", s)?);
+            w.schedule = Some(self.schedule("[watch]", s)?);
         }
         if let Some(n) = &raw.max_concurrent_scans {
             if !(1..=1024).contains(n.get_ref()) {

@@ -98,7 +98,7 @@ async fn run_claimed(shared: &Shared, spec: &JobSpec, tick: Tick) -> Result<JobE
     let name = &spec.target.name;
     let store = TargetStore::new(&shared.store_root, name)?;
     let Some(fleet) = &shared.fleet else {
-        let report = scan_and_alert(shared, spec, &store).await?;
+        let report = scan_and_alert(shared, spec, &store, tick).await?;
         return Ok(JobEnd::Scanned(report.result));
     };
     match fleet.claim(name, tick.at).await? {
@@ -109,7 +109,7 @@ async fn run_claimed(shared: &Shared, spec: &JobSpec, tick: Tick) -> Result<JobE
     fleet.pull(name, &store.dir()).await?;
     // Renew the claim while the scan runs; a claim lost (this replica
     // stalled past the lease and another took the tick over) stops it.
-    let work = scan_and_alert(shared, spec, &store);
+    let work = scan_and_alert(shared, spec, &store, tick);
     tokio::pin!(work);
     let every = Duration::from_secs_f64((fleet.lease_secs() / 3.0).max(0.5));
     let report = loop {
@@ -138,6 +138,7 @@ async fn scan_and_alert(
     shared: &Shared,
     spec: &JobSpec,
     store: &TargetStore,
+    tick: Tick,
 ) -> Result<CheckReport> {
     let name = &spec.target.name;
     let started = Instant::now();
@@ -179,11 +180,11 @@ async fn scan_and_alert(
     );
     match &report.error {
         Some(e) => tracing::warn!(
-            target = %name, result = report.result.as_str(), duration_ms = elapsed.as_millis() as u64,
+            target = %name, tick = %tick.at, result = report.result.as_str(), duration_ms = elapsed.as_millis() as u64,
             error = %e, "scan failed"
         ),
         None => tracing::info!(
-            target = %name, result = report.result.as_str(), duration_ms = elapsed.as_millis() as u64,
+            target = %name, tick = %tick.at, result = report.result.as_str(), duration_ms = elapsed.as_millis() as u64,
             critical = counts.critical, warning = counts.warning, info = counts.info,
             "scan finished"
         ),
