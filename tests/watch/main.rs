@@ -78,7 +78,12 @@ impl Daemon {
 
     /// The log so far, one JSON object per line (every line must be one).
     pub fn events(&self) -> Vec<serde_json::Value> {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let mut text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        // A process killed mid-line leaves a torn last line.
+        if !text.ends_with('\n') {
+            let keep = text.rfind('\n').map_or(0, |i| i + 1);
+            text.truncate(keep);
+        }
         text.lines()
             .map(|l| {
                 serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON log line ({e}): {l}"))
