@@ -235,6 +235,9 @@ pub async fn run(opts: WatchOptions) -> Result<()> {
         .map_err(|e| Error::Usage(format!("cannot handle SIGINT: {e}")))?;
     let mut hup = signal(SignalKind::hangup())
         .map_err(|e| Error::Usage(format!("cannot handle SIGHUP: {e}")))?;
+    for t in setup.config.targets.iter().filter(|t| t.schedule.is_none()) {
+        tracing::warn!(target = %t.name, "no schedule (neither its own nor [watch] schedule): not watched");
+    }
     tracing::info!(
         targets = setup.targets.len(),
         timezone = %setup.config.watch.timezone_name,
@@ -312,7 +315,12 @@ pub async fn run(opts: WatchOptions) -> Result<()> {
             _ = flush_every.tick(), if fleet.is_none() => {
                 for (name, w) in &setup.targets {
                     let Some(alerting) = w.spec.alerting.clone() else { continue };
-                    if running.contains(name) {
+                    // Only a target with something waiting is busied (a tick
+                    // coming during a flush is skipped).
+                    let waiting = crate::store::TargetStore::new(&shared.store_root, name)
+                        .map(|s| job::outbox_depth(&s))
+                        .unwrap_or(0);
+                    if waiting == 0 || running.contains(name) {
                         continue;
                     }
                     running.insert(name.clone());

@@ -175,7 +175,10 @@ async fn sighup_keeps_the_running_config_when_the_new_one_is_bad_and_adds_a_targ
     });
     let err = &daemon.events_named("configuration not reloaded; the running one is kept")[0];
     assert!(
-        err["error"].as_str().unwrap().contains("[watch]: schedule \"61 * * * *\""),
+        err["error"]
+            .as_str()
+            .unwrap()
+            .contains("[watch]: schedule \"61 * * * *\""),
         "{err}"
     );
     let seen = scans(&store, "one").len();
