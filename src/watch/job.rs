@@ -198,22 +198,27 @@ async fn scan_and_alert(
                 for id in &out.queued {
                     tracing::info!(target = %name, message = %id, "alert queued");
                 }
-                for d in &out.deliveries {
-                    match &d.error {
-                        None => {
-                            tracing::info!(target = %name, to = %d.recipient, message = %d.id, "alert delivered")
-                        }
-                        Some(e) => {
-                            tracing::warn!(target = %name, to = %d.recipient, message = %d.id, error = %e, "alert not delivered")
-                        }
-                    }
-                }
+                log_deliveries(name, &out.deliveries);
             }
             Err(e) => tracing::error!(target = %name, error = %e, "alerting failed"),
         }
     }
     shared.metrics.set_outbox_depth(name, outbox_depth(store));
     Ok(report)
+}
+
+/// One log event per delivery attempt.
+fn log_deliveries(name: &str, deliveries: &[crate::alert::DeliveryRecord]) {
+    for d in deliveries {
+        match &d.error {
+            None => {
+                tracing::info!(target = %name, to = %d.recipient, message = %d.id, "alert delivered")
+            }
+            Some(e) => {
+                tracing::warn!(target = %name, to = %d.recipient, message = %d.id, error = %e, "alert not delivered")
+            }
+        }
+    }
 }
 
 /// Entries waiting in the target's outbox.
@@ -237,18 +242,7 @@ pub async fn flush(shared: Arc<Shared>, name: String, alerting: Alerting) {
     let s = store.clone();
     let result = tokio::task::spawn_blocking(move || alerting.flush(&s, false)).await;
     match result {
-        Ok(Ok(out)) => {
-            for d in &out.deliveries {
-                match &d.error {
-                    None => {
-                        tracing::info!(target = %name, to = %d.recipient, message = %d.id, "alert delivered")
-                    }
-                    Some(e) => {
-                        tracing::warn!(target = %name, to = %d.recipient, message = %d.id, error = %e, "alert not delivered")
-                    }
-                }
-            }
-        }
+        Ok(Ok(out)) => log_deliveries(&name, &out.deliveries),
         Ok(Err(e)) => tracing::warn!(target = %name, error = %e, "outbox flush failed"),
         Err(e) => tracing::warn!(target = %name, error = %e, "outbox flush stopped"),
     }

@@ -173,6 +173,26 @@ impl Health for Liveness {
     }
 }
 
+/// Starts `tick` of `spec`'s target on a blocking thread of its own (see
+/// [`job::run_on_thread`]); it ends early when `cancel` turns true.
+fn spawn_job(
+    jobs: &mut JoinSet<(String, JobEnd)>,
+    shared: &Arc<Shared>,
+    spec: JobSpec,
+    tick: Tick,
+    cancel: &tokio::sync::watch::Receiver<bool>,
+) {
+    let (handle, shared, cancel) = (
+        tokio::runtime::Handle::current(),
+        shared.clone(),
+        cancel.clone(),
+    );
+    jobs.spawn_blocking(move || {
+        let name = spec.target.name.clone();
+        (name, job::run_on_thread(handle, shared, spec, tick, cancel))
+    });
+}
+
 /// Runs the daemon until SIGTERM or SIGINT.
 pub async fn run(opts: WatchOptions) -> Result<()> {
     let config = Config::read(&opts.config)?;
@@ -280,13 +300,7 @@ pub async fn run(opts: WatchOptions) -> Result<()> {
                 continue;
             }
             running.insert(name.clone());
-            let spec = w.spec.clone();
-            let shared = shared.clone();
-            let (handle, cancel) = (tokio::runtime::Handle::current(), cancel_rx.clone());
-            jobs.spawn_blocking(move || {
-                let name = spec.target.name.clone();
-                (name, job::run_on_thread(handle, shared, spec, tick, cancel))
-            });
+            spawn_job(&mut jobs, &shared, w.spec.clone(), tick, &cancel_rx);
         }
         metrics.set_in_flight(running.len() as u64);
         let wake = setup
@@ -343,13 +357,7 @@ pub async fn run(opts: WatchOptions) -> Result<()> {
                                 }
                                 tracing::info!(target = %name, tick = %at, "re-claiming a tick its replica stopped renewing");
                                 running.insert(name.clone());
-                                let spec = w.spec.clone();
-                                let shared = shared.clone();
-                                let (handle, cancel) = (tokio::runtime::Handle::current(), cancel_rx.clone());
-                                jobs.spawn_blocking(move || {
-                                    let name = spec.target.name.clone();
-                                    (name, job::run_on_thread(handle, shared, spec, Tick { at, start: at }, cancel))
-                                });
+                                spawn_job(&mut jobs, &shared, w.spec.clone(), Tick { at, start: at }, &cancel_rx);
                             }
                         }
                         Err(e) => tracing::warn!(error = %e, "fleet store sweep failed"),
