@@ -163,3 +163,76 @@ async fn the_fleet_store_is_created_and_a_bad_url_is_one_line() {
     let out = common::driftwatch(&["watch", "--config", config.to_str().unwrap()]);
     common::assert_one_line_error(&out, "[store] url", "never");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_grown_log_travels_as_its_new_lines_and_a_lost_claim_writes_nothing() {
+    use driftwatch::watch::fleet::{Claim, Fleet};
+    let store_db = common::fresh_db().await;
+    let one = Fleet::open(store_db.expose(), Duration::from_secs(2))
+        .await
+        .unwrap();
+    let two = Fleet::open(store_db.expose(), Duration::from_secs(2))
+        .await
+        .unwrap();
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let log = a.path().join("scans.jsonl");
+    let content = || {
+        psql_rows(
+            &store_db,
+            "SELECT convert_from(content, 'UTF8') FROM driftwatch.files WHERE path = 'scans.jsonl'",
+        )
+        .join("\n")
+    };
+    let tick = |s: i64| jiff::Timestamp::from_second(1_800_000_000 + s).unwrap();
+
+    assert_eq!(one.claim("t", tick(0)).await.unwrap(), Claim::Ours);
+    assert_eq!(two.claim("t", tick(0)).await.unwrap(), Claim::Taken);
+    one.pull("t", a.path()).await.unwrap();
+    std::fs::write(&log, "a\n").unwrap();
+    assert!(one.push("t", tick(0), a.path(), "clean").await.unwrap());
+    assert_eq!(content(), "a\n");
+
+    // The stored head is altered behind the replica's back (same length,
+    // same recorded hash): an append that sent the whole file would undo it.
+    common::psql(
+        &store_db,
+        "UPDATE driftwatch.files SET content = 'X\n' WHERE path = 'scans.jsonl'",
+    );
+    assert_eq!(one.claim("t", tick(1)).await.unwrap(), Claim::Ours);
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .and_then(|mut f| {
+            use std::io::Write;
+            f.write_all(b"b\n")
+        })
+        .unwrap();
+    assert!(one.push("t", tick(1), a.path(), "clean").await.unwrap());
+    assert_eq!(content(), "X\nb\n", "only the new line was sent");
+
+    // Another replica's pull brings the whole file, then only what grew.
+    common::psql(
+        &store_db,
+        "UPDATE driftwatch.files SET content = 'a\nb\n' WHERE path = 'scans.jsonl'",
+    );
+    assert_eq!(two.claim("t", tick(2)).await.unwrap(), Claim::Ours);
+    two.pull("t", b.path()).await.unwrap();
+    assert_eq!(
+        std::fs::read_to_string(b.path().join("scans.jsonl")).unwrap(),
+        "a\nb\n"
+    );
+    std::fs::write(b.path().join("scans.jsonl"), "a\nb\nc\n").unwrap();
+    assert!(two.push("t", tick(2), b.path(), "clean").await.unwrap());
+    assert_eq!(one.claim("t", tick(3)).await.unwrap(), Claim::Ours);
+    one.pull("t", a.path()).await.unwrap();
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "a\nb\nc\n");
+
+    // A claim taken over after the lease: the old holder's push writes nothing.
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(two.claim("t", tick(3)).await.unwrap(), Claim::Ours);
+    std::fs::write(&log, "a\nb\nc\nlost\n").unwrap();
+    assert!(!one.push("t", tick(3), a.path(), "clean").await.unwrap());
+    assert_eq!(content(), "a\nb\nc\n");
+    // While a tick of the target is alive, another tick is refused.
+    assert_eq!(one.claim("t", tick(4)).await.unwrap(), Claim::Overrun);
+}

@@ -21,14 +21,14 @@
 //! The tables are created and migrated at start, under an advisory lock,
 //! with `driftwatch.store_version` saying how far.
 
+mod files;
+
 use crate::database::DatabaseUrl;
 use crate::error::{Error, Result};
 use jiff::Timestamp;
-use sha2::{Digest, Sha256};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::Row;
-use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -70,7 +70,7 @@ pub struct Fleet {
     holder: String,
     lease: Duration,
     /// What this process last pulled or pushed, per target: path → sha256.
-    synced: Mutex<HashMap<String, BTreeMap<String, String>>>,
+    synced: Mutex<HashMap<String, files::Files>>,
     redacted: String,
 }
 
@@ -229,130 +229,6 @@ impl Fleet {
         Ok(())
     }
 
-    /// Makes `dir` (the target's folder of a private working copy) what
-    /// the store holds for `target`: files fetched when their content
-    /// differs, files the store lacks removed.
-    pub async fn pull(&self, target: &str, dir: &Path) -> Result<()> {
-        let rows = sqlx::query("SELECT path, sha256 FROM driftwatch.files WHERE target = $1")
-            .bind(target)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|e| self.err(e))?;
-        let remote: BTreeMap<String, String> = rows
-            .iter()
-            .map(|r| (r.get::<String, _>("path"), r.get::<String, _>("sha256")))
-            .collect();
-        let local = local_files(dir)?;
-        let wanted: Vec<String> = remote
-            .iter()
-            .filter(|(p, sha)| local.get(*p) != Some(*sha))
-            .map(|(p, _)| p.clone())
-            .collect();
-        if !wanted.is_empty() {
-            let rows = sqlx::query(
-                "SELECT path, content FROM driftwatch.files WHERE target = $1 AND path = ANY($2)",
-            )
-            .bind(target)
-            .bind(&wanted)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|e| self.err(e))?;
-            for r in rows {
-                let rel: String = r.get("path");
-                let content: Vec<u8> = r.get("content");
-                let path = inside(dir, &rel)?;
-                crate::util::write_replacing(&path, &content, false)?;
-            }
-        }
-        for rel in local.keys().filter(|p| !remote.contains_key(*p)) {
-            let path = inside(dir, rel)?;
-            std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
-        }
-        self.remember(target, remote);
-        Ok(())
-    }
-
-    /// Pushes what changed in `dir` since the pull, and marks the tick
-    /// finished with `result`, in one transaction that first checks this
-    /// replica still holds the tick (false when it did not: nothing is
-    /// written).
-    pub async fn push(
-        &self,
-        target: &str,
-        tick: Timestamp,
-        dir: &Path,
-        result: &str,
-    ) -> Result<bool> {
-        let local = local_files(dir)?;
-        let before = self
-            .synced
-            .lock()
-            .map(|m| m.get(target).cloned().unwrap_or_default())
-            .unwrap_or_default();
-        let mut tx = self.pool.begin().await.map_err(|e| self.err(e))?;
-        let held: Option<i64> = sqlx::query_scalar(
-            "SELECT 1::bigint FROM driftwatch.ticks
-              WHERE target = $1 AND tick = to_timestamp($2::bigint) AND holder = $3 AND finished_at IS NULL
-              FOR UPDATE",
-        )
-        .bind(target)
-        .bind(tick.as_second())
-        .bind(&self.holder)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(|e| self.err(e))?;
-        if held.is_none() {
-            tx.rollback().await.map_err(|e| self.err(e))?;
-            return Ok(false);
-        }
-        for (rel, sha) in &local {
-            if before.get(rel) == Some(sha) {
-                continue;
-            }
-            let path = inside(dir, rel)?;
-            let content = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-            sqlx::query(
-                "INSERT INTO driftwatch.files (target, path, content, sha256) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (target, path) DO UPDATE
-                    SET content = excluded.content, sha256 = excluded.sha256, updated_at = now()",
-            )
-            .bind(target)
-            .bind(rel)
-            .bind(content)
-            .bind(sha)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| self.err(e))?;
-        }
-        let gone: Vec<String> = before
-            .keys()
-            .filter(|p| !local.contains_key(*p))
-            .cloned()
-            .collect();
-        if !gone.is_empty() {
-            sqlx::query("DELETE FROM driftwatch.files WHERE target = $1 AND path = ANY($2)")
-                .bind(target)
-                .bind(&gone)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| self.err(e))?;
-        }
-        sqlx::query(
-            "UPDATE driftwatch.ticks SET finished_at = now(), result = $4
-              WHERE target = $1 AND tick = to_timestamp($2::bigint) AND holder = $3",
-        )
-        .bind(target)
-        .bind(tick.as_second())
-        .bind(&self.holder)
-        .bind(result)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| self.err(e))?;
-        tx.commit().await.map_err(|e| self.err(e))?;
-        self.remember(target, local);
-        Ok(true)
-    }
-
     /// Removes finished ticks older than `keep` (the table would otherwise
     /// grow by one row per target per tick).
     pub async fn prune(&self, keep: Duration) -> Result<u64> {
@@ -366,12 +242,6 @@ impl Fleet {
         .map_err(|e| self.err(e))?
         .rows_affected();
         Ok(n)
-    }
-
-    fn remember(&self, target: &str, files: BTreeMap<String, String>) {
-        if let Ok(mut m) = self.synced.lock() {
-            m.insert(target.to_string(), files);
-        }
     }
 
     fn err(&self, e: sqlx::Error) -> Error {
@@ -428,63 +298,6 @@ async fn migrate(pool: &PgPool) -> Result<()> {
     Ok(())
 }
 
-/// Every file under `dir` (relative path with `/` → sha256), lock files
-/// and half-written temporaries left out.
-fn local_files(dir: &Path) -> Result<BTreeMap<String, String>> {
-    let mut out = BTreeMap::new();
-    let mut stack: Vec<PathBuf> = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let entries = match std::fs::read_dir(&d) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(Error::io(&d, e)),
-        };
-        for entry in entries {
-            let entry = entry.map_err(|e| Error::io(&d, e))?;
-            let path = entry.path();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with(".lock") || name.starts_with(".tmp") {
-                continue;
-            }
-            let kind = entry.file_type().map_err(|e| Error::io(&path, e))?;
-            if kind.is_dir() {
-                stack.push(path);
-            } else if kind.is_file() {
-                let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-                let rel = path
-                    .strip_prefix(dir)
-                    .unwrap_or(&path)
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                out.insert(rel, hex(&Sha256::digest(&bytes)));
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// `rel` under `dir`, refusing a path that would leave it (the store's
-/// rows are trusted no more than a file).
-fn inside(dir: &Path, rel: &str) -> Result<PathBuf> {
-    let ok = !rel.is_empty()
-        && !rel.starts_with('/')
-        && rel
-            .split('/')
-            .all(|c| !c.is_empty() && c != "." && c != "..");
-    if !ok {
-        return Err(Error::Input {
-            path: format!("driftwatch.files: {rel}"),
-            message: "is not a path inside the target's folder".into(),
-            hint: "delete that row from the fleet store".into(),
-        });
-    }
-    Ok(dir.join(rel))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Some randomness for the replica's name (two processes of one pid on
 /// one host after a restart stay apart).
 fn rand_u32() -> u32 {
@@ -493,21 +306,4 @@ fn rand_u32() -> u32 {
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
     nanos ^ std::process::id().rotate_left(16)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_from_the_store_stay_inside_the_folder() {
-        let dir = Path::new("/tmp/w/shop");
-        assert_eq!(
-            inside(dir, "live/a.json").unwrap(),
-            Path::new("/tmp/w/shop/live/a.json")
-        );
-        for bad in ["", "/etc/passwd", "../x", "a/../../x", "a//b", "./a"] {
-            assert!(inside(dir, bad).is_err(), "{bad}");
-        }
-    }
 }
