@@ -370,8 +370,14 @@ pub async fn run(opts: WatchOptions) -> Result<()> {
             _ = hup.recv() => {
                 match Config::read(&opts.config).and_then(|c| Setup::new(c, &opts, Some(&setup), Timestamp::now())) {
                     Ok(new) => {
-                        if new.config.store.fleet_url != fleet_url || new.config.store.path != setup.config.store.path {
-                            tracing::warn!("the store changed in the configuration: it takes effect at the next start");
+                        let (old_w, new_w) = (&setup.config.watch, &new.config.watch);
+                        if new.config.store.fleet_url != fleet_url
+                            || new.config.store.path != setup.config.store.path
+                            || new_w.max_concurrent_scans != old_w.max_concurrent_scans
+                            || new_w.listen != old_w.listen
+                            || new_w.lease != old_w.lease
+                        {
+                            tracing::warn!("[store], max_concurrent_scans, listen and lease take effect at the next start");
                         }
                         setup = new;
                         metrics.set_targets(&setup.targets.keys().cloned().collect::<Vec<_>>());
