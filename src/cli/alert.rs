@@ -117,7 +117,6 @@ async fn test(args: TestArgs) -> Result<ExitCode> {
 
 async fn flush(args: FlushArgs) -> Result<ExitCode> {
     let config = args.config.read()?;
-    config.require_file_store("alert flush")?;
     let names: Vec<String> = if args.targets.is_empty() {
         config.targets.iter().map(|t| t.name.clone()).collect()
     } else {
@@ -128,10 +127,22 @@ async fn flush(args: FlushArgs) -> Result<ExitCode> {
     };
     let alerting = Alerting::from_config(&config, None)?;
     let mut pending = 0;
+    let fleet = crate::watch::fleet::Fleet::for_config(&config).await?;
     for name in names {
-        let store = TargetStore::new(&config.store.path, &name)?;
+        // A fleet store: the target's folder checked out under a claim.
+        let checkout = match &fleet {
+            Some(f) => Some(crate::watch::fleet::Checkout::take(f.clone(), &name).await?),
+            None => None,
+        };
+        let root = checkout
+            .as_ref()
+            .map_or(config.store.path.as_path(), |c| c.root());
+        let store = TargetStore::new(root, &name)?;
         let a = alerting.clone();
         let outcome = tokio::task::spawn_blocking(move || a.flush(&store, true)).await??;
+        if let Some(c) = checkout {
+            c.finish("alert-flush").await?;
+        }
         print_outcome(&name, &outcome);
         pending += outcome.pending;
         println!(

@@ -14,6 +14,7 @@ use crate::report::{
     render_check_html, render_check_markdown, render_check_text, CheckReport, Style,
 };
 use crate::store::{ScanResult, TargetStore};
+use crate::watch::fleet::Checkout;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -140,9 +141,6 @@ pub(crate) fn targets_and_store(
         .into());
     };
     let config = Config::read(&path)?;
-    if args.store.is_none() {
-        config.require_file_store("check")?;
-    }
     let chosen: Vec<&crate::config::TargetConfig> = if args.all || args.targets.is_empty() {
         if !args.all && config.targets.len() > 1 {
             return Err(Error::Usage(format!(
@@ -198,12 +196,28 @@ pub async fn run(args: CheckArgs) -> Result<ExitCode> {
         (Some(c), true) => Some(Alerting::from_config(c, args.dry_run.clone())?),
         _ => None,
     };
+    let fleet = match (&config, &args.store) {
+        (Some(c), None) => crate::watch::fleet::Fleet::for_config(c).await?,
+        _ => None,
+    };
     let mut reports: Vec<CheckReport> = Vec::with_capacity(targets.len());
     for (target, store) in targets.iter().zip(&stores) {
-        let report = check::scan(target, store).await?;
+        // A fleet store: the target's folder checked out under a claim.
+        let checkout = match &fleet {
+            Some(f) => Some(Checkout::take(f.clone(), &target.name).await?),
+            None => None,
+        };
+        let store = match &checkout {
+            Some(c) => TargetStore::new(c.root(), &target.name)?,
+            None => store.clone(),
+        };
+        let report = check::scan(target, &store).await?;
         if let Some(a) = &alerting {
-            let outcome = a.after_scan(store, &target.alerts, &report).await?;
+            let outcome = a.after_scan(&store, &target.alerts, &report).await?;
             super::alert::print_outcome(&target.name, &outcome);
+        }
+        if let Some(c) = checkout {
+            c.finish(report.result.as_str()).await?;
         }
         reports.push(report);
     }

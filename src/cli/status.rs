@@ -45,8 +45,7 @@ pub async fn run(args: StatusArgs) -> Result<ExitCode> {
     // A fleet store is read through a copy of its targets' folders.
     let mut fleet_copy = None;
     if let (None, Some(c)) = (&args.store, &config) {
-        if let Some(url) = &c.store.fleet_url {
-            let fleet = crate::watch::fleet::Fleet::open(url, c.watch.lease).await?;
+        if let Some(fleet) = crate::watch::fleet::Fleet::for_config(c).await? {
             let dir = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
             for t in &c.targets {
                 fleet.pull(&t.name, &dir.path().join(&t.name)).await?;

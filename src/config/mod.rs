@@ -297,7 +297,7 @@ impl Config {
                 message: format!(
                     "[store] url is a fleet store, and {command} works on file stores only for now"
                 ),
-                hint: "let driftwatch watch scan and alert; driftwatch status --config reads a fleet store".into(),
+                hint: "status, check and alert flush work on it; for baseline, copy the target's folder to a file store (or run it before moving to the fleet store)".into(),
             }),
         }
     }

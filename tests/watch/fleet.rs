@@ -129,20 +129,40 @@ async fn three_replicas_scan_each_tick_once_alert_once_and_survive_a_sigkill() {
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(smtp.messages().len(), 1);
 
-    // status reads the fleet store; check and baseline refuse it in one line.
+    // status reads the fleet store, check scans into it (a claimed tick of
+    // its own), baseline refuses it in one line.
     let cfg = config.to_str().unwrap();
+    let status = || {
+        let out = common::driftwatch(&[
+            "status", "--config", cfg, "--target", "t0", "--format", "json",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let v = status();
+    assert_eq!(v[0]["last"]["result"], "drift", "{v}");
+    assert_eq!(v[0]["scans"].as_u64().unwrap() as usize, ticks["t0"]);
     let out = common::driftwatch(&[
-        "status", "--config", cfg, "--target", "t0", "--format", "json",
+        "check", "--config", cfg, "--target", "t0", "--format", "json",
     ]);
-    assert!(
-        out.status.success(),
+    assert_eq!(
+        out.status.code(),
+        Some(1),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v[0]["last"]["result"], "drift", "{v}");
-    assert_eq!(v[0]["scans"].as_u64().unwrap() as usize, ticks["t0"]);
-    let out = common::driftwatch(&["check", "--config", cfg, "--target", "t0"]);
+    assert_eq!(
+        status()[0]["scans"].as_u64().unwrap() as usize,
+        ticks["t0"] + 1
+    );
+    assert_eq!(scan_lines(&store_db), finished(&store_db));
+    let out = common::driftwatch(&[
+        "baseline", "--config", cfg, "--target", "t0", "--reason", "x", "--yes",
+    ]);
     common::assert_one_line_error(&out, "fleet store", "never");
 }
 

@@ -21,7 +21,10 @@
 //! The tables are created and migrated at start, under an advisory lock,
 //! with `driftwatch.store_version` saying how far.
 
+mod checkout;
 mod files;
+
+pub use checkout::Checkout;
 
 use crate::database::DatabaseUrl;
 use crate::error::{Error, Result};
@@ -110,6 +113,19 @@ impl Fleet {
             synced: Mutex::new(HashMap::new()),
             redacted,
         })
+    }
+
+    /// The fleet store `config` names (`[store] url`), opened; None for a
+    /// file store.
+    pub async fn for_config(
+        config: &crate::config::Config,
+    ) -> Result<Option<std::sync::Arc<Fleet>>> {
+        match &config.store.fleet_url {
+            Some(url) => Ok(Some(std::sync::Arc::new(
+                Fleet::open(url, config.watch.lease).await?,
+            ))),
+            None => Ok(None),
+        }
     }
 
     /// This replica's name in `ticks.holder`.
