@@ -342,3 +342,33 @@ fn a_bad_schedule_is_one_line_naming_the_target_and_its_line() {
     let out = common::driftwatch(&["watch", "--config", config.to_str().unwrap()]);
     common::assert_one_line_error(&out, "Mars/Olympus", "never");
 }
+
+#[test]
+fn the_kubernetes_example_configuration_is_valid() {
+    let yaml = std::fs::read_to_string(common::repo().join("docs/deploy/kubernetes.yaml")).unwrap();
+    let start = yaml
+        .find("driftwatch.toml: |\n")
+        .expect("the ConfigMap's file")
+        + "driftwatch.toml: |\n".len();
+    let end = start + yaml[start..].find("\n---").unwrap();
+    let toml: String = yaml[start..end]
+        .lines()
+        .map(|l| l.strip_prefix("    ").unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("driftwatch.toml");
+    std::fs::write(&config, toml).unwrap();
+    let out = common::driftwatch(&[
+        "watch",
+        "--config",
+        config.to_str().unwrap(),
+        "--print-schedule",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("shop\n"));
+}
