@@ -104,7 +104,8 @@ fn scheduled(config: &Config) -> Result<Vec<&crate::config::TargetConfig>> {
 
 impl Setup {
     /// The targets and channels of `config`; ticks of targets whose
-    /// schedule did not change are kept from `previous`.
+    /// schedule, jitter and time zone did not change are kept from
+    /// `previous`.
     fn new(
         config: Config,
         opts: &WatchOptions,
@@ -122,6 +123,7 @@ impl Setup {
             target.probe = config.watch.probe;
             let timing = Timing::new(&t.name, schedule, &tz, config.watch.jitter);
             let kept = previous
+                .filter(|p| p.config.watch.timezone_name == config.watch.timezone_name)
                 .and_then(|p| p.targets.get(&t.name))
                 .filter(|w| {
                     w.timing.schedule() == timing.schedule() && w.timing.offset() == timing.offset()
