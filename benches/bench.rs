@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 mod check;
 mod ddl_latency;
 mod replay;
+mod schema_file;
 mod watch;
 
 const TABLES: usize = 10_000;
@@ -219,8 +220,14 @@ fn main() {
         .expect("pg_dump");
     println!("Starting a throwaway cluster ...");
     let cluster = Cluster::start(ClusterOptions::default()).expect("cluster");
+    // DRIFTWATCH_BENCH_ONLY=schema-file: `diff schema.sql URL` against psql.
+    if std::env::var("DRIFTWATCH_BENCH_ONLY").as_deref() == Ok("schema-file") {
+        schema_file::run(&cluster, std::path::Path::new(&driftwatch));
+        return;
+    }
     // DRIFTWATCH_BENCH_ONLY=watch runs the 200-target daemon section alone.
     if std::env::var("DRIFTWATCH_BENCH_ONLY").as_deref() == Ok("watch") {
+        schema_file::run(&cluster, std::path::Path::new(&driftwatch));
         watch::run(&cluster, std::path::Path::new(&driftwatch));
         return;
     }

@@ -1,4 +1,5 @@
-//! A private PostgreSQL cluster: initdb + postgres in a temporary directory,
+//! A private PostgreSQL cluster: initdb (or a copy of a cached fresh data
+//! directory, see `initdb.rs`) + postgres in a temporary directory,
 //! listening on a Unix socket there (and on a free 127.0.0.1 port when
 //! asked), fsync off. As root the server runs as an unprivileged user,
 //! because initdb refuses root. It is stopped and removed on drop; a small
@@ -103,31 +104,9 @@ impl Cluster {
             // the server before the watchdog cleans up.
             cmd.process_group(0);
         };
-        let mut initdb = Command::new(bindir.join("initdb"));
-        initdb
-            .arg("-D")
-            .arg(&data)
-            .args([
-                "-U",
-                "postgres",
-                "-E",
-                "UTF8",
-                "--locale=C",
-                "--no-sync",
-                "--auth=trust",
-            ])
-            .stdin(Stdio::null())
-            .env_remove("PGDATA");
-        as_user(&mut initdb);
-        let out = initdb
-            .output()
-            .map_err(|e| Error::Shadow(format!("cannot run initdb: {e}")))?;
-        if !out.status.success() {
+        if let Err(e) = super::initdb::create(&bindir, &data, user, &as_user) {
             let _ = std::fs::remove_dir_all(&base);
-            return Err(Error::Shadow(format!(
-                "initdb failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            )));
+            return Err(e);
         }
         // Socket superuser without a password; everyone else with one.
         let hba = "local all postgres trust\nlocal all all scram-sha-256\nhost all postgres 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 scram-sha-256\n";

@@ -4,6 +4,7 @@
 
 pub mod binaries;
 mod cluster;
+mod initdb;
 mod load;
 
 pub use cluster::{find_bindir, Cluster, ClusterOptions};
