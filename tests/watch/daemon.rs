@@ -260,27 +260,11 @@ async fn a_scan_that_hangs_is_cancelled_at_scan_timeout_and_its_ticks_are_skippe
 
 #[test]
 fn print_schedule_lists_the_next_five_runs_in_the_configured_zone() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("driftwatch.toml");
-    std::fs::write(
-        &config,
+    let text = print_schedule(
         "[watch]\ntimezone = \"Europe/Berlin\"\nschedule = \"@daily\"\n\n\
          [[target]]\nname = \"weekdays\"\nurl = \"postgres://x@127.0.0.1/y\"\nschedule = \"0 9 * * 1-5\"\n\n\
          [[target]]\nname = \"nightly\"\nurl = \"postgres://x@127.0.0.1/y\"\n",
-    )
-    .unwrap();
-    let out = common::driftwatch(&[
-        "watch",
-        "--config",
-        config.to_str().unwrap(),
-        "--print-schedule",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
-    let text = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 12, "{text}");
     assert_eq!(lines[0], "weekdays");
@@ -356,9 +340,15 @@ fn the_kubernetes_example_configuration_is_valid() {
         .map(|l| l.strip_prefix("    ").unwrap_or(l))
         .collect::<Vec<_>>()
         .join("\n");
+    assert!(print_schedule(&toml).starts_with("shop\n"));
+}
+
+/// `watch --print-schedule` on a configuration file holding `text`: its
+/// standard output (the run must succeed).
+fn print_schedule(text: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("driftwatch.toml");
-    std::fs::write(&config, toml).unwrap();
+    std::fs::write(&config, text).unwrap();
     let out = common::driftwatch(&[
         "watch",
         "--config",
@@ -370,5 +360,5 @@ fn the_kubernetes_example_configuration_is_valid() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("shop\n"));
+    String::from_utf8(out.stdout).unwrap()
 }
