@@ -21,7 +21,7 @@ use super::ScanTarget;
 use crate::catalog::{self, CaptureOptions, DatabaseUrl};
 use crate::error::Result;
 use crate::model::Snapshot;
-use crate::store::TargetStore;
+use crate::store::{ScanRecord, TargetStore};
 
 /// What the probe said, to record with the scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,10 +32,12 @@ pub struct LiveProbe {
     pub reused: bool,
 }
 
-/// The live schema (and whether a probe spared its capture).
+/// The live schema (and whether a probe spared its capture); `scans` are
+/// the target's scan records, as the scan read them.
 pub async fn live_schema(
     target: &ScanTarget,
     store: &TargetStore,
+    scans: &[ScanRecord],
     url: &DatabaseUrl,
     capture: &CaptureOptions,
 ) -> Result<(Snapshot, Option<LiveProbe>)> {
@@ -45,17 +47,16 @@ pub async fn live_schema(
     }
     let probe = catalog::probe(url, capture).await?;
     let key = probe.fingerprint;
-    if let Some(snapshot) = reusable(store, &key)? {
+    if let Some(snapshot) = reusable(store, scans, &key)? {
         return Ok((snapshot, Some(LiveProbe { key, reused: true })));
     }
     let (snapshot, _) = catalog::capture(url, capture).await?;
     Ok((snapshot, Some(LiveProbe { key, reused: false })))
 }
 
-/// The newest live snapshot, when the last scan had probe key `key` and
-/// captured that snapshot.
-fn reusable(store: &TargetStore, key: &str) -> Result<Option<Snapshot>> {
-    let scans = store.read_scans()?;
+/// The newest live snapshot, when the last scan that captured one had
+/// probe key `key` and captured that snapshot.
+fn reusable(store: &TargetStore, scans: &[ScanRecord], key: &str) -> Result<Option<Snapshot>> {
     let Some(last) = scans.iter().rev().find(|s| s.live.is_some()) else {
         return Ok(None);
     };

@@ -215,7 +215,7 @@ pub struct Examined {
 pub async fn examine(target: &ScanTarget, store: &TargetStore) -> Result<Examined> {
     let time = crate::util::now_rfc3339();
     let scans = store.read_scans()?;
-    let outcome = run(target, store, &time).await;
+    let outcome = run(target, store, &scans, &time).await;
     let mut report = empty_report(target, time);
     let mut live = None;
     let mut expected_snapshot = None;
@@ -290,7 +290,12 @@ fn record(
     })
 }
 
-async fn run(target: &ScanTarget, store: &TargetStore, time: &str) -> Result<Outcome> {
+async fn run(
+    target: &ScanTarget,
+    store: &TargetStore,
+    scans: &[ScanRecord],
+    time: &str,
+) -> Result<Outcome> {
     let rules = IgnoreRules::parse(&target.ignore).map_err(Error::Usage)?;
     let url = DatabaseUrl::resolve(&target.url)?;
     let set = match &target.migrations {
@@ -430,7 +435,7 @@ async fn run(target: &ScanTarget, store: &TargetStore, time: &str) -> Result<Out
     };
     let (expected, captured) = tokio::join!(
         expected_state,
-        live::live_schema(target, store, &url, &capture)
+        live::live_schema(target, store, scans, &url, &capture)
     );
 
     // DDL holding a table (a tool without a lock, such as dbmate,
