@@ -55,8 +55,9 @@ pub struct StoreConfig {
     #[serde(default = "default_keep_live")]
     pub keep_live: usize,
     /// The fleet store: a PostgreSQL database (`postgres://…` or
-    /// `env:VAR`) that several `watch` processes share; `path` is then
-    /// each process's local working copy.
+    /// `env:VAR`) that several `watch` processes share; commands then work
+    /// in private temporary copies of its target folders, and `path` is
+    /// used only when `--store` names it.
     #[serde(default)]
     url: Option<Spanned<String>>,
     /// `url`, checked.

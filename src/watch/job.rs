@@ -111,7 +111,7 @@ async fn run_claimed(shared: &Shared, spec: &JobSpec, tick: Tick) -> Result<JobE
     // stalled past the lease and another took the tick over) stops it.
     let work = scan_and_alert(shared, spec, &store, tick);
     tokio::pin!(work);
-    let every = Duration::from_secs_f64((fleet.lease_secs() / 3.0).max(0.5));
+    let every = fleet.heartbeat_every();
     let report = loop {
         tokio::select! {
             r = &mut work => break r?,

@@ -200,15 +200,14 @@ pub async fn run(opts: WatchOptions) -> Result<()> {
     let config = Config::read(&opts.config)?;
     let mut setup = Setup::new(config, &opts, None, Timestamp::now())?;
     let fleet_url = setup.config.store.fleet_url.clone();
-    let (fleet, working_copy) = match &fleet_url {
-        Some(url) => {
-            let f = fleet::Fleet::open(url, setup.config.watch.lease).await?;
+    let (fleet, working_copy) = match fleet::Fleet::for_config(&setup.config).await? {
+        Some(f) => {
             let dir = tempfile::Builder::new()
                 .prefix("driftwatch-fleet-")
                 .tempdir()
                 .map_err(|e| Error::io(std::env::temp_dir(), e))?;
             tracing::info!(store = %f.redacted(), replica = %f.holder(), "fleet store opened");
-            (Some(Arc::new(f)), Some(dir))
+            (Some(f), Some(dir))
         }
         None => (None, None),
     };

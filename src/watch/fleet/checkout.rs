@@ -7,7 +7,6 @@ use super::{Claim, Fleet};
 use crate::error::{Error, Result};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// A target's store folder, pulled into a private copy under a claim.
 pub struct Checkout {
@@ -39,7 +38,7 @@ impl Checkout {
             .map_err(|e| Error::io(std::env::temp_dir(), e))?;
         fleet.pull(target, &dir.path().join(target)).await?;
         let (f, name) = (fleet.clone(), target.to_string());
-        let every = Duration::from_secs_f64((fleet.lease_secs() / 3.0).max(0.5));
+        let every = fleet.heartbeat_every();
         let heartbeat = tokio::spawn(async move {
             loop {
                 tokio::time::sleep(every).await;
@@ -65,7 +64,6 @@ impl Checkout {
     /// Pushes what the command changed and finishes the claim with
     /// `result`; an error when the claim was lost meanwhile.
     pub async fn finish(self, result: &str) -> Result<()> {
-        self.heartbeat.abort();
         let pushed = self
             .fleet
             .push(
@@ -86,5 +84,13 @@ impl Checkout {
             });
         }
         Ok(())
+    }
+}
+
+impl Drop for Checkout {
+    /// Finished or abandoned (the command failed), the claim is renewed
+    /// no more: an abandoned one ages out and a replica takes it over.
+    fn drop(&mut self) {
+        self.heartbeat.abort();
     }
 }

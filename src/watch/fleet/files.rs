@@ -84,7 +84,8 @@ impl Fleet {
             let path = inside(dir, rel)?;
             std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
         }
-        let now = local_files(dir, &cache)?;
+        // Files this pull did not write keep their hash from the listing.
+        let now = local_files(dir, &local)?;
         self.remember(target, now);
         Ok(())
     }

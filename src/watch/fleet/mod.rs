@@ -133,9 +133,10 @@ impl Fleet {
         &self.holder
     }
 
-    /// The lease, in seconds.
-    pub fn lease_secs(&self) -> f64 {
-        self.lease.as_secs_f64()
+    /// How often a holder renews its claim: three times per lease, so a
+    /// late renewal or two never loses it.
+    pub fn heartbeat_every(&self) -> Duration {
+        (self.lease / 3).max(Duration::from_millis(500))
     }
 
     /// The store's URL, password hidden.
