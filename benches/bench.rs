@@ -194,6 +194,24 @@ fn psql(cluster: &Cluster, db: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// psql loading `file` into the database at `url` in one transaction,
+/// stopping at the first error: the baseline driftwatch's loads are
+/// measured against.
+fn psql_load(url: &driftwatch::catalog::DatabaseUrl, file: &std::path::Path) -> Command {
+    let mut cmd = Command::new("psql");
+    cmd.arg(url.expose())
+        .args([
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "--single-transaction",
+            "-f",
+        ])
+        .arg(file);
+    cmd
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]

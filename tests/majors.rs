@@ -63,12 +63,7 @@ const DOCUMENTED: &[(u32, u32, &str, &str, &str)] = &[
 
 /// The bin directory of `major`'s server binaries.
 fn bindir(major: u32) -> PathBuf {
-    let out = Command::new("bash")
-        .arg(repo().join("scripts/postgres.sh"))
-        .args(["bindir", &major.to_string()])
-        .output()
-        .expect("run scripts/postgres.sh");
-    let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    let dir = common::major_bindir(major);
     assert!(
         dir.join("postgres").is_file(),
         "PostgreSQL {major} is not installed in {} (make test runs scripts/postgres.sh install)",

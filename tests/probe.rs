@@ -16,7 +16,6 @@ use driftwatch::shadow::{Cluster, ClusterOptions, Shadow};
 use sqlx::Connection;
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -374,12 +373,7 @@ async fn exec_on(conn: &mut sqlx::PgConnection, sql: &str) {
 /// `scripts/postgres.sh` has not installed them (then `make postgres`
 /// has not run; once it has, a broken major fails instead of skipping).
 fn installed_bindir(major: u32) -> Option<PathBuf> {
-    let out = Command::new("bash")
-        .arg(repo().join("scripts/postgres.sh"))
-        .args(["bindir", &major.to_string()])
-        .output()
-        .expect("run scripts/postgres.sh");
-    let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    let dir = common::major_bindir(major);
     dir.join("postgres").is_file().then_some(dir)
 }
 

@@ -44,19 +44,7 @@ pub fn run(cluster: &Cluster, driftwatch: &Path) {
     let started = Instant::now();
     let mut psql_rss = 0;
     for path in &stats.paths {
-        let (_, rss, _) = measure(
-            Command::new("psql")
-                .arg(url.expose())
-                .args([
-                    "-X",
-                    "-q",
-                    "-v",
-                    "ON_ERROR_STOP=1",
-                    "--single-transaction",
-                    "-f",
-                ])
-                .arg(path),
-        );
+        let (_, rss, _) = measure(&mut super::psql_load(&url, path));
         psql_rss = psql_rss.max(rss);
     }
     let psql_time = started.elapsed();

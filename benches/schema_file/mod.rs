@@ -57,19 +57,7 @@ pub fn run(cluster: &Cluster, driftwatch: &Path) {
             "postgres",
             &["-c", &format!("CREATE DATABASE {db}")],
         );
-        let (t, _, _) = super::measure(
-            Command::new("psql")
-                .arg(cluster.url(&db).expose())
-                .args([
-                    "-X",
-                    "-q",
-                    "-v",
-                    "ON_ERROR_STOP=1",
-                    "--single-transaction",
-                    "-f",
-                ])
-                .arg(file.path()),
-        );
+        let (t, _, _) = super::measure(&mut super::psql_load(&cluster.url(&db), file.path()));
         psql_times.push(t);
     }
     let url = cluster.url("schema_file_0");

@@ -117,6 +117,17 @@ pub fn objects_json(s: &Snapshot) -> String {
     driftwatch::model::json::to_layout(&s.objects)
 }
 
+/// Where `scripts/postgres.sh` keeps the server binaries of `major` (they
+/// are there once `make postgres` has run).
+pub fn major_bindir(major: u32) -> PathBuf {
+    let out = Command::new("bash")
+        .arg(repo().join("scripts/postgres.sh"))
+        .args(["bindir", &major.to_string()])
+        .output()
+        .expect("run scripts/postgres.sh");
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
 /// The repository root.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
