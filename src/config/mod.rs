@@ -371,6 +371,24 @@ fail_on = "warning"
         assert_eq!(smtp.from.email.to_string(), "drift@example.com");
         assert!(c.webhooks["ops"].secret.is_some());
         assert!(!c.target("billing").unwrap().alerts.has_channels());
+        assert_eq!(
+            c.target("demo")
+                .unwrap()
+                .schedule
+                .as_ref()
+                .map(|s| s.expression()),
+            Some("0 9 * * 1-5")
+        );
+        assert_eq!(
+            c.target("billing")
+                .unwrap()
+                .schedule
+                .as_ref()
+                .map(|s| s.expression()),
+            Some("*/15 * * * *")
+        );
+        assert_eq!(c.watch.timezone_name, "Europe/Berlin");
+        assert_eq!(c.watch.listen, Some("127.0.0.1:9187".parse().unwrap()));
         assert!(c
             .target("demo")
             .unwrap()
