@@ -1,7 +1,7 @@
 //! One tick of one target: claim it (fleet store), scan with a timeout,
 //! alert, record metrics and a log line, and hand the store back.
 
-use super::fleet::{Claim, Fleet};
+use super::fleet::{Claim, Fleet, Stage};
 use super::timing::Tick;
 use crate::alert::{Alerting, Outbox};
 use crate::check::{self, ScanTarget};
@@ -98,48 +98,89 @@ async fn run_claimed(shared: &Shared, spec: &JobSpec, tick: Tick) -> Result<JobE
     let name = &spec.target.name;
     let store = TargetStore::new(&shared.store_root, name)?;
     let Some(fleet) = &shared.fleet else {
-        let report = scan_and_alert(shared, spec, &store, tick).await?;
+        let (report, took) = scan_and_queue(shared, spec, &store).await?;
+        log_scan(name, tick, &report, took);
+        deliver(shared, spec, &store).await;
         return Ok(JobEnd::Scanned(report.result));
     };
-    match fleet.claim(name, tick.at).await? {
-        Claim::Ours => {}
+    let stored = match fleet.claim(name, tick.at).await? {
+        Claim::Ours => None,
+        Claim::Stored(result) => Some(result),
         Claim::Taken => return Ok(JobEnd::Taken),
         Claim::Overrun => return Ok(JobEnd::Overrun),
-    }
+    };
     fleet.pull(name, &store.dir()).await?;
-    // Renew the claim while the scan runs; a claim lost (this replica
-    // stalled past the lease and another took the tick over) stops it.
-    let work = scan_and_alert(shared, spec, &store, tick);
+    let end = match stored {
+        None => {
+            let work = scan_and_queue(shared, spec, &store);
+            let Some((report, took)) = renewing(fleet, name, tick, work).await? else {
+                return Ok(JobEnd::Taken);
+            };
+            // Stored before anything is delivered: a replica that dies from
+            // here on leaves a tick that the next one delivers without
+            // scanning it again (a scan is logged once, when it is stored).
+            let stage = Stage::Stored(report.result.as_str());
+            if !fleet.push(name, tick.at, &store.dir(), stage).await? {
+                tracing::warn!(target = %name, tick = %tick.at, "claim lost before the results were stored; another replica scans this tick");
+                return Ok(JobEnd::Taken);
+            }
+            log_scan(name, tick, &report, took);
+            JobEnd::Scanned(report.result)
+        }
+        Some(result) => {
+            tracing::info!(target = %name, tick = %tick.at, result = %result, "delivering the alerts of a tick a stopped replica had stored");
+            JobEnd::Flushed
+        }
+    };
+    if renewing(fleet, name, tick, async {
+        deliver(shared, spec, &store).await;
+        Ok(())
+    })
+    .await?
+    .is_none()
+    {
+        return Ok(JobEnd::Taken);
+    }
+    let finished = fleet
+        .push(name, tick.at, &store.dir(), Stage::Finished(None))
+        .await?;
+    if !finished {
+        tracing::warn!(target = %name, tick = %tick.at, "claim lost while the alerts were delivered; another replica finishes this tick");
+    }
+    Ok(end)
+}
+
+/// Runs `work` while renewing the claim on `tick`; None when the claim was
+/// lost (this replica stalled past the lease and another took the tick
+/// over), and `work` is then dropped.
+async fn renewing<T>(
+    fleet: &Fleet,
+    name: &str,
+    tick: Tick,
+    work: impl std::future::Future<Output = Result<T>>,
+) -> Result<Option<T>> {
     tokio::pin!(work);
     let every = fleet.heartbeat_every();
-    let report = loop {
+    loop {
         tokio::select! {
-            r = &mut work => break r?,
+            r = &mut work => return r.map(Some),
             _ = tokio::time::sleep(every) => {
                 if !fleet.heartbeat(name, tick.at).await? {
-                    tracing::warn!(target = %name, tick = %tick.at, "claim lost to another replica; scan abandoned");
-                    return Ok(JobEnd::Taken);
+                    tracing::warn!(target = %name, tick = %tick.at, "claim lost to another replica; work abandoned");
+                    return Ok(None);
                 }
             }
         }
-    };
-    if !fleet
-        .push(name, tick.at, &store.dir(), report.result.as_str())
-        .await?
-    {
-        tracing::warn!(target = %name, tick = %tick.at, "claim lost before the results were stored; another replica scans this tick");
-        return Ok(JobEnd::Taken);
     }
-    Ok(JobEnd::Scanned(report.result))
 }
 
-/// The scan, its alerts, its metrics and its log line.
-async fn scan_and_alert(
+/// The scan, its metrics, and the alerts it calls for written to the
+/// outbox (not yet delivered); with the scan's duration.
+async fn scan_and_queue(
     shared: &Shared,
     spec: &JobSpec,
     store: &TargetStore,
-    tick: Tick,
-) -> Result<CheckReport> {
+) -> Result<(CheckReport, Duration)> {
     let name = &spec.target.name;
     let started = Instant::now();
     let report =
@@ -178,33 +219,57 @@ async fn scan_and_alert(
         counts,
         jiff::Timestamp::now().as_second(),
     );
-    match &report.error {
-        Some(e) => tracing::warn!(
-            target = %name, tick = %tick.at, result = report.result.as_str(), duration_ms = elapsed.as_millis() as u64,
-            error = %e, "scan failed"
-        ),
-        None => tracing::info!(
-            target = %name, tick = %tick.at, result = report.result.as_str(), duration_ms = elapsed.as_millis() as u64,
-            critical = counts.critical, warning = counts.warning, info = counts.info,
-            "scan finished"
-        ),
-    }
     if let Some(alerting) = &spec.alerting {
-        match alerting
-            .after_scan(store, &spec.target.alerts, &report)
-            .await
-        {
-            Ok(out) => {
-                for id in &out.queued {
-                    tracing::info!(target = %name, message = %id, "alert queued");
+        match alerting.queue(store, &spec.target.alerts, &report) {
+            Ok(entries) => {
+                for e in &entries {
+                    tracing::info!(target = %name, message = %e.id, "alert queued");
                 }
-                log_deliveries(name, &out.deliveries);
             }
             Err(e) => tracing::error!(target = %name, error = %e, "alerting failed"),
         }
     }
-    shared.metrics.set_outbox_depth(name, outbox_depth(store));
-    Ok(report)
+    Ok((report, elapsed))
+}
+
+/// The scan's log line, once its results are stored.
+fn log_scan(name: &str, tick: Tick, report: &CheckReport, took: Duration) {
+    let (c, w, i) = (
+        report.counts.critical,
+        report.counts.warning,
+        report.counts.info,
+    );
+    let ms = took.as_millis() as u64;
+    match &report.error {
+        Some(e) => tracing::warn!(
+            target = %name, tick = %tick.at, result = report.result.as_str(), duration_ms = ms,
+            error = %e, "scan failed"
+        ),
+        None => tracing::info!(
+            target = %name, tick = %tick.at, result = report.result.as_str(), duration_ms = ms,
+            critical = c, warning = w, info = i,
+            "scan finished"
+        ),
+    }
+}
+
+/// Delivers what the target's outbox holds and is due.
+async fn deliver(shared: &Shared, spec: &JobSpec, store: &TargetStore) {
+    if let Some(alerting) = &spec.alerting {
+        let (a, s) = (alerting.clone(), store.clone());
+        match tokio::task::spawn_blocking(move || a.flush(&s, false)).await {
+            Ok(Ok(out)) => log_deliveries(&spec.target.name, &out.deliveries),
+            Ok(Err(e)) => {
+                tracing::error!(target = %spec.target.name, error = %e, "alerting failed")
+            }
+            Err(e) => {
+                tracing::error!(target = %spec.target.name, error = %e, "alert delivery stopped")
+            }
+        }
+    }
+    shared
+        .metrics
+        .set_outbox_depth(&spec.target.name, outbox_depth(store));
 }
 
 /// One log event per delivery attempt.

@@ -186,7 +186,7 @@ async fn the_fleet_store_is_created_and_a_bad_url_is_one_line() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_grown_log_travels_as_its_new_lines_and_a_lost_claim_writes_nothing() {
-    use driftwatch::watch::fleet::{Claim, Fleet};
+    use driftwatch::watch::fleet::{Claim, Fleet, Stage};
     let store_db = common::fresh_db().await;
     let one = Fleet::open(store_db.expose(), Duration::from_secs(2))
         .await
@@ -209,7 +209,10 @@ async fn a_grown_log_travels_as_its_new_lines_and_a_lost_claim_writes_nothing() 
     assert_eq!(two.claim("t", tick(0)).await.unwrap(), Claim::Taken);
     one.pull("t", a.path()).await.unwrap();
     std::fs::write(&log, "a\n").unwrap();
-    assert!(one.push("t", tick(0), a.path(), "clean").await.unwrap());
+    assert!(one
+        .push("t", tick(0), a.path(), Stage::Finished(Some("clean")))
+        .await
+        .unwrap());
     assert_eq!(content(), "a\n");
 
     // The stored head is altered behind the replica's back (same length,
@@ -227,7 +230,10 @@ async fn a_grown_log_travels_as_its_new_lines_and_a_lost_claim_writes_nothing() 
             f.write_all(b"b\n")
         })
         .unwrap();
-    assert!(one.push("t", tick(1), a.path(), "clean").await.unwrap());
+    assert!(one
+        .push("t", tick(1), a.path(), Stage::Finished(Some("clean")))
+        .await
+        .unwrap());
     assert_eq!(content(), "X\nb\n", "only the new line was sent");
 
     // Another replica's pull brings the whole file, then only what grew.
@@ -242,7 +248,10 @@ async fn a_grown_log_travels_as_its_new_lines_and_a_lost_claim_writes_nothing() 
         "a\nb\n"
     );
     std::fs::write(b.path().join("scans.jsonl"), "a\nb\nc\n").unwrap();
-    assert!(two.push("t", tick(2), b.path(), "clean").await.unwrap());
+    assert!(two
+        .push("t", tick(2), b.path(), Stage::Finished(Some("clean")))
+        .await
+        .unwrap());
     assert_eq!(one.claim("t", tick(3)).await.unwrap(), Claim::Ours);
     one.pull("t", a.path()).await.unwrap();
     assert_eq!(std::fs::read_to_string(&log).unwrap(), "a\nb\nc\n");
@@ -251,8 +260,42 @@ async fn a_grown_log_travels_as_its_new_lines_and_a_lost_claim_writes_nothing() 
     std::thread::sleep(Duration::from_millis(2500));
     assert_eq!(two.claim("t", tick(3)).await.unwrap(), Claim::Ours);
     std::fs::write(&log, "a\nb\nc\nlost\n").unwrap();
-    assert!(!one.push("t", tick(3), a.path(), "clean").await.unwrap());
+    assert!(!one
+        .push("t", tick(3), a.path(), Stage::Finished(Some("clean")))
+        .await
+        .unwrap());
     assert_eq!(content(), "a\nb\nc\n");
     // While a tick of the target is alive, another tick is refused.
     assert_eq!(one.claim("t", tick(4)).await.unwrap(), Claim::Overrun);
+
+    // Results stored, alerts not yet delivered: the tick stays alive, and
+    // a replica that takes it over after the lease is told it needs no
+    // scan, only its delivery.
+    two.pull("t", b.path()).await.unwrap();
+    assert!(two
+        .push("t", tick(3), b.path(), Stage::Stored("drift"))
+        .await
+        .unwrap());
+    assert_eq!(one.claim("t", tick(4)).await.unwrap(), Claim::Overrun);
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(
+        one.claim("t", tick(3)).await.unwrap(),
+        Claim::Stored("drift".into())
+    );
+    one.pull("t", a.path()).await.unwrap();
+    assert!(one
+        .push("t", tick(3), a.path(), Stage::Finished(None))
+        .await
+        .unwrap());
+    assert!(!two
+        .push("t", tick(3), b.path(), Stage::Finished(None))
+        .await
+        .unwrap());
+    assert_eq!(
+        psql_rows(
+            &store_db,
+            "SELECT result, finished_at IS NOT NULL FROM driftwatch.ticks WHERE tick = to_timestamp(1800000003)"
+        ),
+        ["drift|t"]
+    );
 }

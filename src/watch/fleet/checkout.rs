@@ -3,7 +3,7 @@
 //! (refused while a replica scans the target), its claim renewed while the
 //! command works, and pushed back when it is done.
 
-use super::{Claim, Fleet};
+use super::{Claim, Fleet, Stage};
 use crate::error::{Error, Result};
 use std::path::Path;
 use std::sync::Arc;
@@ -23,7 +23,9 @@ impl Checkout {
         let tick = jiff::Timestamp::from_second(jiff::Timestamp::now().as_second())
             .unwrap_or_else(|_| jiff::Timestamp::now());
         match fleet.claim(target, tick).await? {
-            Claim::Ours => {}
+            // A stored tick at this very second is scanned again: a command
+            // run by hand reports a scan of its own.
+            Claim::Ours | Claim::Stored(_) => {}
             Claim::Taken | Claim::Overrun => {
                 return Err(Error::Input {
                     path: fleet.redacted().to_string(),
@@ -70,7 +72,7 @@ impl Checkout {
                 &self.target,
                 self.tick,
                 &self.dir.path().join(&self.target),
-                result,
+                Stage::Finished(Some(result)),
             )
             .await?;
         if !pushed {

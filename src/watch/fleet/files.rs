@@ -124,16 +124,15 @@ impl Fleet {
         Ok(true)
     }
 
-    /// Pushes what changed in `dir` since the pull, and marks the tick
-    /// finished with `result`, in one transaction that first checks this
-    /// replica still holds the tick (false when it did not: nothing is
-    /// written).
+    /// Pushes what changed in `dir` since the pull, and takes the tick to
+    /// `stage`, in one transaction that first checks this replica still
+    /// holds the tick (false when it did not: nothing is written).
     pub async fn push(
         &self,
         target: &str,
         tick: jiff::Timestamp,
         dir: &Path,
-        result: &str,
+        stage: Stage<'_>,
     ) -> Result<bool> {
         let before = self.known(target);
         let local = local_files(dir, &before)?;
@@ -208,14 +207,21 @@ impl Fleet {
                 .await
                 .map_err(|e| self.err(e))?;
         }
+        let (result, finish) = match stage {
+            Stage::Stored(r) => (Some(r), false),
+            Stage::Finished(r) => (r, true),
+        };
         sqlx::query(
-            "UPDATE driftwatch.ticks SET finished_at = now(), result = $4
+            "UPDATE driftwatch.ticks
+                SET result = coalesce($4, result), heartbeat_at = now(),
+                    finished_at = CASE WHEN $5 THEN now() END
               WHERE target = $1 AND tick = to_timestamp($2::bigint) AND holder = $3",
         )
         .bind(target)
         .bind(tick.as_second())
         .bind(&self.holder)
         .bind(result)
+        .bind(finish)
         .execute(&mut *tx)
         .await
         .map_err(|e| self.err(e))?;
@@ -237,6 +243,17 @@ impl Fleet {
             m.insert(target.to_string(), files);
         }
     }
+}
+
+/// How far a [`Fleet::push`] takes its tick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage<'a> {
+    /// The scan's results are stored, with this result, but its alerts are
+    /// still to be delivered: the tick stays claimed, so a replica that
+    /// takes it over delivers them instead of scanning again.
+    Stored(&'a str),
+    /// The tick is done, with this result (None: the one stored before).
+    Finished(Option<&'a str>),
 }
 
 /// Logs only grow (a line per scan, delivery or baseline).

@@ -25,6 +25,7 @@ mod checkout;
 mod files;
 
 pub use checkout::Checkout;
+pub use files::Stage;
 
 use crate::database::DatabaseUrl;
 use crate::error::{Error, Result};
@@ -61,6 +62,10 @@ const MIGRATIONS: &[&str] = &[
 pub enum Claim {
     /// This process scans it.
     Ours,
+    /// This process re-claimed a tick whose scan results a stopped replica
+    /// had already stored (with this result): only its alerts are left to
+    /// deliver, so it is not scanned again.
+    Stored(String),
     /// Another replica has it (alive), or it is done.
     Taken,
     /// Another tick of the target is still being scanned.
@@ -169,7 +174,7 @@ impl Fleet {
             tx.rollback().await.map_err(|e| self.err(e))?;
             return Ok(Claim::Overrun);
         }
-        let won: Option<i64> = sqlx::query_scalar(
+        let won: Option<Option<String>> = sqlx::query_scalar(
             "INSERT INTO driftwatch.ticks AS t (target, tick, holder, claimed_at, heartbeat_at)
              VALUES ($1, to_timestamp($2::bigint), $3, now(), now())
              ON CONFLICT (target, tick) DO UPDATE
@@ -177,7 +182,7 @@ impl Fleet {
                     claims = t.claims + 1
               WHERE t.finished_at IS NULL
                 AND t.heartbeat_at <= now() - make_interval(secs => $4)
-             RETURNING 1::bigint",
+             RETURNING t.result",
         )
         .bind(target)
         .bind(tick.as_second())
@@ -187,10 +192,10 @@ impl Fleet {
         .await
         .map_err(|e| self.err(e))?;
         tx.commit().await.map_err(|e| self.err(e))?;
-        Ok(if won.is_some() {
-            Claim::Ours
-        } else {
-            Claim::Taken
+        Ok(match won {
+            Some(None) => Claim::Ours,
+            Some(Some(result)) => Claim::Stored(result),
+            None => Claim::Taken,
         })
     }
 
