@@ -150,6 +150,10 @@ pub(crate) fn session_settings(opts: &CaptureOptions) -> Vec<(&'static str, Stri
         // compilation then costs more than the query (900 ms vs 30 ms for
         // types.sql on 10k tables).
         ("jit", "off".to_string()),
+        // Parallel workers are new processes that fill their catalog
+        // caches from scratch: on catalog queries they cost more than they
+        // save, and the capture already runs its queries side by side.
+        ("max_parallel_workers_per_gather", "0".to_string()),
         ("work_mem", "64MB".to_string()),
         ("idle_in_transaction_session_timeout", "300s".to_string()),
     ]
