@@ -74,7 +74,7 @@ pub(crate) fn groups(rows: &Rows, lookups: &Lookups) -> Result<CheckGroups> {
         signature_of: HashMap::new(),
         representative: HashMap::new(),
     };
-    for c in rows.decode::<PendingCheck>("constraints.sql")? {
+    for c in rows.peek::<PendingCheck>("constraints.sql")? {
         let Some(tree) = c.check_tree else { continue };
         let key = signature(&tree, c.relid, |n| {
             lookups

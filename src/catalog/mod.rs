@@ -107,7 +107,17 @@ async fn capture_inner(
         jobs,
     )
     .await?;
-    let prepared = prepare(&outcome.rows, url)?;
+    // Decoding and assembly are CPU work of a few hundred ms on big
+    // schemas: on a blocking thread, so that the task running this capture
+    // beside another (`diff URL URL`) keeps reading the other's rows.
+    let rows = std::mem::replace(&mut outcome.rows, runner::Rows::new(String::new()));
+    let u = url.clone();
+    let (rows, prepared) = off_task(move || {
+        let prepared = prepare(&rows, &u)?;
+        Ok((rows, prepared))
+    })
+    .await?;
+    outcome.rows = rows;
     outcome
         .follow_up(
             "deparse_checks.sql",
@@ -115,14 +125,20 @@ async fn capture_inner(
             prepared.representatives(),
         )
         .await?;
-    let rows = &outcome.rows;
-    let server = rows.one::<build::ServerRow>("server.sql")?;
-    let mut objects = prepared.assemble(rows, url, None)?;
-    objects.retain_schemas(&opts.schemas, &opts.exclude_schemas);
-    objects.align_to_newest(outcome.major);
-    crate::history::exclude_history_tables(&mut objects, &opts.history_tables);
-    let meta = capture_meta(url, opts, server);
-    let snapshot = Snapshot::new(meta, objects);
+    let rows = std::mem::replace(&mut outcome.rows, runner::Rows::new(String::new()));
+    let (u, o, major) = (url.clone(), opts.clone(), outcome.major);
+    let snapshot = off_task(move || {
+        let server = rows.one::<build::ServerRow>("server.sql")?;
+        let mut objects = prepared.assemble(&rows, &u, None)?;
+        drop(rows);
+        crate::util::release_free_memory();
+        objects.retain_schemas(&o.schemas, &o.exclude_schemas);
+        objects.align_to_newest(major);
+        crate::history::exclude_history_tables(&mut objects, &o.history_tables);
+        let meta = capture_meta(&u, &o, server);
+        Ok(Snapshot::new(meta, objects))
+    })
+    .await?;
     let stats = CaptureStats {
         statements: outcome.statements,
         connections: outcome.connections,
@@ -130,6 +146,15 @@ async fn capture_inner(
         queries: outcome.timings,
     };
     Ok((snapshot, stats))
+}
+
+/// Runs CPU-bound capture work on tokio's blocking pool.
+async fn off_task<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| crate::error::Error::Usage(format!("capture task failed: {e}")))?
 }
 
 /// Session settings of every capture connection (startup options, so no

@@ -3,7 +3,7 @@
 
 use super::{CaptureArgs, ShadowArgs};
 use crate::source::{LazyShadow, Source};
-use crate::util::write_atomic;
+use crate::util::write_atomic_with;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 use std::io::Write;
@@ -62,23 +62,28 @@ pub async fn run(args: SnapshotArgs) -> Result<ExitCode> {
             }
         }
     }
-    let text = match args.format {
-        SnapshotFormat::Json => snapshot.to_json(),
-        SnapshotFormat::Summary => summary(&snapshot),
+    // The snapshot's text goes out as it is made: on 10,000 tables it is
+    // 34 MB that would otherwise be held whole beside the objects.
+    let mut write = |w: &mut dyn Write| match args.format {
+        SnapshotFormat::Json => snapshot.write_json(w),
+        SnapshotFormat::Summary => w.write_all(summary(&snapshot).as_bytes()),
     };
     match &args.output {
         Some(path) => {
-            write_atomic(path, text.as_bytes())?;
+            write_atomic_with(path, &mut write)?;
             if args.format == SnapshotFormat::Json {
                 eprintln!("wrote {} ({})", path.display(), snapshot.fingerprint);
             }
         }
         None => {
             let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())?;
+            write(&mut out)?;
             out.flush()?;
         }
     }
+    // The process ends next: freeing a big snapshot object by object
+    // (0.1 s on 10,000 tables) would only delay the exit.
+    std::mem::forget(snapshot);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -18,12 +18,28 @@ pub fn to_layout<T: serde::Serialize + ?Sized>(value: &T) -> String {
 
 /// Reformats compact JSON text (no insignificant whitespace) into the layout.
 pub fn reformat(compact: &str) -> String {
+    let mut out = Vec::with_capacity(compact.len() + compact.len() / 2);
+    reformat_to(compact, &mut out).expect("writing to memory");
+    String::from_utf8(out).expect("the layout of UTF-8 is UTF-8")
+}
+
+/// Bytes of layout held before they are written out.
+const FLUSH_AT: usize = 1 << 20;
+
+/// [`reformat`], written to `sink` a megabyte at a time.
+pub fn reformat_to(compact: &str, sink: &mut dyn std::io::Write) -> std::io::Result<()> {
     let bytes = compact.as_bytes();
-    let mut out = String::with_capacity(compact.len() + compact.len() / 2);
+    let mut out = String::with_capacity(FLUSH_AT + 4096);
+    let mut written = 0usize;
     let mut depth = 0usize;
     let mut i = 0;
     let mut start = 0; // bytes[start..i] are pending verbatim output
     while i < bytes.len() {
+        if out.len() >= FLUSH_AT {
+            sink.write_all(out.as_bytes())?;
+            written += out.len();
+            out.clear();
+        }
         match bytes[i] {
             b'"' => {
                 i = string_end(bytes, i);
@@ -32,7 +48,7 @@ pub fn reformat(compact: &str) -> String {
             open @ (b'{' | b'[') => {
                 out.push_str(&compact[start..i]);
                 let close = if open == b'{' { b'}' } else { b']' };
-                let top = depth == 0 && out.is_empty();
+                let top = depth == 0 && out.is_empty() && written == 0;
                 match inline_end(bytes, i, INLINE_WIDTH.saturating_sub(depth * 2)) {
                     Some(end) if !top || bytes[i + 1] == close => {
                         push_spaced(&mut out, &compact[i..=end]);
@@ -82,7 +98,7 @@ pub fn reformat(compact: &str) -> String {
     }
     out.push_str(&compact[start..]);
     out.push('\n');
-    out
+    sink.write_all(out.as_bytes())
 }
 
 /// Index just past the string starting at `i` (which holds its `"`).
