@@ -7,7 +7,7 @@ mod cluster;
 mod initdb;
 mod load;
 
-pub use cluster::{find_bindir, Cluster, ClusterOptions};
+pub use cluster::{find_bindir, temp_root, Cluster, ClusterOptions};
 pub use load::load_sql;
 
 use crate::database::DatabaseUrl;
