@@ -289,13 +289,13 @@ async fn in_shadow(
     what: Load<'_>,
 ) -> Result<Snapshot> {
     let shadow = shadow.get().await?;
-    let db = shadow.fresh_database("driftwatch_shadow").await?;
+    let db = shadow.scratch_database("driftwatch_shadow").await?;
     let result = load(&db, what).await;
     let captured = match result {
         Ok(()) => catalog::capture(&db, opts).await,
         Err(e) => Err(e),
     };
-    let _ = shadow.drop_database(&db).await;
+    let _ = shadow.discard(&db).await;
     let (mut snap, _) = captured?;
     snap.meta.source = label.to_string();
     snap.meta.database = None;

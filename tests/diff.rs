@@ -606,3 +606,31 @@ async fn a_schema_file_shadow_runs_in_a_private_dir_and_leaves_nothing_behind() 
         assert!(left.is_empty(), "server processes left behind: {left:?}");
     }
 }
+
+#[tokio::test]
+async fn a_private_clusters_postgres_database_is_the_first_scratch_database() {
+    let shadow = shadow();
+    let driftwatch::shadow::Shadow::Local(cluster) = shadow else {
+        return; // DRIFTWATCH_SHADOW_URL: no private cluster here.
+    };
+    // Every scratch database starts empty; the first one is the
+    // cluster's own `postgres` database (no CREATE DATABASE), which
+    // discard leaves alone: it goes with the cluster.
+    let first = shadow.scratch_database("scratch").await.unwrap();
+    assert_eq!(first.expose(), cluster.url("postgres").expose());
+    let second = shadow.scratch_database("scratch").await.unwrap();
+    assert_ne!(second.expose(), first.expose());
+    let empty = snap(&first).await;
+    assert_eq!(objects_json(&empty), objects_json(&snap(&second).await));
+    shadow.discard(&second).await.unwrap();
+    shadow.discard(&first).await.unwrap();
+    assert_eq!(psql_rows(&first, "SELECT 1"), ["1"]);
+    assert!(
+        psql_rows(
+            &first,
+            "SELECT datname FROM pg_database WHERE datname LIKE 'scratch%'"
+        )
+        .is_empty(),
+        "the fresh one is dropped"
+    );
+}

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// How often startup and shutdown are polled: both take tens of
@@ -44,6 +45,8 @@ pub struct Cluster {
     tcp: bool,
     postmaster: Child,
     watchdog: Option<Child>,
+    /// Whether the `postgres` database was handed out for a load.
+    initial_taken: AtomicBool,
 }
 
 /// Finds the directory holding initdb and postgres: `DRIFTWATCH_PG_BINDIR`,
@@ -216,6 +219,7 @@ impl Cluster {
             tcp: opts.tcp,
             postmaster,
             watchdog,
+            initial_taken: AtomicBool::new(false),
         };
         cluster.wait_ready()?;
         Ok(cluster)
@@ -247,6 +251,15 @@ impl Cluster {
             }
             std::thread::sleep(POLL);
         }
+    }
+
+    /// The URL of the cluster's `postgres` database the first time it is
+    /// asked, None afterwards. It is as empty as a database created from
+    /// template0 (initdb copies both from template1), and loading into it
+    /// skips CREATE DATABASE (0.06 to 0.3 s on a new cluster: it copies
+    /// template0 through the WAL). It is never dropped: the cluster goes.
+    pub fn take_initial_database(&self) -> Option<DatabaseUrl> {
+        (!self.initial_taken.swap(true, Ordering::SeqCst)).then(|| self.url("postgres"))
     }
 
     /// Superuser URL of `database` over the Unix socket.
