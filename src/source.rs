@@ -48,7 +48,14 @@ impl LazyShadow {
         self.shadow
             .get_or_try_init(|| async {
                 let opts = self.opts.lock().map(|o| o.clone()).unwrap_or_default();
-                let (shadow, warning) = Shadow::start(&opts)?;
+                // On a blocking thread: starting a cluster blocks (a copy,
+                // waiting for the server), and the other side of a diff (a
+                // live capture) runs meanwhile.
+                let (shadow, warning) = tokio::task::spawn_blocking(move || Shadow::start(&opts))
+                    .await
+                    .map_err(|e| {
+                        Error::Shadow(format!("the shadow server's start failed: {e}"))
+                    })??;
                 if let Ok(mut w) = self.warning.lock() {
                     *w = warning;
                 }
