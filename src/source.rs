@@ -48,7 +48,14 @@ impl LazyShadow {
         self.shadow
             .get_or_try_init(|| async {
                 let opts = self.opts.lock().map(|o| o.clone()).unwrap_or_default();
-                let (shadow, warning) = Shadow::start(&opts)?;
+                // On a blocking thread: starting a cluster blocks (a copy,
+                // waiting for the server), and the other side of a diff (a
+                // live capture) runs meanwhile.
+                let (shadow, warning) = tokio::task::spawn_blocking(move || Shadow::start(&opts))
+                    .await
+                    .map_err(|e| {
+                        Error::Shadow(format!("the shadow server's start failed: {e}"))
+                    })??;
                 if let Ok(mut w) = self.warning.lock() {
                     *w = warning;
                 }
@@ -289,13 +296,13 @@ async fn in_shadow(
     what: Load<'_>,
 ) -> Result<Snapshot> {
     let shadow = shadow.get().await?;
-    let db = shadow.fresh_database("driftwatch_shadow").await?;
+    let db = shadow.scratch_database("driftwatch_shadow").await?;
     let result = load(&db, what).await;
     let captured = match result {
         Ok(()) => catalog::capture(&db, opts).await,
         Err(e) => Err(e),
     };
-    let _ = shadow.drop_database(&db).await;
+    let _ = shadow.discard(&db).await;
     let (mut snap, _) = captured?;
     snap.meta.source = label.to_string();
     snap.meta.database = None;

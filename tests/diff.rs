@@ -512,3 +512,125 @@ fn apply_and_compare(a: &str, b: &str, script: &[u8]) {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// Processes whose command line or working directory mentions `needle`
+/// (server backends run in the data directory).
+fn processes_mentioning(needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if !name.chars().all(|c| c.is_ascii_digit()) {
+            continue;
+        }
+        let cmdline = std::fs::read(entry.path().join("cmdline"))
+            .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+            .unwrap_or_default();
+        let cwd = std::fs::read_link(entry.path().join("cwd"))
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        if cmdline.contains(needle) || cwd.contains(needle) {
+            found.push(format!("{name}: {cmdline} (in {cwd})"));
+        }
+    }
+    found
+}
+
+/// `diff schema.sql URL` with `tmpdir` as TMPDIR (None: unset): the data
+/// directory of the shadow cluster, which the schema file writes into a
+/// comment that the diff then reports.
+fn shadow_data_directory(
+    live: &str,
+    schema: &std::path::Path,
+    tmpdir: Option<&std::path::Path>,
+) -> std::path::PathBuf {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_driftwatch"));
+    cmd.args(["diff", schema.to_str().unwrap(), live, "--format", "json"])
+        .env_remove("DRIFTWATCH_SHADOW_URL");
+    match tmpdir {
+        Some(dir) => cmd.env("TMPDIR", dir),
+        None => cmd.env_remove("TMPDIR"),
+    };
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let start = stdout
+        .find("DW_DATA=")
+        .expect("the comment is in the report")
+        + "DW_DATA=".len();
+    let end = start + stdout[start..].find(';').expect("end of the path");
+    std::path::PathBuf::from(&stdout[start..end])
+}
+
+#[tokio::test]
+async fn a_schema_file_shadow_runs_in_a_private_dir_and_leaves_nothing_behind() {
+    let live = fresh_db().await;
+    let dir = tempfile::tempdir().unwrap();
+    let schema = dir.path().join("schema.sql");
+    std::fs::write(
+        &schema,
+        "CREATE SCHEMA app;\nDO $$ BEGIN EXECUTE format('COMMENT ON SCHEMA app IS %L', 'DW_DATA=' || current_setting('data_directory') || ';'); END $$;\n",
+    )
+    .unwrap();
+    exec(&live, "CREATE SCHEMA app;").await;
+
+    // Under a given TMPDIR (the server runs as another user when we are
+    // root, and must reach it).
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    for d in [dir.path(), tmp.as_path()] {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o777)).unwrap();
+    }
+    let data = shadow_data_directory(live.expose(), &schema, Some(&tmp));
+    let base = data.parent().unwrap();
+    assert_eq!(base.parent().unwrap(), tmp, "{}", data.display());
+    // Stopped at once and removed before the command returned: no server
+    // process, no directory.
+    assert!(!base.exists(), "{} outlived the command", base.display());
+    assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0);
+    let left = processes_mentioning(&base.display().to_string());
+    assert!(left.is_empty(), "server processes left behind: {left:?}");
+
+    // Without TMPDIR: a roomy tmpfs (/dev/shm) when there is one.
+    if std::env::var_os("TMPDIR").is_none() {
+        let data = shadow_data_directory(live.expose(), &schema, None);
+        let base = data.parent().unwrap();
+        assert_eq!(base.parent().unwrap(), driftwatch::shadow::temp_root());
+        assert!(!base.exists(), "{} outlived the command", base.display());
+        let left = processes_mentioning(&base.display().to_string());
+        assert!(left.is_empty(), "server processes left behind: {left:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_private_clusters_postgres_database_is_the_first_scratch_database() {
+    let shadow = shadow();
+    let driftwatch::shadow::Shadow::Local(cluster) = shadow else {
+        return; // DRIFTWATCH_SHADOW_URL: no private cluster here.
+    };
+    // Every scratch database starts empty; the first one is the
+    // cluster's own `postgres` database (no CREATE DATABASE), which
+    // discard leaves alone: it goes with the cluster.
+    let first = shadow.scratch_database("scratch").await.unwrap();
+    assert_eq!(first.expose(), cluster.url("postgres").expose());
+    let second = shadow.scratch_database("scratch").await.unwrap();
+    assert_ne!(second.expose(), first.expose());
+    let empty = snap(&first).await;
+    assert_eq!(objects_json(&empty), objects_json(&snap(&second).await));
+    shadow.discard(&second).await.unwrap();
+    shadow.discard(&first).await.unwrap();
+    assert_eq!(psql_rows(&first, "SELECT 1"), ["1"]);
+    assert!(
+        psql_rows(
+            &first,
+            "SELECT datname FROM pg_database WHERE datname LIKE 'scratch%'"
+        )
+        .is_empty(),
+        "the fresh one is dropped"
+    );
+}

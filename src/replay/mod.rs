@@ -140,12 +140,12 @@ pub async fn replay(
     if let Some(w) = warning {
         eprintln!("warning: {w}");
     }
-    let db = shadow.fresh_database("driftwatch_replay").await?;
+    let db = shadow.scratch_database("driftwatch_replay").await?;
     let result = replay_into(
         set, migrations, store, opts, progress, &db, &mut index, reused,
     )
     .await;
-    let _ = shadow.drop_database(&db).await;
+    let _ = shadow.discard(&db).await;
     // Whatever happened, the index names exactly the migrations stored.
     store.write_index(&index)?;
     store.prune(&index)?;

@@ -7,7 +7,7 @@ mod cluster;
 mod initdb;
 mod load;
 
-pub use cluster::{find_bindir, Cluster, ClusterOptions};
+pub use cluster::{find_bindir, temp_root, Cluster, ClusterOptions};
 pub use load::load_sql;
 
 use crate::database::DatabaseUrl;
@@ -111,6 +111,30 @@ impl Shadow {
             )),
         })?;
         Ok(admin.with_database(&name))
+    }
+
+    /// An empty database to load into and capture once: the `postgres`
+    /// database of a private cluster the first time (no CREATE DATABASE:
+    /// the cluster is thrown away anyway), else a fresh database named
+    /// after `prefix`. Give it back with [`Shadow::discard`].
+    pub async fn scratch_database(&self, prefix: &str) -> Result<DatabaseUrl> {
+        if let Shadow::Local(cluster) = self {
+            if let Some(url) = cluster.take_initial_database() {
+                return Ok(url);
+            }
+        }
+        self.fresh_database(prefix).await
+    }
+
+    /// Drops a database from [`Shadow::scratch_database`], unless it is
+    /// the private cluster's `postgres` database (it goes with the cluster).
+    pub async fn discard(&self, url: &DatabaseUrl) -> Result<()> {
+        if let Shadow::Local(cluster) = self {
+            if url.expose() == cluster.url("postgres").expose() {
+                return Ok(());
+            }
+        }
+        self.drop_database(url).await
     }
 
     /// Drops a database made by [`Shadow::fresh_database`].
