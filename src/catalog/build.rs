@@ -83,7 +83,7 @@ struct RelationRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct ColumnRow {
+pub(super) struct ColumnRow {
     relid: i64,
     attnum: i32,
     name: String,
@@ -124,7 +124,7 @@ pub(crate) fn chosen_not_null_name(name: String) -> Option<String> {
 }
 
 #[derive(sqlx::FromRow)]
-struct ColumnTypeRow {
+pub(super) struct ColumnTypeRow {
     type_oid: i64,
     typmod: i32,
     type_name: String,
@@ -133,7 +133,7 @@ struct ColumnTypeRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct ColumnDefaultRow {
+pub(super) struct ColumnDefaultRow {
     relid: i64,
     attnum: i32,
     default_expr: Option<String>,
@@ -147,7 +147,7 @@ struct ColumnCommentRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct SequenceRow {
+pub(super) struct SequenceRow {
     schema: String,
     name: String,
     data_type: String,
@@ -228,6 +228,22 @@ pub(crate) fn lookups(rows: &Rows) -> Result<(Lookups, Decoded), BuildError> {
         columns: column_rows,
     };
     Ok((lookups, decoded))
+}
+
+/// Decodes, on the calling thread, the large queries [`assemble`] reads,
+/// from its last to its first: run beside it, the two meet in the middle
+/// and each query is decoded once, by whichever thread reaches it first.
+pub(crate) fn decode_ahead(rows: &Rows) {
+    use super::build_parts::{ConstraintRow, IndexRow, TriggerRow};
+    use super::build_types::{FunctionRow, TypeRow};
+    rows.decode_ahead::<FunctionRow>("functions.sql");
+    rows.decode_ahead::<TypeRow>("types.sql");
+    rows.decode_ahead::<TriggerRow>("triggers.sql");
+    rows.decode_ahead::<IndexRow>("indexes.sql");
+    rows.decode_ahead::<ConstraintRow>("constraints.sql");
+    rows.decode_ahead::<SequenceRow>("sequences.sql");
+    rows.decode_ahead::<ColumnDefaultRow>("column_defaults.sql");
+    rows.decode_ahead::<ColumnTypeRow>("column_types.sql");
 }
 
 /// Assembles every object from the rows of a capture.

@@ -10,7 +10,7 @@ use crate::model::{Constraint, Index, Policy, References, Rule, Trigger};
 use std::collections::HashMap;
 
 #[derive(sqlx::FromRow)]
-struct ConstraintRow {
+pub(super) struct ConstraintRow {
     oid: i64,
     relid: i64,
     name: String,
@@ -36,7 +36,7 @@ struct ConstraintRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct IndexRow {
+pub(super) struct IndexRow {
     relid: i64,
     name: String,
     method: String,
@@ -65,7 +65,7 @@ struct IndexDeparseRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct TriggerRow {
+pub(super) struct TriggerRow {
     relid: i64,
     name: String,
     tgtype: i32,

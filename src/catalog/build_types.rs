@@ -65,7 +65,7 @@ struct CollationRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct TypeRow {
+pub(super) struct TypeRow {
     schema: String,
     name: String,
     typtype: String,
@@ -97,7 +97,7 @@ struct RawAttribute {
 }
 
 #[derive(sqlx::FromRow)]
-struct FunctionRow {
+pub(super) struct FunctionRow {
     oid: i64,
     schema: String,
     name: String,

@@ -113,7 +113,11 @@ async fn capture_inner(
     let rows = std::mem::replace(&mut outcome.rows, runner::Rows::new(String::new()));
     let u = url.clone();
     let (rows, prepared) = off_task(move || {
-        let prepared = prepare(&rows, &u)?;
+        // Columns are decoded beside the relations.
+        let prepared = std::thread::scope(|scope| {
+            scope.spawn(|| rows.decode_ahead::<build::ColumnRow>("columns.sql"));
+            prepare(&rows, &u)
+        })?;
         Ok((rows, prepared))
     })
     .await?;
@@ -129,7 +133,10 @@ async fn capture_inner(
     let (u, o, major) = (url.clone(), opts.clone(), outcome.major);
     let snapshot = off_task(move || {
         let server = rows.one::<build::ServerRow>("server.sql")?;
-        let mut objects = prepared.assemble(&rows, &u, None)?;
+        let mut objects = std::thread::scope(|scope| {
+            scope.spawn(|| build::decode_ahead(&rows));
+            prepared.assemble(&rows, &u, None)
+        })?;
         drop(rows);
         crate::util::release_free_memory();
         objects.retain_schemas(&o.schemas, &o.exclude_schemas);

@@ -105,11 +105,25 @@ pub(crate) fn server_major(conn: &PgConnection, target: &str) -> Result<u32> {
 /// Each query's raw rows are freed as they are decoded (on 10,000 tables
 /// they are 120 MB, and freeing them as assembly goes lets the objects
 /// reuse that memory): a query is decoded once, with [`Rows::decode`], or
-/// first read with [`Rows::peek`] and then decoded.
+/// first read with [`Rows::peek`] and then decoded. A second thread may
+/// decode a query ahead ([`Rows::decode_ahead`]) while assembly works on
+/// others; [`Rows::decode`] then waits for it and takes its result.
 pub(crate) struct Rows {
-    by_query: Mutex<HashMap<&'static str, Vec<PgRow>>>,
-    decoded: Mutex<std::collections::HashSet<String>>,
+    slots: Mutex<HashMap<&'static str, Slot>>,
+    decoded_ahead: std::sync::Condvar,
     target: String,
+}
+
+/// Where a query's rows are.
+enum Slot {
+    /// As the server sent them.
+    Raw(Vec<PgRow>),
+    /// Being decoded ahead by another thread.
+    Decoding,
+    /// Decoded ahead: a boxed `Result<Vec<T>>`.
+    Ready(Box<dyn std::any::Any + Send>),
+    /// Handed to assembly.
+    Taken,
 }
 
 impl Rows {
@@ -120,43 +134,86 @@ impl Rows {
 
     fn of(by_query: HashMap<&'static str, Vec<PgRow>>, target: String) -> Rows {
         Rows {
-            by_query: Mutex::new(by_query),
-            decoded: Mutex::new(Default::default()),
+            slots: Mutex::new(
+                by_query
+                    .into_iter()
+                    .map(|(q, rows)| (q, Slot::Raw(rows)))
+                    .collect(),
+            ),
+            decoded_ahead: std::sync::Condvar::new(),
             target,
         }
     }
 
     /// Adds (or replaces) the rows of `query`.
     pub fn insert(&mut self, query: &'static str, rows: Vec<PgRow>) {
-        if let Ok(map) = self.by_query.get_mut() {
-            map.insert(query, rows);
+        if let Ok(map) = self.slots.get_mut() {
+            map.insert(query, Slot::Raw(rows));
         }
-        if let Ok(done) = self.decoded.get_mut() {
-            done.remove(query);
-        }
+    }
+
+    fn slots(&self) -> std::sync::MutexGuard<'_, HashMap<&'static str, Slot>> {
+        // A panic while holding the lock leaves plain data behind.
+        self.slots.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Decodes the rows of `query` and frees them: a second decode of the
     /// same query is an error (a bug), never an empty answer.
     pub fn decode<T>(&self, query: &str) -> Result<Vec<T>>
     where
-        T: for<'r> sqlx::FromRow<'r, PgRow>,
+        T: for<'r> sqlx::FromRow<'r, PgRow> + Send + 'static,
     {
-        let first = self
-            .decoded
-            .lock()
-            .map(|mut d| d.insert(query.to_string()))
-            .unwrap_or(false);
-        if !first {
-            return Err(self.shape_error(query, "decoded twice".into()));
+        let mut slots = self.slots();
+        loop {
+            let Some(slot) = slots.get_mut(query) else {
+                return Ok(Vec::new());
+            };
+            match std::mem::replace(slot, Slot::Taken) {
+                Slot::Raw(raw) => {
+                    drop(slots);
+                    return self.decode_slice(query, &raw);
+                }
+                Slot::Decoding => {
+                    *slot = Slot::Decoding;
+                    slots = self
+                        .decoded_ahead
+                        .wait(slots)
+                        .unwrap_or_else(|p| p.into_inner());
+                }
+                Slot::Ready(done) => {
+                    return match done.downcast::<Result<Vec<T>>>() {
+                        Ok(result) => *result,
+                        Err(_) => {
+                            Err(self.shape_error(query, "decoded ahead as another row type".into()))
+                        }
+                    };
+                }
+                Slot::Taken => return Err(self.shape_error(query, "decoded twice".into())),
+            }
         }
-        let raw = self
-            .by_query
-            .lock()
-            .ok()
-            .and_then(|mut m| m.remove(query))
-            .unwrap_or_default();
-        self.decode_slice(query, &raw)
+    }
+
+    /// Decodes `query` as `T` now, on the calling thread, for a later
+    /// [`Rows::decode`] of it (which may already be waiting); does nothing
+    /// when it was taken already.
+    pub fn decode_ahead<T>(&self, query: &'static str)
+    where
+        T: for<'r> sqlx::FromRow<'r, PgRow> + Send + 'static,
+    {
+        let raw = {
+            let mut slots = self.slots();
+            match slots.get_mut(query) {
+                Some(slot @ Slot::Raw(_)) => match std::mem::replace(slot, Slot::Decoding) {
+                    Slot::Raw(raw) => raw,
+                    _ => return,
+                },
+                _ => return,
+            }
+        };
+        let result: Result<Vec<T>> = self.decode_slice(query, &raw);
+        drop(raw);
+        self.slots().insert(query, Slot::Ready(Box::new(result)));
+        self.decoded_ahead.notify_all();
     }
 
     /// Decodes the rows of `query` and keeps them for a later decode.
@@ -164,11 +221,11 @@ impl Rows {
     where
         T: for<'r> sqlx::FromRow<'r, PgRow>,
     {
-        let map = self
-            .by_query
-            .lock()
-            .map_err(|_| self.shape_error(query, "rows poisoned".into()))?;
-        self.decode_slice(query, map.get(query).map(Vec::as_slice).unwrap_or(&[]))
+        match self.slots().get(query) {
+            None => Ok(Vec::new()),
+            Some(Slot::Raw(raw)) => self.decode_slice(query, raw),
+            Some(_) => Err(self.shape_error(query, "read after it was decoded".into())),
+        }
     }
 
     fn decode_slice<T>(&self, query: &str, rows: &[PgRow]) -> Result<Vec<T>>
@@ -192,7 +249,7 @@ impl Rows {
     /// Decodes the single row of `query`.
     pub fn one<T>(&self, query: &str) -> Result<T>
     where
-        T: for<'r> sqlx::FromRow<'r, PgRow>,
+        T: for<'r> sqlx::FromRow<'r, PgRow> + Send + 'static,
     {
         self.decode::<T>(query)?
             .into_iter()
