@@ -11,6 +11,17 @@ use std::time::{Duration, Instant};
 
 mod check;
 mod ddl_latency;
+
+/// Prints a speed target's verdict under its table: what it asks, whether
+/// this run met it, and the measured figures.
+pub fn target(what: &str, met: bool, measured: &str) {
+    println!();
+    println!(
+        "Target: {what}: {} ({measured}).",
+        if met { "met" } else { "NOT met" }
+    );
+}
+
 mod replay;
 mod schema_file;
 mod watch;
@@ -343,9 +354,12 @@ fn main() {
         dump.as_secs_f64(),
         dump_rss / 1024
     );
-    println!(
-        "| ratio | {:.1}x faster | | |",
-        dump.as_secs_f64() / dw.as_secs_f64()
+    let ratio = dump.as_secs_f64() / dw.as_secs_f64();
+    println!("| ratio | {ratio:.1}x faster | | |");
+    target(
+        "capture at least 10x faster than `pg_dump --schema-only`, peak RSS under 300 MB",
+        ratio >= 10.0 && dw_rss < 300 * 1024,
+        &format!("{ratio:.1}x, {} MB", dw_rss / 1024),
     );
 
     check::run(url.expose(), &driftwatch, dump, dump_rss);
@@ -507,6 +521,12 @@ fn drift_section(
         ),
         None => println!("| `migra --unsafe` | did not finish in {MIGRA_TIMEOUT} s | | |"),
     }
+    let ratio = pd.as_secs_f64() / dw.as_secs_f64();
+    target(
+        "`diff URL URL` at least 10x faster than `pg_dump -s` x2 + `diff`, peak RSS under 400 MB",
+        ratio >= 10.0 && dw_rss < 400 * 1024,
+        &format!("{ratio:.1}x, {} MB", dw_rss / 1024),
+    );
 }
 
 /// bench_drift: a copy of bench with the drifts applied; its snapshot.

@@ -128,10 +128,16 @@ pub fn run(cluster: &Cluster, driftwatch: &Path) {
         psql_rss / 1024
     );
     row("`driftwatch replay` (before/after snapshots)", first);
+    let ratio = first.0.as_secs_f64() / psql_time.as_secs_f64();
     row("`driftwatch replay`, rerun on an unchanged store", rerun);
     if let Some(full) = full {
         row("`driftwatch replay --full-capture`", full);
     }
+    super::target(
+        "replay within 1.5x of plain psql",
+        ratio <= 1.5,
+        &format!("{ratio:.2}x"),
+    );
     println!();
     println!("{}", summary(&stats));
     let rerun_note = if (rerun_bytes, rerun_files) == (store_bytes, store_files) {

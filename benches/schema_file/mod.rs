@@ -106,4 +106,10 @@ pub fn run(cluster: &Cluster, driftwatch: &Path) {
         cold.as_secs_f64(),
         cold.as_secs_f64() / psql.as_secs_f64()
     );
+    let ratio = warm.as_secs_f64() / psql.as_secs_f64();
+    super::target(
+        "`diff schema.sql URL` within 1.5x of psql loading the file",
+        ratio <= 1.5,
+        &format!("{ratio:.1}x"),
+    );
 }
