@@ -366,6 +366,8 @@ fn main() {
     drift_section(&cluster, &driftwatch, &pg_dump, out_file.path());
     ddl_latency::run(&cluster, &driftwatch, "bench", 4);
     replay::run(&cluster, std::path::Path::new(&driftwatch));
+    schema_file::run(&cluster, std::path::Path::new(&driftwatch));
+    watch::run(&cluster, std::path::Path::new(&driftwatch));
 }
 
 /// ~30 scattered drifts, each with the (code, object) it must produce.
