@@ -206,6 +206,18 @@ pub(crate) struct Decoded {
     columns: Vec<ColumnRow>,
 }
 
+impl Decoded {
+    /// The distinct (type oid, typmod) pairs of the columns, as two lists.
+    pub(crate) fn type_pairs(&self) -> (Vec<i64>, Vec<i32>) {
+        let pairs: std::collections::BTreeSet<(i64, i32)> = self
+            .columns
+            .iter()
+            .map(|c| (c.type_oid, c.typmod))
+            .collect();
+        pairs.into_iter().unzip()
+    }
+}
+
 /// Decodes relations and columns and builds the name lookups every
 /// assembly step shares.
 pub(crate) fn lookups(rows: &Rows) -> Result<(Lookups, Decoded), BuildError> {

@@ -278,47 +278,63 @@ pub(crate) struct Outcome {
     spare: Option<PgConnection>,
 }
 
+/// The parameters of a follow-up statement.
+pub(crate) enum Params {
+    /// `$1 int8[]`: object oids.
+    Oids(Vec<i64>),
+    /// `$1 int8[]`, `$2 int4[]`: type oids and typmods, pairwise.
+    TypePairs(Vec<i64>, Vec<i32>),
+}
+
+/// A statement that needs the catalog phase's results.
+pub(crate) struct FollowUp {
+    /// Its file name (where its rows are stored).
+    pub name: &'static str,
+    /// Its text.
+    pub sql: &'static str,
+    /// Its parameters.
+    pub params: Params,
+}
+
 impl Outcome {
-    /// Runs one more deparse statement with an `int8[]` parameter (queries
-    /// that need the catalog phase's results), stores its rows under
-    /// `name`, and closes the spare connection.
-    pub async fn follow_up(
-        &mut self,
-        name: &'static str,
-        sql: &'static str,
-        oids: Vec<i64>,
-    ) -> Result<()> {
+    /// Runs the follow-up statements on the spare deparse connection, one
+    /// after another, stores their rows, and closes the connection.
+    pub async fn follow_up(&mut self, statements: Vec<FollowUp>) -> Result<()> {
         let Some(mut conn) = self.spare.take() else {
             return Ok(());
         };
-        self.statements += 1;
-        let started = Instant::now();
-        let count = follow_up_on(&mut conn, &mut self.rows, name, sql, oids, false).await?;
-        self.timings.push((name, started.elapsed(), count));
+        for f in statements {
+            self.statements += 1;
+            let started = Instant::now();
+            let name = f.name;
+            let count = follow_up_on(&mut conn, &mut self.rows, f, false).await?;
+            self.timings.push((name, started.elapsed(), count));
+        }
         self.timings.sort_by_key(|t| std::cmp::Reverse(t.1));
         let _ = conn.close().await;
         Ok(())
     }
 }
 
-/// Runs a query with an `int8[]` parameter on `conn` and stores its rows
-/// under `name`; returns how many.
+/// Runs one follow-up statement on `conn` and stores its rows under its
+/// name; returns how many.
 pub(crate) async fn follow_up_on(
     conn: &mut PgConnection,
     rows: &mut Rows,
-    name: &'static str,
-    sql: &'static str,
-    oids: Vec<i64>,
+    statement: FollowUp,
     persistent: bool,
 ) -> Result<usize> {
-    let fetched = sqlx::query(sql)
-        .bind(oids)
-        .persistent(persistent)
+    let query = sqlx::query(statement.sql).persistent(persistent);
+    let query = match statement.params {
+        Params::Oids(oids) => query.bind(oids),
+        Params::TypePairs(types, typmods) => query.bind(types).bind(typmods),
+    };
+    let fetched = query
         .fetch_all(conn)
         .await
-        .map_err(|e| query_error(&rows.target, name, &e))?;
+        .map_err(|e| query_error(&rows.target, statement.name, &e))?;
     let count = fetched.len();
-    rows.insert(name, fetched);
+    rows.insert(statement.name, fetched);
     Ok(count)
 }
 

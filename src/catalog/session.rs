@@ -200,15 +200,9 @@ impl CaptureSession {
         )
         .await?;
         let prepared = super::prepare(&rows, &self.url)?;
-        runner::follow_up_on(
-            &mut self.deparse,
-            &mut rows,
-            "deparse_checks.sql",
-            super::DEPARSE_CHECKS_SQL,
-            prepared.representatives(),
-            true,
-        )
-        .await?;
+        for statement in prepared.follow_ups() {
+            runner::follow_up_on(&mut self.deparse, &mut rows, statement, true).await?;
+        }
         let server = rows.one::<super::build::ServerRow>("server.sql")?;
         let keep: Option<HashSet<i64>> = scope
             .as_ref()
