@@ -513,28 +513,6 @@ fn apply_and_compare(a: &str, b: &str, script: &[u8]) {
     );
 }
 
-/// Processes whose command line or working directory mentions `needle`
-/// (server backends run in the data directory).
-fn processes_mentioning(needle: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let name = entry.file_name().to_string_lossy().to_string();
-        if !name.chars().all(|c| c.is_ascii_digit()) {
-            continue;
-        }
-        let cmdline = std::fs::read(entry.path().join("cmdline"))
-            .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
-            .unwrap_or_default();
-        let cwd = std::fs::read_link(entry.path().join("cwd"))
-            .map(|p| p.display().to_string())
-            .unwrap_or_default();
-        if cmdline.contains(needle) || cwd.contains(needle) {
-            found.push(format!("{name}: {cmdline} (in {cwd})"));
-        }
-    }
-    found
-}
-
 /// `diff schema.sql URL` with `tmpdir` as TMPDIR (None: unset): the data
 /// directory of the shadow cluster, which the schema file writes into a
 /// comment that the diff then reports.
@@ -593,7 +571,7 @@ async fn a_schema_file_shadow_runs_in_a_private_dir_and_leaves_nothing_behind() 
     // process, no directory.
     assert!(!base.exists(), "{} outlived the command", base.display());
     assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0);
-    let left = processes_mentioning(&base.display().to_string());
+    let left = common::processes_mentioning(&base.display().to_string());
     assert!(left.is_empty(), "server processes left behind: {left:?}");
 
     // Without TMPDIR: a roomy tmpfs (/dev/shm) when there is one.
@@ -602,7 +580,7 @@ async fn a_schema_file_shadow_runs_in_a_private_dir_and_leaves_nothing_behind() 
         let base = data.parent().unwrap();
         assert_eq!(base.parent().unwrap(), driftwatch::shadow::temp_root());
         assert!(!base.exists(), "{} outlived the command", base.display());
-        let left = processes_mentioning(&base.display().to_string());
+        let left = common::processes_mentioning(&base.display().to_string());
         assert!(left.is_empty(), "server processes left behind: {left:?}");
     }
 }

@@ -182,28 +182,6 @@ fn clusters_under(root: &Path) -> Vec<std::path::PathBuf> {
         .collect()
 }
 
-/// Processes whose command line or working directory mentions `needle`
-/// (server backends run in the data directory).
-fn processes_mentioning(needle: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let name = entry.file_name().to_string_lossy().to_string();
-        if !name.chars().all(|c| c.is_ascii_digit()) {
-            continue;
-        }
-        let cmdline = std::fs::read(entry.path().join("cmdline"))
-            .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
-            .unwrap_or_default();
-        let cwd = std::fs::read_link(entry.path().join("cwd"))
-            .map(|p| p.display().to_string())
-            .unwrap_or_default();
-        if cmdline.contains(needle) || cwd.contains(needle) {
-            found.push(format!("{name}: {cmdline} (in {cwd})"));
-        }
-    }
-    found
-}
-
 /// Runs a replay on a private cluster under its own TMPDIR, waits until the
 /// cluster is up and a migration is running, sends `signal`, and checks
 /// that neither the directory nor a server process survives.
@@ -263,7 +241,7 @@ fn interrupted_replay_leaves_nothing(signal: nix::sys::signal::Signal) {
         clusters_under(&tmp).is_empty()
     });
     wait_for("the server processes to end", || {
-        processes_mentioning(&tmp_text).is_empty()
+        common::processes_mentioning(&tmp_text).is_empty()
     });
 }
 
