@@ -299,3 +299,113 @@ async fn a_grown_log_travels_as_its_new_lines_and_a_lost_claim_writes_nothing() 
         ["drift|t"]
     );
 }
+
+/// A replica stored a tick's results and died before its alerts went out:
+/// the replica that takes the tick over delivers them, and does not scan
+/// the tick again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_taken_over_tick_whose_results_were_stored_is_delivered_not_rescanned() {
+    let store_db = common::fresh_db().await;
+    let target = small_target().await;
+    let smtp = SmtpServer::start(SmtpOptions::default());
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("driftwatch.toml");
+    let write_config = |smtp_port: u16| {
+        std::fs::write(
+            &config,
+            format!(
+                "[store]\nurl = \"{}\"\n\n[watch]\nschedule = \"@yearly\"\nlease = \"2s\"\n\n\
+                 [alerts]\nretry_backoff = \"1s\"\n\n\
+                 [smtp]\nhost = \"127.0.0.1\"\nport = {smtp_port}\ntls = \"none\"\nfrom = \"drift@example.com\"\n\n\
+                 [[target]]\nname = \"t0\"\nurl = \"{}\"\nnotify = [\"dba@example.com\"]\n",
+                store_db.expose(),
+                target.expose()
+            ),
+        )
+        .unwrap()
+    };
+    let cfg = config.to_str().unwrap();
+    let check = || {
+        common::driftwatch(&[
+            "check", "--config", cfg, "--target", "t0", "--notify", "--format", "json",
+        ])
+    };
+
+    // The state is recorded, then a drift is scanned while the mail server
+    // is down: its message waits in the store's outbox.
+    write_config(closed);
+    let out = check();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    common::exec(&target, DRIFT).await;
+    let out = check();
+    assert_ne!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let waiting = || {
+        psql_rows(
+            &store_db,
+            "SELECT count(*) FROM driftwatch.files WHERE target = 't0' AND path LIKE 'outbox/%'",
+        )
+    };
+    assert_eq!(
+        waiting(),
+        ["1"],
+        "the message waits in the outbox: {:?} {}",
+        psql_rows(&store_db, "SELECT path FROM driftwatch.files"),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let scans_before = scan_lines(&store_db)["t0"];
+
+    // As if the replica had died between storing the tick and delivering:
+    // the tick has its result but is unfinished, its claim stale.
+    let reopened = psql_rows(
+        &store_db,
+        "UPDATE driftwatch.ticks SET finished_at = NULL, heartbeat_at = '-infinity'
+          WHERE target = 't0' AND tick = (SELECT max(tick) FROM driftwatch.ticks WHERE target = 't0')
+          RETURNING result",
+    );
+    assert_eq!(reopened, ["drift"]);
+
+    write_config(smtp.port);
+    std::thread::sleep(Duration::from_millis(1100)); // the retry backoff
+    let mut replica = Daemon::start(&config, &dir.path().join("r.log"), &[]);
+    let mail = smtp.wait_for(1, Duration::from_secs(30));
+    assert!(mail[0].header("Subject").unwrap_or_default().contains("t0"));
+    wait_until("the tick finished", Duration::from_secs(15), || {
+        psql_rows(
+            &store_db,
+            "SELECT count(*) FROM driftwatch.ticks WHERE target = 't0' AND finished_at IS NULL",
+        ) == ["0"]
+    });
+    assert_eq!(waiting(), ["0"], "the outbox was emptied in the store");
+    replica.signal(Signal::SIGTERM);
+    assert!(replica
+        .wait_exit(Duration::from_secs(15))
+        .expect("exits")
+        .success());
+    assert_eq!(
+        scan_lines(&store_db)["t0"],
+        scans_before,
+        "not scanned again"
+    );
+    assert!(replica.events_named("scan finished").is_empty());
+    assert_eq!(
+        replica
+            .events_named("delivering the alerts of a tick a stopped replica had stored")
+            .len(),
+        1
+    );
+    assert_eq!(smtp.messages().len(), 1);
+}

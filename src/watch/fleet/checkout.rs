@@ -20,20 +20,32 @@ pub struct Checkout {
 impl Checkout {
     /// Claims `target` now and pulls its folder.
     pub async fn take(fleet: Arc<Fleet>, target: &str) -> Result<Checkout> {
-        let tick = jiff::Timestamp::from_second(jiff::Timestamp::now().as_second())
-            .unwrap_or_else(|_| jiff::Timestamp::now());
-        match fleet.claim(target, tick).await? {
-            // A stored tick at this very second is scanned again: a command
-            // run by hand reports a scan of its own.
-            Claim::Ours | Claim::Stored(_) => {}
-            Claim::Taken | Claim::Overrun => {
-                return Err(Error::Input {
-                    path: fleet.redacted().to_string(),
-                    message: format!("target {target} is being scanned by a watch replica"),
-                    hint: "try again in a few seconds".into(),
-                })
+        let now = jiff::Timestamp::now().as_second();
+        // A tick of this second may be taken already (a command run twice
+        // in one second): the next free second is as good, and a replica
+        // still scanning the target refuses every one of them (Overrun).
+        let mut claimed = None;
+        for second in now..now + 5 {
+            let tick =
+                jiff::Timestamp::from_second(second).unwrap_or_else(|_| jiff::Timestamp::now());
+            match fleet.claim(target, tick).await? {
+                // A stored tick at this very second is scanned again: a
+                // command run by hand reports a scan of its own.
+                Claim::Ours | Claim::Stored(_) => {
+                    claimed = Some(tick);
+                    break;
+                }
+                Claim::Taken => continue,
+                Claim::Overrun => break,
             }
         }
+        let Some(tick) = claimed else {
+            return Err(Error::Input {
+                path: fleet.redacted().to_string(),
+                message: format!("target {target} is being scanned by a watch replica"),
+                hint: "try again in a few seconds".into(),
+            });
+        };
         let dir = tempfile::Builder::new()
             .prefix("driftwatch-checkout-")
             .tempdir()
