@@ -124,7 +124,7 @@ pub(crate) fn chosen_not_null_name(name: String) -> Option<String> {
 }
 
 #[derive(sqlx::FromRow)]
-pub(super) struct ColumnTypeRow {
+struct ColumnTypeRow {
     type_oid: i64,
     typmod: i32,
     type_name: String,
@@ -255,7 +255,6 @@ pub(crate) fn decode_ahead(rows: &Rows) {
     rows.decode_ahead::<ConstraintRow>("constraints.sql");
     rows.decode_ahead::<SequenceRow>("sequences.sql");
     rows.decode_ahead::<ColumnDefaultRow>("column_defaults.sql");
-    rows.decode_ahead::<ColumnTypeRow>("column_types.sql");
 }
 
 /// Assembles every object from the rows of a capture.

@@ -228,7 +228,7 @@ pub(crate) fn prepare(rows: &runner::Rows, url: &DatabaseUrl) -> Result<Prepared
 
 impl Prepared {
     /// The constraints whose CHECK text the follow-up query prints.
-    pub(crate) fn representatives(&self) -> Vec<i64> {
+    fn representatives(&self) -> Vec<i64> {
         self.checks.representative.values().copied().collect()
     }
 

@@ -30,14 +30,12 @@ const FLUSH_AT: usize = 1 << 20;
 pub fn reformat_to(compact: &str, sink: &mut dyn std::io::Write) -> std::io::Result<()> {
     let bytes = compact.as_bytes();
     let mut out = String::with_capacity(FLUSH_AT + 4096);
-    let mut written = 0usize;
     let mut depth = 0usize;
     let mut i = 0;
     let mut start = 0; // bytes[start..i] are pending verbatim output
     while i < bytes.len() {
         if out.len() >= FLUSH_AT {
             sink.write_all(out.as_bytes())?;
-            written += out.len();
             out.clear();
         }
         match bytes[i] {
@@ -48,7 +46,8 @@ pub fn reformat_to(compact: &str, sink: &mut dyn std::io::Write) -> std::io::Res
             open @ (b'{' | b'[') => {
                 out.push_str(&compact[start..i]);
                 let close = if open == b'{' { b'}' } else { b']' };
-                let top = depth == 0 && out.is_empty() && written == 0;
+                // The document's own bracket (the first byte).
+                let top = i == 0;
                 match inline_end(bytes, i, INLINE_WIDTH.saturating_sub(depth * 2)) {
                     Some(end) if !top || bytes[i + 1] == close => {
                         push_spaced(&mut out, &compact[i..=end]);

@@ -253,23 +253,24 @@ fn log_scan(name: &str, tick: Tick, report: &CheckReport, took: Duration) {
     }
 }
 
-/// Delivers what the target's outbox holds and is due.
+/// Delivers what the target's outbox holds and is due, after a scan.
 async fn deliver(shared: &Shared, spec: &JobSpec, store: &TargetStore) {
     if let Some(alerting) = &spec.alerting {
-        let (a, s) = (alerting.clone(), store.clone());
-        match tokio::task::spawn_blocking(move || a.flush(&s, false)).await {
-            Ok(Ok(out)) => log_deliveries(&spec.target.name, &out.deliveries),
-            Ok(Err(e)) => {
-                tracing::error!(target = %spec.target.name, error = %e, "alerting failed")
-            }
-            Err(e) => {
-                tracing::error!(target = %spec.target.name, error = %e, "alert delivery stopped")
-            }
-        }
+        flush_outbox(&spec.target.name, alerting.clone(), store).await;
     }
     shared
         .metrics
         .set_outbox_depth(&spec.target.name, outbox_depth(store));
+}
+
+/// Runs the outbox's delivery on a blocking thread and logs each attempt.
+async fn flush_outbox(name: &str, alerting: Alerting, store: &TargetStore) {
+    let s = store.clone();
+    match tokio::task::spawn_blocking(move || alerting.flush(&s, false)).await {
+        Ok(Ok(out)) => log_deliveries(name, &out.deliveries),
+        Ok(Err(e)) => tracing::warn!(target = %name, error = %e, "outbox flush failed"),
+        Err(e) => tracing::warn!(target = %name, error = %e, "outbox flush stopped"),
+    }
 }
 
 /// One log event per delivery attempt.
@@ -304,12 +305,6 @@ pub async fn flush(shared: Arc<Shared>, name: String, alerting: Alerting) {
     if outbox_depth(&store) == 0 {
         return;
     }
-    let s = store.clone();
-    let result = tokio::task::spawn_blocking(move || alerting.flush(&s, false)).await;
-    match result {
-        Ok(Ok(out)) => log_deliveries(&name, &out.deliveries),
-        Ok(Err(e)) => tracing::warn!(target = %name, error = %e, "outbox flush failed"),
-        Err(e) => tracing::warn!(target = %name, error = %e, "outbox flush stopped"),
-    }
+    flush_outbox(&name, alerting, &store).await;
     shared.metrics.set_outbox_depth(&name, outbox_depth(&store));
 }
