@@ -154,13 +154,21 @@ pub async fn prepare(req: &BaselineRequest, store: &TargetStore) -> Result<Prepa
                     ));
                 }
             }
+            // The target's name, the reason and --by are text someone
+            // typed: one comment line each, whatever line breaks they hold.
             let header = format!(
-                "-- driftwatch baseline of {} at {}: {}\n-- by {}; accepts {} finding(s)\n",
-                req.target.name,
-                report.time,
-                req.reason.replace('\n', " "),
-                req.by,
-                report.findings.len()
+                "{}\n{}\n",
+                crate::ddl::quote::comment(&format!(
+                    "driftwatch baseline of {} at {}: {}",
+                    req.target.name,
+                    report.time,
+                    req.reason.replace(['\r', '\n'], " ")
+                )),
+                crate::ddl::quote::comment(&format!(
+                    "by {}; accepts {} finding(s)",
+                    req.by.replace(['\r', '\n'], " "),
+                    report.findings.len()
+                )),
             );
             let mut files = Vec::new();
             if names.sections {

@@ -13,6 +13,7 @@ use crate::model::{
 use std::fmt::Write as _;
 
 pub mod plan;
+pub mod quote;
 
 /// SQL (or JSON) text of the top-level object `kind` + `identity`, if the
 /// snapshot has it. Identities are those of `diff::ObjectRef::name`
@@ -42,10 +43,10 @@ pub fn render(objects: &Objects, kind: ObjectKind, identity: &str) -> Option<Str
         }),
         ObjectKind::Extension => find(&objects.extensions, identity).map(|e| {
             format!(
-                "CREATE EXTENSION {} WITH SCHEMA {} VERSION '{}';\n",
+                "CREATE EXTENSION {} WITH SCHEMA {} VERSION {};\n",
                 quote_ident(&e.name),
                 quote_ident(&e.schema),
-                e.version
+                quote::literal(&e.version)
             )
         }),
         ObjectKind::Collation => find(&objects.collations, identity).map(to_layout),
@@ -64,11 +65,7 @@ pub fn render(objects: &Objects, kind: ObjectKind, identity: &str) -> Option<Str
 
 fn comment(out: &mut String, what: &str, name: &str, text: &Option<String>) {
     if let Some(c) = text {
-        let _ = writeln!(
-            out,
-            "COMMENT ON {what} {name} IS '{}';",
-            c.replace('\'', "''")
-        );
+        let _ = writeln!(out, "COMMENT ON {what} {name} IS {};", quote::literal(c));
     }
 }
 
@@ -339,7 +336,7 @@ pub(crate) fn trigger_statement(tr: &crate::model::Trigger, on: &str) -> String 
         tr.function,
         tr.arguments
             .iter()
-            .map(|a| format!("'{}'", a.replace('\'', "''")))
+            .map(|a| quote::literal(a))
             .collect::<Vec<_>>()
             .join(", "),
     )
@@ -496,12 +493,12 @@ pub(crate) fn function(f: &Function) -> String {
         out.push_str(" LEAKPROOF");
     }
     for c in &f.config {
-        let _ = write!(out, " SET {}", c.replacen('=', " = ", 1));
+        out.push_str(&quote::function_setting(c));
     }
     let _ = writeln!(
         out,
-        "\nAS $body${}$body$;",
-        f.body.clone().unwrap_or_default()
+        "\nAS {};",
+        quote::dollar_quote(f.body.as_deref().unwrap_or_default())
     );
     let id = format!("{name}({})", f.arguments);
     let _ = writeln!(out, "ALTER {what} {id} OWNER TO {};", quote_ident(&f.owner));
@@ -549,7 +546,7 @@ pub(crate) fn type_def(t: &TypeDef) -> String {
             "CREATE TYPE {name} AS ENUM ({});\n",
             labels
                 .iter()
-                .map(|l| format!("'{}'", l.replace('\'', "''")))
+                .map(|l| quote::literal(l))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),

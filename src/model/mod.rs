@@ -157,7 +157,28 @@ pub fn fingerprint(objects: &Objects) -> String {
     out
 }
 
-/// Quotes an SQL identifier when PostgreSQL would need it quoted.
+/// Whether a terminal, a parser or a reader would take `c` for something
+/// other than text: C0 and C1 control characters (line breaks and tabs
+/// included), DEL, bidi overrides, isolates and marks, and the Unicode line
+/// and paragraph separators. Every output escapes these in database text.
+pub fn is_hidden_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}'
+                | '\u{200E}'
+                | '\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{2028}'
+                | '\u{2029}'
+        )
+}
+
+/// Quotes an SQL identifier when PostgreSQL would need it quoted. A name
+/// holding a control character or bidi override is written `U&"…"` with
+/// `\XXXX` escapes: the same name to PostgreSQL, one visible line to a
+/// reader.
 pub fn quote_ident(name: &str) -> String {
     let plain = !name.is_empty()
         && name
@@ -167,9 +188,25 @@ pub fn quote_ident(name: &str) -> String {
         && name
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$')
-        && !is_reserved(name);
+        && !is_reserved(name)
+        // `U&"…" UESCAPE '…'`: never let a name read as that clause.
+        && name != "uescape";
     if plain {
         name.to_string()
+    } else if name.chars().any(is_hidden_char) {
+        let mut out = String::with_capacity(name.len() + 8);
+        out.push_str("U&\"");
+        for c in name.chars() {
+            match c {
+                '"' => out.push_str("\"\""),
+                '\\' => out.push_str("\\\\"),
+                // Every hidden character is in the Basic Multilingual Plane.
+                c if is_hidden_char(c) => out.push_str(&format!("\\{:04X}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
     } else {
         format!("\"{}\"", name.replace('"', "\"\""))
     }

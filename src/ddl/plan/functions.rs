@@ -3,7 +3,7 @@
 //! around the tables their signatures or SQL-standard bodies name.
 
 use super::deps::rel;
-use super::privileges::{acl, comment, literal, owner, public_defaults};
+use super::privileges::{acl, comment, owner, public_defaults};
 use super::{phase, Hazard, Out};
 use crate::diff::ObjectKind;
 use crate::model::{qualified, quote_ident, Function, Objects};
@@ -61,23 +61,13 @@ fn create_function(f: &Function, replace: bool) -> String {
         s.push_str(" SECURITY DEFINER");
     }
     for c in &f.config {
-        let (k, v) = c.split_once('=').unwrap_or((c, ""));
-        // List settings print as their list (`app, pg_temp`): quoting it
-        // would make one odd schema name of it.
-        let list =
-            k.ends_with("search_path") || k.ends_with("_tablespaces") || k.ends_with("_libraries");
-        let v = if list { v.to_string() } else { literal(v) };
-        s.push_str(&format!(" SET {k} = {v}"));
+        s.push_str(&crate::ddl::quote::function_setting(c));
     }
-    let body = f.body.clone().unwrap_or_default();
-    let mut tag = "$body$".to_string();
-    while body.contains(&tag) {
-        tag = format!("${}x$", &tag[1..tag.len() - 1]);
-    }
+    let body = f.body.as_deref().unwrap_or_default();
     if standard_body(f) {
         s.push_str(&format!("\n{};", body.trim_end().trim_end_matches(';')));
     } else {
-        s.push_str(&format!("\nAS {tag}{body}{tag};"));
+        s.push_str(&format!("\nAS {};", crate::ddl::quote::dollar_quote(body)));
     }
     s
 }

@@ -24,6 +24,7 @@ mod tables;
 mod types;
 mod views;
 
+use crate::ddl::quote;
 use crate::model::{Objects, Snapshot};
 use serde::Serialize;
 
@@ -239,7 +240,9 @@ impl Out {
     ) {
         let seq = self.statements.len();
         self.statements.push(Statement {
-            sql,
+            // Text the server deparsed (views, defaults, index definitions)
+            // keeps the raw characters of the names it quotes.
+            sql: crate::ddl::quote::display_safe(&sql),
             hazards: hazards.to_vec(),
             placement,
             enabled: true,
@@ -250,13 +253,10 @@ impl Out {
 
     /// A change driftwatch cannot write: a comment and a warning.
     pub(crate) fn unsupported(&mut self, phase: u16, what: String) {
+        let comment = crate::ddl::quote::comment(&format!("driftwatch cannot generate: {what}"));
         self.warnings
             .push(format!("{what}: not generated, write it by hand"));
-        self.push(
-            phase,
-            format!("-- driftwatch cannot generate: {what}"),
-            &[Hazard::Unsupported],
-        );
+        self.push(phase, comment, &[Hazard::Unsupported]);
     }
 }
 
@@ -296,8 +296,14 @@ pub fn plan(from: &Snapshot, to: &Snapshot, opts: &PlanOptions) -> Plan {
     }
     Plan {
         settings: vec![
-            format!("SET lock_timeout = '{}';", opts.lock_timeout),
-            format!("SET statement_timeout = '{}';", opts.statement_timeout),
+            // Every literal below is written for it, whatever the server's
+            // default: with it off, a backslash in '…' would be an escape.
+            "SET standard_conforming_strings = on;".into(),
+            format!("SET lock_timeout = {};", quote::literal(&opts.lock_timeout)),
+            format!(
+                "SET statement_timeout = {};",
+                quote::literal(&opts.statement_timeout)
+            ),
             // As pg_dump does: function bodies may name tables created later.
             "SET check_function_bodies = off;".into(),
         ],
@@ -422,12 +428,9 @@ fn write_statement(sql: &mut String, s: &Statement) {
         sql.push_str(&s.sql);
     } else {
         sql.push_str("-- (not run: loses data; use --allow-drops)\n");
-        for line in s.sql.lines() {
-            sql.push_str("-- ");
-            sql.push_str(line);
-            sql.push('\n');
-        }
-        sql.pop();
+        // Split at every line break PostgreSQL ends a comment at, a bare
+        // `\r` included: what follows one would run.
+        sql.push_str(&crate::ddl::quote::comment(&s.sql));
     }
     sql.push('\n');
 }

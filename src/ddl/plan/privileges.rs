@@ -126,10 +126,7 @@ pub(crate) fn acl(
     }
 }
 
-/// A string literal.
-pub(crate) fn literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
+pub(crate) use crate::ddl::quote::literal;
 
 /// COMMENT ON when the comment differs.
 pub(crate) fn comment(
