@@ -127,6 +127,18 @@ fn drop_tables(dropped: &[&Table], out: &mut Out) {
             );
         }
     }
+    // Their triggers too: a trigger function dropped with them must go
+    // even when the DROP TABLE, which loses data, is written commented out.
+    for t in dropped {
+        let name = qualified(&t.schema, &t.name);
+        for tr in &t.triggers {
+            out.push(
+                phase::DROP_TRIGGERS,
+                format!("DROP TRIGGER {} ON {name};", quote_ident(&tr.name)),
+                &[],
+            );
+        }
+    }
     let mut order: Vec<&&Table> = dropped.iter().collect();
     order.sort_by_key(|t| {
         (
