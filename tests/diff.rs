@@ -612,3 +612,40 @@ async fn a_private_clusters_postgres_database_is_the_first_scratch_database() {
         "the fresh one is dropped"
     );
 }
+
+/// Widenings keep every value: `diff --sql` runs them without
+/// `--allow-drops` (integer → bigint flagged as a rewrite), keeps their
+/// defaults, and converges; a narrowing stays commented out.
+#[tokio::test]
+async fn sql_runs_widenings_and_holds_back_narrowings() {
+    let narrow = "CREATE TABLE w (
+        name varchar(50) DEFAULT 'x', small smallint DEFAULT 0, n int DEFAULT 0,
+        note varchar(20), amount numeric(10,2), ids int[], cut varchar(100));";
+    let wide = "CREATE TABLE w (
+        name varchar(100) DEFAULT 'x', small integer DEFAULT 0, n bigint DEFAULT 0,
+        note text, amount numeric(12,2), ids bigint[], cut varchar(50));";
+    let a = fresh_db().await;
+    exec(&a, narrow).await;
+    let b = fresh_db().await;
+    exec(&b, wide).await;
+    let out = driftwatch(&["diff", a.expose(), b.expose(), "--sql"]);
+    assert_eq!(out.status.code(), Some(1));
+    let sql = String::from_utf8_lossy(&out.stdout).to_string();
+    for run in [
+        "\nALTER TABLE public.w ALTER COLUMN name TYPE character varying(100);",
+        "\nALTER TABLE public.w ALTER COLUMN note TYPE text;",
+        "\nALTER TABLE public.w ALTER COLUMN amount TYPE numeric(12,2);",
+        "-- hazard: rewrites-table\nALTER TABLE public.w ALTER COLUMN n TYPE bigint;",
+        "-- hazard: rewrites-table\nALTER TABLE public.w ALTER COLUMN ids TYPE bigint[];",
+    ] {
+        assert!(sql.contains(run), "{run:?} not run in:\n{sql}");
+    }
+    assert!(
+        sql.contains("-- hazard: changes-type\n-- (not run: loses data; use --allow-drops)\n-- ALTER TABLE public.w ALTER COLUMN cut TYPE"),
+        "{sql}"
+    );
+    assert!(!sql.contains("DROP DEFAULT"), "{sql}");
+    // With the narrowing allowed too, the result equals b.
+    let out = driftwatch(&["diff", a.expose(), b.expose(), "--sql", "--allow-drops"]);
+    apply_and_compare(a.expose(), b.expose(), &out.stdout);
+}

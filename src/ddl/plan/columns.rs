@@ -2,6 +2,7 @@
 //! generation changes, their extras (statistics, storage, options,
 //! comments, grants), and the moves `--reorder-columns` makes.
 
+use super::casts::{self, Cast};
 use super::privileges::{acl, comment, literal};
 use super::reorder::{temporary, Reorder};
 use super::{phase, Hazard, Out};
@@ -49,7 +50,15 @@ pub(super) fn alter_column(
         }
     }
     let retyped = c.data_type != n.data_type || c.collation != n.collation;
-    if c.default != n.default || (retyped && c.default.is_some()) {
+    // A widening keeps every value: it runs without --allow-drops, and its
+    // default casts as the column does, so it is not dropped around it.
+    let cast = if c.collation == n.collation {
+        casts::classify(&c.data_type, &n.data_type)
+    } else {
+        Cast::MayLose
+    };
+    let widened = retyped && cast != Cast::MayLose;
+    if c.default != n.default || (retyped && !widened && c.default.is_some()) {
         if c.default.is_some() {
             out.push(phase::DROP_DEFAULTS, at("DROP DEFAULT"), &[]);
         }
@@ -57,7 +66,16 @@ pub(super) fn alter_column(
             out.push(phase::DEFAULTS, at(&format!("SET DEFAULT {d}")), &[]);
         }
     }
-    if retyped {
+    if widened {
+        forced.insert(key.to_string());
+        let hazards: &[Hazard] = match cast {
+            Cast::Rewrite => &[Hazard::RewritesTable],
+            _ => &[],
+        };
+        // No USING: the assignment cast is what lets PostgreSQL see that a
+        // catalog-only widening needs no rewrite.
+        out.push(phase::RETYPE, at(&format!("TYPE {}", n.data_type)), hazards);
+    } else if retyped {
         forced.insert(key.to_string());
         let collate = n
             .collation

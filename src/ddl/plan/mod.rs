@@ -12,6 +12,7 @@
 //! among themselves by what their queries read (pg_query), and a view is
 //! dropped and re-created whenever something it reads is.
 
+mod casts;
 mod columns;
 mod deps;
 mod functions;
