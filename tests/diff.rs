@@ -649,3 +649,41 @@ async fn sql_runs_widenings_and_holds_back_narrowings() {
     let out = driftwatch(&["diff", a.expose(), b.expose(), "--sql", "--allow-drops"]);
     apply_and_compare(a.expose(), b.expose(), &out.stdout);
 }
+
+/// A foreign key whose triggers were disabled (a bulk load's `DISABLE
+/// TRIGGER ALL` never undone) no longer holds: critical drift, said in
+/// those words; the migration back re-adds the key, enforced.
+#[tokio::test]
+async fn a_foreign_key_with_disabled_triggers_is_reported_not_enforced() {
+    let schema = "CREATE TABLE parent (id int PRIMARY KEY);
+        CREATE TABLE child (id int, parent_id int CONSTRAINT child_parent_fk REFERENCES parent);";
+    let a = fresh_db().await;
+    exec(&a, schema).await;
+    let b = fresh_db().await;
+    exec(&b, schema).await;
+    exec(&b, "ALTER TABLE child DISABLE TRIGGER ALL").await;
+    let (code, report, stderr) = diff_json(a.expose(), b.expose(), &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        codes(&report),
+        ["critical constraint-triggers-disabled-changed public.child.child_parent_fk"]
+    );
+    let out = driftwatch(&["diff", a.expose(), b.expose()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("not enforced (its triggers are disabled)"),
+        "{text}"
+    );
+    // Disabling on the referenced side counts too.
+    let c = fresh_db().await;
+    exec(&c, schema).await;
+    exec(&c, "ALTER TABLE parent DISABLE TRIGGER ALL").await;
+    let (code, report, _) = diff_json(a.expose(), c.expose(), &[]);
+    assert_eq!(code, 1);
+    assert_eq!(codes(&report).len(), 1, "{report}");
+
+    let out = driftwatch(&["diff", b.expose(), a.expose(), "--sql"]);
+    let sql = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(sql.contains("ADD CONSTRAINT child_parent_fk"), "{sql}");
+    apply_and_compare(b.expose(), a.expose(), sql.as_bytes());
+}

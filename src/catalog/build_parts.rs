@@ -23,6 +23,7 @@ pub(super) struct ConstraintRow {
     match_type: String,
     on_delete_columns: Vec<i32>,
     enforced: bool,
+    triggers_disabled: bool,
     period: bool,
     deferrable: bool,
     deferred: bool,
@@ -244,6 +245,7 @@ fn constraints(
             initially_deferred: c.deferred,
             validated: c.validated,
             not_enforced: !c.enforced,
+            triggers_disabled: c.triggers_disabled,
             without_overlaps: c.period && matches!(c.contype.as_str(), "p" | "u"),
             // Only CHECK constraints can be NO INHERIT; PostgreSQL sets the
             // flag on keys too, where it means nothing.

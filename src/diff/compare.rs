@@ -461,6 +461,10 @@ fn severity(code: ChangeCode, after: &Value) -> Severity {
             Severity::Critical
         }
         ChangeCode::Changed(K::Policy, "permissive") if after == &json!(true) => Severity::Critical,
+        // A key no longer enforced lets rows in that break it.
+        ChangeCode::Changed(K::Constraint, "triggers_disabled") if after == &json!(true) => {
+            Severity::Critical
+        }
         ChangeCode::CommentChanged | ChangeCode::ColumnOrderChanged => Severity::Info,
         ChangeCode::Added(K::Statistics) | ChangeCode::Removed(K::Statistics) => Severity::Info,
         ChangeCode::Changed(

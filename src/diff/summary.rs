@@ -100,6 +100,12 @@ fn words(v: &Value) -> Value {
 pub(super) fn changed(attribute: &str, before: &Value, after: &Value) -> String {
     let label = attribute.replace('_', " ");
     match (before, after) {
+        (_, Value::Bool(true)) if attribute == "triggers_disabled" => {
+            "not enforced (its triggers are disabled)".into()
+        }
+        (Value::Bool(true), _) if attribute == "triggers_disabled" => {
+            "enforced again (its triggers are enabled)".into()
+        }
         (Value::Object(a), Value::Object(b)) => {
             let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
             keys.sort();

@@ -258,6 +258,12 @@ pub struct Constraint {
     /// as NOT VALID: the constraint is not checked at all.
     #[serde(default, skip_serializing_if = "is_false")]
     pub not_enforced: bool,
+    /// A foreign key some of whose system triggers are disabled
+    /// (`ALTER TABLE … DISABLE TRIGGER ALL`, say for a bulk load never
+    /// undone): rows are no longer checked, though the catalog and
+    /// `pg_dump -s` still show the key.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub triggers_disabled: bool,
     /// WITHOUT OVERLAPS on the last key column of a primary key or unique
     /// constraint (18).
     #[serde(default, skip_serializing_if = "is_false")]

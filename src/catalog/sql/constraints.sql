@@ -11,6 +11,11 @@ SELECT k.oid::int8 AS oid, k.conrelid::int8 AS relid, k.conname::text AS name, k
        k.confmatchtype::text AS match_type,
        /*if 15+*/ coalesce(k.confdelsetcols, '{}') /*else*/ '{}' /*end*/::int4[] AS on_delete_columns,
        /*if 18+*/ k.conenforced /*else*/ true /*end*/ AS enforced,
+       -- A foreign key is checked by system triggers on both tables;
+       -- DISABLE TRIGGER ALL turns them off and the key stops holding.
+       (k.contype = 'f' AND EXISTS (SELECT 1 FROM pg_trigger t
+                                    WHERE t.tgconstraint = k.oid AND t.tgenabled = 'D'))
+         AS triggers_disabled,
        /*if 18+*/ k.conperiod /*else*/ false /*end*/ AS period,
        k.condeferrable AS deferrable, k.condeferred AS deferred,
        k.convalidated AS validated, k.connoinherit AS no_inherit,

@@ -302,6 +302,18 @@ fn add_constraint(table: &str, c: &Constraint, out: &mut Out) {
         ),
         hazards,
     );
+    if c.triggers_disabled {
+        // Re-adding the key checks every row and enables its triggers;
+        // disabling them again would take DISABLE TRIGGER ALL, which
+        // turns off every other trigger of both tables too.
+        out.unsupported(
+            phase::FOREIGN_KEYS,
+            format!(
+                "foreign key {} on {table} with its triggers disabled (ALTER TABLE … DISABLE TRIGGER ALL)",
+                c.name
+            ),
+        );
+    }
     if let Some(text) = &c.comment {
         out.push(
             phase::COMMENTS,
