@@ -6,7 +6,12 @@
 use pg_query::{DeparseOptions, ParserOptions};
 
 fn deparse(sql: &str) -> Option<String> {
-    let parsed = pg_query::parse(sql, ParserOptions::DEFAULT).ok()?;
+    let mut parsed = pg_query::parse(sql, ParserOptions::DEFAULT).ok()?;
+    for stmt in &mut parsed.protobuf.stmts {
+        if let Some(node) = stmt.stmt.as_mut() {
+            super::arrays::push_array_casts(node);
+        }
+    }
     parsed.protobuf.deparse(DeparseOptions::default()).ok()
 }
 
@@ -107,6 +112,29 @@ mod tests {
         assert_eq!(
             canonical_index_key("lower(note) text_pattern_ops"),
             canonical_index_key("lower( note )  text_pattern_ops")
+        );
+    }
+
+    #[test]
+    fn an_array_cast_reads_as_the_cast_of_its_elements() {
+        // pg_get_constraintdef of `c IN ('a', 'b')` on varchar, and what
+        // PostgreSQL prints once that text ran again.
+        let first =
+            "((c)::text = ANY ((ARRAY['a'::character varying, 'b'::character varying])::text[]))";
+        let again = "((c)::text = ANY (ARRAY[('a'::character varying)::text, ('b'::character varying)::text]))";
+        assert_eq!(canonical_expression(first), canonical_expression(again));
+        let other = "((c)::text = ANY (ARRAY[('a'::character varying)::text, ('z'::character varying)::text]))";
+        assert_ne!(canonical_expression(first), canonical_expression(other));
+        assert_eq!(
+            canonical_query(&format!("SELECT 1 FROM t WHERE {first}")),
+            canonical_query(&format!("SELECT 1 FROM t WHERE {again}"))
+        );
+        // A cast of a two-dimension literal is left as it is.
+        let nested = "(ARRAY[ARRAY[1, 2]])::bigint[]";
+        assert_eq!(canonical_expression(nested), canonical_expression(nested));
+        assert_ne!(
+            canonical_expression(nested),
+            canonical_expression("ARRAY[ARRAY[(1)::bigint, (2)::bigint]]")
         );
     }
 

@@ -2,6 +2,7 @@
 //! files into statements with their line numbers, and canonical forms of
 //! expressions, queries and function bodies for comparison. Pure: no I/O.
 
+mod arrays;
 mod classify;
 mod expr;
 mod renames;
