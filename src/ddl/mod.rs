@@ -74,12 +74,8 @@ fn comment(out: &mut String, what: &str, name: &str, text: &Option<String>) {
 
 /// GRANT statements for every grant but the owner's own.
 fn grants(out: &mut String, what: &str, name: &str, acl: &[Grant], owner: &str) {
-    for g in acl.iter().filter(|g| g.grantee != owner) {
-        let to = if g.grantee == "PUBLIC" {
-            "PUBLIC".to_string()
-        } else {
-            quote_ident(&g.grantee)
-        };
+    for g in acl.iter().filter(|g| !g.grantee.is_role(owner)) {
+        let to = g.grantee.to_sql();
         let _ = writeln!(
             out,
             "GRANT {} ON {what} {name} TO {to};",
@@ -233,7 +229,7 @@ pub fn table(t: &Table) -> String {
                 "GRANT {} ({}) ON TABLE {name} TO {};",
                 g.privileges.join(", "),
                 quote_ident(&c.name),
-                g.grantee
+                g.grantee.to_sql()
             );
         }
     }
