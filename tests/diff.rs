@@ -625,14 +625,22 @@ async fn a_role_named_public_is_not_the_public_pseudo_role() {
         "{role}
          GRANT SELECT ON app.orders TO PUBLIC;
          GRANT SELECT ON audit.log TO \"PUBLIC\";
-         ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT SELECT ON TABLES TO PUBLIC;"
+         ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT SELECT ON TABLES TO PUBLIC;
+         CREATE POLICY everyone ON app.orders TO PUBLIC USING (true);
+         CREATE FOREIGN DATA WRAPPER nowhere;
+         CREATE SERVER elsewhere FOREIGN DATA WRAPPER nowhere;
+         CREATE USER MAPPING FOR PUBLIC SERVER elsewhere;"
     ))
     .await;
     let b = db_with(&format!(
         "{role}
          GRANT SELECT ON app.orders TO \"PUBLIC\";
          GRANT SELECT ON audit.log TO PUBLIC;
-         ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT SELECT ON TABLES TO \"PUBLIC\";"
+         ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT SELECT ON TABLES TO \"PUBLIC\";
+         CREATE POLICY everyone ON app.orders TO \"PUBLIC\" USING (true);
+         CREATE FOREIGN DATA WRAPPER nowhere;
+         CREATE SERVER elsewhere FOREIGN DATA WRAPPER nowhere;
+         CREATE USER MAPPING FOR \"PUBLIC\" SERVER elsewhere;"
     ))
     .await;
 
@@ -665,6 +673,8 @@ async fn a_role_named_public_is_not_the_public_pseudo_role() {
             "critical privilege-granted app.orders",
             "critical privilege-granted audit.log",
             "critical privilege-granted for role postgres in schema app on tables",
+            "warning foreign-server-user-mappings-changed elsewhere",
+            "warning policy-roles-changed app.orders.everyone",
             "warning privilege-revoked app.orders",
             "warning privilege-revoked audit.log",
             "warning privilege-revoked for role postgres in schema app on tables",
@@ -678,6 +688,8 @@ async fn a_role_named_public_is_not_the_public_pseudo_role() {
         "GRANT SELECT ON TABLE app.orders TO \"PUBLIC\";",
         "REVOKE SELECT ON TABLE audit.log FROM \"PUBLIC\";",
         "GRANT SELECT ON TABLE audit.log TO PUBLIC;",
+        "TO \"PUBLIC\" USING (true);",
+        "CREATE USER MAPPING FOR \"PUBLIC\" SERVER elsewhere;",
     ] {
         assert!(sql.contains(line), "{line} missing from:\n{sql}");
     }

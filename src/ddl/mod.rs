@@ -280,11 +280,7 @@ pub(crate) fn policy_statement(p: &crate::model::Policy, on: &str) -> String {
         p.command.to_uppercase(),
         p.roles
             .iter()
-            .map(|r| if r == "PUBLIC" {
-                r.clone()
-            } else {
-                quote_ident(r)
-            })
+            .map(|r| crate::model::Grantee::from_key(r).to_sql())
             .collect::<Vec<_>>()
             .join(", ")
     );

@@ -240,10 +240,11 @@ mod tests {
     #[test]
     fn the_role_named_public_is_not_public() {
         let grants = parse_acl(&["=r/o".to_string(), "PUBLIC=w/o".to_string()]);
-        assert_eq!(grants[0].grantee, Grantee::Public);
-        assert_eq!(grants[1].grantee, Grantee::role("PUBLIC"));
-        assert_eq!(grants[0].grantee.to_sql(), "PUBLIC");
-        assert_eq!(grants[1].grantee.to_sql(), "\"PUBLIC\"");
+        let by = |p: &str| grants.iter().find(|g| g.privileges == [p]).unwrap();
+        assert_eq!(by("SELECT").grantee, Grantee::Public);
+        assert_eq!(by("UPDATE").grantee, Grantee::role("PUBLIC"));
+        assert_eq!(by("SELECT").grantee.to_sql(), "PUBLIC");
+        assert_eq!(by("UPDATE").grantee.to_sql(), "\"PUBLIC\"");
         let json = serde_json::to_string(&grants).unwrap();
         assert!(json.contains(r#""grantee":"PUBLIC""#), "{json}");
         assert!(json.contains(r#""grantee":"\"PUBLIC\"""#), "{json}");
