@@ -719,4 +719,91 @@ async fn in_lists_on_varchar_round_trip_through_the_planner() {
     let again = fresh_db().await;
     let out = driftwatch(&["diff", again.expose(), empty.expose(), "--sql"]);
     apply_and_compare(again.expose(), a.expose(), &out.stdout);
+
+/// A role literally named PUBLIC (`CREATE ROLE "PUBLIC"`) is not the PUBLIC
+/// pseudo-role: the snapshot tells them apart, swapping them is a change,
+/// and the planner's GRANT/REVOKE (`TO PUBLIC` vs `TO "PUBLIC"`), applied
+/// with psql, converges.
+#[tokio::test]
+async fn a_role_named_public_is_not_the_public_pseudo_role() {
+    let role =
+        "DO $$ BEGIN CREATE ROLE \"PUBLIC\"; EXCEPTION WHEN duplicate_object THEN NULL; END $$;";
+    let a = db_with(&format!(
+        "{role}
+         GRANT SELECT ON app.orders TO PUBLIC;
+         GRANT SELECT ON audit.log TO \"PUBLIC\";
+         ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT SELECT ON TABLES TO PUBLIC;
+         CREATE POLICY everyone ON app.orders TO PUBLIC USING (true);
+         CREATE FOREIGN DATA WRAPPER nowhere;
+         CREATE SERVER elsewhere FOREIGN DATA WRAPPER nowhere;
+         CREATE USER MAPPING FOR PUBLIC SERVER elsewhere;"
+    ))
+    .await;
+    let b = db_with(&format!(
+        "{role}
+         GRANT SELECT ON app.orders TO \"PUBLIC\";
+         GRANT SELECT ON audit.log TO PUBLIC;
+         ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT SELECT ON TABLES TO \"PUBLIC\";
+         CREATE POLICY everyone ON app.orders TO \"PUBLIC\" USING (true);
+         CREATE FOREIGN DATA WRAPPER nowhere;
+         CREATE SERVER elsewhere FOREIGN DATA WRAPPER nowhere;
+         CREATE USER MAPPING FOR \"PUBLIC\" SERVER elsewhere;"
+    ))
+    .await;
+
+    let out = driftwatch(&["snapshot", &a]);
+    let snapshot: Value = serde_json::from_slice(&out.stdout).expect("a snapshot");
+    let acl_of = |name: &str| -> Vec<String> {
+        snapshot["objects"]["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name)
+            .unwrap()["acl"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|g| g["privileges"] == serde_json::json!(["SELECT"]))
+            .map(|g| g["grantee"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(acl_of("orders"), ["PUBLIC"]);
+    assert_eq!(acl_of("log"), ["\"PUBLIC\""]);
+
+    let (code, report, stderr) = diff_json(&a, &b, &[]);
+    assert_eq!(code, 1, "{stderr}");
+    let mut seen = codes(&report);
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            "critical privilege-granted app.orders",
+            "critical privilege-granted audit.log",
+            "critical privilege-granted for role postgres in schema app on tables",
+            "warning foreign-server-user-mappings-changed elsewhere",
+            "warning policy-roles-changed app.orders.everyone",
+            "warning privilege-revoked app.orders",
+            "warning privilege-revoked audit.log",
+            "warning privilege-revoked for role postgres in schema app on tables",
+        ]
+    );
+
+    let out = driftwatch(&["diff", &a, &b, "--sql"]);
+    let sql = String::from_utf8_lossy(&out.stdout).to_string();
+    for line in [
+        "REVOKE SELECT ON TABLE app.orders FROM PUBLIC;",
+        "GRANT SELECT ON TABLE app.orders TO \"PUBLIC\";",
+        "REVOKE SELECT ON TABLE audit.log FROM \"PUBLIC\";",
+        "GRANT SELECT ON TABLE audit.log TO PUBLIC;",
+        "TO \"PUBLIC\" USING (true);",
+        "CREATE USER MAPPING FOR \"PUBLIC\" SERVER elsewhere;",
+    ] {
+        assert!(sql.contains(line), "{line} missing from:\n{sql}");
+    }
+    assert!(
+        sql.contains("IN SCHEMA app REVOKE SELECT ON TABLES FROM PUBLIC;")
+            && sql.contains("IN SCHEMA app GRANT SELECT ON TABLES TO \"PUBLIC\";"),
+        "{sql}"
+    );
+    apply_and_compare(&a, &b, sql.as_bytes());
 }

@@ -5,12 +5,14 @@
 //! down migration where the layout keeps one) and its history row. The
 //! caller confirms; [`apply`] checks that the live schema has not changed
 //! since (fingerprint), then writes all of it or nothing: the migration's
-//! files go to a hidden folder first, the history row is inserted in one
-//! transaction (the only write driftwatch ever makes to a target), the
-//! files are moved into place, and the accepted state and its audit
-//! record are stored last.
+//! files go to a hidden folder first, the history row is inserted in a
+//! transaction (the only write driftwatch ever makes to a target, see
+//! [`record`]), the files are moved into place, the row is committed (a
+//! failed commit removes the files again), and the accepted state and its
+//! audit record are stored last.
 
 pub mod naming;
+pub mod record;
 
 use crate::check::{examine, ScanTarget};
 use crate::database::DatabaseUrl;
@@ -21,6 +23,7 @@ use crate::migrations::{self, Format};
 use crate::model::Snapshot;
 use crate::report::CheckReport;
 use crate::store::{BaselineAudit, ScanResult, TargetStore};
+use record::{HistoryTable, Timeouts};
 use std::path::{Path, PathBuf};
 
 /// What the admin asked for.
@@ -63,8 +66,9 @@ pub struct Prepared {
     /// The migration, with `--write-migration` (None when there is no
     /// difference to write).
     pub migration: Option<PendingMigration>,
-    /// The history table a row goes into, with `--record-history`.
-    pub history: Option<(Tool, String)>,
+    /// The history table a row goes into, with `--record-history`: the
+    /// one the scan reads.
+    pub history: Option<HistoryTable>,
 }
 
 /// What was written.
@@ -207,14 +211,7 @@ pub async fn prepare(req: &BaselineRequest, store: &TargetStore) -> Result<Prepa
                         tool.as_str()
                     )));
                 }
-                history = Some((
-                    tool,
-                    req.target
-                        .locate
-                        .table
-                        .clone()
-                        .unwrap_or_else(|| tool.table().to_string()),
-                ));
+                history = Some(history_table(req, tool).await?);
             }
             migration = Some(PendingMigration {
                 version: names.version,
@@ -262,6 +259,26 @@ fn probe_writable(dir: &Path) -> Result<()> {
         })
 }
 
+/// The history table the scan reads (found again the same way), which
+/// must be `tool`'s: a row goes nowhere else.
+async fn history_table(req: &BaselineRequest, tool: Tool) -> Result<HistoryTable> {
+    let url = DatabaseUrl::resolve(&req.target.url)?;
+    let found = crate::history::read(&url, &req.target.locate).await?;
+    if found.tool != tool {
+        return Err(problem(
+            url.redacted().to_string(),
+            format!(
+                "--record-history: the history table is {}'s ({}), but the migrations are written for {}",
+                found.tool.as_str(),
+                HistoryTable::of(&found).qualified(),
+                tool.as_str()
+            ),
+            "set the target's history and format to the tool that migrates it; nothing was written",
+        ));
+    }
+    Ok(HistoryTable::of(&found))
+}
+
 /// Writes what `prepared` describes, after checking that the live schema
 /// is still the one shown.
 pub async fn apply(
@@ -271,6 +288,13 @@ pub async fn apply(
 ) -> Result<Applied> {
     // The target changed between the diff the admin saw and now: nothing.
     let again = examine(&req.target, store).await?;
+    if again.report.result == ScanResult::MigrationInProgress {
+        return Err(problem(
+            prepared.report.url.clone(),
+            "a migration started since the differences were shown".into(),
+            "run baseline when the deployment has finished; nothing was written",
+        ));
+    }
     let now = again.live.as_ref().map(|l| l.fingerprint.clone());
     if now.as_deref() != Some(prepared.live.fingerprint.as_str()) {
         return Err(problem(
@@ -295,38 +319,31 @@ pub async fn apply(
             }
             crate::util::write_atomic(&path, text.as_bytes())?;
         }
-        if let Some((tool, table)) = &prepared.history {
-            // The row is computed from the file as the tool will read it.
-            let staged = migrations::read(staging.path(), Some(read_format(dir, req)?))?;
-            let new = staged
-                .migrations
-                .iter()
-                .find(|x| x.version.as_deref() == Some(m.version.as_str()))
-                .ok_or_else(|| {
-                    problem(
-                        staging.path().display().to_string(),
-                        "the written migration does not read back as version ".to_string()
-                            + &m.version,
-                        "report this as a bug; nothing was recorded",
-                    )
-                })?;
-            record_history(&req.target.url, *tool, table, new).await?;
+        // The row is inserted first and committed last: a failure before
+        // the commit leaves neither the row nor the files.
+        let pending = match &prepared.history {
+            Some(table) => Some(insert_row(req, dir, staging.path(), m, table).await?),
+            None => None,
+        };
+        let moved = match move_into_place(staging.path(), dir, &m.files) {
+            Ok(moved) => moved,
+            Err((moved, e)) => {
+                remove_moved(&moved);
+                if let Some(p) = pending {
+                    p.rollback().await;
+                }
+                return Err(e);
+            }
+        };
+        if let Some(p) = pending {
+            if let Err(e) = p.commit().await {
+                remove_moved(&moved);
+                return Err(e);
+            }
             recorded = true;
             applied_version = Some(m.version.clone());
         }
-        for (rel, _) in &m.files {
-            // Folder layouts: the folder moves as a whole.
-            let top = rel
-                .components()
-                .next()
-                .map(|c| PathBuf::from(c.as_os_str()));
-            let Some(top) = top else { continue };
-            let to = dir.join(&top);
-            if !to.exists() {
-                std::fs::rename(staging.path().join(&top), &to).map_err(|e| Error::io(&to, e))?;
-            }
-            written.push(dir.join(rel));
-        }
+        written = m.files.iter().map(|(rel, _)| dir.join(rel)).collect();
     }
     let baseline = store.add_baseline(
         &prepared.report.time,
@@ -351,55 +368,93 @@ pub async fn apply(
     })
 }
 
+/// Inserts (uncommitted) the history row of the staged migration, read
+/// from its file as the tool will read it, into the table the scan reads
+/// (found again: it must be the one shown).
+async fn insert_row(
+    req: &BaselineRequest,
+    dir: &Path,
+    staging: &Path,
+    m: &PendingMigration,
+    table: &HistoryTable,
+) -> Result<record::PendingRow> {
+    let staged = migrations::read(staging, Some(read_format(dir, req)?))?;
+    let new = staged
+        .migrations
+        .iter()
+        .find(|x| x.version.as_deref() == Some(m.version.as_str()))
+        .ok_or_else(|| {
+            problem(
+                staging.display().to_string(),
+                "the written migration does not read back as version ".to_string() + &m.version,
+                "report this as a bug; nothing was recorded",
+            )
+        })?;
+    if history_table(req, table.tool).await? != *table {
+        return Err(problem(
+            req.target.name.clone(),
+            "the history table changed since it was shown".into(),
+            "run baseline again; nothing was written",
+        ));
+    }
+    let url = DatabaseUrl::resolve(&req.target.url)?;
+    let timeouts = Timeouts {
+        lock: req.target.capture.lock_timeout,
+        statement: req.target.capture.statement_timeout,
+    };
+    record::insert(&url, table, new, timeouts).await
+}
+
+/// Moves the staged files into `dir` (folder layouts: the folder moves as
+/// a whole). Returns what was moved, or what was moved before the error.
+fn move_into_place(
+    staging: &Path,
+    dir: &Path,
+    files: &[(PathBuf, String)],
+) -> std::result::Result<Vec<PathBuf>, (Vec<PathBuf>, Error)> {
+    let mut moved: Vec<PathBuf> = Vec::new();
+    for (rel, _) in files {
+        let Some(top) = rel
+            .components()
+            .next()
+            .map(|c| PathBuf::from(c.as_os_str()))
+        else {
+            continue;
+        };
+        let to = dir.join(&top);
+        if moved.contains(&to) {
+            continue;
+        }
+        if to.exists() {
+            let e = problem(
+                to.display().to_string(),
+                "appeared while the baseline was written".into(),
+                "run baseline again; nothing was recorded",
+            );
+            return Err((moved, e));
+        }
+        if let Err(e) = std::fs::rename(staging.join(&top), &to) {
+            return Err((moved, Error::io(&to, e)));
+        }
+        moved.push(to);
+    }
+    Ok(moved)
+}
+
+/// Removes files (or folders) [`move_into_place`] moved.
+fn remove_moved(moved: &[PathBuf]) {
+    for path in moved {
+        let _ = if path.is_dir() {
+            std::fs::remove_dir_all(path)
+        } else {
+            std::fs::remove_file(path)
+        };
+    }
+}
+
 fn read_format(dir: &Path, req: &BaselineRequest) -> Result<Format> {
     match req.target.format {
         Some(f) => Ok(f),
         None => Ok(migrations::read(dir, None)?.format),
     }
-}
-
-/// Inserts the tool's history row for `m`, in one transaction.
-async fn record_history(
-    url: &str,
-    tool: Tool,
-    table: &str,
-    m: &migrations::Migration,
-) -> Result<()> {
-    use sqlx::Connection;
-    let url = DatabaseUrl::resolve(url)?;
-    let mut conn = url.connect(&[]).await?;
-    let failed = |e: sqlx::Error| {
-        problem(
-            url.redacted().to_string(),
-            format!("recording the baseline migration in {table} failed ({e})"),
-            "nothing was recorded and no file was written; check the role's INSERT privilege on the history table",
-        )
-    };
-    let mut tx = conn.begin().await.map_err(failed)?;
-    let rank: i64 = if tool == Tool::Flyway {
-        sqlx::query_scalar(&format!(
-            "SELECT coalesce(max(installed_rank), 0)::bigint + 1 FROM {table}"
-        ))
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(failed)?
-    } else {
-        1
-    };
-    let sql = crate::replay::history_row_sql(tool, m, rank as usize)
-        .ok_or_else(|| Error::Usage(format!("no history row for {}", tool.as_str())))?;
-    let default = tool.table();
-    let sql = if table != default {
-        sql.replace(&format!(" {default} "), &format!(" {table} "))
-            .replace(&format!(" {default};"), &format!(" {table};"))
-    } else {
-        sql
-    };
-    for statement in sql.split("; ") {
-        sqlx::query(statement)
-            .execute(&mut *tx)
-            .await
-            .map_err(failed)?;
-    }
-    tx.commit().await.map_err(failed)
 }

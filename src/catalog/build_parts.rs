@@ -511,7 +511,15 @@ fn policies(rel: &mut Relations, rows: &Rows) -> Result<(), BuildError> {
             name: p.name,
             command: command.to_string(),
             permissive: p.permissive,
-            roles: sorted(p.roles),
+            roles: sorted(
+                p.roles
+                    .iter()
+                    .map(|r| match r.as_str() {
+                        "" => crate::model::Grantee::Public.key(),
+                        role => crate::model::Grantee::role(role).key(),
+                    })
+                    .collect(),
+            ),
             using,
             with_check,
             comment: p.comment,

@@ -158,11 +158,12 @@ pub async fn run(args: BaselineArgs) -> Result<ExitCode> {
             "  no migration: the live schema equals the expected state"
         )?;
     }
-    if let Some((tool, table)) = &prepared.history {
+    if let Some(table) = &prepared.history {
         writeln!(
             e,
-            "  history: a {} row in {table} (the only write to the database)",
-            tool.as_str()
+            "  history: a {} row in {} (the only write to the database)",
+            table.tool.as_str(),
+            visible(&table.qualified())
         )?;
     }
     if !args.yes {
@@ -185,6 +186,19 @@ pub async fn run(args: BaselineArgs) -> Result<ExitCode> {
         println!("recorded the migration in the history table");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Database text for the terminal: control characters shown escaped.
+fn visible(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 fn short(fingerprint: &str) -> &str {

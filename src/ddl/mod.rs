@@ -71,12 +71,8 @@ fn comment(out: &mut String, what: &str, name: &str, text: &Option<String>) {
 
 /// GRANT statements for every grant but the owner's own.
 fn grants(out: &mut String, what: &str, name: &str, acl: &[Grant], owner: &str) {
-    for g in acl.iter().filter(|g| g.grantee != owner) {
-        let to = if g.grantee == "PUBLIC" {
-            "PUBLIC".to_string()
-        } else {
-            quote_ident(&g.grantee)
-        };
+    for g in acl.iter().filter(|g| !g.grantee.is_role(owner)) {
+        let to = g.grantee.to_sql();
         let _ = writeln!(
             out,
             "GRANT {} ON {what} {name} TO {to};",
@@ -230,7 +226,7 @@ pub fn table(t: &Table) -> String {
                 "GRANT {} ({}) ON TABLE {name} TO {};",
                 g.privileges.join(", "),
                 quote_ident(&c.name),
-                g.grantee
+                g.grantee.to_sql()
             );
         }
     }
@@ -281,11 +277,7 @@ pub(crate) fn policy_statement(p: &crate::model::Policy, on: &str) -> String {
         p.command.to_uppercase(),
         p.roles
             .iter()
-            .map(|r| if r == "PUBLIC" {
-                r.clone()
-            } else {
-                quote_ident(r)
-            })
+            .map(|r| crate::model::Grantee::from_key(r).to_sql())
             .collect::<Vec<_>>()
             .join(", ")
     );

@@ -276,7 +276,10 @@ fn owner_relative(e: &Entry, other: &Entry, key: &str) -> Option<Value> {
             .unwrap_or_default()
             .to_string()
     };
-    let (owner, other_owner) = (owner_of(e), owner_of(other));
+    // Grantees are snapshot text (`Grantee::key`): a role named PUBLIC is
+    // `"PUBLIC"` there, never the pseudo-role's `PUBLIC`.
+    let as_grantee = |role: String| crate::model::Grantee::Role(role).key();
+    let (owner, other_owner) = (as_grantee(owner_of(e)), as_grantee(owner_of(other)));
     let mut acl = e.fields.get(key)?.clone();
     if let Value::Array(items) = &mut acl {
         items.retain(|item| {
@@ -337,11 +340,12 @@ pub(crate) fn public_default_privilege(kind: ObjectKind) -> Option<&'static str>
 /// is compared with this, by the same rule as an object on both sides.
 fn default_acl(kind: ObjectKind, acl: Option<&Value>) -> Value {
     let mut items: Vec<Value> = Vec::new();
-    let owners: BTreeSet<&str> = acl
+    let owners: BTreeSet<String> = acl
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
         .filter_map(|g| g.get("grantor").and_then(Value::as_str))
+        .map(|role| crate::model::Grantee::role(role).key())
         .collect();
     for item in acl.and_then(Value::as_array).into_iter().flatten() {
         let grantee = item

@@ -9,7 +9,7 @@ pub mod json;
 mod objects;
 mod relations;
 
-pub use acl::{parse_acl, Grant};
+pub use acl::{parse_acl, Grant, Grantee};
 pub use identity::{sort_keyed, Keyed};
 pub use objects::*;
 pub use relations::*;

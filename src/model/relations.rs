@@ -393,7 +393,8 @@ pub struct Policy {
     pub command: String,
     /// PERMISSIVE (true) or RESTRICTIVE.
     pub permissive: bool,
-    /// TO roles, sorted (`PUBLIC` for everyone).
+    /// TO roles, sorted, as [`Grantee::key`](super::Grantee::key) writes
+    /// them (`PUBLIC` for everyone, `"PUBLIC"` for a role of that name).
     pub roles: Vec<String>,
     /// USING expression.
     #[serde(default, skip_serializing_if = "Option::is_none")]

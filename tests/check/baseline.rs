@@ -8,7 +8,7 @@ use super::*;
 use std::process::Command;
 
 /// A copy of `from` to write migrations into.
-fn copy_dir(from: &Path) -> tempfile::TempDir {
+pub(super) fn copy_dir(from: &Path) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
@@ -20,7 +20,7 @@ fn copy_dir(from: &Path) -> tempfile::TempDir {
 }
 
 /// A config file naming `w` as target `t` with `dir` and `format`.
-fn config(w: &Watched, dir: &Path, format: &str) -> PathBuf {
+pub(super) fn config(w: &Watched, dir: &Path, format: &str) -> PathBuf {
     let path = w.store.path().join("driftwatch.toml");
     std::fs::write(
         &path,
@@ -36,7 +36,7 @@ fn config(w: &Watched, dir: &Path, format: &str) -> PathBuf {
 }
 
 /// Runs driftwatch with the shadow server, stdin closed.
-fn dw(config: &Path, args: &[&str]) -> std::process::Output {
+pub(super) fn dw(config: &Path, args: &[&str]) -> std::process::Output {
     let mut all = vec!["--config".to_string(), config.display().to_string()];
     all.extend(args.iter().map(|s| s.to_string()));
     let sub = all.remove(2);
@@ -62,7 +62,7 @@ fn check_json(config: &Path) -> (std::process::Output, Value) {
 }
 
 /// The audit records of the accepted states.
-fn audit(w: &Watched) -> Vec<Value> {
+pub(super) fn audit(w: &Watched) -> Vec<Value> {
     std::fs::read_to_string(w.store.path().join("t/baselines/audit.jsonl"))
         .unwrap_or_default()
         .lines()

@@ -2,7 +2,9 @@
 -- deparse lock-free; the rest go to deparse_policies.sql.
 SELECT p.polrelid::int8 AS relid, p.polname::text AS name, p.polcmd::text AS command,
        p.polpermissive AS permissive,
-       ARRAY(SELECT CASE WHEN r = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(r)::text END
+       -- '' (no role has an empty name) for PUBLIC, role 0: a role named
+       -- PUBLIC must stay apart from it (model::Grantee).
+       ARRAY(SELECT CASE WHEN r = 0 THEN '' ELSE pg_get_userbyid(r)::text END
              FROM unnest(p.polroles) r) AS roles,
        p.polqual IS NOT NULL AS has_using,
        CASE WHEN p.polqual IS NOT NULL AND strpos(p.polqual::text, '{VAR ') = 0

@@ -28,12 +28,11 @@ pub(crate) fn options_clause(options: &[String]) -> String {
     format!(" OPTIONS ({})", items.join(", "))
 }
 
+/// A user mapping's role. `pg_user_mappings` names the public mapping
+/// `public` (a name no role may take), which stays unquoted and so means
+/// PUBLIC; a role named `PUBLIC` is quoted, and so stays that role.
 fn role(r: &str) -> String {
-    if r == "PUBLIC" {
-        r.into()
-    } else {
-        quote_ident(r)
-    }
+    quote_ident(r)
 }
 
 /// Plans the database-wide kinds.

@@ -1,14 +1,14 @@
 //! Grants, owners and comments: the attributes every kind shares.
 
 use super::{phase, Hazard, Out};
-use crate::model::{quote_ident, Grant};
+use crate::model::{quote_ident, Grant, Grantee};
 
 /// The privileges PostgreSQL gives PUBLIC on a new object of `kind` (the
 /// differ's rule), which a new object's target ACL is compared with.
 pub(crate) fn public_defaults(kind: crate::diff::ObjectKind) -> Vec<Grant> {
     crate::diff::public_default_privilege(kind)
         .map(|privilege| Grant {
-            grantee: "PUBLIC".into(),
+            grantee: Grantee::Public,
             privileges: vec![privilege.into()],
             grantable: Vec::new(),
             grantor: String::new(),
@@ -17,12 +17,10 @@ pub(crate) fn public_defaults(kind: crate::diff::ObjectKind) -> Vec<Grant> {
         .collect()
 }
 
-fn role(name: &str) -> String {
-    if name == "PUBLIC" {
-        name.to_string()
-    } else {
-        quote_ident(name)
-    }
+/// The PUBLIC keyword for the pseudo-role; a role (even one named
+/// PUBLIC) as a quoted identifier.
+fn role(grantee: &Grantee) -> String {
+    grantee.to_sql()
 }
 
 /// GRANT and REVOKE statements that turn `before` into `after` on
@@ -38,17 +36,17 @@ pub(crate) fn acl(
     owner: &str,
 ) {
     let cols = columns.map(|c| format!(" ({c})")).unwrap_or_default();
-    let find = |list: &[Grant], grantee: &str| -> (Vec<String>, Vec<String>) {
+    let find = |list: &[Grant], grantee: &Grantee| -> (Vec<String>, Vec<String>) {
         list.iter()
-            .find(|g| g.grantee == grantee)
+            .find(|g| g.grantee == *grantee)
             .map(|g| (g.privileges.clone(), g.grantable.clone()))
             .unwrap_or_default()
     };
-    let mut grantees: Vec<&str> = before
+    let mut grantees: Vec<&Grantee> = before
         .iter()
         .chain(after)
-        .map(|g| g.grantee.as_str())
-        .filter(|g| *g != owner)
+        .map(|g| &g.grantee)
+        .filter(|g| !g.is_role(owner))
         .collect();
     grantees.sort();
     grantees.dedup();
