@@ -263,6 +263,20 @@ fn connect_error(target: &DatabaseUrl, err: &sqlx::Error) -> Error {
                     "grant the role CONNECT on the database (driftwatch needs no other privilege)",
                 ),
                 "53300" => (what, "the server has no free connection slots; retry later"),
+                // PgBouncer (before 1.20 without ignore_startup_parameters)
+                // refuses the startup parameters it does not know.
+                _ if what.starts_with("unsupported startup parameter") => {
+                    let name = what.rsplit(':').next().unwrap_or_default().trim();
+                    let name: String = name
+                        .chars()
+                        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .take(63)
+                        .collect();
+                    (
+                        format!("a connection pooler (PgBouncer?) refused startup parameter {name}"),
+                        "add `ignore_startup_parameters = extra_float_digits,options` to pgbouncer.ini (driftwatch then sets its timeouts inside each transaction)",
+                    )
+                }
                 _ => (what, "check the server log"),
             }
         }

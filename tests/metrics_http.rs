@@ -2,7 +2,9 @@
 //! socket, spoken to with raw HTTP over std's TcpStream (and once with ureq)
 //! so that what goes over the wire is what is checked.
 
-use driftwatch::metrics::http::{serve, Health, HEAD_TIMEOUT, MAX_CONNECTIONS, MAX_HEAD, PER_ADDRESS};
+use driftwatch::metrics::http::{
+    serve, Health, HEAD_TIMEOUT, MAX_CONNECTIONS, MAX_HEAD, PER_ADDRESS,
+};
 use driftwatch::metrics::{FindingCounts, Metrics, ScanOutcome};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -297,7 +299,12 @@ async fn connect_from(source: &str, addr: SocketAddr) -> TcpStream {
     socket
         .bind(format!("{source}:0").parse().unwrap())
         .expect("bind the source address");
-    let stream = socket.connect(addr).await.expect("connect").into_std().unwrap();
+    let stream = socket
+        .connect(addr)
+        .await
+        .expect("connect")
+        .into_std()
+        .unwrap();
     stream.set_nonblocking(false).unwrap();
     stream.set_read_timeout(Some(WAIT)).unwrap();
     stream.set_write_timeout(Some(WAIT)).unwrap();
@@ -364,7 +371,9 @@ async fn a_flood_from_one_address_evicts_only_its_own() {
         // closed without a response.
         let mut closed = 0;
         for stream in &mut flood {
-            stream.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_millis(20)))
+                .unwrap();
             let mut buf = [0u8; 16];
             match stream.read(&mut buf) {
                 Ok(0) => closed += 1,
@@ -373,7 +382,12 @@ async fn a_flood_from_one_address_evicts_only_its_own() {
                 Err(_) => {} // still open, waiting for its head
             }
         }
-        assert_eq!(closed, flood.len() - PER_ADDRESS, "closed of {}", flood.len());
+        assert_eq!(
+            closed,
+            flood.len() - PER_ADDRESS,
+            "closed of {}",
+            flood.len()
+        );
     })
     .await;
     server.stop.send(()).unwrap();

@@ -1,0 +1,180 @@
+//! The capture through a real PgBouncer (the machine's `pgbouncer`, Debian's
+//! 1.18 here; scripts/setup.sh installs it) in transaction pooling, in front
+//! of this binary's throwaway cluster. PgBouncer 1.18 refuses sqlx's
+//! `extra_float_digits` startup parameter unless told to ignore it, and
+//! with `ignore_startup_parameters = extra_float_digits,options` it drops
+//! the `options` that carry the capture's timeouts: the capture must then
+//! set them itself in every transaction, or stop saying what to configure.
+
+mod common;
+
+use common::{assert_one_line_error, driftwatch, exec, fresh_db, load_fixture, objects_json};
+use driftwatch::catalog::{capture, CaptureOptions, DatabaseUrl};
+use std::os::unix::fs::MetadataExt;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A PgBouncer process of ours, killed when dropped.
+struct Bouncer {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Bouncer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Bouncer {
+    /// Starts PgBouncer in transaction pooling in front of the test
+    /// cluster, with `ignore` as its `ignore_startup_parameters` (none when
+    /// None), as the cluster's (unprivileged) owner: PgBouncer refuses root.
+    fn start(ignore: Option<&str>) -> Bouncer {
+        let admin = url::Url::parse(common::shadow().admin_url().expose()).unwrap();
+        let socket_dir = admin
+            .query_pairs()
+            .find(|(k, _)| k == "host")
+            .map(|(_, v)| PathBuf::from(v.into_owned()))
+            .expect("the test cluster listens on a Unix socket");
+        let server_port = admin.port().expect("a port");
+        let owner = std::fs::metadata(&socket_dir).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let ignore = ignore.map_or(String::new(), |i| {
+            format!("ignore_startup_parameters = {i}\n")
+        });
+        let ini = format!(
+            "[databases]\n* = host={} port={server_port}\n\n[pgbouncer]\n\
+             listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n\
+             auth_type = trust\nauth_file = {users}\npool_mode = transaction\n\
+             logfile = {log}\n{ignore}",
+            socket_dir.display(),
+            users = dir.path().join("users.txt").display(),
+            log = dir.path().join("pgbouncer.log").display(),
+        );
+        std::fs::write(dir.path().join("pgbouncer.ini"), ini).unwrap();
+        std::fs::write(dir.path().join("users.txt"), "\"postgres\" \"\"\n").unwrap();
+        for path in [
+            dir.path().to_path_buf(),
+            dir.path().join("pgbouncer.ini"),
+            dir.path().join("users.txt"),
+        ] {
+            std::os::unix::fs::chown(&path, Some(owner.uid()), Some(owner.gid())).unwrap();
+        }
+        let mut command = Command::new("pgbouncer");
+        command
+            .arg(dir.path().join("pgbouncer.ini"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if nix::unistd::Uid::effective().is_root() {
+            command.uid(owner.uid()).gid(owner.gid());
+        }
+        let mut child = command
+            .spawn()
+            .expect("run pgbouncer (scripts/setup.sh installs it)");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = child.try_wait() {
+                let log = std::fs::read_to_string(dir.path().join("pgbouncer.log"));
+                panic!("pgbouncer exited ({status}): {log:?}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "pgbouncer did not listen in 10 s"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Bouncer { child, port, dir }
+    }
+
+    /// The URL of `direct`'s database through this PgBouncer.
+    fn url(&self, direct: &DatabaseUrl) -> DatabaseUrl {
+        let database = direct.database_name().unwrap();
+        DatabaseUrl::parse(&format!(
+            "postgres://postgres@127.0.0.1:{}/{database}",
+            self.port
+        ))
+        .unwrap()
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("pgbouncer.log")).unwrap_or_default()
+    }
+}
+
+/// Objects whose printed form depends on search_path (the capture's is
+/// pg_catalog, so that `public.` stays in type names and defaults).
+const PUBLIC_OBJECTS: &str = "
+CREATE TYPE public.mood AS ENUM ('calm', 'cross');
+CREATE SEQUENCE public.ticket_seq;
+CREATE TABLE public.tickets (
+  id bigint DEFAULT nextval('public.ticket_seq') PRIMARY KEY,
+  mood public.mood NOT NULL DEFAULT 'calm',
+  CHECK (mood <> 'cross'::public.mood)
+);
+CREATE VIEW public.calm_tickets AS SELECT id FROM public.tickets WHERE mood = 'calm';
+";
+
+async fn database() -> DatabaseUrl {
+    let db = fresh_db().await;
+    load_fixture(&db, "kitchen_sink.sql").await;
+    exec(&db, PUBLIC_OBJECTS).await;
+    db
+}
+
+/// With the startup options dropped, the capture through PgBouncer sets
+/// them in every transaction, on four connections sharing one exported
+/// snapshot, and reads back the same schema as a direct capture.
+#[tokio::test]
+async fn through_pgbouncer_the_capture_equals_a_direct_one() {
+    let db = database().await;
+    let bouncer = Bouncer::start(Some("extra_float_digits,options"));
+    let opts = CaptureOptions {
+        lock_timeout: Duration::from_millis(1234),
+        statement_timeout: Duration::from_millis(56_789),
+        connections: 4,
+        ..CaptureOptions::default()
+    };
+    let (direct, direct_stats) = capture(&db, &opts).await.expect("direct capture");
+    assert!(!direct_stats.settings_set_locally);
+
+    let (pooled, stats) = capture(&bouncer.url(&db), &opts)
+        .await
+        .unwrap_or_else(|e| panic!("capture through pgbouncer: {e}\n{}", bouncer.log()));
+    // The read-back in the first transaction found the options dropped.
+    assert!(stats.settings_set_locally, "{stats:?}");
+    assert!(stats.connections >= 3, "{stats:?}");
+    assert!(!direct.objects.tables.is_empty());
+    assert_eq!(objects_json(&pooled), objects_json(&direct));
+}
+
+/// PgBouncer's default refuses sqlx's startup parameters: the capture stops
+/// with one line that says which line pgbouncer.ini needs.
+#[tokio::test]
+async fn a_pgbouncer_that_refuses_startup_parameters_gets_one_line() {
+    let db = fresh_db().await;
+    let bouncer = Bouncer::start(None);
+    let url = bouncer.url(&db);
+    let out = driftwatch(&["snapshot", url.expose()]);
+    assert_one_line_error(
+        &out,
+        "add `ignore_startup_parameters = extra_float_digits,options` to pgbouncer.ini",
+        "",
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("127.0.0.1"), "{stderr}");
+    assert!(
+        stderr.contains("refused startup parameter extra_float_digits"),
+        "{stderr}"
+    );
+}
