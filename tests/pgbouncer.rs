@@ -70,7 +70,12 @@ impl Bouncer {
         ] {
             std::os::unix::fs::chown(&path, Some(owner.uid()), Some(owner.gid())).unwrap();
         }
-        let mut command = Command::new("pgbouncer");
+        // Debian puts it in /usr/sbin, which a user's PATH may lack.
+        let program = ["/usr/sbin/pgbouncer", "/usr/bin/pgbouncer"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .unwrap_or("pgbouncer");
+        let mut command = Command::new(program);
         command
             .arg(dir.path().join("pgbouncer.ini"))
             .stdin(Stdio::null())
