@@ -150,6 +150,21 @@ impl DatabaseUrl {
     }
 }
 
+/// `SET LOCAL` statements for `settings` (each ending in `;`), for the start
+/// of a transaction. A connection pooler may drop the startup `options`
+/// that carry them (PgBouncer with `ignore_startup_parameters`), and in
+/// transaction pooling a session `SET` would reach another client's
+/// server connection: set inside the transaction, they hold for it
+/// whatever is in front of the server. `default_transaction_read_only`
+/// is left out (the transaction says READ ONLY itself).
+pub fn set_local_sql(settings: &[(&str, String)]) -> String {
+    settings
+        .iter()
+        .filter(|(name, _)| *name != "default_transaction_read_only")
+        .map(|(name, value)| format!("SET LOCAL {name} = '{}'; ", value.replace('\'', "''")))
+        .collect()
+}
+
 /// Hides the password of a URL (userinfo and `password=` parameter).
 pub fn redact_url(url: &str) -> String {
     match url::Url::parse(url) {

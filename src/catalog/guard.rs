@@ -85,14 +85,7 @@ impl Guard {
     /// `SET LOCAL` of every setting, then the read-back: one batch for the
     /// start of a transaction, ending in one row.
     pub fn set_local_sql(&self, repeatable: bool) -> String {
-        let mut sql = String::new();
-        for (name, value) in &self.settings {
-            // Not settable inside a transaction, and BEGIN says it anyway.
-            if *name == "default_transaction_read_only" {
-                continue;
-            }
-            sql.push_str(&format!("SET LOCAL {name} = '{value}'; "));
-        }
+        let mut sql = crate::database::set_local_sql(&self.settings);
         sql.push_str(&format!("SELECT {}", self.read_back_columns(repeatable)));
         sql
     }
