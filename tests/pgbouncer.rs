@@ -230,3 +230,44 @@ async fn check_through_pgbouncer() {
     assert_ne!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("orders_status_idx"), "{text}");
 }
+
+/// The history table's reader keeps its lock_timeout through PgBouncer
+/// (which dropped the startup options): with the table locked by a running
+/// migration it gives up after 1 s, saying so, instead of queueing behind
+/// the migration (and making the migration's later statements queue behind
+/// it).
+#[tokio::test]
+async fn the_history_reader_keeps_its_lock_timeout_through_pgbouncer() {
+    let db = fresh_db().await;
+    let dir = common::repo().join("fixtures/migrations/demo");
+    let set = driftwatch::migrations::read(&dir, None).expect("read migrations");
+    driftwatch::replay::migrate(&db, &set, &set.migrations)
+        .await
+        .expect("migrate");
+    let bouncer = Bouncer::start(Some("extra_float_digits,options"));
+    let mut migration = db.connect(&[]).await.unwrap();
+    sqlx::raw_sql("BEGIN; LOCK TABLE public.flyway_schema_history IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut migration)
+        .await
+        .unwrap();
+    let locate = driftwatch::history::Locate {
+        tool: Some(driftwatch::history::Tool::Flyway),
+        table: None,
+    };
+    let started = Instant::now();
+    let read = tokio::time::timeout(
+        Duration::from_secs(10),
+        driftwatch::history::read(&bouncer.url(&db), &locate),
+    )
+    .await
+    .expect("the read gave up by itself (lock_timeout), not after 10 s");
+    let err = read.expect_err("the table is locked").to_string();
+    assert!(err.contains("the history table is locked"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    sqlx::raw_sql("ROLLBACK").execute(&mut migration).await.unwrap();
+    // Unlocked, the same read succeeds.
+    let history = driftwatch::history::read(&bouncer.url(&db), &locate)
+        .await
+        .expect("read the history through pgbouncer");
+    assert_eq!(history.migrations.len(), set.migrations.len());
+}
