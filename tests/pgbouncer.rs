@@ -222,12 +222,20 @@ async fn check_through_pgbouncer() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["result"], "clean", "{report}");
     assert_eq!(report["applied_version"], "4", "{report}");
-    assert_eq!(report["live_fingerprint"], report["expected"]["fingerprint"]);
+    assert_eq!(
+        report["live_fingerprint"],
+        report["expected"]["fingerprint"]
+    );
 
     exec(&db, "DROP INDEX shop.orders_status_idx").await;
     let out = check();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert_ne!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_ne!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(text.contains("orders_status_idx"), "{text}");
 }
 
@@ -263,8 +271,15 @@ async fn the_history_reader_keeps_its_lock_timeout_through_pgbouncer() {
     .expect("the read gave up by itself (lock_timeout), not after 10 s");
     let err = read.expect_err("the table is locked").to_string();
     assert!(err.contains("the history table is locked"), "{err}");
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
-    sqlx::raw_sql("ROLLBACK").execute(&mut migration).await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    sqlx::raw_sql("ROLLBACK")
+        .execute(&mut migration)
+        .await
+        .unwrap();
     // Unlocked, the same read succeeds.
     let history = driftwatch::history::read(&bouncer.url(&db), &locate)
         .await
