@@ -355,6 +355,19 @@ mod tests {
     }
 
     #[test]
+    fn settings_become_set_local_statements() {
+        let sql = set_local_sql(&[
+            ("default_transaction_read_only", "on".into()),
+            ("lock_timeout", "1000ms".into()),
+            ("search_path", "a'b".into()),
+        ]);
+        assert_eq!(
+            sql,
+            "SET LOCAL lock_timeout = '1000ms'; SET LOCAL search_path = 'a''b'; "
+        );
+    }
+
+    #[test]
     fn other_schemes_are_refused() {
         let err = DatabaseUrl::parse("mysql://u:pw@h/db")
             .unwrap_err()

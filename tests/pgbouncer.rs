@@ -161,6 +161,22 @@ async fn through_pgbouncer_the_capture_equals_a_direct_one() {
     assert!(stats.connections >= 3, "{stats:?}");
     assert!(!direct.objects.tables.is_empty());
     assert_eq!(objects_json(&pooled), objects_json(&direct));
+
+    // The CLI through the same PgBouncer: the same fingerprint, and --stats
+    // says the timeouts were set in each transaction.
+    let out = driftwatch(&["snapshot", bouncer.url(&db).expose(), "--stats"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("timeouts were set in each transaction"),
+        "{stderr}"
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(direct.fingerprint.as_str()),
+        "{}",
+        direct.fingerprint
+    );
 }
 
 /// PgBouncer's default refuses sqlx's startup parameters: the capture stops
