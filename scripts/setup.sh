@@ -2,7 +2,8 @@
 # Installs what driftwatch needs to build and test on a fresh Debian machine:
 # libclang (pg_query's bindgen), a PostgreSQL server (initdb/postgres), and
 # headless Chromium with a font (tests/report_html.rs renders the HTML report),
-# and aiosmtpd (the SMTP server tests/alerts sends to).
+# aiosmtpd (the SMTP server tests/alerts sends to) and PgBouncer
+# (tests/pgbouncer.rs).
 # Runs apt-get as root, through sudo otherwise, and prints the exact command
 # when neither is possible. Idempotent: does nothing when all is present.
 set -euo pipefail
@@ -34,6 +35,8 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium) # tests/report_html.r
 # tests/alerts: the real SMTP server the alert tests send to (Debian's
 # python3, not whatever python3 is first on PATH)
 /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || missing+=(python3-aiosmtpd)
+# tests/pgbouncer.rs: the capture through a real connection pooler
+{ command -v pgbouncer || [ -x /usr/sbin/pgbouncer ]; } >/dev/null 2>&1 || missing+=(pgbouncer)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -150,6 +150,21 @@ impl DatabaseUrl {
     }
 }
 
+/// `SET LOCAL` statements for `settings` (each ending in `;`), for the start
+/// of a transaction. A connection pooler may drop the startup `options`
+/// that carry them (PgBouncer with `ignore_startup_parameters`), and in
+/// transaction pooling a session `SET` would reach another client's
+/// server connection: set inside the transaction, they hold for it
+/// whatever is in front of the server. `default_transaction_read_only`
+/// is left out (the transaction says READ ONLY itself).
+pub fn set_local_sql(settings: &[(&str, String)]) -> String {
+    settings
+        .iter()
+        .filter(|(name, _)| *name != "default_transaction_read_only")
+        .map(|(name, value)| format!("SET LOCAL {name} = '{}'; ", value.replace('\'', "''")))
+        .collect()
+}
+
 /// Hides the password of a URL (userinfo and `password=` parameter).
 pub fn redact_url(url: &str) -> String {
     match url::Url::parse(url) {
@@ -263,6 +278,20 @@ fn connect_error(target: &DatabaseUrl, err: &sqlx::Error) -> Error {
                     "grant the role CONNECT on the database (driftwatch needs no other privilege)",
                 ),
                 "53300" => (what, "the server has no free connection slots; retry later"),
+                // PgBouncer (before 1.20 without ignore_startup_parameters)
+                // refuses the startup parameters it does not know.
+                _ if what.starts_with("unsupported startup parameter") => {
+                    let name = what.rsplit(':').next().unwrap_or_default().trim();
+                    let name: String = name
+                        .chars()
+                        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .take(63)
+                        .collect();
+                    (
+                        format!("a connection pooler (PgBouncer?) refused startup parameter {name}"),
+                        "add `ignore_startup_parameters = extra_float_digits,options` to pgbouncer.ini (driftwatch then sets its timeouts inside each transaction)",
+                    )
+                }
                 _ => (what, "check the server log"),
             }
         }
@@ -323,6 +352,19 @@ mod tests {
         let r = redact_url("postgres://bob@db/app?password=s3cret&sslmode=disable");
         assert!(!r.contains("s3cret"), "{r}");
         assert!(r.contains("sslmode=disable"), "{r}");
+    }
+
+    #[test]
+    fn settings_become_set_local_statements() {
+        let sql = set_local_sql(&[
+            ("default_transaction_read_only", "on".into()),
+            ("lock_timeout", "1000ms".into()),
+            ("search_path", "a'b".into()),
+        ]);
+        assert_eq!(
+            sql,
+            "SET LOCAL lock_timeout = '1000ms'; SET LOCAL search_path = 'a''b'; "
+        );
     }
 
     #[test]

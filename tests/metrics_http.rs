@@ -2,7 +2,9 @@
 //! socket, spoken to with raw HTTP over std's TcpStream (and once with ureq)
 //! so that what goes over the wire is what is checked.
 
-use driftwatch::metrics::http::{serve, Health, HEAD_TIMEOUT, MAX_HEAD};
+use driftwatch::metrics::http::{
+    serve, Health, HEAD_TIMEOUT, MAX_CONNECTIONS, MAX_HEAD, PER_ADDRESS,
+};
 use driftwatch::metrics::{FindingCounts, Metrics, ScanOutcome};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -285,6 +287,107 @@ async fn an_idle_client_blocks_nobody_and_is_dropped() {
             "{waited:?}"
         );
         assert!(waited < HEAD_TIMEOUT + Duration::from_secs(3), "{waited:?}");
+    })
+    .await;
+    server.stop.send(()).unwrap();
+}
+
+/// A connection from another loopback address (Linux routes all of
+/// 127.0.0.0/8 to lo), opened on the runtime and handed back blocking.
+async fn connect_from(source: &str, addr: SocketAddr) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(format!("{source}:0").parse().unwrap())
+        .expect("bind the source address");
+    let stream = socket
+        .connect(addr)
+        .await
+        .expect("connect")
+        .into_std()
+        .unwrap();
+    stream.set_nonblocking(false).unwrap();
+    stream.set_read_timeout(Some(WAIT)).unwrap();
+    stream.set_write_timeout(Some(WAIT)).unwrap();
+    stream
+}
+
+/// More idle and half-sent connections from one address than the server
+/// has slots (each may stay up to HEAD_TIMEOUT) do not starve /healthz,
+/// from that address or another: it answers at once.
+#[tokio::test]
+async fn a_burst_of_slow_clients_cannot_starve_healthz() {
+    let server = start(one_target(), healthy()).await;
+    let addr = server.addr;
+    let other = connect_from("127.0.0.2", addr).await;
+    client(move || {
+        let mut burst = Vec::new();
+        for i in 0..MAX_CONNECTIONS + 16 {
+            let mut stream = connect(addr);
+            if i % 2 == 1 {
+                stream.write_all(b"GET /metrics HTTP/1.1\r\nHo").unwrap();
+            }
+            burst.push(stream);
+        }
+        // Let the server accept the whole burst first.
+        std::thread::sleep(Duration::from_millis(300));
+        for source in ["127.0.0.1", "127.0.0.2"] {
+            let started = Instant::now();
+            let r = if source == "127.0.0.1" {
+                get(addr, "/healthz")
+            } else {
+                let mut other = other.try_clone().unwrap();
+                other
+                    .write_all(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+                    .unwrap();
+                read_response(other)
+            };
+            assert_eq!((r.status, r.body.as_str()), (200, "ok\n"), "from {source}");
+            let took = started.elapsed();
+            assert!(took < Duration::from_secs(1), "from {source}: {took:?}");
+        }
+        drop(burst);
+    })
+    .await;
+    server.stop.send(()).unwrap();
+}
+
+/// A flood from one address takes the places of its own oldest waiting
+/// connections, not another client's: a scraper from 127.0.0.2 that
+/// connected first and sends its head last is still answered.
+#[tokio::test]
+async fn a_flood_from_one_address_evicts_only_its_own() {
+    let server = start(one_target(), healthy()).await;
+    let addr = server.addr;
+    let mut early = connect_from("127.0.0.2", addr).await;
+    client(move || {
+        early.write_all(b"GET /metrics HTTP/1.1\r\n").unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        let mut flood: Vec<TcpStream> = (0..MAX_CONNECTIONS * 2).map(|_| connect(addr)).collect();
+        std::thread::sleep(Duration::from_millis(300));
+        early.write_all(b"Host: test\r\n\r\n").unwrap();
+        let r = read_response(early);
+        assert_eq!(r.status, 200, "{r:?}");
+        // The flood kept at most PER_ADDRESS places: the older ones were
+        // closed without a response.
+        let mut closed = 0;
+        for stream in &mut flood {
+            stream
+                .set_read_timeout(Some(Duration::from_millis(20)))
+                .unwrap();
+            let mut buf = [0u8; 16];
+            match stream.read(&mut buf) {
+                Ok(0) => closed += 1,
+                Err(e) if e.kind() == ErrorKind::ConnectionReset => closed += 1,
+                Ok(n) => panic!("unexpected bytes: {:?}", &buf[..n]),
+                Err(_) => {} // still open, waiting for its head
+            }
+        }
+        assert_eq!(
+            closed,
+            flood.len() - PER_ADDRESS,
+            "closed of {}",
+            flood.len()
+        );
     })
     .await;
     server.stop.send(()).unwrap();

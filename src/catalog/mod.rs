@@ -20,6 +20,7 @@ mod build;
 mod build_parts;
 mod build_types;
 mod checks;
+mod guard;
 mod probe;
 mod runner;
 mod session;
@@ -78,6 +79,10 @@ pub struct CaptureStats {
     pub elapsed: Duration,
     /// Per query: its file, wall time and rows, slowest first.
     pub queries: Vec<(&'static str, Duration, usize)>,
+    /// The startup options did not reach the server (a pooler dropped
+    /// them): every transaction set the safety settings with `SET LOCAL`
+    /// and read them back.
+    pub settings_set_locally: bool,
 }
 
 /// Captures the schema of the database at `url`.
@@ -99,12 +104,14 @@ async fn capture_inner(
     let started = Instant::now();
     let settings = session_settings(opts);
     let jobs = jobs();
+    let guard = guard::Guard::new(&settings, opts);
     let mut outcome = runner::run(
         url,
         &settings,
         opts.connections.max(1),
         opts.lock_timeout,
         jobs,
+        guard,
     )
     .await?;
     // Decoding and assembly are CPU work of a few hundred ms on big
@@ -141,6 +148,7 @@ async fn capture_inner(
     })
     .await?;
     let stats = CaptureStats {
+        settings_set_locally: outcome.guard.pooled,
         statements: outcome.statements,
         connections: outcome.connections,
         elapsed: started.elapsed(),

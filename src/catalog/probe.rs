@@ -159,9 +159,11 @@ async fn probe_inner(url: &DatabaseUrl, opts: &CaptureOptions) -> Result<Probe> 
     let major = runner::server_major(&conn, &target)?;
     let sql = super::versioned::render(PROBE_SQL, major);
     // BEGIN, the query and COMMIT in one simple-protocol message: one round
-    // trip, one snapshot for every catalog.
+    // trip, one snapshot for every catalog. The settings again as SET
+    // LOCAL, for a pooler that dropped the startup options (free here).
     let message = format!(
-        "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;\n{};\nCOMMIT",
+        "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;\n{}\n{};\nCOMMIT",
+        crate::database::set_local_sql(&settings),
         sql.trim_end()
     );
     let fetched = sqlx::Executor::fetch_all(&mut conn, sqlx::raw_sql(&message)).await;

@@ -2,6 +2,7 @@
 //! connections that share one exported REPEATABLE READ snapshot, deparse
 //! queries as autocommit statements on their own connections.
 
+use super::guard::Guard;
 use crate::database::DatabaseUrl;
 use crate::error::{Error, Result};
 use sqlx::postgres::{PgConnection, PgRow};
@@ -276,6 +277,8 @@ pub(crate) struct Outcome {
     pub timings: Vec<(&'static str, Duration, usize)>,
     /// A deparse-phase connection kept open for [`Outcome::follow_up`].
     spare: Option<PgConnection>,
+    /// How its statements keep their settings.
+    pub guard: Arc<Guard>,
 }
 
 /// The parameters of a follow-up statement.
@@ -307,7 +310,16 @@ impl Outcome {
             self.statements += 1;
             let started = Instant::now();
             let name = f.name;
-            let count = follow_up_on(&mut conn, &mut self.rows, f, false).await?;
+            let target = self.rows.target.clone();
+            self.statements += usize::from(self.guard.pooled) * 2;
+            self.guard
+                .before_statement(&mut conn, &target, name)
+                .await?;
+            let count = follow_up_on(&mut conn, &mut self.rows, f, false).await;
+            self.guard
+                .after_statement(&mut conn, count.is_ok(), &target, name)
+                .await?;
+            let count = count?;
             self.timings.push((name, started.elapsed(), count));
         }
         self.timings.sort_by_key(|t| std::cmp::Reverse(t.1));
@@ -402,6 +414,7 @@ pub(crate) async fn run(
     connections: usize,
     lock_wait: Duration,
     jobs: Vec<Job>,
+    mut guard: Guard,
 ) -> Result<Outcome> {
     let counter = Arc::new(AtomicUsize::new(0));
     let target = url.redacted().to_string();
@@ -412,7 +425,8 @@ pub(crate) async fn run(
 
     let mut first = url.connect(settings).await?;
     let major = server_major(&first, &target)?;
-    let snapshot_id = begin_snapshot(&mut first, &counter, &target).await?;
+    let snapshot_id = begin_snapshot(&mut first, &counter, &target, &mut guard).await?;
+    let guard = Arc::new(guard);
 
     let mut catalog = vec![first];
     let mut deparse = Vec::new();
@@ -421,23 +435,38 @@ pub(crate) async fn run(
             break;
         }
         let mut conn = url.connect(settings).await?;
-        join_snapshot(&mut conn, snapshot_id.as_deref(), &counter, &target).await?;
+        join_snapshot(&mut conn, snapshot_id.as_deref(), &counter, &target, &guard).await?;
         catalog.push(conn);
     }
     for _ in 0..deparse_conns {
-        deparse.push(url.connect(settings).await?);
+        let mut conn = url.connect(settings).await?;
+        if !guard.pooled {
+            // The session's own settings, read back once.
+            counter.fetch_add(1, Ordering::Relaxed);
+            guard
+                .begin(&mut conn, "", false, &target, "settings")
+                .await?;
+        }
+        deparse.push(conn);
     }
     let opened = catalog.len() + deparse.len();
 
     // Refuse to deparse while DDL holds or awaits ACCESS EXCLUSIVE.
-    check_locks(&mut deparse[0], &counter, &target, lock_wait).await?;
+    check_locks(&mut deparse[0], &counter, &target, lock_wait, &guard).await?;
 
     let (catalog_jobs, deparse_jobs): (Vec<Rendered>, Vec<Rendered>) = jobs
         .iter()
         .filter_map(|j| j.render(major))
         .partition(|(j, _)| j.phase == Phase::Catalog);
-    let catalog_run = run_queue(catalog, catalog_jobs, counter.clone(), target.clone());
-    let deparse_run = run_queue(deparse, deparse_jobs, counter.clone(), target.clone());
+    // Catalog connections are inside their transaction already.
+    let catalog_run = run_queue(catalog, catalog_jobs, None, counter.clone(), target.clone());
+    let deparse_run = run_queue(
+        deparse,
+        deparse_jobs,
+        Some(guard.clone()),
+        counter.clone(),
+        target.clone(),
+    );
     let (catalog_result, deparse_result) = tokio::join!(catalog_run, deparse_run);
     let (catalog_conns, mut by_query) = catalog_result?;
     let (deparse_conns, deparse_rows) = deparse_result?;
@@ -465,6 +494,7 @@ pub(crate) async fn run(
     Ok(Outcome {
         major,
         spare,
+        guard,
         timings,
         rows: Rows::of(by_query, target),
         statements: counter.load(Ordering::Relaxed),
@@ -474,39 +504,59 @@ pub(crate) async fn run(
 
 /// Starts the shared transaction and exports its snapshot (None when the
 /// server cannot export one, e.g. a standby of an old version: then the
-/// capture runs on this one connection).
+/// capture runs on this one connection). The same statement reads the
+/// settings back: when the startup options did not reach the server, the
+/// guard turns `pooled` and sets them in this and every later transaction.
 async fn begin_snapshot(
     conn: &mut PgConnection,
     counter: &AtomicUsize,
     target: &str,
+    guard: &mut Guard,
 ) -> Result<Option<String>> {
+    const BEGIN: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
     counter.fetch_add(1, Ordering::Relaxed);
-    sqlx::Executor::execute(
-        &mut *conn,
-        sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"),
-    )
-    .await
-    .map_err(|e| query_error(target, "BEGIN", &e))?;
+    sqlx::Executor::execute(&mut *conn, sqlx::raw_sql(BEGIN))
+        .await
+        .map_err(|e| query_error(target, "BEGIN", &e))?;
     counter.fetch_add(1, Ordering::Relaxed);
-    match sqlx::query("SELECT pg_export_snapshot() AS id")
+    let export = format!(
+        "SELECT pg_export_snapshot() AS id, {}",
+        guard.read_back_columns(true)
+    );
+    let (id, found) = match sqlx::query(&export)
         .persistent(false)
         .fetch_one(&mut *conn)
         .await
     {
-        Ok(row) => Ok(row.try_get::<String, _>("id").ok()),
+        Ok(row) => (
+            row.try_get::<String, _>("id").ok(),
+            super::guard::in_force(&row).ok(),
+        ),
         Err(_) => {
             // The failed statement aborted the transaction: start again.
             counter.fetch_add(2, Ordering::Relaxed);
             let _ = sqlx::Executor::execute(&mut *conn, sqlx::raw_sql("ROLLBACK")).await;
-            sqlx::Executor::execute(
-                &mut *conn,
-                sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"),
+            let check = format!("{BEGIN}; SELECT {}", guard.read_back_columns(true));
+            let rows = sqlx::Executor::fetch_all(&mut *conn, sqlx::raw_sql(&check))
+                .await
+                .map_err(|e| query_error(target, "BEGIN", &e))?;
+            (
+                None,
+                rows.last().and_then(|r| super::guard::in_force(r).ok()),
             )
-            .await
-            .map_err(|e| query_error(target, "BEGIN", &e))?;
-            Ok(None)
         }
+    };
+    if found.as_ref().is_some_and(|f| f.ok) {
+        return Ok(id);
     }
+    guard.pooled = true;
+    counter.fetch_add(1, Ordering::Relaxed);
+    let rows = sqlx::Executor::fetch_all(&mut *conn, sqlx::raw_sql(&guard.set_local_sql(true)))
+        .await
+        .map_err(|e| query_error(target, "SET LOCAL", &e))?;
+    let found = rows.last().and_then(|r| super::guard::in_force(r).ok());
+    guard.require(found, target)?;
+    Ok(id)
 }
 
 async fn join_snapshot(
@@ -514,17 +564,17 @@ async fn join_snapshot(
     id: Option<&str>,
     counter: &AtomicUsize,
     target: &str,
+    guard: &Guard,
 ) -> Result<()> {
     let id = id.unwrap_or_default().replace('\'', "");
 
     counter.fetch_add(1, Ordering::Relaxed);
-    let sql = format!(
+    let begin = format!(
         "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT '{id}'"
     );
-    sqlx::Executor::execute(&mut *conn, sqlx::raw_sql(&sql))
+    guard
+        .begin(conn, &begin, true, target, "SET TRANSACTION SNAPSHOT")
         .await
-        .map_err(|e| query_error(target, "SET TRANSACTION SNAPSHOT", &e))?;
-    Ok(())
 }
 
 /// Waits up to `lock_wait` for no session to hold or await ACCESS EXCLUSIVE
@@ -535,15 +585,21 @@ async fn check_locks(
     counter: &AtomicUsize,
     target: &str,
     lock_wait: Duration,
+    guard: &Guard,
 ) -> Result<()> {
     let deadline = Instant::now() + lock_wait;
     loop {
-        counter.fetch_add(1, Ordering::Relaxed);
+        counter.fetch_add(1 + usize::from(guard.pooled) * 2, Ordering::Relaxed);
+        guard.before_statement(conn, target, "locks.sql").await?;
         let rows = sqlx::query(super::LOCKS_SQL)
             .persistent(false)
             .fetch_all(&mut *conn)
             .await
-            .map_err(|e| query_error(target, "locks.sql", &e))?;
+            .map_err(|e| query_error(target, "locks.sql", &e));
+        guard
+            .after_statement(conn, rows.is_ok(), target, "locks.sql")
+            .await?;
+        let rows = rows?;
         let Some(row) = rows.first() else {
             return Ok(());
         };
@@ -567,6 +623,7 @@ type QueueResult = Result<(
 async fn run_queue(
     conns: Vec<PgConnection>,
     jobs: Vec<Rendered>,
+    guard: Option<Arc<Guard>>,
     counter: Arc<AtomicUsize>,
     target: String,
 ) -> QueueResult {
@@ -576,6 +633,7 @@ async fn run_queue(
         let queue = queue.clone();
         let counter = counter.clone();
         let target = target.clone();
+        let guard = guard.clone();
         workers.spawn(async move {
             let mut done = Vec::new();
             loop {
@@ -586,11 +644,21 @@ async fn run_queue(
                 let Some((job, sql)) = job else { break };
                 counter.fetch_add(1, Ordering::Relaxed);
                 let started = Instant::now();
+                if let Some(guard) = &guard {
+                    guard.before_statement(&mut conn, &target, job.name).await?;
+                }
                 let rows = sqlx::query(&sql)
                     .persistent(false)
                     .fetch_all(&mut conn)
                     .await
-                    .map_err(|e| query_error(&target, job.name, &e))?;
+                    .map_err(|e| query_error(&target, job.name, &e));
+                if let Some(guard) = &guard {
+                    counter.fetch_add(usize::from(guard.pooled) * 2, Ordering::Relaxed);
+                    guard
+                        .after_statement(&mut conn, rows.is_ok(), &target, job.name)
+                        .await?;
+                }
+                let rows = rows?;
                 done.push((job.name, (started.elapsed(), rows)));
             }
             Ok::<_, Error>((conn, done))
@@ -623,7 +691,7 @@ async fn run_queue(
     }
 }
 
-fn query_error(target: &str, query: &str, err: &sqlx::Error) -> Error {
+pub(crate) fn query_error(target: &str, query: &str, err: &sqlx::Error) -> Error {
     if let sqlx::Error::Database(db) = err {
         match db.code().as_deref() {
             Some("55P03") => {

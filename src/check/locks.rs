@@ -109,6 +109,15 @@ pub async fn migration_in_progress(
         query: "locks.sql (migration in progress)".into(),
         message: e.to_string(),
     };
+    // In one read-only transaction with the settings set locally: they
+    // hold also behind a pooler that dropped the startup options.
+    let begin = format!(
+        "BEGIN READ ONLY; {}",
+        crate::database::set_local_sql(&settings)
+    );
+    sqlx::Executor::execute(&mut conn, sqlx::raw_sql(&begin))
+        .await
+        .map_err(query_error)?;
     let database: String = sqlx::query_scalar("SELECT current_database()")
         .persistent(false)
         .fetch_one(&mut conn)
@@ -123,6 +132,7 @@ pub async fn migration_in_progress(
         .fetch_all(&mut conn)
         .await
         .map_err(query_error)?;
+    let _ = sqlx::Executor::execute(&mut conn, sqlx::raw_sql("COMMIT")).await;
     let _ = sqlx::Connection::close(conn).await;
     Ok(rows.first().map(|r| {
         let key: Option<i64> = r.get("key");

@@ -57,6 +57,9 @@ pub async fn run(args: SnapshotArgs) -> Result<ExitCode> {
                 stats.statements,
                 stats.connections
             );
+            if stats.settings_set_locally {
+                eprintln!("  the server did not get the startup options (a connection pooler?): timeouts were set in each transaction");
+            }
             for (query, elapsed, rows) in stats.queries.iter().take(8) {
                 eprintln!("  {:>6} ms {rows:>8} rows  {query}", elapsed.as_millis());
             }

@@ -122,11 +122,25 @@ impl Place<'_> {
             }
         }
         if let Some(l) = &raw.listen {
-            w.listen = Some(l.get_ref().parse().map_err(|_| {
+            // `env:VAR`: an address known at start only (a pod's IP, which
+            // Kubernetes puts in the environment).
+            let (text, from) =
+                match l.get_ref().strip_prefix("env:") {
+                    Some(var) => match std::env::var(var) {
+                        Ok(value) => (value, format!(" (from {var})")),
+                        Err(_) => return Err(self.err(
+                            l.span(),
+                            format!("listen: environment variable {var} is not set"),
+                            "export it with the address and port to serve /healthz and /metrics on",
+                        )),
+                    },
+                    None => (l.get_ref().clone(), String::new()),
+                };
+            w.listen = Some(text.trim().parse().map_err(|_| {
                 self.err(
                     l.span(),
-                    format!("listen: {:?} is not an address and port", l.get_ref()),
-                    "write it as \"127.0.0.1:9187\" (or \"[::1]:9187\")",
+                    format!("listen: {text:?}{from} is not an address and port"),
+                    "write it as \"127.0.0.1:9187\" (or \"[::1]:9187\", or \"env:VAR\")",
                 )
             })?);
         }

@@ -112,8 +112,23 @@ pub fn text_time_to_utc(text: &str) -> Option<String> {
 
 /// Reads the history of the database at `url`.
 pub async fn read(url: &DatabaseUrl, locate: &Locate) -> Result<History> {
-    let mut conn = url.connect(&session_settings()).await?;
+    let settings = session_settings();
+    let mut conn = url.connect(&settings).await?;
     let target = url.redacted().to_string();
+    // One read-only transaction with the settings set locally: they hold
+    // also behind a pooler that dropped the startup options (and one
+    // server connection serves every statement in transaction pooling).
+    let begin = format!(
+        "BEGIN READ ONLY; {}",
+        crate::database::set_local_sql(&settings)
+    );
+    sqlx::Executor::execute(&mut conn, sqlx::raw_sql(&begin))
+        .await
+        .map_err(|e| Error::Query {
+            target: target.clone(),
+            query: "BEGIN".into(),
+            message: e.to_string(),
+        })?;
     let query_error = |query: &str, e: sqlx::Error| {
         let message = match &e {
             sqlx::Error::Database(db) if db.code().as_deref() == Some("55P03") => {
@@ -220,6 +235,7 @@ pub async fn read(url: &DatabaseUrl, locate: &Locate) -> Result<History> {
             kind: r.get("kind"),
         })
         .collect();
+    let _ = sqlx::Executor::execute(&mut conn, sqlx::raw_sql("COMMIT")).await;
     let _ = sqlx::Connection::close(conn).await;
     Ok(History {
         tool,

@@ -6,13 +6,15 @@
 //! hostile clients.
 
 use super::Metrics;
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::io;
-use std::sync::Arc;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+use tokio::sync::Notify;
 
 /// The most a request head (request line and headers) may take.
 pub const MAX_HEAD: usize = 8 * 1024;
@@ -36,10 +38,16 @@ const LINGER: Duration = Duration::from_secs(1);
 /// The most bytes discarded while lingering.
 const LINGER_BYTES: usize = 64 * 1024;
 
-/// Connections handled at once. Past it new connections are closed at once:
-/// the daemon shares its file-descriptor limit with its database
-/// connections, which matter more than a flood of scrapes.
-const MAX_CONNECTIONS: usize = 64;
+/// Connections handled at once: the daemon shares its file-descriptor limit
+/// with its database connections, which matter more than a flood of
+/// scrapes. Past it a new connection takes the place of the oldest one that
+/// is only waiting on its client (see [`Slots`]).
+pub const MAX_CONNECTIONS: usize = 64;
+
+/// Connections one source address may hold at once. A probe or a scraper
+/// needs one; past it a new connection from that address takes the place
+/// of its oldest waiting one, so that one client cannot hold most slots.
+pub const PER_ADDRESS: usize = 8;
 
 /// The `Content-Type` of everything but `/metrics`.
 const TEXT: &str = "text/plain; charset=utf-8";
@@ -76,7 +84,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
     let mut shutdown = std::pin::pin!(shutdown);
-    let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let slots = Arc::new(Slots::default());
     loop {
         let accepted = tokio::select! {
             // Checked first so that a pending shutdown wins over a backlog
@@ -85,8 +93,8 @@ pub async fn serve(
             () = &mut shutdown => return Ok(()),
             accepted = listener.accept() => accepted,
         };
-        let stream = match accepted {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(e) if is_transient(&e) => {
                 tracing::warn!("metrics endpoint: accept failed: {e}");
                 // Out of descriptors or memory: accepting again at once
@@ -97,16 +105,123 @@ pub async fn serve(
             Err(e) if is_connection_error(&e) => continue,
             Err(e) => return Err(e),
         };
-        let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
+        // Every slot busy writing a response: refuse (rare, and brief:
+        // a response is small and its write has a deadline).
+        let Some(slot) = slots.admit(peer.ip()) else {
             drop(stream);
             continue;
         };
         let metrics = Arc::clone(&metrics);
         let health = Arc::clone(&health);
         tokio::spawn(async move {
-            handle(stream, &metrics, health.as_ref()).await;
-            drop(permit);
+            let evicted = Arc::clone(&slot.evict);
+            tokio::select! {
+                () = evicted.notified() => {}
+                () = handle(stream, &slot, &metrics, health.as_ref()) => {}
+            }
         });
+    }
+}
+
+/// The connections being handled, oldest first. A slow or idle client
+/// costs a slot for up to [`HEAD_TIMEOUT`]; so that a burst of them cannot
+/// starve `/healthz`, a new connection never waits for a slot: it takes the
+/// place of the oldest connection that is only waiting on its client (for
+/// its request head, or lingering after its response), from its own
+/// address once that address holds [`PER_ADDRESS`], else from anyone once
+/// [`MAX_CONNECTIONS`] are open. A probe sends its head at once and is
+/// answered in a millisecond, long before the burst could push it out.
+#[derive(Default)]
+struct Slots {
+    state: Mutex<SlotState>,
+}
+
+#[derive(Default)]
+struct SlotState {
+    /// The id of the next connection: ids grow, so the map is by age.
+    next: u64,
+    open: BTreeMap<u64, Open>,
+}
+
+/// One connection being handled.
+struct Open {
+    addr: IpAddr,
+    /// Waiting on its client (may be evicted), not answering it.
+    waiting: bool,
+    evict: Arc<Notify>,
+}
+
+/// A connection's place among the [`Slots`]; given back when dropped.
+struct Slot {
+    slots: Arc<Slots>,
+    id: u64,
+    /// Notified when a newer connection takes this one's place.
+    evict: Arc<Notify>,
+}
+
+impl Slots {
+    fn lock(&self) -> MutexGuard<'_, SlotState> {
+        // The state is plain data: a panic elsewhere leaves it usable.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A slot for a new connection from `addr`, evicting an older waiting
+    /// connection when needed; None when every candidate is busy answering.
+    fn admit(self: &Arc<Self>, addr: IpAddr) -> Option<Slot> {
+        let mut state = self.lock();
+        let from_addr = state.open.values().filter(|o| o.addr == addr).count();
+        if from_addr >= PER_ADDRESS {
+            state.evict_oldest(|o| o.addr == addr)?;
+        } else if state.open.len() >= MAX_CONNECTIONS {
+            state.evict_oldest(|_| true)?;
+        }
+        let id = state.next;
+        state.next += 1;
+        let evict = Arc::new(Notify::new());
+        state.open.insert(
+            id,
+            Open {
+                addr,
+                waiting: true,
+                evict: Arc::clone(&evict),
+            },
+        );
+        Some(Slot {
+            slots: Arc::clone(self),
+            id,
+            evict,
+        })
+    }
+}
+
+impl SlotState {
+    /// Frees the slot of the oldest waiting connection `pick` accepts and
+    /// tells its task to close it.
+    fn evict_oldest(&mut self, pick: impl Fn(&Open) -> bool) -> Option<()> {
+        let id = self
+            .open
+            .iter()
+            .find(|(_, o)| o.waiting && pick(o))
+            .map(|(id, _)| *id)?;
+        let open = self.open.remove(&id)?;
+        // Stored if its task is not listening yet: it ends at its next poll.
+        open.evict.notify_one();
+        Some(())
+    }
+}
+
+impl Slot {
+    /// Marks the connection as waiting on its client (evictable) or not.
+    fn waiting(&self, waiting: bool) {
+        if let Some(open) = self.slots.lock().open.get_mut(&self.id) {
+            open.waiting = waiting;
+        }
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.slots.lock().open.remove(&self.id);
     }
 }
 
@@ -134,12 +249,13 @@ fn is_connection_error(e: &io::Error) -> bool {
 
 /// One connection: read the head, answer, close. I/O errors end it quietly:
 /// the client is gone and there is nobody to tell.
-async fn handle(mut stream: TcpStream, metrics: &Metrics, health: &dyn Health) {
+async fn handle(mut stream: TcpStream, slot: &Slot, metrics: &Metrics, health: &dyn Health) {
     let head = match tokio::time::timeout(HEAD_TIMEOUT, read_head(&mut stream)).await {
         Ok(Ok(head)) => head,
         // Too slow, or a read error: drop the connection without a word.
         Err(_) | Ok(Err(_)) => return,
     };
+    slot.waiting(false);
     let response = match head {
         Head::Closed => return,
         Head::TooLarge => Response::text(
@@ -155,6 +271,7 @@ async fn handle(mut stream: TcpStream, metrics: &Metrics, health: &dyn Health) {
     })
     .await;
     if matches!(written, Ok(Ok(()))) {
+        slot.waiting(true);
         linger(&mut stream).await;
     }
 }

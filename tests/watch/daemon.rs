@@ -340,7 +340,94 @@ fn the_kubernetes_example_configuration_is_valid() {
         .map(|l| l.strip_prefix("    ").unwrap_or(l))
         .collect::<Vec<_>>()
         .join("\n");
-    assert!(print_schedule(&toml).starts_with("shop\n"));
+    // It serves on the pod's IP (from the environment), not 0.0.0.0, and
+    // a NetworkPolicy lets only Prometheus in.
+    assert!(
+        toml.contains("listen = \"env:DRIFTWATCH_LISTEN\""),
+        "{toml}"
+    );
+    assert!(yaml.contains("value: \"$(POD_IP):9187\""), "{yaml}");
+    assert!(yaml.contains("kind: NetworkPolicy"), "{yaml}");
+    assert!(!yaml.contains("0.0.0.0"), "{yaml}");
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("driftwatch.toml");
+    std::fs::write(&config, &toml).unwrap();
+    let run = |listen: Option<&str>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_driftwatch"));
+        command
+            .args(["watch", "--print-schedule", "--config"])
+            .arg(&config)
+            .env_remove("DRIFTWATCH_LISTEN");
+        if let Some(listen) = listen {
+            command.env("DRIFTWATCH_LISTEN", listen);
+        }
+        command.output().unwrap()
+    };
+    let out = run(Some("10.1.2.3:9187"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("shop\n"));
+    let out = run(None);
+    common::assert_one_line_error(&out, "DRIFTWATCH_LISTEN is not set", "");
+    let out = run(Some("0.0.0.0"));
+    common::assert_one_line_error(
+        &out,
+        "\"0.0.0.0\" (from DRIFTWATCH_LISTEN) is not an address and port",
+        "",
+    );
+}
+
+/// The daemon's endpoint, at an address from the environment, answers
+/// /healthz at once while more slow clients than it has slots hold
+/// connections (each may for up to 5 s).
+#[test]
+fn the_daemon_answers_healthz_during_a_burst_of_slow_clients() {
+    use std::io::Write;
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{}", free_port());
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("driftwatch.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[store]\npath = \"store\"\n\n[watch]\nschedule = \"0 0 1 1 *\"\nlisten = \"env:DW_TEST_LISTEN\"\n\n\
+             [[target]]\nname = \"silent\"\nurl = \"postgres://dw@127.0.0.1:{port}/db\"\n"
+        ),
+    )
+    .unwrap();
+    let mut daemon = std::process::Command::new(env!("CARGO_BIN_EXE_driftwatch"))
+        .args(["watch", "--config"])
+        .arg(&config)
+        .env("DW_TEST_LISTEN", &addr)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("the endpoint", Duration::from_secs(20), || {
+        std::net::TcpStream::connect(&addr).is_ok()
+    });
+    let burst: Vec<std::net::TcpStream> = (0..100)
+        .map(|i| {
+            let mut s = std::net::TcpStream::connect(&addr).unwrap();
+            if i % 2 == 0 {
+                s.write_all(b"GET /metrics HTTP/1.1\r\nHo").unwrap();
+            }
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    let (status, body) = http_get(&addr, "/healthz");
+    let took = started.elapsed();
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+    assert_eq!((status, body.as_str()), (200, "ok\n"));
+    assert!(took < Duration::from_secs(1), "{took:?}");
+    drop(burst);
 }
 
 /// `watch --print-schedule` on a configuration file holding `text`: its
