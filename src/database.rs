@@ -1,7 +1,11 @@
 //! Database URLs: parsing, password redaction, connecting with the capture's
 //! safety settings, and turning connection failures into one clear line.
 
+mod secrets;
+
 use crate::error::{Error, Result};
+use secrets::{encode_userinfo, for_client, hide_password_pairs, scrub};
+pub use secrets::{endpoint_only, hide_url_paths, is_local_host, scrub_url};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::ConnectOptions;
 use std::str::FromStr;
@@ -24,8 +28,11 @@ impl std::fmt::Debug for DatabaseUrl {
 }
 
 impl DatabaseUrl {
-    /// Accepts `postgres://…` and `postgresql://…`.
+    /// Accepts `postgres://…` and `postgresql://…`. The userinfo ends at
+    /// the last `@`, so a password may hold `/`, `?`, `#` or `@` as typed:
+    /// it is percent-encoded here, before any URL parser splits it.
     pub fn parse(url: &str) -> Result<DatabaseUrl> {
+        let url = &encode_userinfo(url);
         let redacted = redact_url(url);
         if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             return Err(Error::Usage(format!(
@@ -38,7 +45,7 @@ impl DatabaseUrl {
                 host_part(url)
             )));
         }
-        PgConnectOptions::from_str(url).map_err(|e| Error::Connect {
+        PgConnectOptions::from_str(&for_client(url)).map_err(|e| Error::Connect {
             target: redacted.clone(),
             message: format!(
                 "invalid URL ({})",
@@ -102,7 +109,7 @@ impl DatabaseUrl {
 
     /// Connection options with the given session settings.
     pub fn options(&self, settings: &[(&str, String)]) -> Result<PgConnectOptions> {
-        let opts = PgConnectOptions::from_str(&self.url).map_err(|e| Error::Connect {
+        let opts = PgConnectOptions::from_str(&for_client(&self.url)).map_err(|e| Error::Connect {
             target: self.redacted.clone(),
             message: scrub(&e.to_string(), &self.url),
             hint: "check the URL".into(),
@@ -127,7 +134,10 @@ impl DatabaseUrl {
             let opts = opts?;
             let connecting = opts.connect();
             match tokio::time::timeout(Duration::from_secs(15), connecting).await {
-                Ok(Ok(conn)) => Ok(conn),
+                Ok(Ok(conn)) => {
+                    secrets::warn_without_sslmode(&self.url, &self.redacted, &opts);
+                    Ok(conn)
+                }
                 Ok(Err(e)) => Err(connect_error(self, &e)),
                 Err(_) => Err(Error::Connect {
                     target: self.redacted.clone(),
@@ -150,8 +160,11 @@ impl DatabaseUrl {
     }
 }
 
-/// Hides the password of a URL (userinfo and `password=` parameter).
+/// Hides the password of a URL (userinfo, also when it holds `/`, `?` or
+/// `@` unencoded, and `password=` parameter), or of a `key=value`
+/// connection string.
 pub fn redact_url(url: &str) -> String {
+    let url = &encode_userinfo(url);
     match url::Url::parse(url) {
         Ok(mut parsed) => {
             if parsed.password().is_some() {
@@ -182,19 +195,8 @@ pub fn redact_url(url: &str) -> String {
         // Not a URL at all: show the scheme and nothing that could be a secret.
         Err(_) => match url.split_once("://") {
             Some((scheme, _)) => format!("{scheme}://…"),
-            None => url.chars().take(40).collect(),
+            None => hide_password_pairs(&url.chars().take(80).collect::<String>()),
         },
-    }
-}
-
-/// Removes the URL's password from a message, should a library echo it.
-fn scrub(message: &str, url: &str) -> String {
-    match url::Url::parse(url)
-        .ok()
-        .and_then(|u| u.password().map(str::to_string))
-    {
-        Some(pw) if !pw.is_empty() => message.replace(&pw, "****"),
-        _ => message.to_string(),
     }
 }
 
