@@ -5,7 +5,7 @@ mod secrets;
 
 use crate::error::{Error, Result};
 use secrets::{encode_userinfo, for_client, hide_password_pairs, scrub};
-pub use secrets::{endpoint_only, hide_url_paths, is_local_host, scrub_url};
+pub use secrets::{endpoint_only, hide_url_paths, is_key_value, is_local_host, scrub_url};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::ConnectOptions;
 use std::str::FromStr;

@@ -219,6 +219,18 @@ pub(crate) fn hide_password_pairs(text: &str) -> String {
     out
 }
 
+/// True for a libpq `key=value` connection string (`host=db user=app
+/// password=…`), which driftwatch does not read: it is refused with its
+/// password hidden rather than taken for a file name and echoed.
+pub fn is_key_value(text: &str) -> bool {
+    const KEYS: &[&str] = &["host", "hostaddr", "port", "dbname", "user", "password", "sslmode"];
+    hide_password_pairs(text) != text
+        || text.split_whitespace().any(|t| {
+            t.split_once('=')
+                .is_some_and(|(k, _)| KEYS.contains(&k.to_ascii_lowercase().as_str()))
+        })
+}
+
 /// Query parameters sqlx's PostgreSQL driver reads; it logs any other one
 /// with its value ("ignoring unrecognized connect parameter").
 const CLIENT_PARAMETERS: &[&str] = &[
@@ -375,6 +387,9 @@ mod tests {
             hide_password_pairs("host=db PASSWORD = 'a b' user=app"),
             "host=db PASSWORD = **** user=app"
         );
+        assert!(is_key_value("host=db dbname=app"));
+        assert!(is_key_value("password = x"));
+        assert!(!is_key_value("migrations/V1__x.sql"));
     }
 
     #[test]
