@@ -121,6 +121,19 @@ impl DatabaseUrl {
         Ok(opts)
     }
 
+    /// `message` (from a library) without this URL's password, in any form.
+    pub fn scrub(&self, message: &str) -> String {
+        scrub(message, &self.url)
+    }
+
+    /// Once a connection is made: one warning per URL and process when it
+    /// reaches a remote server without an explicit `sslmode`.
+    pub fn warn_without_sslmode(&self) {
+        if let Ok(opts) = PgConnectOptions::from_str(&for_client(&self.url)) {
+            secrets::warn_without_sslmode(&self.url, &self.redacted, &opts);
+        }
+    }
+
     /// Opens one connection, mapping failures to [`Error::Connect`].
     ///
     /// Boxed so that futures holding it stay provably `Send` (rustc's
@@ -135,7 +148,7 @@ impl DatabaseUrl {
             let connecting = opts.connect();
             match tokio::time::timeout(Duration::from_secs(15), connecting).await {
                 Ok(Ok(conn)) => {
-                    secrets::warn_without_sslmode(&self.url, &self.redacted, &opts);
+                    self.warn_without_sslmode();
                     Ok(conn)
                 }
                 Ok(Err(e)) => Err(connect_error(self, &e)),
