@@ -109,11 +109,12 @@ impl DatabaseUrl {
 
     /// Connection options with the given session settings.
     pub fn options(&self, settings: &[(&str, String)]) -> Result<PgConnectOptions> {
-        let opts = PgConnectOptions::from_str(&for_client(&self.url)).map_err(|e| Error::Connect {
-            target: self.redacted.clone(),
-            message: scrub(&e.to_string(), &self.url),
-            hint: "check the URL".into(),
-        })?;
+        let opts =
+            PgConnectOptions::from_str(&for_client(&self.url)).map_err(|e| Error::Connect {
+                target: self.redacted.clone(),
+                message: scrub(&e.to_string(), &self.url),
+                hint: "check the URL".into(),
+            })?;
         let opts = opts
             .application_name("driftwatch")
             .options(settings.iter().map(|(k, v)| (*k, v.as_str())))

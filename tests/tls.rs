@@ -285,7 +285,10 @@ async fn a_remote_url_without_sslmode_warns_once_per_url() {
     let out = driftwatch(&["diff", &remote, &remote]);
     let lines = warnings(&out);
     assert_eq!(lines.len(), 1, "{lines:?}");
-    assert!(lines[0].contains(&format!("{host}:{}", cluster.port())), "{lines:?}");
+    assert!(
+        lines[0].contains(&format!("{host}:{}", cluster.port())),
+        "{lines:?}"
+    );
     assert!(
         lines[0].contains("sslmode=require") && lines[0].contains("verify-full"),
         "{lines:?}"

@@ -11,9 +11,8 @@ use std::sync::Mutex;
 /// The URL with its userinfo split at the LAST `@` and percent-encoded, so
 /// that `postgres://app:Ab3/x?y@db/app` keeps `Ab3/x?y` as the password
 /// instead of a URL parser taking `Ab3` for a port. `%XX` already written
-/// is kept (an encoded password stays as it was). An `@` in the path or
-/// query must therefore be written `%40` when the URL has userinfo... and
-/// also when it has none: the last `@` always ends the userinfo.
+/// is kept (an encoded password stays as it was). The last `@` always
+/// ends the userinfo, so an `@` in the path or query is written `%40`.
 pub(crate) fn encode_userinfo(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
@@ -223,7 +222,9 @@ pub(crate) fn hide_password_pairs(text: &str) -> String {
 /// password=…`), which driftwatch does not read: it is refused with its
 /// password hidden rather than taken for a file name and echoed.
 pub fn is_key_value(text: &str) -> bool {
-    const KEYS: &[&str] = &["host", "hostaddr", "port", "dbname", "user", "password", "sslmode"];
+    const KEYS: &[&str] = &[
+        "host", "hostaddr", "port", "dbname", "user", "password", "sslmode",
+    ];
     hide_password_pairs(text) != text
         || text.split_whitespace().any(|t| {
             t.split_once('=')
@@ -398,7 +399,10 @@ mod tests {
             for_client("postgres://db/app?passwd=Ab3&sslmode=require"),
             "postgres://db/app?sslmode=require"
         );
-        assert_eq!(for_client("postgres://db/app?pass=Ab3"), "postgres://db/app");
+        assert_eq!(
+            for_client("postgres://db/app?pass=Ab3"),
+            "postgres://db/app"
+        );
         let same = "postgres://db/app?sslmode=require&options[search_path]=x";
         assert_eq!(for_client(same), same);
     }
@@ -418,7 +422,10 @@ mod tests {
             &endpoint_only(url),
         );
         assert!(!m.contains("XyzToken"), "{m}");
-        assert!(m.starts_with("https://hooks.slack.com/…: Connection Failed"), "{m}");
+        assert!(
+            m.starts_with("https://hooks.slack.com/…: Connection Failed"),
+            "{m}"
+        );
         assert_eq!(
             hide_url_paths("http://127.0.0.1:9/h/TOKEN: HTTP 503, then https://x.org/a/B."),
             "http://127.0.0.1:9/…: HTTP 503, then https://x.org/…."
@@ -427,10 +434,24 @@ mod tests {
 
     #[test]
     fn local_hosts() {
-        for h in ["", "/tmp", "localhost", "127.0.0.1", "127.1.2.3", "[::1]", "::1"] {
+        for h in [
+            "",
+            "/tmp",
+            "localhost",
+            "127.0.0.1",
+            "127.1.2.3",
+            "[::1]",
+            "::1",
+        ] {
             assert!(is_local_host(h), "{h}");
         }
-        for h in ["db", "10.0.0.1", "192.0.2.1", "localhost.example.com", "[fd00::1]"] {
+        for h in [
+            "db",
+            "10.0.0.1",
+            "192.0.2.1",
+            "localhost.example.com",
+            "[fd00::1]",
+        ] {
             assert!(!is_local_host(h), "{h}");
         }
     }

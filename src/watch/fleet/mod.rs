@@ -90,7 +90,10 @@ impl Fleet {
         let redacted = url.redacted().to_string();
         let fail = |e: sqlx::Error| Error::Input {
             path: redacted.clone(),
-            message: format!("the fleet store cannot be used ({})", url.scrub(&e.to_string())),
+            message: format!(
+                "the fleet store cannot be used ({})",
+                url.scrub(&e.to_string())
+            ),
             hint: "check [store] url, that the server runs and the role may create a schema".into(),
         };
         let pool = PgPoolOptions::new()
