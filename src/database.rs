@@ -187,7 +187,7 @@ pub fn redact_url(url: &str) -> String {
             let pairs: Vec<(String, String)> = parsed
                 .query_pairs()
                 .map(|(k, v)| {
-                    let hidden = k.eq_ignore_ascii_case("password");
+                    let hidden = secrets::is_password_key(&k);
                     (
                         k.into_owned(),
                         if hidden {
@@ -198,10 +198,7 @@ pub fn redact_url(url: &str) -> String {
                     )
                 })
                 .collect();
-            if pairs
-                .iter()
-                .any(|(k, _)| k.eq_ignore_ascii_case("password"))
-            {
+            if pairs.iter().any(|(k, _)| secrets::is_password_key(&k)) {
                 parsed.query_pairs_mut().clear().extend_pairs(pairs);
             }
             parsed.to_string()
@@ -339,6 +336,9 @@ mod tests {
         let r = redact_url("postgres://bob@db/app?password=s3cret&sslmode=disable");
         assert!(!r.contains("s3cret"), "{r}");
         assert!(r.contains("sslmode=disable"), "{r}");
+        let r = redact_url("postgres://app:Ab3/x?q@db/app?sslpassword=k3y&sslmode=require");
+        assert!(!r.contains("Ab3") && !r.contains("k3y"), "{r}");
+        assert!(r.contains("app:****@db/app?sslpassword=****"), "{r}");
     }
 
     #[test]

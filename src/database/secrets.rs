@@ -56,6 +56,12 @@ fn encode_part(text: &str) -> String {
     out
 }
 
+/// True for a query parameter holding a password (`password`, libpq's
+/// `sslpassword`).
+pub(crate) fn is_password_key(key: &str) -> bool {
+    key.to_ascii_lowercase().contains("password")
+}
+
 /// Every form the URL's passwords could take in a message: as encoded in
 /// the URL and decoded, from the userinfo and from `password=`; longest
 /// first so that one form does not leave part of another.
@@ -69,14 +75,14 @@ fn password_forms(url: &str) -> Vec<String> {
         forms.push(percent_decode(pw));
     }
     for (k, v) in parsed.query_pairs() {
-        if k.eq_ignore_ascii_case("password") {
+        if is_password_key(&k) {
             forms.push(v.into_owned());
         }
     }
     if let Some(query) = parsed.query() {
         for pair in query.split('&') {
             if let Some((k, v)) = pair.split_once('=') {
-                if k.eq_ignore_ascii_case("password") {
+                if is_password_key(&k) {
                     forms.push(v.to_string());
                 }
             }
