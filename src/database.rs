@@ -198,7 +198,7 @@ pub fn redact_url(url: &str) -> String {
                     )
                 })
                 .collect();
-            if pairs.iter().any(|(k, _)| secrets::is_password_key(&k)) {
+            if pairs.iter().any(|(k, _)| secrets::is_password_key(k)) {
                 parsed.query_pairs_mut().clear().extend_pairs(pairs);
             }
             parsed.to_string()

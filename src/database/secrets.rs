@@ -82,7 +82,7 @@ fn password_forms(url: &str) -> Vec<String> {
     if let Some(query) = parsed.query() {
         for pair in query.split('&') {
             if let Some((k, v)) = pair.split_once('=') {
-                if is_password_key(&k) {
+                if is_password_key(k) {
                     forms.push(v.to_string());
                 }
             }
