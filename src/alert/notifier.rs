@@ -225,10 +225,11 @@ impl Notifier for WebhookNotifier {
             Err(e) => {
                 let text = match &e {
                     ureq::Error::Transport(t) => {
-                        let detail = t
-                            .message()
-                            .map(str::to_string)
-                            .or_else(|| std::error::Error::source(t).map(|s| s.to_string()));
+                        // The cause (connection refused, a certificate
+                        // verdict) says more than ureq's own words.
+                        let detail = std::error::Error::source(t)
+                            .map(|s| s.to_string())
+                            .or_else(|| t.message().map(str::to_string));
                         match detail {
                             Some(d) => format!("{}: {d}", t.kind()),
                             None => t.kind().to_string(),

@@ -160,7 +160,9 @@ async fn webhook_urls_are_secrets_from_env_or_file_and_shown_as_host_only() {
     assert_exit(&out, 1);
     let status = s.status();
     assert!(
-        status.contains(&format!("http://127.0.0.1:{closed_port}/…: ")),
+        status.contains(&format!(
+            "http://127.0.0.1:{closed_port}/…: Connection Failed: "
+        )),
         "{status}"
     );
     assert_token_hidden(&s, &[&out]);
