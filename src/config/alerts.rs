@@ -1,9 +1,11 @@
 //! The alert parts of `driftwatch.toml`: `[smtp]`, `[webhooks.NAME]`,
 //! `[alerts]` and each target's `notify*` keys. Addresses, durations and
 //! names are checked when the file is parsed; secrets (the SMTP password, a
-//! webhook's signing key) are read from the environment or a file when the
-//! alerting is set up ([`SmtpConfig::settings`]), before any scan, and never
-//! come from the configuration text itself.
+//! webhook's signing key, and its URL when given as `url_env`/`url_file`)
+//! are read from the environment or a file when the alerting is set up
+//! ([`SmtpConfig::settings`], [`WebhookUrl::read`]), before any scan. The
+//! password never comes from the configuration text itself; an inline
+//! webhook `url` is allowed but treated as a secret all the same.
 
 use crate::diff::Severity;
 use crate::error::{Error, Result};
