@@ -1,7 +1,11 @@
 //! Database URLs: parsing, password redaction, connecting with the capture's
 //! safety settings, and turning connection failures into one clear line.
 
+mod secrets;
+
 use crate::error::{Error, Result};
+use secrets::{encode_userinfo, for_client, hide_password_pairs, scrub};
+pub use secrets::{endpoint_only, hide_url_paths, is_key_value, is_local_host, scrub_url};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::ConnectOptions;
 use std::str::FromStr;
@@ -24,8 +28,11 @@ impl std::fmt::Debug for DatabaseUrl {
 }
 
 impl DatabaseUrl {
-    /// Accepts `postgres://…` and `postgresql://…`.
+    /// Accepts `postgres://…` and `postgresql://…`. The userinfo ends at
+    /// the last `@`, so a password may hold `/`, `?`, `#` or `@` as typed:
+    /// it is percent-encoded here, before any URL parser splits it.
     pub fn parse(url: &str) -> Result<DatabaseUrl> {
+        let url = &encode_userinfo(url);
         let redacted = redact_url(url);
         if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             return Err(Error::Usage(format!(
@@ -38,7 +45,7 @@ impl DatabaseUrl {
                 host_part(url)
             )));
         }
-        PgConnectOptions::from_str(url).map_err(|e| Error::Connect {
+        PgConnectOptions::from_str(&for_client(url)).map_err(|e| Error::Connect {
             target: redacted.clone(),
             message: format!(
                 "invalid URL ({})",
@@ -102,16 +109,30 @@ impl DatabaseUrl {
 
     /// Connection options with the given session settings.
     pub fn options(&self, settings: &[(&str, String)]) -> Result<PgConnectOptions> {
-        let opts = PgConnectOptions::from_str(&self.url).map_err(|e| Error::Connect {
-            target: self.redacted.clone(),
-            message: scrub(&e.to_string(), &self.url),
-            hint: "check the URL".into(),
-        })?;
+        let opts =
+            PgConnectOptions::from_str(&for_client(&self.url)).map_err(|e| Error::Connect {
+                target: self.redacted.clone(),
+                message: scrub(&e.to_string(), &self.url),
+                hint: "check the URL".into(),
+            })?;
         let opts = opts
             .application_name("driftwatch")
             .options(settings.iter().map(|(k, v)| (*k, v.as_str())))
             .disable_statement_logging();
         Ok(opts)
+    }
+
+    /// `message` (from a library) without this URL's password, in any form.
+    pub fn scrub(&self, message: &str) -> String {
+        scrub(message, &self.url)
+    }
+
+    /// Once a connection is made: one warning per URL and process when it
+    /// reaches a remote server without an explicit `sslmode`.
+    pub fn warn_without_sslmode(&self) {
+        if let Ok(opts) = PgConnectOptions::from_str(&for_client(&self.url)) {
+            secrets::warn_without_sslmode(&self.url, &self.redacted, &opts);
+        }
     }
 
     /// Opens one connection, mapping failures to [`Error::Connect`].
@@ -127,7 +148,10 @@ impl DatabaseUrl {
             let opts = opts?;
             let connecting = opts.connect();
             match tokio::time::timeout(Duration::from_secs(15), connecting).await {
-                Ok(Ok(conn)) => Ok(conn),
+                Ok(Ok(conn)) => {
+                    self.warn_without_sslmode();
+                    Ok(conn)
+                }
                 Ok(Err(e)) => Err(connect_error(self, &e)),
                 Err(_) => Err(Error::Connect {
                     target: self.redacted.clone(),
@@ -165,8 +189,11 @@ pub fn set_local_sql(settings: &[(&str, String)]) -> String {
         .collect()
 }
 
-/// Hides the password of a URL (userinfo and `password=` parameter).
+/// Hides the password of a URL (userinfo, also when it holds `/`, `?` or
+/// `@` unencoded, and `password=` parameter), or of a `key=value`
+/// connection string.
 pub fn redact_url(url: &str) -> String {
+    let url = &encode_userinfo(url);
     match url::Url::parse(url) {
         Ok(mut parsed) => {
             if parsed.password().is_some() {
@@ -175,7 +202,7 @@ pub fn redact_url(url: &str) -> String {
             let pairs: Vec<(String, String)> = parsed
                 .query_pairs()
                 .map(|(k, v)| {
-                    let hidden = k.eq_ignore_ascii_case("password");
+                    let hidden = secrets::is_password_key(&k);
                     (
                         k.into_owned(),
                         if hidden {
@@ -186,10 +213,7 @@ pub fn redact_url(url: &str) -> String {
                     )
                 })
                 .collect();
-            if pairs
-                .iter()
-                .any(|(k, _)| k.eq_ignore_ascii_case("password"))
-            {
+            if pairs.iter().any(|(k, _)| secrets::is_password_key(k)) {
                 parsed.query_pairs_mut().clear().extend_pairs(pairs);
             }
             parsed.to_string()
@@ -197,19 +221,8 @@ pub fn redact_url(url: &str) -> String {
         // Not a URL at all: show the scheme and nothing that could be a secret.
         Err(_) => match url.split_once("://") {
             Some((scheme, _)) => format!("{scheme}://…"),
-            None => url.chars().take(40).collect(),
+            None => hide_password_pairs(&url.chars().take(80).collect::<String>()),
         },
-    }
-}
-
-/// Removes the URL's password from a message, should a library echo it.
-fn scrub(message: &str, url: &str) -> String {
-    match url::Url::parse(url)
-        .ok()
-        .and_then(|u| u.password().map(str::to_string))
-    {
-        Some(pw) if !pw.is_empty() => message.replace(&pw, "****"),
-        _ => message.to_string(),
     }
 }
 
@@ -352,6 +365,9 @@ mod tests {
         let r = redact_url("postgres://bob@db/app?password=s3cret&sslmode=disable");
         assert!(!r.contains("s3cret"), "{r}");
         assert!(r.contains("sslmode=disable"), "{r}");
+        let r = redact_url("postgres://app:Ab3/x?q@db/app?sslpassword=k3y&sslmode=require");
+        assert!(!r.contains("Ab3") && !r.contains("k3y"), "{r}");
+        assert!(r.contains("app:****@db/app?sslpassword=****"), "{r}");
     }
 
     #[test]

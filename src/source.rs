@@ -115,6 +115,12 @@ impl Source {
                 crate::database::redact_url(arg)
             )));
         }
+        if crate::database::is_key_value(arg) && !Path::new(arg).exists() {
+            return Err(Error::Usage(format!(
+                "{}: key=value connection strings are not read; write postgres://user:password@host:port/database (a password may hold / ? @ as typed)",
+                crate::database::redact_url(arg)
+            )));
+        }
         let path = PathBuf::from(arg);
         if path.extension().is_some_and(|e| e == "json") {
             return Ok(Source::SnapshotFile(path));

@@ -102,6 +102,56 @@ async fn a_wrong_password_is_reported_without_the_password() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("check the user name and password"));
 }
 
+/// A password holding `/`, `?`, `#` and `@` as typed (not percent-encoded).
+const RAW_PASSWORD: &str = "Ab3/x?q#r@s";
+
+#[test]
+fn a_password_with_slash_question_mark_or_at_sign_never_shows() {
+    for url in [
+        "postgres://app:Ab3/x@127.0.0.1:1/app",
+        "postgres://app:Ab3/x?q#r@s@127.0.0.1:1/app?sslmode=disable",
+        "postgresql://app:Ab3@x@127.0.0.1:1/app",
+    ] {
+        let out = driftwatch(&["snapshot", url]);
+        assert_one_line_error(&out, "postgres", "Ab3");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("x@") && !err.contains("%2F"), "{err}");
+        assert!(err.contains(":****@127.0.0.1:1/app"), "{err}");
+        assert!(err.contains("reachable"), "{err}");
+    }
+    let out = driftwatch(&["snapshot", "host=db.example user=app password=Ab3/x"]);
+    assert_one_line_error(&out, "password=****", "Ab3");
+}
+
+#[tokio::test]
+async fn a_password_with_slash_question_mark_and_at_sign_connects() {
+    let db = fresh_db().await;
+    psql(
+        &shadow().admin_url(),
+        &format!(
+            "DO $$ BEGIN CREATE ROLE dw_raw_pw LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;\
+             ALTER ROLE dw_raw_pw PASSWORD '{RAW_PASSWORD}';"
+        ),
+    );
+    let url = db
+        .expose()
+        .replacen("postgres@", &format!("dw_raw_pw:{RAW_PASSWORD}@"), 1);
+    let out = driftwatch(&["snapshot", &url, "--format", "summary"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("fingerprint  sha256:"));
+    // The same characters, one wrong: refused by the server, not shown.
+    let wrong = db
+        .expose()
+        .replacen("postgres@", "dw_raw_pw:Ab3/x?q#r@t@", 1);
+    let out = driftwatch(&["snapshot", &wrong]);
+    assert_one_line_error(&out, "password authentication failed", "Ab3");
+}
+
 #[tokio::test]
 async fn a_missing_database_is_named() {
     let db = fresh_db().await;

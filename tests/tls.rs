@@ -239,3 +239,71 @@ async fn require_and_verify_fail_against_a_server_without_tls_and_prefer_falls_b
         assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
     }
 }
+
+/// A host name other than `localhost` that resolves to 127.0.0.1 only, so a
+/// "remote" URL reaches the local test cluster: the machine's own name.
+fn loopback_alias() -> String {
+    use std::net::ToSocketAddrs;
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .expect("read the host name")
+        .trim()
+        .to_string();
+    let addrs: Vec<_> = (name.as_str(), 5432)
+        .to_socket_addrs()
+        .map(|a| a.collect())
+        .unwrap_or_default();
+    assert!(
+        !addrs.is_empty() && addrs.iter().all(|a| a.ip().is_loopback()),
+        "this test needs the host name {name:?} to resolve to loopback only (it is {addrs:?})"
+    );
+    name
+}
+
+#[tokio::test]
+async fn a_remote_url_without_sslmode_warns_once_per_url() {
+    let cluster = Cluster::start(ClusterOptions {
+        tcp: true,
+        ..ClusterOptions::default()
+    })
+    .expect("start a cluster");
+    let host = loopback_alias();
+    let remote = format!("postgres://postgres@{host}:{}/postgres", cluster.port());
+    let warnings = |out: &std::process::Output| {
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .filter(|l| l.contains("sslmode"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    // Two captures of the same URL in one process: one warning line.
+    let out = driftwatch(&["diff", &remote, &remote]);
+    let lines = warnings(&out);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].contains(&format!("{host}:{}", cluster.port())),
+        "{lines:?}"
+    );
+    assert!(
+        lines[0].contains("sslmode=require") && lines[0].contains("verify-full"),
+        "{lines:?}"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).lines().count(),
+        1,
+        "nothing else on stderr"
+    );
+    // An explicit sslmode, a loopback address or a socket: no warning.
+    let explicit = format!("{remote}?sslmode=disable");
+    let loopback = cluster.tcp_url("postgres", "postgres", "").unwrap();
+    let socket = cluster.url("postgres").expose().to_string();
+    for url in [&explicit, &loopback, &socket] {
+        let out = driftwatch(&["snapshot", url, "--format", "summary"]);
+        assert!(warnings(&out).is_empty(), "{url}");
+    }
+}

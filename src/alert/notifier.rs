@@ -122,7 +122,15 @@ impl Notifier for SmtpNotifier {
 
 /// JSON POSTs to configured webhooks.
 pub struct WebhookNotifier {
-    hooks: Vec<(WebhookConfig, Option<Secret>)>,
+    hooks: Vec<Hook>,
+}
+
+/// A webhook with its secrets read: the URL (whose path may hold a token)
+/// and the signing key.
+struct Hook {
+    config: WebhookConfig,
+    url: Secret,
+    key: Option<Secret>,
 }
 
 /// The signature header: `sha256=` and the hex HMAC of the body.
@@ -141,17 +149,21 @@ pub fn signature(key: &[u8], body: &[u8]) -> String {
 }
 
 impl WebhookNotifier {
-    /// The configured webhooks, with their signing keys read.
+    /// The configured webhooks, with their URLs and signing keys read.
     pub fn new<'a>(hooks: impl IntoIterator<Item = &'a WebhookConfig>) -> Result<WebhookNotifier> {
         let hooks = hooks
             .into_iter()
             .map(|w| {
-                let secret = w
+                let key = w
                     .secret
                     .as_ref()
                     .map(|s| s.read(&format!("webhooks.{}.secret", w.name)))
                     .transpose()?;
-                Ok((w.clone(), secret))
+                Ok(Hook {
+                    config: w.clone(),
+                    url: w.url.read(&w.name)?,
+                    key,
+                })
             })
             .collect::<Result<_>>()?;
         Ok(WebhookNotifier { hooks })
@@ -169,14 +181,19 @@ impl Notifier for WebhookNotifier {
         };
         // A webhook removed from the configuration: kept, not dropped, so
         // putting it back delivers.
-        let Some((hook, secret)) = self.hooks.iter().find(|(h, _)| &h.name == name) else {
+        let Some(Hook {
+            config: hook,
+            url,
+            key: secret,
+        }) = self.hooks.iter().find(|h| &h.config.name == name)
+        else {
             return Err(DeliveryError::Deferred(format!(
                 "no [webhooks.{name}] in the configuration"
             )));
         };
         let agent = ureq::AgentBuilder::new().timeout(hook.timeout).build();
         let mut req = agent
-            .post(&hook.url)
+            .post(url.expose())
             .set("Content-Type", "application/json")
             .set(
                 "User-Agent",
@@ -189,7 +206,10 @@ impl Notifier for WebhookNotifier {
                 &signature(s.expose().as_bytes(), body.as_bytes()),
             );
         }
-        let where_ = crate::database::redact_url(&hook.url);
+        // The URL's path is a token (Slack, Teams, Discord): what is logged,
+        // stored in deliveries.jsonl and the outbox, and shown by `status`
+        // names the host only.
+        let where_ = crate::database::endpoint_only(url.expose());
         match req.send_string(body) {
             Ok(_) => Ok(()),
             Err(ureq::Error::Status(code, _))
@@ -200,10 +220,29 @@ impl Notifier for WebhookNotifier {
             Err(ureq::Error::Status(code, _)) => {
                 Err(DeliveryError::Deferred(format!("{where_}: HTTP {code}")))
             }
-            Err(e) => Err(DeliveryError::Deferred(format!(
-                "{where_}: {}",
-                one_line(&e.kind().to_string())
-            ))),
+            // ureq's transport errors start with the whole URL, and their
+            // message or source may repeat it or its path.
+            Err(e) => {
+                let text = match &e {
+                    ureq::Error::Transport(t) => {
+                        // The cause (connection refused, a certificate
+                        // verdict) says more than ureq's own words.
+                        let detail = std::error::Error::source(t)
+                            .map(|s| s.to_string())
+                            .or_else(|| t.message().map(str::to_string));
+                        match detail {
+                            Some(d) => format!("{}: {d}", t.kind()),
+                            None => t.kind().to_string(),
+                        }
+                    }
+                    other => other.kind().to_string(),
+                };
+                let text = crate::database::scrub_url(&text, url.expose(), &where_);
+                Err(DeliveryError::Deferred(format!(
+                    "{where_}: {}",
+                    one_line(&text)
+                )))
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `status`: where each target stands, from its `scans.jsonl` alone.
 
 use crate::alert::{DeliveryOutcome, DeliveryRecord, Outbox};
+use crate::database::hide_url_paths;
 use crate::error::Result;
 use crate::store::{ScanRecord, ScanResult, TargetStore};
 use serde::Serialize;
@@ -92,13 +93,17 @@ pub fn alert_status(outbox: &Outbox) -> Result<Option<AlertStatus>> {
             l.recipient == d.recipient && l.outcome == DeliveryOutcome::Sent && l.time > d.time
         });
         if !healed {
-            rejected.push(d.clone());
+            let mut d = d.clone();
+            d.error = d.error.as_deref().map(hide_url_paths);
+            rejected.push(d);
         }
     }
     let waiting = entries.iter().find(|e| e.last_error.is_some());
     Ok(Some(AlertStatus {
         outbox: entries.len(),
-        waiting_error: waiting.and_then(|e| e.last_error.clone()),
+        // Webhook URLs hold tokens: entries written before they were
+        // shortened where they arise are shortened here.
+        waiting_error: waiting.and_then(|e| e.last_error.as_deref().map(hide_url_paths)),
         next_attempt: waiting.and_then(|e| e.next_attempt.clone()),
         last_sent: deliveries
             .iter()

@@ -1,9 +1,11 @@
 //! The alert parts of `driftwatch.toml`: `[smtp]`, `[webhooks.NAME]`,
 //! `[alerts]` and each target's `notify*` keys. Addresses, durations and
 //! names are checked when the file is parsed; secrets (the SMTP password, a
-//! webhook's signing key) are read from the environment or a file when the
-//! alerting is set up ([`SmtpConfig::settings`]), before any scan, and never
-//! come from the configuration text itself.
+//! webhook's signing key, and its URL when given as `url_env`/`url_file`)
+//! are read from the environment or a file when the alerting is set up
+//! ([`SmtpConfig::settings`], [`WebhookUrl::read`]), before any scan. The
+//! password never comes from the configuration text itself; an inline
+//! webhook `url` is allowed but treated as a secret all the same.
 
 use crate::diff::Severity;
 use crate::error::{Error, Result};
@@ -151,13 +153,61 @@ impl SmtpConfig {
     }
 }
 
+/// Where a webhook's URL comes from. Slack, Teams and Discord put the
+/// token in the path, so the URL is a secret: `url_env` and `url_file`
+/// keep it out of the configuration file, and messages show only
+/// `scheme://host[:port]/…` ([`crate::database::endpoint_only`]).
+#[derive(Debug, Clone)]
+pub enum WebhookUrl {
+    /// `url = "…"`, checked when the file is parsed.
+    Inline(Secret),
+    /// `url_env` or `url_file`, read and checked when alerting is set up.
+    Source(SecretSource),
+}
+
+impl WebhookUrl {
+    /// The URL, read from its variable or file when it lives there; an
+    /// unset variable, unreadable file or a value that is not an http(s)
+    /// URL is an error naming the webhook.
+    pub fn read(&self, name: &str) -> Result<Secret> {
+        match self {
+            WebhookUrl::Inline(url) => Ok(url.clone()),
+            WebhookUrl::Source(source) => {
+                let key = format!("webhooks.{name}.url");
+                let url = source.read(&key)?;
+                if !is_http_url(url.expose()) {
+                    let (at, from) = match source {
+                        SecretSource::Env { var, at } => (at, format!("the variable {var}")),
+                        SecretSource::File { path, at } => (at, path.display().to_string()),
+                    };
+                    return Err(Error::Input {
+                        path: at.clone(),
+                        message: format!(
+                            "{key}: {from} does not hold an http(s) URL ({})",
+                            crate::database::endpoint_only(url.expose())
+                        ),
+                        hint: "put https://host/path in it".into(),
+                    });
+                }
+                Ok(url)
+            }
+        }
+    }
+}
+
+/// True for an `http://` or `https://` URL with a host.
+fn is_http_url(text: &str) -> bool {
+    url::Url::parse(text.trim())
+        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+}
+
 /// One `[webhooks.NAME]`, checked.
 #[derive(Debug, Clone)]
 pub struct WebhookConfig {
     /// Its name (what targets list in `webhooks`).
     pub name: String,
-    /// Where to POST (http or https).
-    pub url: String,
+    /// Where to POST (http or https): a secret.
+    pub url: WebhookUrl,
     /// The HMAC-SHA256 key for `X-Driftwatch-Signature`, when configured.
     pub secret: Option<SecretSource>,
     /// Request timeout.
@@ -236,7 +286,9 @@ pub(super) struct SmtpFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct WebhookFile {
-    url: Spanned<String>,
+    url: Option<Spanned<String>>,
+    url_env: Option<Spanned<String>>,
+    url_file: Option<Spanned<PathBuf>>,
     secret_env: Option<Spanned<String>>,
     secret_file: Option<Spanned<PathBuf>>,
     timeout: Option<Spanned<String>>,
@@ -359,6 +411,21 @@ impl Place<'_> {
                 "set both for a server that wants AUTH, neither for one that does not",
             ));
         }
+        if let (SmtpTls::None, Some(p)) = (f.tls, &password) {
+            if !crate::database::is_local_host(&f.host) {
+                let at = match p {
+                    SecretSource::Env { at, .. } | SecretSource::File { at, .. } => at.clone(),
+                };
+                return Err(Error::Input {
+                    path: at,
+                    message: format!(
+                        "smtp: tls = \"none\" with a username would send the password in clear text to {}",
+                        f.host
+                    ),
+                    hint: "use tls = \"starttls\" or \"tls\"; tls = \"none\" with AUTH is only for a relay on this host (localhost, 127.0.0.0/8, ::1)".into(),
+                });
+            }
+        }
         Ok(SmtpConfig {
             port: f.port.unwrap_or(match f.tls {
                 SmtpTls::Starttls => 587,
@@ -385,25 +452,12 @@ impl Place<'_> {
     ) -> Result<BTreeMap<String, WebhookConfig>> {
         let mut out = BTreeMap::new();
         for (name, w) in all {
-            let parsed = url::Url::parse(w.url.get_ref()).ok();
-            if !parsed
-                .as_ref()
-                .is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-            {
-                return Err(self.err(
-                    w.url.span(),
-                    format!(
-                        "webhooks.{name}.url: {:?} is not an http(s) URL",
-                        w.url.get_ref()
-                    ),
-                    "write https://host/path",
-                ));
-            }
+            let url = self.webhook_url(&name, &w)?;
             out.insert(
                 name.clone(),
                 WebhookConfig {
                     name: name.clone(),
-                    url: w.url.into_inner(),
+                    url,
                     secret: self.secret(
                         &format!("webhooks.{name}.secret"),
                         &w.secret_env,
@@ -417,6 +471,41 @@ impl Place<'_> {
             );
         }
         Ok(out)
+    }
+
+    /// Checks a webhook's `url`, `url_env` and `url_file`: exactly one.
+    fn webhook_url(&self, name: &str, w: &WebhookFile) -> Result<WebhookUrl> {
+        let source = self.secret(&format!("webhooks.{name}.url"), &w.url_env, &w.url_file)?;
+        match (&w.url, source) {
+            (Some(u), None) => {
+                if !is_http_url(u.get_ref()) {
+                    return Err(self.err(
+                        u.span(),
+                        format!(
+                            "webhooks.{name}.url: {:?} is not an http(s) URL",
+                            crate::database::endpoint_only(u.get_ref())
+                        ),
+                        "write https://host/path",
+                    ));
+                }
+                Ok(WebhookUrl::Inline(Secret(u.get_ref().trim().to_string())))
+            }
+            (None, Some(source)) => Ok(WebhookUrl::Source(source)),
+            (Some(u), Some(_)) => Err(self.err(
+                u.span(),
+                format!("webhooks.{name}: url and url_env (or url_file) are both set"),
+                "keep one: url_env or url_file keeps the URL's token out of this file",
+            )),
+            (None, None) => {
+                let header = format!("[webhooks.{name}]");
+                let at = self.text.find(&header).unwrap_or(0);
+                Err(self.err(
+                    at..at,
+                    format!("webhooks.{name}: no url"),
+                    "set url_env = \"VAR\" or url_file = \"path\" (or url = \"https://…\")",
+                ))
+            }
+        }
     }
 
     /// Checks `[alerts]`.

@@ -109,6 +109,26 @@ async fn wrong_alert_configuration_is_one_line_with_file_key_and_line() {
         "no scan ran: nothing written to the store"
     );
 
+    // AUTH over a plain connection: refused at load unless the relay is on
+    // this host (then the unset variable is the next thing said).
+    let auth_plain = "tls = \"none\"\nusername = \"dw\"\npassword_env = \"DW_TEST_UNSET_PW\"";
+    s.configure(
+        &smtp(auth_plain).replace("127.0.0.1", "smtp.example.com"),
+        r#"notify = ["dba@example.com"]"#,
+    );
+    let out = check();
+    assert_one_line_error(&out, &line_of("password_env"), "");
+    assert!(stderr(&out).contains("tls = \"none\""), "{}", stderr(&out));
+    assert!(stderr(&out).contains("clear text"), "{}", stderr(&out));
+    for local in ["localhost", "127.0.0.2", "::1"] {
+        s.configure(
+            &smtp(auth_plain).replace("127.0.0.1", local),
+            r#"notify = ["dba@example.com"]"#,
+        );
+        let out = check();
+        assert_one_line_error(&out, "DW_TEST_UNSET_PW is not set", "");
+    }
+
     s.configure(
         &smtp("username = \"dw\"\npassword = \"hunter2-pw\""),
         r#"notify = ["dba@example.com"]"#,

@@ -214,7 +214,7 @@ async fn a_scan_that_hangs_is_cancelled_at_scan_timeout_and_its_ticks_are_skippe
         &config,
         format!(
             "[store]\npath = \"store\"\n\n[watch]\nschedule = \"* * * * * *\"\njitter = \"0s\"\nscan_timeout = \"3s\"\n\
-             listen = \"127.0.0.1:{metrics_port}\"\n\n[[target]]\nname = \"silent\"\nurl = \"postgres://dw:secret-pw@127.0.0.1:{port}/db?connect_timeout=60\"\n"
+             listen = \"127.0.0.1:{metrics_port}\"\n\n[[target]]\nname = \"silent\"\nurl = \"postgres://dw:secret-pw@127.0.0.1:{port}/db?connect_timeout=60&sslpassword=key-pw-77\"\n"
         ),
     )
     .unwrap();
@@ -255,6 +255,10 @@ async fn a_scan_that_hangs_is_cancelled_at_scan_timeout_and_its_ticks_are_skippe
         .success());
     let text = std::fs::read_to_string(dir.path().join("watch.log")).unwrap();
     assert!(!text.contains("secret-pw"), "the password is never logged");
+    // libpq's sslpassword, unknown to sqlx (which would log its value):
+    // named once, its value never.
+    assert!(!text.contains("key-pw-77"), "{text}");
+    assert_eq!(text.matches("sslpassword").count(), 1, "{text}");
     drop(silent);
 }
 

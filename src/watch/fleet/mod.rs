@@ -90,15 +90,19 @@ impl Fleet {
         let redacted = url.redacted().to_string();
         let fail = |e: sqlx::Error| Error::Input {
             path: redacted.clone(),
-            message: format!("the fleet store cannot be used ({e})"),
+            message: format!(
+                "the fleet store cannot be used ({})",
+                url.scrub(&e.to_string())
+            ),
             hint: "check [store] url, that the server runs and the role may create a schema".into(),
         };
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(10))
-            .connect(url.expose())
+            .connect_with(url.options(&[])?)
             .await
             .map_err(fail)?;
+        url.warn_without_sslmode();
         migrate(&pool).await.map_err(|e| match e {
             Error::Usage(m) => Error::Input {
                 path: redacted.clone(),
