@@ -46,7 +46,7 @@ pub async fn run(args: SnapshotArgs) -> Result<ExitCode> {
     let shadow = LazyShadow::new(args.shadow.options());
     let (snapshot, stats, warnings) = source.snapshot(&args.capture.options(), &shadow).await?;
     for w in warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", crate::report::escape::terminal(&w));
     }
     if args.stats {
         if let Some(stats) = &stats {

@@ -6,6 +6,7 @@ mod changelog;
 mod check;
 mod check_html;
 mod check_text;
+pub mod escape;
 mod history;
 mod markdown;
 mod text;
@@ -18,8 +19,9 @@ pub use check::{
     schema_findings, Attribution, CheckReport, Expected, ExpectedFrom, Finding, FindingCode,
     HistoryCode, MigrationName, CHECK_FORMAT,
 };
-pub use check_html::{escape_html, render_check_html};
+pub use check_html::render_check_html;
 pub use check_text::{render_check_markdown, render_check_text};
+pub use escape::html as escape_html;
 pub use history::render_history_text;
 
 pub use markdown::render_markdown;
