@@ -78,15 +78,20 @@ pub fn terminal_block(text: &str) -> Cow<'_, str> {
 /// Markdown prose or a table cell (outside code): one line, control
 /// characters visible, and every character that could start markup
 /// escaped: `\` `` ` `` `*` `_` `[` `]` `!` `<` `>` `|` `&` `~` `#` `:`
-/// with a backslash (no link, image, emphasis, HTML tag, entity, table
-/// column or autolink), and `@` as a code span of its own, because GitHub
+/// and the dot of `www.` with a backslash (no link, image, emphasis, HTML
+/// tag, entity, table column or autolink), and `@` as a code span of its own, because GitHub
 /// turns `@org/team` into a mention after Markdown's escapes are undone,
 /// but never inside code.
 pub fn markdown(text: &str) -> String {
     let text = terminal(text);
     let mut out = String::with_capacity(text.len() + 8);
+    // `www.` starts an autolink: its dot is escaped (`http:` by its colon).
+    let mut ws = 0;
     for c in text.chars() {
+        let after_www = ws >= 3;
+        ws = if c.eq_ignore_ascii_case(&'w') { ws + 1 } else { 0 };
         match c {
+            '.' if after_www => out.push_str("\\."),
             '@' => out.push_str("`@`"),
             '\\' | '`' | '*' | '_' | '[' | ']' | '!' | '<' | '>' | '|' | '&' | '~' | '#' | ':' => {
                 out.push('\\');
@@ -300,5 +305,119 @@ mod tests {
         assert_eq!(html(RLO), "users\\u202etxt.exe");
         assert_eq!(html(CRLF), "one\\r\\ntwo");
         assert_eq!(html_block("a\r\n\tb\u{202e}"), "a\\r\n\tb\\u202e");
+    }
+
+    /// Markdown rendered the way GitHub does before it sanitises: GFM
+    /// tables, autolinks, strikethrough, the tag filter, raw HTML allowed.
+    fn gfm(md: &str) -> String {
+        let mut o = comrak::Options::default();
+        o.extension.table = true;
+        o.extension.autolink = true;
+        o.extension.strikethrough = true;
+        o.extension.tagfilter = true;
+        o.render.r#unsafe = true;
+        comrak::markdown_to_html(md, &o)
+    }
+
+    /// The text a browser shows for `html` (tags dropped, entities read).
+    fn shown(html: &str) -> String {
+        let mut out = String::new();
+        let mut in_tag = false;
+        for c in html.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' if in_tag => in_tag = false,
+                c if !in_tag => out.push(c),
+                _ => {}
+            }
+        }
+        out.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&amp;", "&")
+    }
+
+    const HOSTILE: &[&str] = &[
+        CLEAR,
+        OSC8,
+        RLO,
+        CR,
+        CRLF,
+        LINK,
+        IMAGE,
+        MENTION,
+        TAG,
+        "a|b",
+        "x\n| y | z |",
+        "*strong* _em_ ~~gone~~",
+        "http://evil.example/x and www.evil.example",
+        "mail dba@evil.example",
+        "&lt;b&gt; &#x202e; &amp;",
+        "`tick` ``two`` ```",
+        "\\[escaped\\]",
+        "<!-- hide --> <details open>",
+    ];
+
+    /// No element but the ones the report itself writes.
+    fn assert_no_markup(html: &str, allowed: &[&str], input: &str) {
+        let mut rest = html;
+        while let Some(i) = rest.find('<') {
+            rest = &rest[i + 1..];
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '/' || *c == '!')
+                .collect();
+            assert!(
+                allowed.contains(&name.trim_start_matches('/')),
+                "<{name}> from {input:?}: {html}"
+            );
+        }
+    }
+
+    #[test]
+    fn rendered_markdown_prose_shows_the_text_and_adds_nothing() {
+        for input in HOSTILE {
+            let md = format!("| a | b |\n|---|---|\n| {} | end |\n", markdown(input));
+            let html = gfm(&md);
+            assert_no_markup(&html, &["table", "thead", "tbody", "tr", "th", "td", "code"], input);
+            assert_eq!(html.matches("<td>").count(), 2, "{input:?}: {html}");
+            // `@` is the only code span, there so no mention is made.
+            assert_eq!(html.matches("<code>").count(), input.matches('@').count());
+            let cell = html.split("<td>").nth(1).unwrap_or_default();
+            let cell = cell.split("</td>").next().unwrap_or_default();
+            assert_eq!(shown(cell), terminal(input), "{html}");
+        }
+    }
+
+    #[test]
+    fn rendered_code_spans_and_fences_hold_the_text_exactly() {
+        for input in HOSTILE {
+            let md = format!(
+                "| a | b |\n|---|---|\n| {} | end |\n",
+                markdown_cell_code(input)
+            );
+            let html = gfm(&md);
+            assert_no_markup(&html, &["table", "thead", "tbody", "tr", "th", "td", "code"], input);
+            assert_eq!(html.matches("<td>").count(), 2, "{input:?}: {html}");
+            assert_eq!(html.matches("<code>").count(), 1, "{input:?}: {html}");
+            let code = html.split("<code>").nth(1).unwrap_or_default();
+            let code = code.split("</code>").next().unwrap_or_default();
+            assert_eq!(shown(code), terminal(input), "{html}");
+
+            let html = gfm(&format!("before {} after\n", markdown_code(input)));
+            assert_no_markup(&html, &["p", "code"], input);
+            let code = html.split("<code>").nth(1).unwrap_or_default();
+            let code = code.split("</code>").next().unwrap_or_default();
+            assert_eq!(shown(code), terminal(input), "{html}");
+
+            let body = format!("{input}\n+{input}\n");
+            let html = gfm(&format!("{}\nafter\n", markdown_fence(&body, "diff")));
+            assert_no_markup(&html, &["pre", "code", "p"], input);
+            let code = html.split("\">").nth(1).unwrap_or_default();
+            let code = code.split("</code>").next().unwrap_or_default();
+            assert_eq!(shown(code), terminal_block(&body), "{html}");
+            assert!(html.ends_with("<p>after</p>\n"), "{html}");
+        }
     }
 }
