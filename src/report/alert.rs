@@ -335,8 +335,7 @@ fn diff_html(diff: &str) -> String {
     let mut out = String::from(
         "<pre class=\"ddl\" style=\"margin:8px 0 0;padding:6px;background:#fafafa;border:1px solid #e4e4e7;border-radius:4px;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;line-height:1.35;white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-all\">",
     );
-    // Split on `\n` alone: a `\r` before it is shown, not dropped.
-    for line in diff.split_terminator('\n') {
+    for line in super::diff_lines(diff) {
         let style = if line.starts_with("+++") || line.starts_with("---") || line.starts_with("@@")
         {
             "color:#71717a"

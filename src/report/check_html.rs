@@ -31,8 +31,7 @@ fn severity_class(s: Severity) -> &'static str {
 
 fn diff_html(diff: &str) -> String {
     let mut out = String::from("<pre>");
-    // Split on `\n` alone: a `\r` before it is shown, not dropped.
-    for line in diff.split_terminator('\n') {
+    for line in super::diff_lines(diff) {
         let class = if line.starts_with("+++") || line.starts_with("---") {
             None
         } else if line.starts_with('+') {

@@ -89,7 +89,11 @@ pub fn markdown(text: &str) -> String {
     let mut ws = 0;
     for c in text.chars() {
         let after_www = ws >= 3;
-        ws = if c.eq_ignore_ascii_case(&'w') { ws + 1 } else { 0 };
+        ws = if c.eq_ignore_ascii_case(&'w') {
+            ws + 1
+        } else {
+            0
+        };
         match c {
             '.' if after_www => out.push_str("\\."),
             '@' => out.push_str("`@`"),
@@ -380,7 +384,11 @@ mod tests {
         for input in HOSTILE {
             let md = format!("| a | b |\n|---|---|\n| {} | end |\n", markdown(input));
             let html = gfm(&md);
-            assert_no_markup(&html, &["table", "thead", "tbody", "tr", "th", "td", "code"], input);
+            assert_no_markup(
+                &html,
+                &["table", "thead", "tbody", "tr", "th", "td", "code"],
+                input,
+            );
             assert_eq!(html.matches("<td>").count(), 2, "{input:?}: {html}");
             // `@` is the only code span, there so no mention is made.
             assert_eq!(html.matches("<code>").count(), input.matches('@').count());
@@ -398,7 +406,11 @@ mod tests {
                 markdown_cell_code(input)
             );
             let html = gfm(&md);
-            assert_no_markup(&html, &["table", "thead", "tbody", "tr", "th", "td", "code"], input);
+            assert_no_markup(
+                &html,
+                &["table", "thead", "tbody", "tr", "th", "td", "code"],
+                input,
+            );
             assert_eq!(html.matches("<td>").count(), 2, "{input:?}: {html}");
             assert_eq!(html.matches("<code>").count(), 1, "{input:?}: {html}");
             let code = html.split("<code>").nth(1).unwrap_or_default();

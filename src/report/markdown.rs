@@ -15,7 +15,7 @@ pub(crate) fn details(summary: &str, diff: &str) -> String {
     format!(
         "\n<details><summary><code>{}</code></summary>\n\n{}\n</details>\n",
         html(summary),
-        markdown_fence(diff, "diff")
+        markdown_fence(&super::diff_lines(diff).join("\n"), "diff")
     )
 }
 

@@ -144,6 +144,29 @@ pub(crate) fn by_top_object(changes: &[Change]) -> Vec<(String, Vec<&Change>)> {
     groups
 }
 
+/// The lines of a unified diff as `similar` writes it: a line ends at `\n`
+/// (not kept) or after a bare `\r` (kept, to be shown escaped), since
+/// `similar` splits its input at both and writes each line's own ending.
+/// `str::lines` would drop a `\r` before `\n` and join lines at a bare one.
+pub(crate) fn diff_lines(diff: &str) -> Vec<&str> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    let bytes = diff.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\n' {
+            lines.push(&diff[start..i]);
+            start = i + 1;
+        } else if b == b'\r' && bytes.get(i + 1) != Some(&b'\n') {
+            lines.push(&diff[start..=i]);
+            start = i + 1;
+        }
+    }
+    if start < diff.len() {
+        lines.push(&diff[start..]);
+    }
+    lines
+}
+
 /// Unified diff of the rendered top-level object on both sides.
 pub(crate) fn object_diff(from: &Snapshot, to: &Snapshot, top: &str) -> Option<String> {
     let (kind, identity) = top.split_once(':')?;
@@ -160,4 +183,18 @@ pub(crate) fn object_diff(from: &Snapshot, to: &Snapshot, top: &str) -> Option<S
         .header(&from.meta.source, &to.meta.source)
         .to_string();
     Some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::diff_lines;
+
+    #[test]
+    fn diff_lines_end_at_newline_and_after_a_bare_carriage_return() {
+        assert_eq!(
+            diff_lines("-a\r\n+b\r+c\n d\n\n+e"),
+            ["-a\r", "+b\r", "+c", " d", "", "+e"]
+        );
+        assert!(diff_lines("").is_empty());
+    }
 }

@@ -39,8 +39,7 @@ pub(crate) fn severity_tag(style: Style, s: Severity) -> String {
 /// keeps its tabs, every other control character is shown escaped.
 pub(crate) fn paint_diff(style: Style, diff: &str, indent: &str) -> String {
     let mut out = String::new();
-    // Split on `\n` alone: a `\r` before it is shown, not dropped.
-    for line in diff.split_terminator('\n') {
+    for line in super::diff_lines(diff) {
         let line = &*terminal_block(line);
         let painted = if line.starts_with("+++") || line.starts_with("---") {
             style.paint("1", line)
