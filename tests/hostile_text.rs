@@ -292,3 +292,97 @@ async fn check_text_markdown_and_html_show_hostile_text_as_text() {
     let html = check("html", store.path());
     assert_html("check html", &html);
 }
+
+#[tokio::test]
+async fn history_rows_and_error_lines_show_hostile_text_as_text() {
+    // A hand-written runner's history whose rows say anything.
+    let db = fresh_db().await;
+    exec(
+        &db,
+        &format!(
+            "CREATE TABLE public.schema_migrations (version text, name text, applied_at timestamptz);\n\
+             INSERT INTO public.schema_migrations VALUES ({}, {}, now());",
+            literal("1\x1b[2J"),
+            literal(COMMENT)
+        ),
+    )
+    .await;
+    let out = driftwatch(&["history", db.expose()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = stdout(&out);
+    assert_inert("history text", &text, false);
+    assert!(text.contains("1\\x1b[2J"), "{text}");
+    assert!(
+        text.contains("hi\\rHIDDEN\\x1b[2J\\x1b]8;;http://evil\\x07"),
+        "{text}"
+    );
+
+    // An error quoting a name: one line, shown, not obeyed.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let schema = dir.path().join("schema.sql");
+    std::fs::write(&schema, format!("SELECT * FROM {};\n", ident(TABLE))).expect("write");
+    let shadow_url = shadow().admin_url().expose().to_string();
+    let out = driftwatch(&[
+        "snapshot",
+        schema.to_str().unwrap(),
+        "--shadow-url",
+        &shadow_url,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_inert("error line", &err, false);
+    assert!(err.contains("evil\\x1b[2J\\x1b]8;;http://e\\x07"), "{err}");
+}
+
+#[tokio::test]
+async fn status_shows_a_failed_scans_hostile_error_as_text() {
+    // An applied migration that fails in the shadow database, quoting a name.
+    let db = fresh_db().await;
+    exec(
+        &db,
+        "CREATE TABLE public.schema_migrations (version text, name text, applied_at timestamptz);\n\
+         INSERT INTO public.schema_migrations VALUES ('1', 'evil', now());",
+    )
+    .await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let migrations = dir.path().join("migrations");
+    std::fs::create_dir(&migrations).expect("mkdir");
+    std::fs::write(
+        migrations.join("V1__evil.sql"),
+        format!("SELECT * FROM {};\n", ident(TABLE)),
+    )
+    .expect("write");
+    let store = dir.path().join("store");
+    let shadow_url = shadow().admin_url().expose().to_string();
+    let out = driftwatch(&[
+        "check",
+        "--url",
+        db.expose(),
+        "--migrations",
+        migrations.to_str().unwrap(),
+        "--name",
+        "shop",
+        "--store",
+        store.to_str().unwrap(),
+        "--shadow-url",
+        &shadow_url,
+        "--color",
+        "never",
+    ]);
+    let text = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert_inert("failed check", &text, false);
+    let out = driftwatch(&["status", "--store", store.to_str().unwrap()]);
+    let status = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{status}");
+    assert_inert("status", &status, false);
+    assert!(
+        status.contains("evil\\x1b[2J\\x1b]8;;http://e\\x07"),
+        "{status}"
+    );
+}

@@ -496,4 +496,48 @@ mod tests {
         assert_eq!(html.matches("class=\"finding\"").count(), 2);
         assert!(html.contains("class=\"add\""), "added DDL lines are marked");
     }
+
+    /// A target and a finding that carry header injection, terminal control
+    /// and bidi characters: the subject, text and HTML show them escaped.
+    #[test]
+    fn subject_and_parts_show_control_characters_escaped() {
+        let mut r = report();
+        r.target = "shop\r\nBcc: x@evil.example\x1b[2J\u{202e}".into();
+        r.findings[0].message = "+ index \x1b]8;;http://evil\x07x\x1b]8;;\x07\rHIDDEN added".into();
+        r.error = Some("relation \"t\u{2066}\" \x07".into());
+        let gone = vec!["table-added table:shop.a\x1bb".to_string()];
+        let view = AlertView {
+            report: &r,
+            kind: AlertKind::Drift,
+            findings: r.findings.iter().collect(),
+            new_findings: &[],
+            gone_findings: &gone,
+            failures: 0,
+            drift_since: None,
+            report_path: Some("/store/shop\x1b.html".into()),
+        };
+        let acts = |c: char| crate::report::escape::is_control(c);
+        let subject = view.subject();
+        assert!(!subject.chars().any(acts), "{subject:?}");
+        assert!(
+            subject.starts_with("[driftwatch] shop\\r\\nBcc: x@evil.example\\x1b[2J\\u202e: "),
+            "{subject}"
+        );
+        let text = view.text();
+        assert!(!text.chars().any(|c| acts(c) && c != '\n'), "{text:?}");
+        assert!(text.contains("\\x1b]8;;http://evil\\x07x\\x1b]8;;\\x07\\rHIDDEN"));
+        assert!(
+            text.contains("[fixed] table shop.a\\x1bb (table-added)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Error: relation \"t\\u2066\" \\x07"),
+            "{text}"
+        );
+        let html = view.html();
+        assert!(!html.chars().any(|c| acts(c) && c != '\n'), "{html:?}");
+        assert!(html.contains("\\x1b]8;;http://evil\\x07x"), "{html}");
+        let chat = view.chat_text();
+        assert!(!chat.chars().any(|c| acts(c) && c != '\n'), "{chat:?}");
+    }
 }

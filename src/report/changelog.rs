@@ -97,3 +97,39 @@ pub fn render_changelog_markdown(log: &Changelog) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A migration's description (from a file name or a history row) and
+    /// DDL carrying control characters and markup.
+    #[test]
+    fn headings_and_ddl_show_control_characters_escaped() {
+        let log = Changelog {
+            target: "shop[x](http://evil)".into(),
+            migrations: vec![ChangelogEntry {
+                version: Some("1\x1b[2J".into()),
+                description: "add\rHIDDEN <img src=x> @org/team \u{202e}".into(),
+                kind: MigrationKind::Versioned,
+                class: MigrationClass::Schema,
+                checksum: "0".into(),
+                changes: Vec::new(),
+                ddl: vec!["+CREATE TABLE t (\n+\ta int -- \x1b]8;;http://evil\x07\r\n".into()],
+            }],
+        };
+        let text = render_changelog_text(&log);
+        assert_eq!(
+            text,
+            "1\\x1b[2J add\\rHIDDEN <img src=x> @org/team \\u202e (schema)\n    no schema change\n      \
+             +CREATE TABLE t (\n      +\ta int -- \\x1b]8;;http://evil\\x07\\r\n"
+        );
+        let md = render_changelog_markdown(&log);
+        assert_eq!(
+            md,
+            "# Schema changelog: shop\\[x\\](http\\://evil)\n\n\
+             ## 1\\\\x1b\\[2J add\\\\rHIDDEN \\<img src=x\\> `@`org/team \\\\u202e (schema)\n\n\
+             No schema change.\n\n"
+        );
+    }
+}

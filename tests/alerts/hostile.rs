@@ -11,7 +11,8 @@ const TABLE: &str = "evil\x1b[2J\x1b]8;;http://e\x07|[x](http://e)";
 /// Two lines, a mention, an HTML image, a bidi override.
 const COLUMN: &str = "c\r\n@org/team <img src=x onerror=alert(1)>\u{202e}`";
 /// A bare CR that would hide what precedes it, and the rest.
-const COMMENT: &str = "hi\rHIDDEN\x1b[2J\u{202e}\u{2066} [x](http://evil) <img src=x onerror=alert(1)>\x07";
+const COMMENT: &str =
+    "hi\rHIDDEN\x1b[2J\u{202e}\u{2066} [x](http://evil) <img src=x onerror=alert(1)>\x07";
 
 /// C0 but newline and tab, DEL, C1, bidi controls, line separators.
 fn assert_inert(what: &str, text: &str) {
