@@ -23,8 +23,9 @@ const COLUMN: &str = "c\r\n@org/team <img src=x onerror=alert(1)>\u{202e}`";
 /// A comment with everything, a bare CR that would hide what precedes it.
 const COMMENT: &str = "hi\rHIDDEN\x1b[2J\x1b]8;;http://evil\x07click\x1b]8;;\x07 \u{202e}\u{2066} ``` [x](http://evil) ![i](http://evil/p.png) @org/team <img src=x onerror=alert(1)> | end\x07";
 /// A function body over several lines, with a tab, a bare CR and ESC in a
-/// string literal.
-const BODY: &str = "SELECT\n\t'a\x1b[2J\rhidden\u{202e}'::text";
+/// string literal, and a line of three backticks that both sides have (a
+/// context line of the diff, which a three-backtick fence would end at).
+const BODY: &str = "SELECT\n\t'a\x1b[2J\rhidden\u{202e}\n```\n'::text";
 
 fn ident(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
@@ -39,7 +40,7 @@ fn plain_sql(schema: &str) -> String {
     format!(
         "CREATE TABLE {schema}.{t} (id int);\n\
          COMMENT ON TABLE {schema}.{t} IS 'plain';\n\
-         CREATE FUNCTION {schema}.f() RETURNS text LANGUAGE sql AS $b$SELECT 'plain'::text$b$;\n",
+         CREATE FUNCTION {schema}.f() RETURNS text LANGUAGE sql AS $b$SELECT 'plain\n```\n'::text$b$;\n",
         t = ident(TABLE)
     )
 }
@@ -165,6 +166,12 @@ fn assert_markdown(what: &str, md: &str, columns: usize) {
         let cells = row.matches("<td").count() + row.matches("<th").count();
         assert_eq!(cells, columns, "{what}: a row of {cells} cells: {row}");
     }
+    // Each diff stays in its fence, inside its `<details>`.
+    assert_eq!(
+        html.matches("</details>").count(),
+        md.matches("<details>").count(),
+        "{what}: a fence ended early: {html}"
+    );
     // What a reader sees still names the objects.
     assert!(html.contains("evil\\x1b[2J"), "{what}: {html}");
 }
@@ -222,7 +229,7 @@ async fn diff_shows_hostile_names_comments_and_bodies_as_text() {
     assert!(text.contains("c\\r\\n@org/team <img"), "{text}");
     // The unified diff ends a line at a bare CR: it is shown there, as `\r`.
     assert!(
-        text.contains("+\t'a\\x1b[2J\\r\n      +hidden\\u202e'"),
+        text.contains("+\t'a\\x1b[2J\\r\n      +hidden\\u202e\n       ```\n"),
         "{text}"
     );
 

@@ -361,6 +361,7 @@ mod tests {
         "`tick` ``two`` ```",
         "\\[escaped\\]",
         "<!-- hide --> <details open>",
+        "```",
     ];
 
     /// No element but the ones the report itself writes.
