@@ -79,8 +79,7 @@ fn acts(c: char) -> bool {
 /// No character that acts, but newline and tab, and no ESC but an SGR
 /// colour sequence (`ESC [ digits/; m`) when `colors`.
 fn assert_inert(what: &str, text: &str, colors: bool) {
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
+    for (i, c) in text.char_indices() {
         if c == '\x1b' && colors {
             let rest = &text[i + 1..];
             let end = rest.find('m').unwrap_or(rest.len());
