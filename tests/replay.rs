@@ -262,7 +262,7 @@ async fn log_shows_each_migrations_schema_changes_in_three_formats() {
 
     let md = log("markdown");
     assert!(md.starts_with("# Schema changelog: evo\n"), "{md}");
-    assert!(md.contains("## 9 concurrently (schema)\n\n- `index-added` + index shop.purchases.purchases_total added"), "{md}");
+    assert!(md.contains("## 9 concurrently (schema)\n\n- `index-added` + index shop.purchases.purchases\\_total added"), "{md}");
 
     let out = driftwatch(&[
         "log",

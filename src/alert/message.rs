@@ -96,7 +96,7 @@ pub(super) fn entries(
             ))
             .raw_header(HeaderValue::new(
                 HeaderName::new_from_ascii_str("X-Driftwatch-Target"),
-                report.target.clone(),
+                crate::report::escape::terminal(&report.target).into_owned(),
             ));
         for to in &ctx.policy.recipients {
             b = b.to(to.clone());
@@ -203,12 +203,15 @@ pub(super) fn test_entry(
     );
     let html = format!(
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"></head><body style=\"font-family:sans-serif\"><p>{}</p></body></html>",
-        crate::report::escape_html(&text)
+        crate::report::escape::html_block(&text)
     );
     let message = lettre::Message::builder()
         .from(from.clone())
         .to(to.clone())
-        .subject(format!("[driftwatch] {target}: test message"))
+        .subject(format!(
+            "[driftwatch] {}: test message",
+            crate::report::escape::terminal(target)
+        ))
         .message_id(Some(message_id.clone()))
         .multipart(MultiPart::alternative_plain_html(text, html))
         .map_err(email_error)?;

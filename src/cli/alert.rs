@@ -103,7 +103,7 @@ async fn test(args: TestArgs) -> Result<ExitCode> {
                 eprintln!(
                     "driftwatch: test message to {} not delivered: {}",
                     r.recipient,
-                    r.error.as_deref().unwrap_or("")
+                    crate::report::escape::terminal(r.error.as_deref().unwrap_or(""))
                 );
             }
         }
@@ -171,7 +171,7 @@ fn not_delivered(target: &str, r: &DeliveryRecord) -> String {
         "driftwatch: {target}: alert {} to {} {what}: {}",
         r.id,
         r.recipient,
-        r.error.as_deref().unwrap_or("")
+        crate::report::escape::terminal(r.error.as_deref().unwrap_or(""))
     )
 }
 

@@ -255,10 +255,18 @@ pub async fn run(args: CheckArgs) -> Result<ExitCode> {
     if args.format != CheckFormat::Text || args.output.is_some() {
         for r in &reports {
             for w in &r.warnings {
-                eprintln!("warning: {}: {w}", r.target);
+                eprintln!(
+                    "warning: {}: {}",
+                    crate::report::escape::terminal(&r.target),
+                    crate::report::escape::terminal(w)
+                );
             }
             if let Some(e) = &r.error {
-                eprintln!("driftwatch: {}: scan failed: {e}", r.target);
+                eprintln!(
+                    "driftwatch: {}: scan failed: {}",
+                    crate::report::escape::terminal(&r.target),
+                    crate::report::escape::terminal(e)
+                );
             }
         }
     }

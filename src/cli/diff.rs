@@ -175,7 +175,7 @@ pub async fn run(args: DiffArgs) -> Result<ExitCode> {
     };
     if args.format != ReportFormat::Text {
         for w in &report.warnings {
-            eprintln!("warning: {w}");
+            eprintln!("warning: {}", crate::report::escape::terminal(w));
         }
     }
     let mut out = std::io::stdout().lock();
@@ -211,7 +211,7 @@ fn print_plan(
             t
         }
         ReportFormat::Markdown if plan.is_empty() => String::new(),
-        ReportFormat::Markdown => format!("```sql\n{}```\n", plan.to_sql()),
+        ReportFormat::Markdown => crate::report::escape::markdown_fence(&plan.to_sql(), "sql"),
         ReportFormat::Text => {
             let mut t = String::new();
             if !plan.is_empty() {
@@ -226,7 +226,7 @@ fn print_plan(
         }
     };
     for w in warnings.iter().chain(&plan.warnings) {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", crate::report::escape::terminal(w));
     }
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;

@@ -1,6 +1,7 @@
 //! `driftwatch history SOURCE`: what a database says was applied.
 
 use crate::history::{self, Locate, Tool};
+use crate::report::escape::terminal;
 use crate::report::render_history_text;
 use crate::source::Source;
 use anyhow::Result;
@@ -102,34 +103,32 @@ pub async fn run(args: HistoryArgs) -> Result<ExitCode> {
     };
     if let (Some(files), Some(set)) = (&files, &set) {
         for w in &set.warnings {
-            eprintln!("warning: {w}");
+            eprintln!("warning: {}", terminal(w));
         }
         for (row, status) in history.migrations.iter().zip(&files.rows) {
-            let version = row.version.as_deref().unwrap_or(&row.description);
+            let version = &*terminal(row.version.as_deref().unwrap_or(&row.description));
+            let table = &*terminal(&history.table);
+            let checksum = &*terminal(row.checksum.as_deref().unwrap_or("-"));
             match status {
                 history::FileStatus::MissingFile => eprintln!(
-                    "warning: {} has version {version}, but no file in {} has it; restore the file or repair the history",
-                    history.table,
+                    "warning: {table} has version {version}, but no file in {} has it; restore the file or repair the history",
                     set.dir.display()
                 ),
                 history::FileStatus::ChecksumChanged => eprintln!(
-                    "warning: version {version} was applied with checksum {}, its file has another; migration files must not change after they ran",
-                    row.checksum.as_deref().unwrap_or("-")
+                    "warning: version {version} was applied with checksum {checksum}, its file has another; migration files must not change after they ran"
                 ),
                 history::FileStatus::Outdated => eprintln!(
-                    "repeatable {version} is outdated: its file changed since it ran (checksum {}); it will re-run on the next migrate",
-                    row.checksum.as_deref().unwrap_or("-")
+                    "repeatable {version} is outdated: its file changed since it ran (checksum {checksum}); it will re-run on the next migrate"
                 ),
                 history::FileStatus::Failed => eprintln!(
-                    "warning: version {version} failed part-way ({} is dirty); the files before it were applied, the ones after it are pending",
-                    history.table
+                    "warning: version {version} failed part-way ({table} is dirty); the files before it were applied, the ones after it are pending"
                 ),
                 _ => {}
             }
         }
         if args.format == HistoryFormat::Json {
             for path in &files.pending {
-                eprintln!("pending: {path}");
+                eprintln!("pending: {}", terminal(path));
             }
         }
     }

@@ -212,7 +212,12 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("driftwatch: {e:#}");
+            // Errors quote database text (names, server messages): shown, not obeyed.
+            let line = format!("{e:#}");
+            eprintln!(
+                "driftwatch: {}",
+                crate::report::escape::terminal_block(&line)
+            );
             ExitCode::from(2)
         }
     }

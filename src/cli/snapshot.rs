@@ -46,7 +46,7 @@ pub async fn run(args: SnapshotArgs) -> Result<ExitCode> {
     let shadow = LazyShadow::new(args.shadow.options());
     let (snapshot, stats, warnings) = source.snapshot(&args.capture.options(), &shadow).await?;
     for w in warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", crate::report::escape::terminal(&w));
     }
     if args.stats {
         if let Some(stats) = &stats {
@@ -92,22 +92,30 @@ pub async fn run(args: SnapshotArgs) -> Result<ExitCode> {
 
 /// Object counts by kind (non-zero ones) and the fingerprint.
 pub fn summary(snapshot: &crate::model::Snapshot) -> String {
+    // A snapshot file says what it likes about itself: shown, not obeyed.
+    use crate::report::escape::terminal;
     let mut out = String::new();
-    out.push_str(&format!("source       {}\n", snapshot.meta.source));
+    out.push_str(&format!(
+        "source       {}\n",
+        terminal(&snapshot.meta.source)
+    ));
     if let Some(v) = &snapshot.meta.server_version {
-        out.push_str(&format!("server       PostgreSQL {v}\n"));
+        out.push_str(&format!("server       PostgreSQL {}\n", terminal(v)));
     }
     match &snapshot.meta.migration {
         Some(m) => out.push_str(&format!(
             "replayed     {} {} ({})\n",
-            m.version,
-            m.name,
+            terminal(&m.version),
+            terminal(&m.name),
             match m.phase {
                 crate::model::Phase::Before => "before",
                 crate::model::Phase::After => "after",
             }
         )),
-        None => out.push_str(&format!("captured at  {}\n", snapshot.meta.captured_at)),
+        None => out.push_str(&format!(
+            "captured at  {}\n",
+            terminal(&snapshot.meta.captured_at)
+        )),
     }
     out.push_str(&format!("fingerprint  {}\n", snapshot.fingerprint));
     for (kind, n) in snapshot.counts() {

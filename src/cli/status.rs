@@ -4,6 +4,7 @@
 use crate::check::{self, TargetStatus};
 use crate::config::Config;
 use crate::error::Error;
+use crate::report::escape::terminal;
 use crate::store::TargetStore;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
@@ -96,55 +97,57 @@ pub async fn run(args: StatusArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A target's status lines. Every value is escaped: errors quote database
+/// and mail-server text.
 fn line(s: &TargetStatus) -> String {
+    let target = terminal(&s.target);
     let Some(last) = &s.last else {
-        return format!("{}: never scanned\n", s.target);
+        return format!("{target}: never scanned\n");
     };
     let c = &last.counts;
     let mut text = format!(
-        "{}: {} at {} ({} critical, {} warning, {} info; {} scans)",
-        s.target,
+        "{target}: {} at {} ({} critical, {} warning, {} info; {} scans)",
         last.result.as_str(),
-        last.time,
+        terminal(&last.time),
         c.critical,
         c.warning,
         c.info,
         s.scans
     );
     if let Some(t) = &s.drift_since {
-        text.push_str(&format!("; drift since {t}"));
+        text.push_str(&format!("; drift since {}", terminal(t)));
     }
     if let Some(t) = &s.failing_since {
-        text.push_str(&format!("; failing since {t}"));
+        text.push_str(&format!("; failing since {}", terminal(t)));
     }
     if let Some(e) = &last.error {
-        text.push_str(&format!(": {e}"));
+        text.push_str(&format!(": {}", terminal(e)));
     }
     text.push('\n');
     if let Some(a) = &s.alerts {
         text.push_str(&format!("  alerts: {} waiting in the outbox", a.outbox));
         if let Some(e) = &a.waiting_error {
-            text.push_str(&format!(" (last error: {e}"));
+            text.push_str(&format!(" (last error: {}", terminal(e)));
             if let Some(t) = &a.next_attempt {
-                text.push_str(&format!("; next try {t}"));
+                text.push_str(&format!("; next try {}", terminal(t)));
             }
             text.push(')');
         }
         if let Some(d) = &a.last_sent {
             text.push_str(&format!(
                 "; last sent {} ({}) to {}",
-                d.time,
+                terminal(&d.time),
                 d.kind.as_str(),
-                d.recipient
+                terminal(&d.recipient)
             ));
         }
         text.push('\n');
         for r in &a.rejected {
             text.push_str(&format!(
                 "  alert rejected by {} at {}: {}\n",
-                r.recipient,
-                r.time,
-                r.error.as_deref().unwrap_or("")
+                terminal(&r.recipient),
+                terminal(&r.time),
+                terminal(r.error.as_deref().unwrap_or(""))
             ));
         }
     }

@@ -95,7 +95,7 @@ pub async fn run(args: StoreArgs) -> Result<ExitCode> {
             StoreCommand::Verify => {
                 let (ok, broken) = store.verify();
                 for line in &broken {
-                    eprintln!("driftwatch: {line}");
+                    eprintln!("driftwatch: {}", crate::report::escape::terminal(line));
                 }
                 eprintln!(
                     "{}: {ok} stored snapshots read back, {} broken",

@@ -5,7 +5,7 @@
 //! from a database escaped, and nothing wider than a phone's screen.
 
 use super::check::{CheckReport, Finding};
-use super::check_html::escape_html;
+use super::escape::{html as escape_html, html_block, terminal};
 use super::text::{paint_diff, Style};
 use crate::alert::AlertKind;
 use crate::diff::Severity;
@@ -48,9 +48,9 @@ impl AlertView<'_> {
         parts.join(", ")
     }
 
-    /// The subject line.
+    /// The subject line (a header: one line, control characters visible).
     pub fn subject(&self) -> String {
-        let t = &self.report.target;
+        let t = terminal(&self.report.target);
         match self.kind {
             AlertKind::Drift => format!("[driftwatch] {t}: {} schema drift", self.counts()),
             AlertKind::Reminder => {
@@ -67,7 +67,7 @@ impl AlertView<'_> {
 
     /// One sentence saying what happened.
     pub fn headline(&self) -> String {
-        let t = &self.report.target;
+        let t = terminal(&self.report.target);
         match self.kind {
             AlertKind::Drift => {
                 let new = self.new_findings.len();
@@ -115,13 +115,13 @@ impl AlertView<'_> {
     pub fn chat_text(&self) -> String {
         let mut s = self.headline();
         for f in self.findings.iter().take(10) {
-            let _ = write!(s, "\n• {} {}", f.severity.name(), f.message);
+            let _ = write!(s, "\n• {} {}", f.severity.name(), terminal(&f.message));
         }
         if self.findings.len() > 10 {
             let _ = write!(s, "\n• … and {} more", self.findings.len() - 10);
         }
         if let Some(p) = &self.report_path {
-            let _ = write!(s, "\nFull report: {p}");
+            let _ = write!(s, "\nFull report: {}", terminal(p));
         }
         s
     }
@@ -156,25 +156,25 @@ impl AlertView<'_> {
                 "{}{} {}",
                 if self.is_new(f) { "[new] " } else { "" },
                 f.severity.name().to_uppercase(),
-                f.message
+                terminal(&f.message)
             );
             if let Some(a) = &f.attribution {
-                let _ = writeln!(out, "    {}", a.label());
+                let _ = writeln!(out, "    {}", terminal(&a.label()));
             }
-            let _ = writeln!(out, "    since {}", f.since);
+            let _ = writeln!(out, "    since {}", terminal(&f.since));
             if let Some(d) = &f.ddl {
                 out.push_str(&paint_diff(Style::Plain, d, "    "));
             }
             out.push('\n');
         }
         for id in self.gone_findings {
-            let _ = writeln!(out, "[fixed] {}", describe_id(id));
+            let _ = writeln!(out, "[fixed] {}", terminal(&describe_id(id)));
         }
         if !self.gone_findings.is_empty() {
             out.push('\n');
         }
         for l in self.footer_lines() {
-            out.push_str(&l);
+            out.push_str(&terminal(&l));
             out.push('\n');
         }
         out
@@ -335,7 +335,7 @@ fn diff_html(diff: &str) -> String {
     let mut out = String::from(
         "<pre class=\"ddl\" style=\"margin:8px 0 0;padding:6px;background:#fafafa;border:1px solid #e4e4e7;border-radius:4px;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;line-height:1.35;white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-all\">",
     );
-    for line in diff.lines() {
+    for line in super::diff_lines(diff) {
         let style = if line.starts_with("+++") || line.starts_with("---") || line.starts_with("@@")
         {
             "color:#71717a"
@@ -357,7 +357,7 @@ fn diff_html(diff: &str) -> String {
             if line.is_empty() {
                 "&nbsp;".to_string()
             } else {
-                escape_html(line)
+                html_block(line)
             }
         );
     }
@@ -495,5 +495,49 @@ mod tests {
         assert!(!html.contains("<style") && !html.contains("<link"));
         assert_eq!(html.matches("class=\"finding\"").count(), 2);
         assert!(html.contains("class=\"add\""), "added DDL lines are marked");
+    }
+
+    /// A target and a finding that carry header injection, terminal control
+    /// and bidi characters: the subject, text and HTML show them escaped.
+    #[test]
+    fn subject_and_parts_show_control_characters_escaped() {
+        let mut r = report();
+        r.target = "shop\r\nBcc: x@evil.example\x1b[2J\u{202e}".into();
+        r.findings[0].message = "+ index \x1b]8;;http://evil\x07x\x1b]8;;\x07\rHIDDEN added".into();
+        r.error = Some("relation \"t\u{2066}\" \x07".into());
+        let gone = vec!["table-added table:shop.a\x1bb".to_string()];
+        let view = AlertView {
+            report: &r,
+            kind: AlertKind::Drift,
+            findings: r.findings.iter().collect(),
+            new_findings: &[],
+            gone_findings: &gone,
+            failures: 0,
+            drift_since: None,
+            report_path: Some("/store/shop\x1b.html".into()),
+        };
+        let acts = |c: char| crate::report::escape::is_control(c);
+        let subject = view.subject();
+        assert!(!subject.chars().any(acts), "{subject:?}");
+        assert!(
+            subject.starts_with("[driftwatch] shop\\r\\nBcc: x@evil.example\\x1b[2J\\u202e: "),
+            "{subject}"
+        );
+        let text = view.text();
+        assert!(!text.chars().any(|c| acts(c) && c != '\n'), "{text:?}");
+        assert!(text.contains("\\x1b]8;;http://evil\\x07x\\x1b]8;;\\x07\\rHIDDEN"));
+        assert!(
+            text.contains("[fixed] table shop.a\\x1bb (table-added)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Error: relation \"t\\u2066\" \\x07"),
+            "{text}"
+        );
+        let html = view.html();
+        assert!(!html.chars().any(|c| acts(c) && c != '\n'), "{html:?}");
+        assert!(html.contains("\\x1b]8;;http://evil\\x07x"), "{html}");
+        let chat = view.chat_text();
+        assert!(!chat.chars().any(|c| acts(c) && c != '\n'), "{chat:?}");
     }
 }

@@ -1,6 +1,7 @@
 //! The schema changelog (`driftwatch log`): per migration, the schema
 //! changes it made. Data here; text and Markdown renderers below.
 
+use super::escape::{markdown, terminal};
 use crate::diff::Change;
 use crate::migrations::MigrationKind;
 use crate::normalize::MigrationClass;
@@ -50,22 +51,18 @@ fn heading(e: &ChangelogEntry) -> String {
 pub fn render_changelog_text(log: &Changelog) -> String {
     let mut out = String::new();
     for e in &log.migrations {
-        out.push_str(&heading(e));
+        out.push_str(&terminal(&heading(e)));
         out.push('\n');
         if e.changes.is_empty() {
             out.push_str("    no schema change\n");
         }
         for c in &e.changes {
             out.push_str("    ");
-            out.push_str(&c.summary());
+            out.push_str(&terminal(&c.summary()));
             out.push('\n');
         }
         for d in &e.ddl {
-            for line in d.lines() {
-                out.push_str("      ");
-                out.push_str(line);
-                out.push('\n');
-            }
+            out.push_str(&super::text::paint_diff(super::Style::Plain, d, "      "));
         }
     }
     out
@@ -86,17 +83,53 @@ pub fn ddl_diffs(
 
 /// A section per migration with its changes as a list.
 pub fn render_changelog_markdown(log: &Changelog) -> String {
-    let mut out = format!("# Schema changelog: {}\n\n", log.target);
+    let mut out = format!("# Schema changelog: {}\n\n", markdown(&log.target));
     for e in &log.migrations {
-        out.push_str(&format!("## {}\n\n", heading(e)));
+        out.push_str(&format!("## {}\n\n", markdown(&heading(e))));
         if e.changes.is_empty() {
             out.push_str("No schema change.\n\n");
             continue;
         }
         for c in &e.changes {
-            out.push_str(&format!("- `{}` {}\n", c.code, c.summary()));
+            out.push_str(&format!("- `{}` {}\n", c.code, markdown(&c.summary())));
         }
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A migration's description (from a file name or a history row) and
+    /// DDL carrying control characters and markup.
+    #[test]
+    fn headings_and_ddl_show_control_characters_escaped() {
+        let log = Changelog {
+            target: "shop[x](http://evil)".into(),
+            migrations: vec![ChangelogEntry {
+                version: Some("1\x1b[2J".into()),
+                description: "add\rHIDDEN <img src=x> @org/team \u{202e}".into(),
+                kind: MigrationKind::Versioned,
+                class: MigrationClass::Schema,
+                checksum: "0".into(),
+                changes: Vec::new(),
+                ddl: vec!["+CREATE TABLE t (\n+\ta int -- \x1b]8;;http://evil\x07\r\n".into()],
+            }],
+        };
+        let text = render_changelog_text(&log);
+        assert_eq!(
+            text,
+            "1\\x1b[2J add\\rHIDDEN <img src=x> @org/team \\u202e (schema)\n    no schema change\n      \
+             +CREATE TABLE t (\n      +\ta int -- \\x1b]8;;http://evil\\x07\\r\n"
+        );
+        let md = render_changelog_markdown(&log);
+        assert_eq!(
+            md,
+            "# Schema changelog: shop\\[x\\](http\\://evil)\n\n\
+             ## 1\\\\x1b\\[2J add\\\\rHIDDEN \\<img src=x\\> `@`org/team \\\\u202e (schema)\n\n\
+             No schema change.\n\n"
+        );
+    }
 }

@@ -4,25 +4,10 @@
 
 use super::check::{CheckReport, Finding};
 use super::check_text::{context, headline};
+use super::escape::{html as escape_html, html_block};
 use crate::diff::Severity;
 use crate::store::ScanResult;
 use std::fmt::Write as _;
-
-/// Escapes text for HTML element content and attribute values.
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 const CSS: &str = "body{font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;margin:0;padding:12px;color:#1b1f24;background:#fff;line-height:1.4}\
 h1{font-size:1.3em;margin:0 0 4px}h2{font-size:1.1em;margin:20px 0 6px}\
@@ -46,7 +31,7 @@ fn severity_class(s: Severity) -> &'static str {
 
 fn diff_html(diff: &str) -> String {
     let mut out = String::from("<pre>");
-    for line in diff.lines() {
+    for line in super::diff_lines(diff) {
         let class = if line.starts_with("+++") || line.starts_with("---") {
             None
         } else if line.starts_with('+') {
@@ -58,10 +43,10 @@ fn diff_html(diff: &str) -> String {
         };
         match class {
             Some(c) => {
-                let _ = write!(out, "<span class=\"{c}\">{}</span>", escape_html(line));
+                let _ = write!(out, "<span class=\"{c}\">{}</span>", html_block(line));
             }
             None => {
-                let _ = writeln!(out, "{}", escape_html(line));
+                let _ = writeln!(out, "{}", html_block(line));
             }
         }
     }
@@ -164,17 +149,4 @@ pub fn render_check_html(reports: &[CheckReport]) -> String {
     }
     out.push_str("</body></html>\n");
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::escape_html;
-
-    #[test]
-    fn markup_in_names_is_text() {
-        assert_eq!(
-            escape_html("<script>alert('x')</script> & \"y\""),
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;y&quot;"
-        );
-    }
 }

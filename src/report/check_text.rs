@@ -1,7 +1,8 @@
 //! Text and Markdown renderings of a [`CheckReport`].
 
 use super::check::{CheckReport, Finding};
-use super::markdown::cell;
+use super::escape::{markdown, terminal};
+use super::markdown::details;
 use super::text::{paint_diff, severity_tag, Style};
 use crate::diff::Severity;
 use crate::store::ScanResult;
@@ -61,18 +62,18 @@ pub fn render_check_text(report: &CheckReport, style: Style) -> String {
         out,
         "{} {} ({}) at {}",
         style.paint("1", "driftwatch check"),
-        report.target,
-        report.url,
-        report.time
+        terminal(&report.target),
+        terminal(&report.url),
+        terminal(&report.time)
     );
     let ctx = context(report);
     if !ctx.is_empty() {
-        let _ = writeln!(out, "{}", ctx.join(" · "));
+        let _ = writeln!(out, "{}", terminal(&ctx.join(" · ")));
     }
     for w in &report.warnings {
-        let _ = writeln!(out, "{} {w}", style.paint("33", "warning:"));
+        let _ = writeln!(out, "{} {}", style.paint("33", "warning:"), terminal(w));
     }
-    let head = headline(report);
+    let head = terminal(&headline(report)).into_owned();
     let head = match report.result {
         ScanResult::Drift | ScanResult::Failed => style.paint("1;31", &head),
         ScanResult::Clean => style.paint("32", &head),
@@ -92,16 +93,16 @@ fn render_finding(out: &mut String, f: &Finding, style: Style) {
         "{} {} {}",
         severity_tag(style, f.severity),
         f.code,
-        f.message
+        terminal(&f.message)
     );
     if let Some(a) = &f.attribution {
-        let _ = writeln!(out, "    attribution: {}", a.label());
+        let _ = writeln!(out, "    attribution: {}", terminal(&a.label()));
     }
     if let Some(m) = f.migration.as_ref().and_then(|m| m.file.as_ref()) {
-        let _ = writeln!(out, "    file: {m}");
+        let _ = writeln!(out, "    file: {}", terminal(m));
     }
-    let _ = writeln!(out, "    since: {}", f.since);
-    let _ = writeln!(out, "    fix: {}", f.hint);
+    let _ = writeln!(out, "    since: {}", terminal(&f.since));
+    let _ = writeln!(out, "    fix: {}", terminal(&f.hint));
     if let Some(ddl) = &f.ddl {
         out.push_str(&paint_diff(style, ddl, "    "));
     }
@@ -109,13 +110,18 @@ fn render_finding(out: &mut String, f: &Finding, style: Style) {
 
 /// Renders the report as Markdown (pull requests, tickets).
 pub fn render_check_markdown(report: &CheckReport) -> String {
-    let mut out = format!("# driftwatch check: {}\n\n", cell(&report.target));
-    let _ = writeln!(out, "**{}** ({})\n", cell(&headline(report)), report.time);
+    let mut out = format!("# driftwatch check: {}\n\n", markdown(&report.target));
+    let _ = writeln!(
+        out,
+        "**{}** ({})\n",
+        markdown(&headline(report)),
+        markdown(&report.time)
+    );
     for line in context(report) {
-        let _ = writeln!(out, "- {}", cell(&line));
+        let _ = writeln!(out, "- {}", markdown(&line));
     }
     for w in &report.warnings {
-        let _ = writeln!(out, "- warning: {}", cell(w));
+        let _ = writeln!(out, "- warning: {}", markdown(w));
     }
     if report.findings.is_empty() {
         return out;
@@ -127,14 +133,14 @@ pub fn render_check_markdown(report: &CheckReport) -> String {
             "| {} | `{}` | {} | {} | {} |",
             severity_name(f.severity),
             f.code,
-            cell(&f.message),
-            cell(
+            markdown(&f.message),
+            markdown(
                 &f.attribution
                     .as_ref()
                     .map(|a| a.label())
                     .unwrap_or_default()
             ),
-            f.since
+            markdown(&f.since)
         );
     }
     for f in report.findings.iter().filter(|f| f.ddl.is_some()) {
@@ -143,12 +149,7 @@ pub fn render_check_markdown(report: &CheckReport) -> String {
             .as_ref()
             .map(|o| o.name.as_str())
             .unwrap_or_default();
-        let _ = write!(
-            out,
-            "\n<details><summary>{}</summary>\n\n```diff\n{}```\n\n</details>\n",
-            cell(name),
-            f.ddl.as_deref().unwrap_or_default().replace("```", "` ` `")
-        );
+        out.push_str(&details(name, f.ddl.as_deref().unwrap_or_default()));
     }
     out
 }

@@ -1,5 +1,6 @@
 //! Text rendering of a migration history (`driftwatch history`).
 
+use super::escape::terminal;
 use crate::history::{FileComparison, FileStatus, History};
 
 /// A header naming the tool and table, then one aligned line per row:
@@ -10,7 +11,7 @@ pub fn render_history_text(history: &History, files: Option<&FileComparison>) ->
     let mut out = format!(
         "{} history in {}: {} row{}\n",
         history.tool.as_str(),
-        history.table,
+        terminal(&history.table),
         history.migrations.len(),
         if history.migrations.len() == 1 {
             ""
@@ -40,6 +41,8 @@ pub fn render_history_text(history: &History, files: Option<&FileComparison>) ->
             } else {
                 m.kind.to_lowercase()
             };
+            // Every cell is text from the history table: escaped before
+            // the widths are measured.
             [
                 m.version.clone().unwrap_or_else(|| "(repeatable)".into()),
                 m.applied_at.clone().unwrap_or_else(|| "-".into()),
@@ -47,6 +50,7 @@ pub fn render_history_text(history: &History, files: Option<&FileComparison>) ->
                 m.description.clone(),
                 m.checksum.clone().unwrap_or_default(),
             ]
+            .map(|cell| terminal(&cell).into_owned())
         })
         .collect();
     let header = ["VERSION", "APPLIED AT", "STATUS", "DESCRIPTION", "CHECKSUM"].map(String::from);
@@ -69,7 +73,7 @@ pub fn render_history_text(history: &History, files: Option<&FileComparison>) ->
         out.push('\n');
     }
     for path in files.map(|f| f.pending.as_slice()).unwrap_or_default() {
-        out.push_str(&format!("pending: {path}\n"));
+        out.push_str(&format!("pending: {}\n", terminal(path)));
     }
     out
 }

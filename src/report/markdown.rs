@@ -1,17 +1,22 @@
-//! The Markdown report, for pull-request comments and tickets.
+//! The Markdown report, for pull-request comments and tickets. Database
+//! text goes into code spans, fences or escaped prose (see [`super::escape`]):
+//! a name or comment cannot add a link, an image, a mention, an HTML tag,
+//! or leave its table cell or its fence.
 
+use super::escape::{html, markdown, markdown_cell_code, markdown_code, markdown_fence};
 use super::{by_top_object, object_diff, DiffReport};
 use crate::model::Snapshot;
 use std::fmt::Write as _;
 
-/// Text for a Markdown table cell: pipes escaped, one line, and `<`/`>` as
-/// entities (Markdown viewers render raw HTML, and names, comments and
-/// bodies come from the database).
-pub(crate) fn cell(text: &str) -> String {
-    text.replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('\n', " ")
+/// The `<details>` block of one object's DDL diff. Its summary is HTML (a
+/// line starting with `<details>` is an HTML block, where Markdown is not
+/// read), in `<code>`, where GitHub makes no mention or link.
+pub(crate) fn details(summary: &str, diff: &str) -> String {
+    format!(
+        "\n<details><summary><code>{}</code></summary>\n\n{}\n</details>\n",
+        html(summary),
+        markdown_fence(&super::diff_lines(diff).join("\n"), "diff")
+    )
 }
 
 /// Renders the report as Markdown.
@@ -25,10 +30,15 @@ pub fn render_markdown(report: &DiffReport, from: &Snapshot, to: &Snapshot) -> S
         if s.changes == 1 { "" } else { "s" }
     );
     let _ = writeln!(out);
-    let _ = writeln!(out, "`{}` → `{}`", report.from.source, report.to.source);
+    let _ = writeln!(
+        out,
+        "{} → {}",
+        markdown_code(&report.from.source),
+        markdown_code(&report.to.source)
+    );
     let _ = writeln!(out);
     for w in &report.warnings {
-        let _ = writeln!(out, "> **Warning:** {w}");
+        let _ = writeln!(out, "> **Warning:** {}", markdown(w));
         let _ = writeln!(out);
     }
     if s.changes == 0 {
@@ -51,20 +61,15 @@ pub fn render_markdown(report: &DiffReport, from: &Snapshot, to: &Snapshot) -> S
         };
         let _ = writeln!(
             out,
-            "| {sev} | `{}` | `{}` | {} |",
+            "| {sev} | `{}` | {} | {} |",
             c.code,
-            cell(&c.object.name),
-            cell(&c.summary())
+            markdown_cell_code(&c.object.name),
+            markdown(&c.summary())
         );
     }
     for (top, _) in by_top_object(&report.changes) {
         if let Some(diff) = object_diff(from, to, &top) {
-            let _ = writeln!(
-                out,
-                "\n<details><summary>{}</summary>\n\n```diff\n{}```\n</details>",
-                cell(&top.replacen(':', " ", 1)),
-                diff
-            );
+            out.push_str(&details(&top.replacen(':', " ", 1), &diff));
         }
     }
     out

@@ -6,6 +6,7 @@ mod changelog;
 mod check;
 mod check_html;
 mod check_text;
+pub mod escape;
 mod history;
 mod markdown;
 mod text;
@@ -18,8 +19,9 @@ pub use check::{
     schema_findings, Attribution, CheckReport, Expected, ExpectedFrom, Finding, FindingCode,
     HistoryCode, MigrationName, CHECK_FORMAT,
 };
-pub use check_html::{escape_html, render_check_html};
+pub use check_html::render_check_html;
 pub use check_text::{render_check_markdown, render_check_text};
+pub use escape::html as escape_html;
 pub use history::render_history_text;
 
 pub use markdown::render_markdown;
@@ -142,6 +144,29 @@ pub(crate) fn by_top_object(changes: &[Change]) -> Vec<(String, Vec<&Change>)> {
     groups
 }
 
+/// The lines of a unified diff as `similar` writes it: a line ends at `\n`
+/// (not kept) or after a bare `\r` (kept, to be shown escaped), since
+/// `similar` splits its input at both and writes each line's own ending.
+/// `str::lines` would drop a `\r` before `\n` and join lines at a bare one.
+pub(crate) fn diff_lines(diff: &str) -> Vec<&str> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    let bytes = diff.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\n' {
+            lines.push(&diff[start..i]);
+            start = i + 1;
+        } else if b == b'\r' && bytes.get(i + 1) != Some(&b'\n') {
+            lines.push(&diff[start..=i]);
+            start = i + 1;
+        }
+    }
+    if start < diff.len() {
+        lines.push(&diff[start..]);
+    }
+    lines
+}
+
 /// Unified diff of the rendered top-level object on both sides.
 pub(crate) fn object_diff(from: &Snapshot, to: &Snapshot, top: &str) -> Option<String> {
     let (kind, identity) = top.split_once(':')?;
@@ -158,4 +183,18 @@ pub(crate) fn object_diff(from: &Snapshot, to: &Snapshot, top: &str) -> Option<S
         .header(&from.meta.source, &to.meta.source)
         .to_string();
     Some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::diff_lines;
+
+    #[test]
+    fn diff_lines_end_at_newline_and_after_a_bare_carriage_return() {
+        assert_eq!(
+            diff_lines("-a\r\n+b\r+c\n d\n\n+e"),
+            ["-a\r", "+b\r", "+c", " d", "", "+e"]
+        );
+        assert!(diff_lines("").is_empty());
+    }
 }

@@ -1,6 +1,7 @@
 //! The terminal report: changes grouped by schema and object, one summary
 //! line each, then a unified DDL diff of the object.
 
+use super::escape::{terminal, terminal_block};
 use super::{by_top_object, object_diff, DiffReport};
 use crate::diff::Severity;
 use crate::model::Snapshot;
@@ -34,10 +35,12 @@ pub(crate) fn severity_tag(style: Style, s: Severity) -> String {
 }
 
 /// A unified diff with added lines green, removed red, headers bold,
-/// each line indented by `indent`.
+/// each line indented by `indent`. The diff holds database text: each line
+/// keeps its tabs, every other control character is shown escaped.
 pub(crate) fn paint_diff(style: Style, diff: &str, indent: &str) -> String {
     let mut out = String::new();
-    for line in diff.lines() {
+    for line in super::diff_lines(diff) {
+        let line = &*terminal_block(line);
         let painted = if line.starts_with("+++") || line.starts_with("---") {
             style.paint("1", line)
         } else if line.starts_with('+') {
@@ -54,6 +57,15 @@ pub(crate) fn paint_diff(style: Style, diff: &str, indent: &str) -> String {
     out
 }
 
+/// `table app.orders` for the group key `table:app.orders`: the kind's
+/// dashes become spaces, the name is shown as it is, escaped.
+pub(crate) fn top_label(top: &str) -> String {
+    match top.split_once(':') {
+        Some((kind, name)) => format!("{} {}", kind.replace('-', " "), terminal(name)),
+        None => terminal(top).into_owned(),
+    }
+}
+
 /// Renders the report for a terminal.
 pub fn render_text(report: &DiffReport, from: &Snapshot, to: &Snapshot, style: Style) -> String {
     let mut out = String::new();
@@ -61,11 +73,11 @@ pub fn render_text(report: &DiffReport, from: &Snapshot, to: &Snapshot, style: S
         out,
         "{} {} → {}",
         style.paint("1", "driftwatch diff"),
-        report.from.source,
-        report.to.source
+        terminal(&report.from.source),
+        terminal(&report.to.source)
     );
     for w in &report.warnings {
-        let _ = writeln!(out, "{} {w}", style.paint("33", "warning:"));
+        let _ = writeln!(out, "{} {}", style.paint("33", "warning:"), terminal(w));
     }
     let s = &report.summary;
     if s.changes == 0 {
@@ -89,16 +101,16 @@ pub fn render_text(report: &DiffReport, from: &Snapshot, to: &Snapshot, style: S
             .clone()
             .unwrap_or_else(|| "(database)".into());
         if last_schema.as_ref() != Some(&schema) {
-            let _ = writeln!(out, "\n{}", style.paint("1", &format!("schema {schema}")));
+            let _ = writeln!(
+                out,
+                "\n{}",
+                style.paint("1", &format!("schema {}", terminal(&schema)))
+            );
             last_schema = Some(schema);
         }
-        let _ = writeln!(
-            out,
-            "  {}",
-            style.paint("1", &top.replacen(':', " ", 1).replace('-', " "))
-        );
+        let _ = writeln!(out, "  {}", style.paint("1", &top_label(&top)));
         for c in &changes {
-            let line = c.summary();
+            let line = terminal(&c.summary()).into_owned();
             let painted = match line.chars().next() {
                 Some('+') => style.paint("32", &line),
                 Some('-') => style.paint("31", &line),
