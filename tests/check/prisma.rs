@@ -286,3 +286,42 @@ async fn a_prisma_baseline_records_the_row_prisma_writes_and_the_next_check_acce
     assert_eq!(report["result"], "clean", "{:?}", report);
     assert_exit(&out, 0);
 }
+
+/// diesel's folders are SQL driftwatch replays too: its target is compared
+/// with the replay, not recorded (rows as `diesel migration run` writes
+/// them, fixtures/history/diesel.sql).
+#[tokio::test]
+async fn diesel_folders_are_compared_with_their_replay_too() {
+    let dir = repo().join("fixtures/layouts/diesel");
+    let db = common::fresh_db().await;
+    psql(
+        &db,
+        "CREATE TABLE __diesel_schema_migrations (
+            version VARCHAR(50) PRIMARY KEY NOT NULL,
+            run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)",
+    );
+    for name in folders(&dir) {
+        psql_file(&db, &dir.join(&name).join("up.sql"));
+        let version: String = name
+            .split('_')
+            .next()
+            .unwrap()
+            .chars()
+            .filter(|c| *c != '-')
+            .collect();
+        psql(
+            &db,
+            &format!("INSERT INTO __diesel_schema_migrations (version) VALUES ('{version}')"),
+        );
+    }
+    exec(&db, "ALTER TABLE accounts ADD COLUMN nickname text").await;
+    let w = Watched::on(db, Some(dir));
+    let (out, report) = w.check(&[]);
+    assert_exit(&out, 1);
+    assert_eq!(report["expected"]["from"], "replay");
+    assert_eq!(report["applied_version"], "20240212141500");
+    assert_eq!(
+        findings(&report),
+        ["warning column-added public.accounts.nickname out-of-band"]
+    );
+}
