@@ -207,7 +207,7 @@ pub async fn prepare(req: &BaselineRequest, store: &TargetStore) -> Result<Prepa
                 let tool = set.format.history_tool();
                 if crate::replay::history_row_sql(tool, &placeholder(&names.version), 1).is_none() {
                     return Err(Error::Usage(format!(
-                        "--record-history: driftwatch cannot write {} history rows (Flyway, sqlx, golang-migrate and dbmate only)",
+                        "--record-history: driftwatch cannot write {} history rows (Flyway, sqlx, golang-migrate, dbmate and Prisma only)",
                         tool.as_str()
                     )));
                 }

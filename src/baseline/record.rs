@@ -211,6 +211,15 @@ async fn statements(
             format!("INSERT INTO {table} (version) VALUES ($1)"),
             vec![version],
         )],
+        // prisma-engines, PostgresFlavour: a finished row named by its
+        // folder, checksum the SHA-256 hex of migration.sql
+        Tool::Prisma => vec![(
+            format!(
+                "INSERT INTO {table} (id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at, applied_steps_count) \
+                 VALUES (pg_catalog.gen_random_uuid()::text, $1, pg_catalog.now(), $2, NULL, NULL, pg_catalog.now(), 1)"
+            ),
+            vec![m.checksum.clone(), crate::replay::prisma_migration_name(m)],
+        )],
         other => {
             return Err(sqlx::Error::Protocol(format!(
                 "driftwatch does not write {} history rows",

@@ -95,7 +95,12 @@ pub fn read(history: &History, set: Option<&MigrationSet>, now: &str) -> History
     };
     let versioned_rows: Vec<usize> = (0..rows.len())
         .filter(|&i| rows[i].version.is_some() && cmp.rows[i] != FileStatus::NoFileExpected)
-        .filter(|&i| cmp.rows[i] != FileStatus::NonSqlMigration)
+        .filter(|&i| {
+            !matches!(
+                cmp.rows[i],
+                FileStatus::NonSqlMigration | FileStatus::RolledBack
+            )
+        })
         .collect();
     let missing = versioned_rows
         .iter()

@@ -11,6 +11,8 @@
 //!   1486364155` (mod 2^32); the CLI passes the URL path as the database
 //!   name (`/db`), a program its `current_database()`; releases before
 //!   v4.15 hashed the database name alone.
+//! - Prisma (`sql-schema-connector`, Postgres flavour): the fixed key
+//!   72707369, `pg_advisory_lock`.
 //! - dbmate takes no lock (amacneil/dbmate#101 is open): a dbmate run is
 //!   seen only through its open transaction on the history table, which the
 //!   second probe below finds for every tool.
@@ -74,9 +76,14 @@ pub fn tool_keys(tool: Tool, database: &str, schema: &str, table: &str) -> Vec<i
                 golang_migrate_legacy_key(&slashed),
             ]
         }
+        // prisma-engines, PostgresFlavour::acquire_lock: one fixed key.
+        Tool::Prisma => vec![PRISMA_KEY],
         _ => Vec::new(),
     }
 }
+
+/// Prisma Migrate's advisory lock key (`pg_advisory_lock(72707369)`).
+pub const PRISMA_KEY: i64 = 72_707_369;
 
 /// A migration seen running.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

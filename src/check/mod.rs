@@ -454,6 +454,8 @@ async fn run(
 
     let Some((mut expected, expected_info)) = expected else {
         // First scan without replayable files: this is the accepted state.
+        // It compared nothing, and must not read like a clean scan.
+        warnings.push(nothing_compared(set.is_some(), history.as_ref()));
         let _lock = store.lock()?;
         let file = store.add_baseline(
             time,
@@ -515,6 +517,24 @@ async fn run(
         warnings,
         probe,
     })
+}
+
+/// The warning of a first scan that recorded the live schema instead of
+/// comparing it: why nothing was compared, and how to give the target a
+/// source of truth.
+fn nothing_compared(has_dir: bool, history: Option<&hist::History>) -> String {
+    let why = match history {
+        Some(h) if has_dir => format!(
+            "{} migrations are not SQL files driftwatch replays",
+            h.tool.as_str()
+        ),
+        _ => "the target has no migration directory".to_string(),
+    };
+    format!(
+        "nothing compared: {why}, so the live schema was recorded as the accepted state and later scans compare with it; \
+         to compare with a source of truth, give the SQL migrations its tool applies (--migrations DIR, or migrations = in the config), \
+         or review the live schema and accept it with driftwatch baseline --reason"
+    )
 }
 
 /// The outcome of a scan that found a migration running.

@@ -93,7 +93,7 @@ pub async fn run(args: HistoryArgs) -> Result<ExitCode> {
     let files = match &set {
         Some(set) if !history::compares_with_files(history.tool) => {
             return Err(crate::error::Error::Usage(format!(
-                "--migrations: {} history rows do not name SQL files driftwatch reads; compare Flyway, sqlx, golang-migrate, dbmate, refinery, generic or driftwatch histories",
+                "--migrations: {} history rows do not name SQL files driftwatch reads; compare Flyway, sqlx, golang-migrate, dbmate, Prisma, diesel, refinery, generic or driftwatch histories",
                 history.tool.as_str()
             ))
             .into())

@@ -27,6 +27,9 @@ pub enum FileStatus {
     /// golang-migrate's dirty version: it failed part-way, and the tool
     /// refuses to go on until `migrate force`.
     Failed,
+    /// Prisma's `migrate resolve --rolled-back`: the attempt no longer
+    /// counts; the migration is pending unless a later row applied it.
+    RolledBack,
 }
 
 /// The files beside a history.
@@ -43,11 +46,31 @@ pub struct FileComparison {
 fn same_checksums(tool: Tool, format: Format) -> bool {
     matches!(
         (tool, format),
-        (Tool::Flyway, Format::Flyway) | (Tool::Sqlx, Format::Sqlx)
+        (Tool::Flyway, Format::Flyway)
+            | (Tool::Sqlx, Format::Sqlx)
+            | (Tool::Prisma, Format::Prisma)
     )
 }
 
-/// Tools whose history rows name SQL files driftwatch reads.
+/// True when `stored`, the row's checksum, is `tool`'s checksum of `file`
+/// (Prisma also accepts the file with other line endings, as it does).
+fn checksum_matches(tool: Tool, stored: &str, file: &Migration) -> bool {
+    match tool {
+        Tool::Prisma => {
+            *stored == file.checksum
+                || crate::migrations::checksum::prisma_matches(&file.sql, stored)
+        }
+        _ => *stored == file.checksum,
+    }
+}
+
+/// True for a row that Prisma's `migrate resolve --rolled-back` set aside.
+fn rolled_back(row: &AppliedMigration) -> bool {
+    row.kind == "ROLLED_BACK"
+}
+
+/// Tools whose history rows name SQL files driftwatch reads (and
+/// replays): their expected state is the replay.
 pub fn compares_with_files(tool: Tool) -> bool {
     matches!(
         tool,
@@ -57,6 +80,8 @@ pub fn compares_with_files(tool: Tool) -> bool {
             | Tool::Dbmate
             | Tool::Generic
             | Tool::Refinery
+            | Tool::Prisma
+            | Tool::Diesel
             | Tool::Driftwatch
     )
 }
@@ -86,6 +111,9 @@ pub fn compare(tool: Tool, rows: &[AppliedMigration], set: &MigrationSet) -> Fil
             if tool == Tool::GolangMigrate && !row.success {
                 return FileStatus::Failed;
             }
+            if rolled_back(row) {
+                return FileStatus::RolledBack;
+            }
             let repeatable = row.version.is_none();
             // A repeatable runs again whenever it changes: only its last
             // row says where it stands.
@@ -100,7 +128,7 @@ pub fn compare(tool: Tool, rows: &[AppliedMigration], set: &MigrationSet) -> Fil
                 }
                 None => FileStatus::MissingFile,
                 Some(file) => match (&row.checksum, checksums) {
-                    (Some(stored), true) if *stored != file.checksum => {
+                    (Some(stored), true) if !checksum_matches(tool, stored, file) => {
                         if repeatable {
                             FileStatus::Outdated
                         } else {
@@ -133,7 +161,7 @@ pub fn compare(tool: Tool, rows: &[AppliedMigration], set: &MigrationSet) -> Fil
             if tool.keeps_only_current() {
                 after_current(version)
             } else {
-                !rows.iter().any(|r| {
+                !rows.iter().filter(|r| !rolled_back(r)).any(|r| {
                     r.version
                         .as_deref()
                         .is_some_and(|v| same_version(v, version))

@@ -47,6 +47,29 @@ pub fn sha256(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
+/// True when `stored`, a `_prisma_migrations.checksum`, is Prisma's
+/// checksum of the script `text` (prisma-engines `checksum.rs`,
+/// `script_matches_checksum`): SHA-256 hex of the script as it is, or of
+/// its lines each ended by `\r\n`, or each by `\n` (git may have changed
+/// the line endings since it ran); each also in the unpadded hex an early
+/// engine wrote (`{:x}` per byte).
+pub fn prisma_matches(text: &str, stored: &str) -> bool {
+    let ended = |end: &str| {
+        let mut hasher = Sha256::new();
+        for line in text.lines() {
+            hasher.update(line.trim_end_matches('\r').as_bytes());
+            hasher.update(end.as_bytes());
+        }
+        hasher.finalize()
+    };
+    [Sha256::digest(text.as_bytes()), ended("\r\n"), ended("\n")]
+        .iter()
+        .any(|digest| {
+            let unpadded: String = digest.iter().map(|b| format!("{b:x}")).collect();
+            stored == hex(digest) || stored == unpadded
+        })
+}
+
 /// Lowercase hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
@@ -141,5 +164,22 @@ mod tests {
         );
         assert_eq!(sqlx(b"abc").len(), 96);
         assert!(sqlx(b"abc").starts_with("cb00753f45a35e8b"));
+    }
+
+    #[test]
+    fn prisma_accepts_its_line_ending_variants_and_old_hex() {
+        let abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        assert!(prisma_matches("abc", abc));
+        // "abc\n": the script's lines each ended by \n.
+        let lf = "edeaaff3f1774ad2888673770c6d64097e391bc362d7d6fb34982ddf0efd18cb";
+        assert!(prisma_matches("abc", lf));
+        assert!(prisma_matches("abc\r\n", lf));
+        // The unpadded hex of an early engine: 0x01 written as "1".
+        assert!(prisma_matches(
+            "abc",
+            "ba7816bf8f1cfea414140de5dae2223b0361a396177a9cb410ff61f2015ad"
+        ));
+        assert!(!prisma_matches("abd", abc));
+        assert!(!prisma_matches("abc", &sha256(b"abc ")));
     }
 }

@@ -43,8 +43,23 @@ pub fn history_row_sql(tool: Tool, m: &Migration, rank: usize) -> Option<String>
         ),
         // dbmate: one row per applied version
         Tool::Dbmate => format!("INSERT INTO schema_migrations (version) VALUES ({})", lit(&version)),
+        // prisma-engines, PostgresFlavour: a finished row named by its folder
+        Tool::Prisma => format!(
+            "INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at, applied_steps_count) VALUES (gen_random_uuid()::text, {}, now(), {}, NULL, NULL, now(), 1)",
+            lit(&m.checksum),
+            lit(&prisma_migration_name(m))
+        ),
         _ => return None,
     })
+}
+
+/// The `_prisma_migrations.migration_name` of `m`: its folder's name.
+pub fn prisma_migration_name(m: &Migration) -> String {
+    m.path
+        .parent()
+        .and_then(|d| d.file_name())
+        .map(|f| f.to_string_lossy().to_string())
+        .unwrap_or_default()
 }
 
 /// Applies `migrations` of `set` to the database at `url` and records each

@@ -9,7 +9,7 @@ mod apply;
 mod migrate;
 
 pub use apply::{analyze, apply, create_history_table, Applied};
-pub use migrate::{history_row_sql, migrate};
+pub use migrate::{history_row_sql, migrate, prisma_migration_name};
 
 use crate::catalog::{CaptureMode, CaptureOptions, CaptureSession};
 use crate::database::DatabaseUrl;

@@ -48,9 +48,22 @@ impl AlertView<'_> {
         parts.join(", ")
     }
 
+    /// True when the scan recorded the live schema instead of comparing it
+    /// (a first scan without replayable migrations): its findings are the
+    /// history's, and no schema drift was looked for.
+    fn not_compared(&self) -> bool {
+        self.report.result == crate::store::ScanResult::Recorded
+    }
+
     /// The subject line (a header: one line, control characters visible).
     pub fn subject(&self) -> String {
         let t = terminal(&self.report.target);
+        if self.not_compared() && self.kind == AlertKind::Drift {
+            return format!(
+                "[driftwatch] {t}: {} in the migration history (schema not compared)",
+                self.counts()
+            );
+        }
         match self.kind {
             AlertKind::Drift => format!("[driftwatch] {t}: {} schema drift", self.counts()),
             AlertKind::Reminder => {
@@ -68,6 +81,12 @@ impl AlertView<'_> {
     /// One sentence saying what happened.
     pub fn headline(&self) -> String {
         let t = terminal(&self.report.target);
+        if self.not_compared() && self.kind == AlertKind::Drift {
+            return format!(
+                "{t}: nothing compared: the first scan recorded the live schema as the accepted state; the migration history has {}.",
+                self.counts()
+            );
+        }
         match self.kind {
             AlertKind::Drift => {
                 let new = self.new_findings.len();
@@ -133,6 +152,11 @@ impl AlertView<'_> {
     fn footer_lines(&self) -> Vec<String> {
         let r = self.report;
         let mut lines = vec![format!("Scan: {} at {}", r.url, r.time)];
+        if self.not_compared() {
+            lines.push(
+                "Nothing was compared: to compare with a source of truth, give the target the SQL migrations its tool applies (migrations = DIR), or accept the live schema with driftwatch baseline --reason.".into(),
+            );
+        }
         if let Some(e) = &r.error {
             lines.push(format!("Error: {e}"));
         }
@@ -539,5 +563,41 @@ mod tests {
         assert!(html.contains("\\x1b]8;;http://evil\\x07x"), "{html}");
         let chat = view.chat_text();
         assert!(!chat.chars().any(|c| acts(c) && c != '\n'), "{chat:?}");
+    }
+
+    /// A first scan that recorded the live schema alerts only on its
+    /// history findings, and says that no schema was compared.
+    #[test]
+    fn a_recorded_first_scan_never_reads_as_schema_drift() {
+        let mut r = report();
+        r.result = ScanResult::Recorded;
+        r.findings.truncate(1);
+        let view = AlertView {
+            report: &r,
+            kind: AlertKind::Drift,
+            findings: r.findings.iter().collect(),
+            new_findings: &[],
+            gone_findings: &[],
+            failures: 0,
+            drift_since: None,
+            report_path: None,
+        };
+        assert_eq!(
+            view.subject(),
+            "[driftwatch] shop: 1 warning in the migration history (schema not compared)"
+        );
+        assert!(
+            view.headline().contains("nothing compared"),
+            "{}",
+            view.headline()
+        );
+        assert!(!view.headline().contains("differs"), "{}", view.headline());
+        for part in [view.text(), view.html()] {
+            assert!(
+                part.contains("Nothing was compared: to compare with a source of truth"),
+                "{part}"
+            );
+            assert!(part.contains("driftwatch baseline"), "{part}");
+        }
     }
 }

@@ -24,7 +24,8 @@ pub fn headline(report: &CheckReport) -> String {
         ),
         ScanResult::MigrationInProgress => "migration in progress: not compared".to_string(),
         ScanResult::Recorded => {
-            "first scan: the live schema is recorded as the accepted state".to_string()
+            "nothing compared: first scan, the live schema is recorded as the accepted state"
+                .to_string()
         }
         ScanResult::Failed => format!(
             "scan failed: {}",
@@ -77,6 +78,7 @@ pub fn render_check_text(report: &CheckReport, style: Style) -> String {
     let head = match report.result {
         ScanResult::Drift | ScanResult::Failed => style.paint("1;31", &head),
         ScanResult::Clean => style.paint("32", &head),
+        ScanResult::Recorded => style.paint("1;33", &head),
         _ => head,
     };
     let _ = writeln!(out, "{head}");

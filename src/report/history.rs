@@ -33,8 +33,11 @@ pub fn render_history_text(history: &History, files: Option<&FileComparison>) ->
                 FileStatus::MissingFile => ", no file",
                 FileStatus::Outdated => ", outdated, will re-run",
                 FileStatus::NonSqlMigration => ", applied by a non-SQL migration",
+                FileStatus::RolledBack => ", set aside (migrate resolve --rolled-back)",
             });
-            let status = if !m.success {
+            let status = if m.kind == "ROLLED_BACK" {
+                "rolled back".to_string()
+            } else if !m.success {
                 "FAILED".to_string()
             } else if m.kind == "SQL" {
                 "ok".to_string()

@@ -43,9 +43,17 @@ async fn without_migration_files_the_first_scan_is_the_accepted_state() {
     .await;
     let w = Watched::on(db, None);
     let (out, report) = w.check(&[]);
+    // Exit 0: recording is no failure, but nothing says "clean".
     assert_exit(&out, 0);
     assert_eq!(report["result"], "recorded");
     assert_eq!(report["expected"]["from"], "first-scan");
+    let warnings = report["warnings"].to_string();
+    assert!(
+        warnings.contains("nothing compared: the target has no migration directory")
+            && warnings.contains("--migrations DIR")
+            && warnings.contains("driftwatch baseline"),
+        "{warnings}"
+    );
     let (out, report) = w.check(&[]);
     assert_exit(&out, 0);
     assert_eq!(report["result"], "clean");
@@ -72,6 +80,29 @@ async fn without_migration_files_the_first_scan_is_the_accepted_state() {
         &live,
     ]);
     assert_one_line_error(&out, "holds no replayed migrations", "");
+}
+
+/// The text of a first scan that recorded instead of compared says so
+/// plainly, with how to give driftwatch a source of truth.
+#[tokio::test]
+async fn a_recorded_first_scan_says_nothing_was_compared() {
+    let db = common::fresh_db().await;
+    exec(&db, "CREATE TABLE accounts (id bigint PRIMARY KEY)").await;
+    let w = Watched::on(db, None);
+    let args = w.args();
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = driftwatch(&refs);
+    assert_exit(&out, 0);
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains(
+            "nothing compared: first scan, the live schema is recorded as the accepted state"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("--migrations DIR"), "{text}");
+    assert!(!text.contains("clean"), "{text}");
 }
 
 #[tokio::test]

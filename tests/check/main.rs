@@ -10,6 +10,7 @@ mod common;
 mod baseline;
 mod faults;
 mod flyway;
+mod prisma;
 mod record_history;
 mod tools;
 
