@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::history::{HistoryTables, Tool};
 use crate::migrations::Migration;
 use crate::model::Snapshot;
-use crate::shadow::{load_sql, Shadow, ShadowOptions};
+use crate::shadow::{load_sql_as, ReplayDatabase, Shadow, ShadowOptions};
 use std::path::{Path, PathBuf};
 use tokio::sync::OnceCell;
 
@@ -274,14 +274,17 @@ enum Load<'a> {
     Migrations(Tool, &'a [Migration]),
 }
 
-async fn load(db: &DatabaseUrl, what: Load<'_>) -> Result<()> {
+async fn load(db: &ReplayDatabase, what: Load<'_>) -> Result<()> {
+    let superuser = db.superuser.as_ref();
     match what {
-        Load::Sql(path, sql) => load_sql(db, sql, &path.display().to_string()).await,
+        Load::Sql(path, sql) => {
+            load_sql_as(&db.url, superuser, sql, &path.display().to_string()).await
+        }
         Load::Migrations(tool, migrations) => {
-            let mut conn = db.connect(&[]).await?;
+            let mut conn = db.url.connect(&[]).await?;
             crate::replay::create_history_table(&mut conn, tool, migrations).await?;
             for m in migrations {
-                crate::replay::apply(&mut conn, m).await?;
+                crate::replay::apply_as(&mut conn, m, superuser).await?;
             }
             let _ = sqlx::Connection::close(conn).await;
             Ok(())
@@ -295,11 +298,18 @@ async fn in_shadow(
     label: &str,
     what: Load<'_>,
 ) -> Result<Snapshot> {
+    let as_superuser = shadow.opts.lock().map(|o| o.superuser).unwrap_or(false);
+    let lazy = shadow;
     let shadow = shadow.get().await?;
-    let db = shadow.scratch_database("driftwatch_shadow").await?;
+    let db = shadow
+        .replay_database("driftwatch_shadow", as_superuser)
+        .await?;
+    if let (Some(w), Ok(mut warning)) = (&db.warning, lazy.warning.lock()) {
+        warning.get_or_insert_with(|| w.clone());
+    }
     let result = load(&db, what).await;
     let captured = match result {
-        Ok(()) => catalog::capture(&db, opts).await,
+        Ok(()) => catalog::capture(&db.url, opts).await,
         Err(e) => Err(e),
     };
     let _ = shadow.discard(&db).await;

@@ -3,10 +3,12 @@
 //! statements PostgreSQL refuses inside one (CREATE INDEX CONCURRENTLY, …),
 //! which then run one by one in autocommit.
 
+use crate::database::DatabaseUrl;
 use crate::error::{Error, Result};
 use crate::history::Tool;
 use crate::migrations::Migration;
 use crate::normalize::{self, MigrationClass, StatementClass, StatementInfo};
+use crate::shadow::elevate;
 use sqlx::postgres::PgConnection;
 
 /// What applying a migration did.
@@ -34,6 +36,18 @@ pub fn analyze(m: &Migration) -> Result<Vec<StatementInfo>> {
 
 /// Runs `m` on `conn`.
 pub async fn apply(conn: &mut PgConnection, m: &Migration) -> Result<Applied> {
+    apply_as(conn, m, None).await
+}
+
+/// Runs `m` on `conn`, an unprivileged replay session when `superuser` is
+/// given: the migration's extension statements then run on `superuser`
+/// (see [`crate::shadow::elevate`]), committing the rest of the migration
+/// before and after them.
+pub async fn apply_as(
+    conn: &mut PgConnection,
+    m: &Migration,
+    superuser: Option<&DatabaseUrl>,
+) -> Result<Applied> {
     let infos = analyze(m)?;
     let class = normalize::migration_class(&infos);
     let one_by_one = m.no_transaction
@@ -45,7 +59,16 @@ pub async fn apply(conn: &mut PgConnection, m: &Migration) -> Result<Applied> {
         message: format!("cannot be parsed: {e}"),
         hint: "fix the SQL syntax".into(),
     })?;
-    if one_by_one {
+    let elevated: Vec<Option<&'static str>> = match superuser {
+        Some(_) => statements
+            .iter()
+            .map(|s| elevate::extension_statement(s.text))
+            .collect(),
+        None => Vec::new(),
+    };
+    if let Some(superuser) = superuser.filter(|_| elevated.iter().any(Option::is_some)) {
+        apply_elevating(conn, m, &statements, &elevated, superuser, one_by_one).await?;
+    } else if one_by_one {
         for s in &statements {
             if let Err(e) = sqlx::Executor::execute(&mut *conn, sqlx::raw_sql(s.text)).await {
                 return Err(failure(m, s.line, s.text, &e));
@@ -76,6 +99,65 @@ pub async fn apply(conn: &mut PgConnection, m: &Migration) -> Result<Applied> {
         hides_changes: infos.iter().any(|s| s.hides_changes.is_some()),
         renames: infos.iter().filter_map(|s| s.rename.clone()).collect(),
     })
+}
+
+/// Runs `statements` of `m` one by one, the extension statements among them
+/// on a superuser connection; the others in transactions between them
+/// unless `m` runs outside one (`one_by_one`).
+async fn apply_elevating(
+    conn: &mut PgConnection,
+    m: &Migration,
+    statements: &[normalize::Statement<'_>],
+    elevated: &[Option<&'static str>],
+    superuser: &DatabaseUrl,
+    one_by_one: bool,
+) -> Result<()> {
+    let mut admin = None;
+    let wrap = !one_by_one;
+    let control = |e: sqlx::Error| Error::Shadow(format!("{}: {e}", m.path.display()));
+    if wrap {
+        sqlx::raw_sql("BEGIN")
+            .execute(&mut *conn)
+            .await
+            .map_err(control)?;
+    }
+    for (s, what) in statements.iter().zip(elevated) {
+        let done = match what {
+            Some(what) => {
+                let origin = format!("{}:{}", m.path.display(), s.line + m.first_line - 1);
+                let mut ran = Ok(());
+                if wrap {
+                    ran = sqlx::raw_sql("COMMIT")
+                        .execute(&mut *conn)
+                        .await
+                        .map(|_| ());
+                }
+                if ran.is_ok() {
+                    ran = elevate::run(conn, &mut admin, superuser, s.text, what, &origin).await;
+                }
+                if wrap && ran.is_ok() {
+                    ran = sqlx::raw_sql("BEGIN").execute(&mut *conn).await.map(|_| ());
+                }
+                ran
+            }
+            None => sqlx::raw_sql(s.text).execute(&mut *conn).await.map(|_| ()),
+        };
+        if let Err(e) = done {
+            if wrap {
+                let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+            }
+            elevate::close(admin).await;
+            return Err(failure(m, s.line, s.text, &e));
+        }
+    }
+    elevate::close(admin).await;
+    if wrap {
+        sqlx::raw_sql("COMMIT")
+            .execute(&mut *conn)
+            .await
+            .map_err(control)?;
+    }
+    Ok(())
 }
 
 /// The byte offset of a server error's cursor position, if it has one.
@@ -115,10 +197,7 @@ async fn locate_by_rerun<'a>(
 }
 
 fn failure(m: &Migration, line: usize, statement: &str, e: &sqlx::Error) -> Error {
-    let message = match e {
-        sqlx::Error::Database(db) => db.message().to_string(),
-        other => other.to_string(),
-    };
+    let message = elevate::server_message(e);
     let first = statement.lines().next().unwrap_or_default().trim();
     let shown: String = first.chars().take(80).collect();
     let ellipsis = if shown.len() < statement.trim_end().len() {
@@ -129,7 +208,7 @@ fn failure(m: &Migration, line: usize, statement: &str, e: &sqlx::Error) -> Erro
     Error::Input {
         path: format!("{}:{}", m.path.display(), line + m.first_line - 1),
         message: format!("statement failed: {message} (in `{shown}{ellipsis}`)"),
-        hint: "the migration's tool would stop here too (if it ran on your databases, the shadow server lacks something it had: a role, an extension, a setting)".into(),
+        hint: elevate::hint_for(e, "the migration's tool would stop here too (if it ran on your databases, the shadow server lacks something it had: a role, an extension, a setting)"),
     }
 }
 
