@@ -299,14 +299,10 @@ async fn in_shadow(
     what: Load<'_>,
 ) -> Result<Snapshot> {
     let as_superuser = shadow.opts.lock().map(|o| o.superuser).unwrap_or(false);
-    let lazy = shadow;
     let shadow = shadow.get().await?;
     let db = shadow
         .replay_database("driftwatch_shadow", as_superuser)
         .await?;
-    if let (Some(w), Ok(mut warning)) = (&db.warning, lazy.warning.lock()) {
-        warning.get_or_insert_with(|| w.clone());
-    }
     let result = load(&db, what).await;
     let captured = match result {
         Ok(()) => catalog::capture(&db.url, opts).await,

@@ -143,9 +143,6 @@ pub async fn replay(
     let db = shadow
         .replay_database("driftwatch_replay", opts.shadow.superuser)
         .await?;
-    if let Some(w) = &db.warning {
-        eprintln!("warning: {w}");
-    }
     let result = replay_into(
         set, migrations, store, opts, progress, &db, &mut index, reused,
     )

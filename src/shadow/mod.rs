@@ -47,8 +47,6 @@ pub struct ReplayDatabase {
     /// statements ([`elevate`]); None when `url` is that role already or
     /// the shadow's role is no superuser.
     pub superuser: Option<DatabaseUrl>,
-    /// Why this shadow does not contain what the SQL does, when it does not.
-    pub warning: Option<String>,
     name: String,
 }
 
@@ -188,7 +186,6 @@ impl Shadow {
             return Ok(ReplayDatabase {
                 url: db,
                 superuser: None,
-                warning: None,
                 name,
             });
         };
@@ -207,7 +204,6 @@ impl Shadow {
         Ok(ReplayDatabase {
             url,
             superuser: Some(db),
-            warning: role.warning.clone(),
             name,
         })
     }
