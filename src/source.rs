@@ -275,16 +275,13 @@ enum Load<'a> {
 }
 
 async fn load(db: &ReplayDatabase, what: Load<'_>) -> Result<()> {
-    let superuser = db.superuser.as_ref();
     match what {
-        Load::Sql(path, sql) => {
-            load_sql_as(&db.url, superuser, sql, &path.display().to_string()).await
-        }
+        Load::Sql(path, sql) => load_sql_as(db, sql, &path.display().to_string()).await,
         Load::Migrations(tool, migrations) => {
             let mut conn = db.url.connect(&[]).await?;
             crate::replay::create_history_table(&mut conn, tool, migrations).await?;
             for m in migrations {
-                crate::replay::apply_as(&mut conn, m, superuser).await?;
+                crate::replay::apply_as(&mut conn, m, Some(db)).await?;
             }
             let _ = sqlx::Connection::close(conn).await;
             Ok(())

@@ -175,7 +175,7 @@ async fn migrations_replay_as_the_unprivileged_owner_and_extensions_as_the_super
     let shadow = Shadow::from_url_or_start(None).expect("private cluster");
     let db = shadow.replay_database("sec", false).await.unwrap();
     let sql = "CREATE SCHEMA ext;\nCREATE EXTENSION citext SCHEMA ext;\nCREATE TABLE t (name ext.citext);\n";
-    driftwatch::shadow::load_sql_as(&db.url, db.superuser.as_ref(), sql, "schema.sql")
+    driftwatch::shadow::load_sql_as(&db, sql, "schema.sql")
         .await
         .expect("load");
     let rows = psql_rows(

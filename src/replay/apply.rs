@@ -3,12 +3,12 @@
 //! statements PostgreSQL refuses inside one (CREATE INDEX CONCURRENTLY, …),
 //! which then run one by one in autocommit.
 
-use crate::database::DatabaseUrl;
 use crate::error::{Error, Result};
 use crate::history::Tool;
 use crate::migrations::Migration;
 use crate::normalize::{self, MigrationClass, StatementClass, StatementInfo};
-use crate::shadow::elevate;
+use crate::shadow::elevate::{self, Route};
+use crate::shadow::ReplayDatabase;
 use sqlx::postgres::PgConnection;
 
 /// What applying a migration did.
@@ -39,14 +39,14 @@ pub async fn apply(conn: &mut PgConnection, m: &Migration) -> Result<Applied> {
     apply_as(conn, m, None).await
 }
 
-/// Runs `m` on `conn`, an unprivileged replay session when `superuser` is
-/// given: the migration's extension statements then run on `superuser`
-/// (see [`crate::shadow::elevate`]), committing the rest of the migration
-/// before and after them.
+/// Runs `m` on `conn`, a session of the replay database `shadow` when
+/// given: statements are then routed as [`ReplayDatabase::route`] says
+/// (extension statements on its superuser connection, committing the rest
+/// of the migration before and after them).
 pub async fn apply_as(
     conn: &mut PgConnection,
     m: &Migration,
-    superuser: Option<&DatabaseUrl>,
+    shadow: Option<&ReplayDatabase>,
 ) -> Result<Applied> {
     let infos = analyze(m)?;
     let class = normalize::migration_class(&infos);
@@ -59,15 +59,13 @@ pub async fn apply_as(
         message: format!("cannot be parsed: {e}"),
         hint: "fix the SQL syntax".into(),
     })?;
-    let elevated: Vec<Option<&'static str>> = match superuser {
-        Some(_) => statements
-            .iter()
-            .map(|s| elevate::extension_statement(s.text))
-            .collect(),
+    let routes: Vec<Route> = match shadow {
+        Some(db) => statements.iter().map(|s| db.route(s.text)).collect(),
         None => Vec::new(),
     };
-    if let Some(superuser) = superuser.filter(|_| elevated.iter().any(Option::is_some)) {
-        apply_elevating(conn, m, &statements, &elevated, superuser, one_by_one).await?;
+    let routed = shadow.zip(routes.iter().any(|r| *r != Route::Replay).then_some(()));
+    if let Some((db, ())) = routed {
+        apply_routed(conn, m, &statements, &routes, db, one_by_one).await?;
     } else if one_by_one {
         for s in &statements {
             if let Err(e) = sqlx::Executor::execute(&mut *conn, sqlx::raw_sql(s.text)).await {
@@ -101,15 +99,15 @@ pub async fn apply_as(
     })
 }
 
-/// Runs `statements` of `m` one by one, the extension statements among them
-/// on a superuser connection; the others in transactions between them
-/// unless `m` runs outside one (`one_by_one`).
-async fn apply_elevating(
+/// Runs `statements` of `m` one by one as `routes` say: the extension
+/// statements on a superuser connection, the others in transactions
+/// between them unless `m` runs outside one (`one_by_one`).
+async fn apply_routed(
     conn: &mut PgConnection,
     m: &Migration,
     statements: &[normalize::Statement<'_>],
-    elevated: &[Option<&'static str>],
-    superuser: &DatabaseUrl,
+    routes: &[Route],
+    db: &ReplayDatabase,
     one_by_one: bool,
 ) -> Result<()> {
     let mut admin = None;
@@ -121,10 +119,10 @@ async fn apply_elevating(
             .await
             .map_err(control)?;
     }
-    for (s, what) in statements.iter().zip(elevated) {
-        let done = match what {
-            Some(what) => {
-                let origin = format!("{}:{}", m.path.display(), s.line + m.first_line - 1);
+    for (s, route) in statements.iter().zip(routes) {
+        let origin = format!("{}:{}", m.path.display(), s.line + m.first_line - 1);
+        let done = match (route, &db.superuser) {
+            (Route::Superuser(what), Some(superuser)) => {
                 let mut ran = Ok(());
                 if wrap {
                     ran = sqlx::raw_sql("COMMIT")
@@ -140,7 +138,11 @@ async fn apply_elevating(
                 }
                 ran
             }
-            None => sqlx::raw_sql(s.text).execute(&mut *conn).await.map(|_| ()),
+            (Route::Skip(role), _) => {
+                elevate::log_skip(role, &origin);
+                Ok(())
+            }
+            _ => sqlx::raw_sql(s.text).execute(&mut *conn).await.map(|_| ()),
         };
         if let Err(e) = done {
             if wrap {

@@ -173,7 +173,7 @@ async fn replay_into(
     reused: usize,
 ) -> Result<usize> {
     let db = &shadow_db.url;
-    let superuser = shadow_db.superuser.as_ref();
+    let superuser = Some(shadow_db);
     let mut conn = db.connect(&[]).await?;
     create_history_table(&mut conn, set.format.history_tool(), migrations).await?;
     for m in &migrations[..reused] {

@@ -6,10 +6,74 @@
 //! extension's own scripts from the server's installation, nothing the
 //! migration wrote.
 
-use pg_query::protobuf::ObjectType;
+use pg_query::protobuf::{AlterTableType, ObjectType};
 use pg_query::NodeEnum;
 use sqlx::postgres::PgConnection;
 use sqlx::Connection;
+
+/// How an unprivileged replay runs one statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// As the replay role, like everything else.
+    Replay,
+    /// An extension statement: as the superuser (the name is for the log).
+    Superuser(&'static str),
+    /// Not at all: an `OWNER TO` one of the shadow's superusers (pg_dump
+    /// writes `OWNER TO postgres`). The unprivileged role cannot give an
+    /// object away to a superuser, and a superuser must not get it (a
+    /// SECURITY DEFINER function the migration wrote would then run as
+    /// superuser): the object stays the replay role's, which a comparison
+    /// reads as the other side's migrating role. The role is in the value.
+    Skip(String),
+}
+
+/// How to run `text` when the shadow's superusers are `superusers`.
+pub fn route(text: &str, superusers: &[String]) -> Route {
+    if let Some(what) = extension_statement(text) {
+        return Route::Superuser(what);
+    }
+    match owner_to(text) {
+        Some(role) if superusers.contains(&role) => Route::Skip(role),
+        _ => Route::Replay,
+    }
+}
+
+/// The role an `ALTER … OWNER TO role` statement (nothing else) names.
+fn owner_to(text: &str) -> Option<String> {
+    let parsed = pg_query::parse(text, pg_query::ParserOptions::DEFAULT).ok()?;
+    let [raw] = parsed.protobuf.stmts.as_slice() else {
+        return None;
+    };
+    let named = |r: &Option<pg_query::protobuf::RoleSpec>| {
+        r.as_ref()
+            .map(|r| r.rolename.clone())
+            .filter(|n| !n.is_empty())
+    };
+    match raw.stmt.as_ref()?.node.as_ref()? {
+        NodeEnum::AlterOwnerStmt(a) => named(&a.newowner),
+        NodeEnum::AlterTableStmt(a) => {
+            let owners: Vec<Option<String>> = a
+                .cmds
+                .iter()
+                .map(|c| match c.node.as_ref() {
+                    Some(NodeEnum::AlterTableCmd(cmd))
+                        if cmd.subtype == AlterTableType::AtChangeOwner as i32 =>
+                    {
+                        named(&cmd.newowner)
+                    }
+                    _ => None,
+                })
+                .collect();
+            match owners.as_slice() {
+                [Some(first), rest @ ..] if rest.iter().all(|o| o.as_ref() == Some(first)) => {
+                    Some(first.clone())
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
 
 /// What an extension statement does, for the log; None for any other
 /// statement (or several, or text that does not parse).
@@ -68,6 +132,14 @@ pub async fn run(
     Ok(())
 }
 
+/// Logs a statement [`Route::Skip`] leaves out.
+pub fn log_skip(role: &str, origin: &str) {
+    tracing::info!(
+        at = origin,
+        "OWNER TO {role} is not run: {role} is a superuser of the shadow server, which the unprivileged replay role may not give objects to; the object stays the replay role's"
+    );
+}
+
 /// Closes the superuser connection, if one was opened.
 pub async fn close(superuser: Option<PgConnection>) {
     if let Some(conn) = superuser {
@@ -119,6 +191,24 @@ mod tests {
         assert_eq!(
             extension_statement("COMMENT ON EXTENSION citext IS 'x'"),
             Some("COMMENT ON EXTENSION")
+        );
+        let supers = ["postgres".to_string()];
+        assert_eq!(
+            route("ALTER TABLE public.accounts OWNER TO postgres", &supers),
+            Route::Skip("postgres".into())
+        );
+        assert_eq!(
+            route("ALTER FUNCTION f() OWNER TO postgres", &supers),
+            Route::Skip("postgres".into())
+        );
+        assert_eq!(route("ALTER TABLE t OWNER TO app", &supers), Route::Replay);
+        assert_eq!(
+            route("ALTER TABLE t OWNER TO postgres, ADD COLUMN b int", &supers),
+            Route::Replay
+        );
+        assert_eq!(
+            route("CREATE EXTENSION citext", &supers),
+            Route::Superuser("CREATE EXTENSION")
         );
         for not in [
             "CREATE EXTENSION citext; COPY t FROM PROGRAM 'id'",

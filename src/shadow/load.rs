@@ -9,18 +9,23 @@ use sqlx::Connection;
 /// Runs every statement of `sql` (read from `origin`, used in messages)
 /// against `url` in one transaction.
 pub async fn load_sql(url: &DatabaseUrl, sql: &str, origin: &str) -> Result<()> {
-    load_sql_as(url, None, sql, origin).await
+    load(url, None, sql, origin).await
 }
 
-/// [`load_sql`] for untrusted SQL on an unprivileged `url`: extension
-/// statements run on `superuser` ([`super::elevate`]) between two
-/// transactions of the rest.
-pub async fn load_sql_as(
+/// [`load_sql`] for untrusted SQL into a replay database: statements are
+/// routed as [`super::ReplayDatabase::route`] says, extension statements
+/// on its superuser connection between two transactions of the rest.
+pub async fn load_sql_as(db: &super::ReplayDatabase, sql: &str, origin: &str) -> Result<()> {
+    load(&db.url, Some(db), sql, origin).await
+}
+
+async fn load(
     url: &DatabaseUrl,
-    superuser: Option<&DatabaseUrl>,
+    shadow: Option<&super::ReplayDatabase>,
     sql: &str,
     origin: &str,
 ) -> Result<()> {
+    use super::elevate::Route;
     let statements = crate::normalize::split_statements(sql).map_err(|e| Error::Input {
         path: origin.to_string(),
         message: format!("cannot be parsed: {e}"),
@@ -35,8 +40,9 @@ pub async fn load_sql_as(
         .map_err(begin)?;
     for statement in &statements {
         let at = format!("{origin}:{}", statement.line);
-        let done = match superuser.zip(super::elevate::extension_statement(statement.text)) {
-            Some((superuser, what)) => {
+        let route = shadow.map_or(Route::Replay, |db| db.route(statement.text));
+        let done = match (route, shadow.and_then(|db| db.superuser.as_ref())) {
+            (Route::Superuser(what), Some(superuser)) => {
                 let committed = sqlx::raw_sql("COMMIT").execute(&mut conn).await;
                 let ran = match committed {
                     Ok(_) => {
@@ -55,7 +61,11 @@ pub async fn load_sql_as(
                 let again = sqlx::raw_sql("BEGIN").execute(&mut conn).await;
                 ran.and(again.map(|_| ()))
             }
-            None => sqlx::raw_sql(statement.text)
+            (Route::Skip(role), _) => {
+                super::elevate::log_skip(&role, &at);
+                Ok(())
+            }
+            _ => sqlx::raw_sql(statement.text)
                 .execute(&mut conn)
                 .await
                 .map(|_| ()),

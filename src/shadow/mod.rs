@@ -47,7 +47,20 @@ pub struct ReplayDatabase {
     /// statements ([`elevate`]); None when `url` is that role already or
     /// the shadow's role is no superuser.
     pub superuser: Option<DatabaseUrl>,
+    /// The shadow server's superusers, when `superuser` is set.
+    pub superusers: Vec<String>,
     name: String,
+}
+
+impl ReplayDatabase {
+    /// How to run `statement` here ([`elevate::route`]): every statement
+    /// as is when the SQL runs as the shadow's own role.
+    pub fn route(&self, statement: &str) -> elevate::Route {
+        match &self.superuser {
+            Some(_) => elevate::route(statement, &self.superusers),
+            None => elevate::Route::Replay,
+        }
+    }
 }
 
 /// Where shadow databases are created.
@@ -186,6 +199,7 @@ impl Shadow {
             return Ok(ReplayDatabase {
                 url: db,
                 superuser: None,
+                superusers: Vec::new(),
                 name,
             });
         };
@@ -204,6 +218,7 @@ impl Shadow {
         Ok(ReplayDatabase {
             url,
             superuser: Some(db),
+            superusers: role.superusers.clone(),
             name,
         })
     }

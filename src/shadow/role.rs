@@ -36,6 +36,8 @@ pub struct ReplayRole {
     /// Set when the server lets a CREATEROLE role grant itself the
     /// server-file roles (a `--shadow-url` server of PostgreSQL 15 or older).
     pub warning: Option<String>,
+    /// The server's superusers (see [`super::elevate::Route::Skip`]).
+    pub superusers: Vec<String>,
 }
 
 /// Creates the replay role on the server `admin` reaches, when that role is
@@ -100,8 +102,17 @@ pub async fn prepare(admin: &DatabaseUrl, local: bool) -> Result<Option<ReplayRo
             ));
         }
     }
+    let superusers: Vec<String> =
+        sqlx::query_scalar("SELECT rolname::text FROM pg_roles WHERE rolsuper ORDER BY 1")
+            .fetch_all(&mut conn)
+            .await
+            .map_err(|e| fail("reading the superusers", e))?;
     let _ = conn.close().await;
-    Ok(Some(ReplayRole { password, warning }))
+    Ok(Some(ReplayRole {
+        password,
+        warning,
+        superusers,
+    }))
 }
 
 /// `url` as the replay role (same server and database).
