@@ -63,11 +63,11 @@ pub fn aligned(a: Snapshot, b: Snapshot) -> (Snapshot, Snapshot) {
         mentions_replay_role(&a.objects),
         mentions_replay_role(&b.objects),
     ) {
-        (true, false) => match crate::ddl::plan::main_owner(&b.objects) {
+        (true, false) => match migrating_role(&b.objects) {
             Some(owner) => (as_role(a, &owner), b),
             None => (a, b),
         },
-        (false, true) => match crate::ddl::plan::main_owner(&a.objects) {
+        (false, true) => match migrating_role(&a.objects) {
             Some(owner) => {
                 let b = as_role(b, &owner);
                 (a, b)
@@ -76,4 +76,33 @@ pub fn aligned(a: Snapshot, b: Snapshot) -> (Snapshot, Snapshot) {
         },
         _ => (a, b),
     }
+}
+
+/// The role owning most of the relations, functions and types of
+/// `objects` (ties: the first name), else most of its schemas;
+/// `pg_database_owner` (which owns `public` from PostgreSQL 15 on, and
+/// nothing a migration creates) never.
+fn migrating_role(objects: &Objects) -> Option<String> {
+    let most = |owners: &mut dyn Iterator<Item = &String>| {
+        let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+        for o in owners.filter(|o| !o.is_empty() && *o != "pg_database_owner") {
+            *counts.entry(o.as_str()).or_default() += 1;
+        }
+        let best = counts.values().copied().max()?;
+        counts
+            .into_iter()
+            .find(|(_, n)| *n == best)
+            .map(|(o, _)| o.to_string())
+    };
+    most(
+        &mut objects
+            .tables
+            .iter()
+            .map(|x| &x.owner)
+            .chain(objects.views.iter().map(|x| &x.owner))
+            .chain(objects.functions.iter().map(|x| &x.owner))
+            .chain(objects.sequences.iter().map(|x| &x.owner))
+            .chain(objects.types.iter().map(|x| &x.owner)),
+    )
+    .or_else(|| most(&mut objects.schemas.iter().map(|x| &x.owner)))
 }
