@@ -197,24 +197,18 @@ async fn migrations_replay_as_the_unprivileged_owner_and_extensions_as_the_super
     // Without the superuser connection the extension is refused (citext
     // is trusted on 13+, so ask for an untrusted one).
     let db = shadow.replay_database("sec", false).await.unwrap();
-    let err =
-        driftwatch::shadow::load_sql_as(&db.url, None, "CREATE EXTENSION amcheck;\n", "x.sql")
-            .await
-            .unwrap_err()
-            .to_string();
+    let err = driftwatch::shadow::load_sql(&db.url, "CREATE EXTENSION amcheck;\n", "x.sql")
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("x.sql:1") && err.contains("permission denied"),
         "{err}"
     );
     let db = shadow.replay_database("sec", false).await.unwrap();
-    driftwatch::shadow::load_sql_as(
-        &db.url,
-        db.superuser.as_ref(),
-        "CREATE EXTENSION amcheck;\n",
-        "x.sql",
-    )
-    .await
-    .expect("amcheck as the superuser");
+    driftwatch::shadow::load_sql_as(&db, "CREATE EXTENSION amcheck;\n", "x.sql")
+        .await
+        .expect("amcheck as the superuser");
 }
 
 /// A `tracing` writer into a shared buffer.
