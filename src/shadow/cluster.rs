@@ -3,7 +3,10 @@
 //! RAM file system when there is one with room, see [`temp_root`]),
 //! listening on a Unix socket there (and on a free 127.0.0.1 port when
 //! asked), fsync off. As root the server runs as an unprivileged user,
-//! because initdb refuses root. It is stopped and removed on drop; a small
+//! because initdb refuses root; the temporary directory then stays root's
+//! (0711) and that user owns only `data` and the socket directory `sock`,
+//! so it cannot swap a file root writes for a link (see `files.rs`). The
+//! server and initdb get a minimal environment (`minimal_env`). It is stopped and removed on drop; a small
 //! watchdog process does the same if this process dies without dropping it
 //! (Ctrl-C, kill, a test binary's static).
 
@@ -37,8 +40,9 @@ pub struct ClusterOptions {
     pub bindir: Option<PathBuf>,
 }
 
-/// A running private cluster. Superuser `postgres` connects without a
-/// password over the socket; other roles authenticate with scram-sha-256.
+/// A running private cluster. Superuser `postgres` and the replay role
+/// connect without a password over the socket (its directory is the
+/// server user's alone); other roles authenticate with scram-sha-256.
 pub struct Cluster {
     base: PathBuf,
     port: u16,
