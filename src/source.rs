@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::history::{HistoryTables, Tool};
 use crate::migrations::Migration;
 use crate::model::Snapshot;
-use crate::shadow::{load_sql, Shadow, ShadowOptions};
+use crate::shadow::{load_sql_as, ReplayDatabase, Shadow, ShadowOptions};
 use std::path::{Path, PathBuf};
 use tokio::sync::OnceCell;
 
@@ -280,14 +280,14 @@ enum Load<'a> {
     Migrations(Tool, &'a [Migration]),
 }
 
-async fn load(db: &DatabaseUrl, what: Load<'_>) -> Result<()> {
+async fn load(db: &ReplayDatabase, what: Load<'_>) -> Result<()> {
     match what {
-        Load::Sql(path, sql) => load_sql(db, sql, &path.display().to_string()).await,
+        Load::Sql(path, sql) => load_sql_as(db, sql, &path.display().to_string()).await,
         Load::Migrations(tool, migrations) => {
-            let mut conn = db.connect(&[]).await?;
+            let mut conn = db.url.connect(&[]).await?;
             crate::replay::create_history_table(&mut conn, tool, migrations).await?;
             for m in migrations {
-                crate::replay::apply(&mut conn, m).await?;
+                crate::replay::apply_as(&mut conn, m, Some(db)).await?;
             }
             let _ = sqlx::Connection::close(conn).await;
             Ok(())
@@ -301,11 +301,14 @@ async fn in_shadow(
     label: &str,
     what: Load<'_>,
 ) -> Result<Snapshot> {
+    let as_superuser = shadow.opts.lock().map(|o| o.superuser).unwrap_or(false);
     let shadow = shadow.get().await?;
-    let db = shadow.scratch_database("driftwatch_shadow").await?;
+    let db = shadow
+        .replay_database("driftwatch_shadow", as_superuser)
+        .await?;
     let result = load(&db, what).await;
     let captured = match result {
-        Ok(()) => catalog::capture(&db, opts).await,
+        Ok(()) => catalog::capture(&db.url, opts).await,
         Err(e) => Err(e),
     };
     let _ = shadow.discard(&db).await;

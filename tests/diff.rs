@@ -522,7 +522,9 @@ fn shadow_data_directory(
     tmpdir: Option<&std::path::Path>,
 ) -> std::path::PathBuf {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_driftwatch"));
+    // data_directory is a superuser's to read: this schema file is trusted.
     cmd.args(["diff", schema.to_str().unwrap(), live, "--format", "json"])
+        .arg("--shadow-superuser")
         .env_remove("DRIFTWATCH_SHADOW_URL");
     match tmpdir {
         Some(dir) => cmd.env("TMPDIR", dir),
@@ -594,14 +596,15 @@ async fn a_private_clusters_postgres_database_is_the_first_scratch_database() {
     // Every scratch database starts empty; the first one is the
     // cluster's own `postgres` database (no CREATE DATABASE), which
     // discard leaves alone: it goes with the cluster.
-    let first = shadow.scratch_database("scratch").await.unwrap();
-    assert_eq!(first.expose(), cluster.url("postgres").expose());
-    let second = shadow.scratch_database("scratch").await.unwrap();
-    assert_ne!(second.expose(), first.expose());
-    let empty = snap(&first).await;
-    assert_eq!(objects_json(&empty), objects_json(&snap(&second).await));
+    let first = shadow.replay_database("scratch", false).await.unwrap();
+    assert_eq!(first.url.database_name().as_deref(), Some("postgres"));
+    let second = shadow.replay_database("scratch", false).await.unwrap();
+    assert_ne!(second.url.expose(), first.url.expose());
+    let empty = snap(&first.url).await;
+    assert_eq!(objects_json(&empty), objects_json(&snap(&second.url).await));
     shadow.discard(&second).await.unwrap();
     shadow.discard(&first).await.unwrap();
+    let first = cluster.url("postgres");
     assert_eq!(psql_rows(&first, "SELECT 1"), ["1"]);
     assert!(
         psql_rows(

@@ -492,6 +492,10 @@ async fn run(
     let mut expected = Snapshot::new(expected.meta, expected.objects);
     expected.meta.source = format!("expected {}", expected_info.source);
 
+    // A replay's objects belong to the replay role: read it as the live
+    // database's migrating role.
+    let (expected, live) = crate::replay::owners::aligned(expected, live);
+
     // 6. The diff, minus ignore rules.
     let mut changes = diff(&expected, &live);
     warnings.extend(rules.apply(&mut changes));

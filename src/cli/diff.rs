@@ -135,8 +135,11 @@ pub async fn run(args: DiffArgs) -> Result<ExitCode> {
         }
     }
     let (a, b) = tokio::try_join!(from.snapshot(&opts, &shadow), to.snapshot(&opts, &shadow))?;
-    let (mut a, _, mut warnings) = a;
-    let (mut b, _, more) = b;
+    let (a, _, mut warnings) = a;
+    let (b, _, more) = b;
+    // Objects a replay created belong to the replay role: read it as the
+    // other side's migrating role.
+    let (mut a, mut b) = crate::replay::owners::aligned(a, b);
     // The report names the sources as the user gave them, not what a
     // snapshot file recorded about where it came from.
     a.meta.source = from.display();

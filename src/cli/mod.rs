@@ -117,6 +117,13 @@ pub struct ShadowArgs {
     /// runs; default: the target's major when its binaries are found.
     #[arg(long, env = "DRIFTWATCH_PG_BINDIR", value_name = "DIR")]
     pub pg_bindir: Option<std::path::PathBuf>,
+    /// Replay migrations as the shadow server's superuser, for a history
+    /// that needs one. By default they run as the unprivileged role
+    /// driftwatch_replay, which owns the shadow database (CREATE EXTENSION
+    /// runs as the superuser): a migration from an untrusted branch cannot
+    /// read the server's files or run programs.
+    #[arg(long, env = "DRIFTWATCH_SHADOW_SUPERUSER")]
+    pub shadow_superuser: bool,
 }
 
 impl ShadowArgs {
@@ -126,6 +133,7 @@ impl ShadowArgs {
             url: self.shadow_url.clone(),
             bindir: self.pg_bindir.clone(),
             major: None,
+            superuser: self.shadow_superuser,
         }
     }
 }

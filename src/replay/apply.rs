@@ -7,6 +7,8 @@ use crate::error::{Error, Result};
 use crate::history::Tool;
 use crate::migrations::Migration;
 use crate::normalize::{self, MigrationClass, StatementClass, StatementInfo};
+use crate::shadow::elevate::{self, Route};
+use crate::shadow::ReplayDatabase;
 use sqlx::postgres::PgConnection;
 
 /// What applying a migration did.
@@ -34,6 +36,18 @@ pub fn analyze(m: &Migration) -> Result<Vec<StatementInfo>> {
 
 /// Runs `m` on `conn`.
 pub async fn apply(conn: &mut PgConnection, m: &Migration) -> Result<Applied> {
+    apply_as(conn, m, None).await
+}
+
+/// Runs `m` on `conn`, a session of the replay database `shadow` when
+/// given: statements are then routed as [`ReplayDatabase::route`] says
+/// (extension statements on its superuser connection, committing the rest
+/// of the migration before and after them).
+pub async fn apply_as(
+    conn: &mut PgConnection,
+    m: &Migration,
+    shadow: Option<&ReplayDatabase>,
+) -> Result<Applied> {
     let infos = analyze(m)?;
     let class = normalize::migration_class(&infos);
     let one_by_one = m.no_transaction
@@ -45,7 +59,14 @@ pub async fn apply(conn: &mut PgConnection, m: &Migration) -> Result<Applied> {
         message: format!("cannot be parsed: {e}"),
         hint: "fix the SQL syntax".into(),
     })?;
-    if one_by_one {
+    let routes: Vec<Route> = match shadow {
+        Some(db) => statements.iter().map(|s| db.route(s.text)).collect(),
+        None => Vec::new(),
+    };
+    let routed = shadow.zip(routes.iter().any(|r| *r != Route::Replay).then_some(()));
+    if let Some((db, ())) = routed {
+        apply_routed(conn, m, &statements, &routes, db, one_by_one).await?;
+    } else if one_by_one {
         for s in &statements {
             if let Err(e) = sqlx::Executor::execute(&mut *conn, sqlx::raw_sql(s.text)).await {
                 return Err(failure(m, s.line, s.text, &e));
@@ -76,6 +97,69 @@ pub async fn apply(conn: &mut PgConnection, m: &Migration) -> Result<Applied> {
         hides_changes: infos.iter().any(|s| s.hides_changes.is_some()),
         renames: infos.iter().filter_map(|s| s.rename.clone()).collect(),
     })
+}
+
+/// Runs `statements` of `m` one by one as `routes` say: the extension
+/// statements on a superuser connection, the others in transactions
+/// between them unless `m` runs outside one (`one_by_one`).
+async fn apply_routed(
+    conn: &mut PgConnection,
+    m: &Migration,
+    statements: &[normalize::Statement<'_>],
+    routes: &[Route],
+    db: &ReplayDatabase,
+    one_by_one: bool,
+) -> Result<()> {
+    let mut admin = None;
+    let wrap = !one_by_one;
+    let control = |e: sqlx::Error| Error::Shadow(format!("{}: {e}", m.path.display()));
+    if wrap {
+        sqlx::raw_sql("BEGIN")
+            .execute(&mut *conn)
+            .await
+            .map_err(control)?;
+    }
+    for (s, route) in statements.iter().zip(routes) {
+        let origin = format!("{}:{}", m.path.display(), s.line + m.first_line - 1);
+        let done = match (route, &db.superuser) {
+            (Route::Superuser(what), Some(superuser)) => {
+                let mut ran = Ok(());
+                if wrap {
+                    ran = sqlx::raw_sql("COMMIT")
+                        .execute(&mut *conn)
+                        .await
+                        .map(|_| ());
+                }
+                if ran.is_ok() {
+                    ran = elevate::run(conn, &mut admin, superuser, s.text, what, &origin).await;
+                }
+                if wrap && ran.is_ok() {
+                    ran = sqlx::raw_sql("BEGIN").execute(&mut *conn).await.map(|_| ());
+                }
+                ran
+            }
+            (Route::Skip(role), _) => {
+                elevate::log_skip(role, &origin);
+                Ok(())
+            }
+            _ => sqlx::raw_sql(s.text).execute(&mut *conn).await.map(|_| ()),
+        };
+        if let Err(e) = done {
+            if wrap {
+                let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+            }
+            elevate::close(admin).await;
+            return Err(failure(m, s.line, s.text, &e));
+        }
+    }
+    elevate::close(admin).await;
+    if wrap {
+        sqlx::raw_sql("COMMIT")
+            .execute(&mut *conn)
+            .await
+            .map_err(control)?;
+    }
+    Ok(())
 }
 
 /// The byte offset of a server error's cursor position, if it has one.
@@ -115,10 +199,7 @@ async fn locate_by_rerun<'a>(
 }
 
 fn failure(m: &Migration, line: usize, statement: &str, e: &sqlx::Error) -> Error {
-    let message = match e {
-        sqlx::Error::Database(db) => db.message().to_string(),
-        other => other.to_string(),
-    };
+    let message = elevate::server_message(e);
     let first = statement.lines().next().unwrap_or_default().trim();
     let shown: String = first.chars().take(80).collect();
     let ellipsis = if shown.len() < statement.trim_end().len() {
@@ -129,7 +210,7 @@ fn failure(m: &Migration, line: usize, statement: &str, e: &sqlx::Error) -> Erro
     Error::Input {
         path: format!("{}:{}", m.path.display(), line + m.first_line - 1),
         message: format!("statement failed: {message} (in `{shown}{ellipsis}`)"),
-        hint: "the migration's tool would stop here too (if it ran on your databases, the shadow server lacks something it had: a role, an extension, a setting)".into(),
+        hint: elevate::hint_for(e, "the migration's tool would stop here too (if it ran on your databases, the shadow server lacks something it had: a role, an extension, a setting)"),
     }
 }
 

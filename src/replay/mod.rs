@@ -7,17 +7,17 @@
 
 mod apply;
 mod migrate;
+pub mod owners;
 
-pub use apply::{analyze, apply, create_history_table, Applied};
+pub use apply::{analyze, apply, apply_as, create_history_table, Applied};
 pub use migrate::{history_row_sql, migrate, prisma_migration_name};
 
 use crate::catalog::{CaptureMode, CaptureOptions, CaptureSession};
-use crate::database::DatabaseUrl;
 use crate::error::{Error, Result};
 use crate::history::HistoryTables;
 use crate::migrations::{Migration, MigrationSet};
 use crate::model::{MigrationRef, Phase, Snapshot};
-use crate::shadow::Shadow;
+use crate::shadow::{ReplayDatabase, Shadow};
 use crate::store::{MigrationIndex, StoredMigration, TargetStore, INDEX_FORMAT};
 use std::sync::Arc;
 
@@ -140,7 +140,9 @@ pub async fn replay(
     if let Some(w) = warning {
         eprintln!("warning: {w}");
     }
-    let db = shadow.scratch_database("driftwatch_replay").await?;
+    let db = shadow
+        .replay_database("driftwatch_replay", opts.shadow.superuser)
+        .await?;
     let result = replay_into(
         set, migrations, store, opts, progress, &db, &mut index, reused,
     )
@@ -166,15 +168,17 @@ async fn replay_into(
     store: &TargetStore,
     opts: &ReplayOptions,
     progress: &dyn Progress,
-    db: &DatabaseUrl,
+    shadow_db: &ReplayDatabase,
     index: &mut MigrationIndex,
     reused: usize,
 ) -> Result<usize> {
+    let db = &shadow_db.url;
+    let superuser = Some(shadow_db);
     let mut conn = db.connect(&[]).await?;
     create_history_table(&mut conn, set.format.history_tool(), migrations).await?;
     for m in &migrations[..reused] {
         progress.working_on(&format!("{} (reused)", m.key()));
-        apply(&mut conn, m).await?;
+        apply_as(&mut conn, m, superuser).await?;
     }
     let source = set.dir.display().to_string();
     let mut incremental = 0;
@@ -208,20 +212,22 @@ async fn replay_into(
     };
     for m in &migrations[reused..] {
         progress.working_on(&m.key());
-        let applied = apply(&mut conn, m).await.map_err(|e| match e {
-            Error::Input {
-                path,
-                message,
-                hint,
-            } => Error::Input {
-                path,
-                message,
-                hint: format!(
-                    "{hint}; nothing was stored for it or later migrations, earlier ones stay"
-                ),
-            },
-            other => other,
-        })?;
+        let applied = apply_as(&mut conn, m, superuser)
+            .await
+            .map_err(|e| match e {
+                Error::Input {
+                    path,
+                    message,
+                    hint,
+                } => Error::Input {
+                    path,
+                    message,
+                    hint: format!(
+                        "{hint}; nothing was stored for it or later migrations, earlier ones stay"
+                    ),
+                },
+                other => other,
+            })?;
         let mode = if opts.full_capture || applied.hides_changes {
             CaptureMode::Full
         } else {

@@ -3,7 +3,10 @@
 //! RAM file system when there is one with room, see [`temp_root`]),
 //! listening on a Unix socket there (and on a free 127.0.0.1 port when
 //! asked), fsync off. As root the server runs as an unprivileged user,
-//! because initdb refuses root. It is stopped and removed on drop; a small
+//! because initdb refuses root; the temporary directory then stays root's
+//! (0711) and that user owns only `data` and the socket directory `sock`,
+//! so it cannot swap a file root writes for a link (see `files.rs`). The
+//! server and initdb get a minimal environment (`minimal_env`). It is stopped and removed on drop; a small
 //! watchdog process does the same if this process dies without dropping it
 //! (Ctrl-C, kill, a test binary's static).
 
@@ -37,8 +40,9 @@ pub struct ClusterOptions {
     pub bindir: Option<PathBuf>,
 }
 
-/// A running private cluster. Superuser `postgres` connects without a
-/// password over the socket; other roles authenticate with scram-sha-256.
+/// A running private cluster. Superuser `postgres` and the replay role
+/// connect without a password over the socket (its directory is the
+/// server user's alone); other roles authenticate with scram-sha-256.
 pub struct Cluster {
     base: PathBuf,
     port: u16,
@@ -123,58 +127,71 @@ impl Cluster {
             }
         };
         let user = server_user()?;
+        // The directory stays root's (mode 0711: the server's user may pass
+        // through, not write): root's own files in it (log, pg_hba.conf,
+        // TLS key) are created new, without following links, and handed
+        // over by descriptor; the server's user gets only `data` and
+        // `sock`, where root writes nothing (see files.rs).
         let base = tempfile::Builder::new()
             .prefix("driftwatch-pg-")
             .tempdir_in(temp_root())
             .map_err(|e| Error::Shadow(format!("cannot create a temporary directory: {e}")))?
             .keep();
         let data = base.join("data");
-        let give = |path: &Path| -> Result<()> {
-            if let Some((uid, gid)) = user {
-                std::os::unix::fs::chown(path, Some(uid), Some(gid))
-                    .map_err(|e| Error::Shadow(format!("chown {}: {e}", path.display())))?;
-            }
-            Ok(())
-        };
-        give(&base)?;
-
+        let sock = base.join("sock");
         let as_user = |cmd: &mut Command| {
             if let Some((uid, gid)) = user {
                 cmd.uid(uid).gid(gid);
             }
+            minimal_env(cmd);
             // Own process group: a Ctrl-C meant for driftwatch must not stop
             // the server before the watchdog cleans up.
             cmd.process_group(0);
         };
-        if let Err(e) = super::initdb::create(&bindir, &data, user, &as_user) {
-            let _ = std::fs::remove_dir_all(&base);
-            return Err(e);
-        }
-        // Socket superuser without a password; everyone else with one.
-        let hba = "local all postgres trust\nlocal all all scram-sha-256\nhost all postgres 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 scram-sha-256\n";
-        std::fs::write(data.join("pg_hba.conf"), hba)
-            .map_err(|e| Error::io(data.join("pg_hba.conf"), e))?;
-        if let Some((cert, key)) = &opts.tls {
-            for (name, body) in [("server.crt", cert), ("server.key", key)] {
-                let path = data.join(name);
-                std::fs::write(&path, body).map_err(|e| Error::io(&path, e))?;
-                give(&path)?;
-                use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
-                    .map_err(|e| Error::io(&path, e))?;
+        let prepared = (|| -> Result<(std::fs::File, Vec<String>)> {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&base, std::fs::Permissions::from_mode(0o711))
+                .map_err(|e| Error::io(&base, e))?;
+            super::initdb::create(&bindir, &data, user, &as_user)?;
+            super::files::create_dir(&sock, user)?;
+            let log = super::files::create_new(&base.join("server.log"), 0o600, user, b"")?;
+            // Socket superuser and the replay role without a password (the
+            // socket's directory is the server user's alone); everyone else
+            // with one.
+            let hba = format!(
+                "local all postgres trust\nlocal all {role} trust\nlocal all all scram-sha-256\nhost all postgres 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 scram-sha-256\n",
+                role = super::REPLAY_ROLE
+            );
+            let hba_file = base.join("pg_hba.conf");
+            super::files::create_new(&hba_file, 0o600, user, hba.as_bytes())?;
+            let mut settings = vec![format!("hba_file={}", hba_file.display())];
+            if let Some((cert, key)) = &opts.tls {
+                for (name, body, setting) in [
+                    ("server.crt", cert, "ssl_cert_file"),
+                    ("server.key", key, "ssl_key_file"),
+                ] {
+                    let path = base.join(name);
+                    super::files::create_new(&path, 0o600, user, body.as_bytes())?;
+                    settings.push(format!("{setting}={}", path.display()));
+                }
             }
-        }
+            Ok((log, settings))
+        })();
+        let (log, file_settings) = match prepared {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&base);
+                return Err(e);
+            }
+        };
 
         let port = if opts.tcp { free_port()? } else { 5432 };
-        let log = std::fs::File::create(base.join("server.log"))
-            .map_err(|e| Error::io(base.join("server.log"), e))?;
-        give(&base.join("server.log"))?;
         let mut postgres = Command::new(bindir.join("postgres"));
         postgres
             .arg("-D")
             .arg(&data)
             .arg("-k")
-            .arg(&base)
+            .arg(&sock)
             .args(["-p", &port.to_string()])
             .args([
                 "-c",
@@ -205,6 +222,9 @@ impl Cluster {
         if opts.tls.is_some() {
             postgres.args(["-c", "ssl=on"]);
         }
+        for setting in &file_settings {
+            postgres.arg("-c").arg(setting);
+        }
         for (k, v) in &opts.settings {
             postgres.args(["-c", &format!("{k}={v}")]);
         }
@@ -226,7 +246,7 @@ impl Cluster {
     }
 
     fn wait_ready(&mut self) -> Result<()> {
-        let socket = self.base.join(format!(".s.PGSQL.{}", self.port));
+        let socket = self.socket_dir().join(format!(".s.PGSQL.{}", self.port));
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Ok(Some(status)) = self.postmaster.try_wait() {
@@ -267,7 +287,7 @@ impl Cluster {
         let url = format!(
             "postgres://postgres@localhost:{}/{database}?host={}",
             self.port,
-            self.base.display()
+            self.socket_dir().display()
         );
         DatabaseUrl::parse(&url).expect("cluster URL is valid")
     }
@@ -285,13 +305,41 @@ impl Cluster {
     }
 
     /// The socket directory (psql's `-h`).
-    pub fn socket_dir(&self) -> &Path {
+    pub fn socket_dir(&self) -> PathBuf {
+        self.base.join("sock")
+    }
+
+    /// The directory holding the data directory, the socket's directory
+    /// and the files driftwatch writes for the server (log, pg_hba.conf).
+    pub fn base_dir(&self) -> &Path {
         &self.base
+    }
+
+    /// The postmaster's process id.
+    pub fn postmaster_pid(&self) -> u32 {
+        self.postmaster.id()
     }
 
     /// The port (TCP, and the socket's file name).
     pub fn port(&self) -> u16 {
         self.port
+    }
+}
+
+/// The environment of initdb and the server: none of driftwatch's (a
+/// database URL, an SMTP password or a webhook secret must not be readable
+/// by SQL a migration runs, e.g. through /proc/PID/environ), only what
+/// finding programs and formatting times need.
+fn minimal_env(cmd: &mut Command) {
+    cmd.env_clear();
+    cmd.env(
+        "PATH",
+        std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into()),
+    );
+    for name in ["TZ", "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES"] {
+        if let Some(value) = std::env::var_os(name) {
+            cmd.env(name, value);
+        }
     }
 }
 
@@ -313,6 +361,7 @@ rm -rf "$2""#;
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .process_group(0);
+    minimal_env(&mut cmd);
     cmd.spawn().ok()
 }
 

@@ -49,6 +49,9 @@ pub(super) fn create(
         }
         let _ = std::fs::remove_dir_all(data);
     }
+    // initdb runs as the server's user: it gets an empty directory of its
+    // own (made without following links) inside ours, which it cannot write.
+    super::files::create_dir(data, user)?;
     let mut initdb = Command::new(bindir.join("initdb"));
     initdb
         .arg("-D")
@@ -78,13 +81,7 @@ fn cache_entry(bindir: &Path, user: Option<(u32, u32)>) -> Option<PathBuf> {
     if std::env::var("DRIFTWATCH_INITDB_CACHE").is_ok_and(|v| v == "off") {
         return None;
     }
-    let root = match std::env::var_os("DRIFTWATCH_CACHE") {
-        Some(dir) => PathBuf::from(dir),
-        None => match std::env::var_os("XDG_CACHE_HOME") {
-            Some(dir) => PathBuf::from(dir).join("driftwatch"),
-            None => PathBuf::from(std::env::var_os("HOME")?).join(".cache/driftwatch"),
-        },
-    };
+    let root = cache_root()?;
     let binary = bindir.join("initdb");
     let meta = std::fs::metadata(&binary).ok()?;
     let mtime = meta
@@ -117,6 +114,18 @@ fn cache_entry(bindir: &Path, user: Option<(u32, u32)>) -> Option<PathBuf> {
         .map(|b| format!("{b:02x}"))
         .collect();
     Some(root.join("initdb").join(key))
+}
+
+/// driftwatch's cache directory: `DRIFTWATCH_CACHE`, else
+/// `$XDG_CACHE_HOME/driftwatch`, else `~/.cache/driftwatch`.
+pub(super) fn cache_root() -> Option<PathBuf> {
+    Some(match std::env::var_os("DRIFTWATCH_CACHE") {
+        Some(dir) => PathBuf::from(dir),
+        None => match std::env::var_os("XDG_CACHE_HOME") {
+            Some(dir) => PathBuf::from(dir).join("driftwatch"),
+            None => PathBuf::from(std::env::var_os("HOME")?).join(".cache/driftwatch"),
+        },
+    })
 }
 
 /// Keeps a copy of the fresh data directory `data` as `entry`: copied

@@ -4,11 +4,15 @@
 
 pub mod binaries;
 mod cluster;
+pub mod elevate;
+mod files;
 mod initdb;
 mod load;
+mod role;
 
 pub use cluster::{find_bindir, temp_root, Cluster, ClusterOptions};
-pub use load::load_sql;
+pub use load::{load_sql, load_sql_as};
+pub use role::REPLAY_ROLE;
 
 use crate::database::DatabaseUrl;
 use crate::error::{Error, Result};
@@ -26,6 +30,37 @@ pub struct ShadowOptions {
     /// The major the target runs, when known: a private cluster runs it
     /// when its binaries are found.
     pub major: Option<u32>,
+    /// Replay as the shadow's superuser (`--shadow-superuser`), for a
+    /// history that needs one; by default migrations replay as
+    /// [`REPLAY_ROLE`], a role that owns the database and nothing more.
+    pub superuser: bool,
+}
+
+/// A shadow database to load untrusted SQL into.
+#[derive(Debug, Clone)]
+pub struct ReplayDatabase {
+    /// Where the SQL runs: as [`REPLAY_ROLE`], the database's owner (as the
+    /// shadow's own role when it is no superuser, or with
+    /// `--shadow-superuser`).
+    pub url: DatabaseUrl,
+    /// The same database as the shadow's superuser, for extension
+    /// statements ([`elevate`]); None when `url` is that role already or
+    /// the shadow's role is no superuser.
+    pub superuser: Option<DatabaseUrl>,
+    /// The shadow server's superusers, when `superuser` is set.
+    pub superusers: Vec<String>,
+    name: String,
+}
+
+impl ReplayDatabase {
+    /// How to run `statement` here ([`elevate::route`]): every statement
+    /// as is when the SQL runs as the shadow's own role.
+    pub fn route(&self, statement: &str) -> elevate::Route {
+        match &self.superuser {
+            Some(_) => elevate::route(statement, &self.superusers),
+            None => elevate::Route::Replay,
+        }
+    }
 }
 
 /// Where shadow databases are created.
@@ -76,15 +111,23 @@ impl Shadow {
     }
 
     /// Creates an empty database with a unique name starting with `prefix`
-    /// and returns its URL.
+    /// and returns its URL (the shadow's own role: for targets tests and the
+    /// demo build; untrusted SQL goes to [`Shadow::replay_database`]).
     pub async fn fresh_database(&self, prefix: &str) -> Result<DatabaseUrl> {
+        self.create_database(prefix, None).await
+    }
+
+    async fn create_database(&self, prefix: &str, owner: Option<&str>) -> Result<DatabaseUrl> {
         let n = NEXT_DATABASE.fetch_add(1, Ordering::Relaxed);
         let name = format!("{prefix}_{}_{n}", std::process::id());
         let admin = self.admin_url();
         let mut conn = admin.connect(&[]).await?;
+        let owner = owner.map(|o| format!(" OWNER {o}")).unwrap_or_default();
         sqlx::Executor::execute(
             &mut conn,
-            sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\" TEMPLATE template0")),
+            sqlx::raw_sql(&format!(
+                "CREATE DATABASE \"{name}\" TEMPLATE template0{owner}"
+            )),
         )
         .await
         .map_err(|e| match &e {
@@ -113,28 +156,83 @@ impl Shadow {
         Ok(admin.with_database(&name))
     }
 
-    /// An empty database to load into and capture once: the `postgres`
-    /// database of a private cluster the first time (no CREATE DATABASE:
-    /// the cluster is thrown away anyway), else a fresh database named
-    /// after `prefix`. Give it back with [`Shadow::discard`].
-    pub async fn scratch_database(&self, prefix: &str) -> Result<DatabaseUrl> {
-        if let Shadow::Local(cluster) = self {
-            if let Some(url) = cluster.take_initial_database() {
-                return Ok(url);
+    /// An empty database to load untrusted SQL into and capture once, owned
+    /// by [`REPLAY_ROLE`] (unless `as_superuser`): the `postgres` database
+    /// of a private cluster the first time (no CREATE DATABASE: the cluster
+    /// is thrown away anyway), else a fresh database named after `prefix`.
+    /// Give it back with [`Shadow::discard`].
+    pub async fn replay_database(
+        &self,
+        prefix: &str,
+        as_superuser: bool,
+    ) -> Result<ReplayDatabase> {
+        let admin = self.admin_url();
+        let role = if as_superuser {
+            tracing::info!(server = %admin.redacted(), "migrations replay as the shadow server's superuser (--shadow-superuser)");
+            None
+        } else {
+            replay_role(&admin, matches!(self, Shadow::Local(_))).await?
+        };
+        let owner = role.as_ref().map(|_| REPLAY_ROLE);
+        let initial = match self {
+            Shadow::Local(cluster) => cluster.take_initial_database(),
+            Shadow::External(_) => None,
+        };
+        let db = match initial {
+            Some(db) => {
+                if let Some(owner) = owner {
+                    let mut conn = admin.connect(&[]).await?;
+                    sqlx::raw_sql(&format!("ALTER DATABASE postgres OWNER TO {owner}"))
+                        .execute(&mut conn)
+                        .await
+                        .map_err(|e| {
+                            Error::Shadow(format!("ALTER DATABASE postgres OWNER failed: {e}"))
+                        })?;
+                    let _ = sqlx::Connection::close(conn).await;
+                }
+                db
+            }
+            None => self.create_database(prefix, owner).await?,
+        };
+        let name = db.database_name().unwrap_or_default();
+        let Some(role) = role else {
+            return Ok(ReplayDatabase {
+                url: db,
+                superuser: None,
+                superusers: Vec::new(),
+                name,
+            });
+        };
+        let url = role::as_replay_role(&db, &role)?;
+        if let Shadow::External(_) = self {
+            // Another machine's replay (or a migration) may have set another
+            // password: ours again, once.
+            match url.connect(&[]).await {
+                Ok(conn) => {
+                    let _ = sqlx::Connection::close(conn).await;
+                }
+                Err(e) if role::is_auth_failure(&e) => role::reset_password(&admin, &role).await?,
+                Err(e) => return Err(e),
             }
         }
-        self.fresh_database(prefix).await
+        Ok(ReplayDatabase {
+            url,
+            superuser: Some(db),
+            superusers: role.superusers.clone(),
+            name,
+        })
     }
 
-    /// Drops a database from [`Shadow::scratch_database`], unless it is
+    /// Drops a database from [`Shadow::replay_database`], unless it is
     /// the private cluster's `postgres` database (it goes with the cluster).
-    pub async fn discard(&self, url: &DatabaseUrl) -> Result<()> {
-        if let Shadow::Local(cluster) = self {
-            if url.expose() == cluster.url("postgres").expose() {
+    pub async fn discard(&self, db: &ReplayDatabase) -> Result<()> {
+        if let Shadow::Local(_) = self {
+            if db.name == "postgres" {
                 return Ok(());
             }
         }
-        self.drop_database(url).await
+        self.drop_database(&self.admin_url().with_database(&db.name))
+            .await
     }
 
     /// Drops a database made by [`Shadow::fresh_database`].
@@ -154,4 +252,27 @@ impl Shadow {
             .map_err(|e| Error::Shadow(format!("DROP DATABASE {name} failed: {e}")))?;
         Ok(())
     }
+}
+
+/// The replay role of the server `admin` reaches, set up once per process
+/// and server.
+async fn replay_role(admin: &DatabaseUrl, local: bool) -> Result<Option<role::ReplayRole>> {
+    static DONE: std::sync::Mutex<Vec<(String, Option<role::ReplayRole>)>> =
+        std::sync::Mutex::new(Vec::new());
+    let key = admin.expose().to_string();
+    if let Some(found) = DONE
+        .lock()
+        .ok()
+        .and_then(|d| d.iter().find(|(k, _)| *k == key).map(|(_, r)| r.clone()))
+    {
+        return Ok(found);
+    }
+    let prepared = role::prepare(admin, local).await?;
+    if let Some(w) = prepared.as_ref().and_then(|r| r.warning.as_ref()) {
+        tracing::warn!("{w}");
+    }
+    if let Ok(mut done) = DONE.lock() {
+        done.push((key, prepared.clone()));
+    }
+    Ok(prepared)
 }

@@ -266,7 +266,7 @@ pub fn plan(from: &Snapshot, to: &Snapshot, opts: &PlanOptions) -> Plan {
     let mut out = Out {
         statements: Vec::new(),
         warnings: Vec::new(),
-        default_owner: main_owner(&to.objects),
+        default_owner: most_frequent_owner(&to.objects),
         maintain: opts.server_major.map_or(true, |m| m >= 17),
     };
     let renamed = renames::apply(from, to, &mut out);
@@ -323,8 +323,14 @@ pub fn snapshot_major(s: &crate::model::Snapshot) -> Option<u32> {
         .and_then(|m| m.parse().ok())
 }
 
+/// The most frequent owner of `objects` (ties: the first name); None
+/// when nothing has an owner.
+pub fn main_owner(objects: &Objects) -> Option<String> {
+    Some(most_frequent_owner(objects)).filter(|o| !o.is_empty())
+}
+
 /// The most frequent owner of `objects` (ties: the first name).
-fn main_owner(objects: &Objects) -> String {
+fn most_frequent_owner(objects: &Objects) -> String {
     let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
     let owners = objects
         .schemas
