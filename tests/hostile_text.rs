@@ -171,8 +171,9 @@ fn assert_markdown(what: &str, md: &str, columns: usize) {
         md.matches("<details>").count(),
         "{what}: a fence ended early: {html}"
     );
-    // What a reader sees still names the objects.
-    assert!(html.contains("evil\\x1b[2J"), "{what}: {html}");
+    // What a reader sees still names the objects (as SQL writes such a
+    // name: `U&"…"` with escapes).
+    assert!(html.contains("evil\\001B[2J"), "{what}: {html}");
 }
 
 /// HTML from driftwatch: inert, no element from the database.
@@ -225,10 +226,11 @@ async fn diff_shows_hostile_names_comments_and_bodies_as_text() {
     assert_inert("diff text", &text, false);
     assert_visible("diff text", &text);
     // A name never spans lines; a body keeps its lines and its tab.
-    assert!(text.contains("c\\r\\n@org/team <img"), "{text}");
-    // The unified diff ends a line at a bare CR: it is shown there, as `\r`.
+    assert!(text.contains("c\\000D\\000A@org/team <img"), "{text}");
+    // A body with a control character is written as an `E'…'` literal
+    // (its lines and tab kept), so the CR is shown as `\r`.
     assert!(
-        text.contains("+\t'a\\x1b[2J\\r\n      +hidden\\u202e\n       ```\n"),
+        text.contains("+\t''a\\x1b[2J\\rhidden\\u202e\n       ```\n"),
         "{text}"
     );
 
