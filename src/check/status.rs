@@ -33,6 +33,9 @@ pub struct TargetStatus {
 pub struct AlertStatus {
     /// Messages waiting in the outbox.
     pub outbox: usize,
+    /// Outbox files that are not readable entries (set aside in
+    /// `outbox/rejected/`, or to be at the next delivery).
+    pub set_aside: usize,
     /// The last failure of a waiting message, and when it is retried.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub waiting_error: Option<String>,
@@ -76,7 +79,8 @@ pub fn standing(target: &str, scans: &[ScanRecord]) -> TargetStatus {
 pub fn alert_status(outbox: &Outbox) -> Result<Option<AlertStatus>> {
     let entries = outbox.entries()?;
     let deliveries = outbox.deliveries()?;
-    if entries.is_empty() && deliveries.is_empty() {
+    let set_aside = outbox.set_aside_count();
+    if entries.is_empty() && deliveries.is_empty() && set_aside == 0 {
         return Ok(None);
     }
     let mut rejected: Vec<DeliveryRecord> = Vec::new();
@@ -98,6 +102,7 @@ pub fn alert_status(outbox: &Outbox) -> Result<Option<AlertStatus>> {
     let waiting = entries.iter().find(|e| e.last_error.is_some());
     Ok(Some(AlertStatus {
         outbox: entries.len(),
+        set_aside,
         waiting_error: waiting.and_then(|e| e.last_error.clone()),
         next_attempt: waiting.and_then(|e| e.next_attempt.clone()),
         last_sent: deliveries

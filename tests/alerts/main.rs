@@ -11,6 +11,7 @@ mod mail;
 
 mod email;
 mod faults;
+mod outbox;
 mod webhook;
 
 use common::{exec, repo, shadow};
