@@ -281,3 +281,56 @@ fn sync_dir(dir: &Path) -> Result<()> {
         .and_then(|d| d.sync_all())
         .map_err(|e| Error::io(dir, e))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What someone with write access to the store might leave in an
+    /// outbox: each is refused with why, the real entry is read.
+    #[test]
+    fn files_that_are_not_entries_of_this_outbox_are_told_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = TargetStore::new(dir.path(), "shop").unwrap();
+        let outbox = Outbox::of(&store);
+        let entry = serde_json::json!({
+            "format": OUTBOX_FORMAT, "id": "1-drift-webhook-ops", "target": "shop",
+            "kind": "drift", "message_id": "<m@x>", "created": "2026-01-01T00:00:00Z",
+            "payload": {"channel": "webhook", "name": "ops", "body": "{}"},
+            "pending": ["ops"],
+        });
+        let write = |name: &str, value: &serde_json::Value| {
+            std::fs::create_dir_all(outbox.dir()).unwrap();
+            std::fs::write(outbox.dir().join(name), value.to_string()).unwrap();
+        };
+        write("1-drift-webhook-ops.json", &entry);
+        let mut url_in_payload = entry.clone();
+        url_in_payload["id"] = "2-url".into();
+        url_in_payload["payload"]["url"] = "http://evil.example/".into();
+        write("2-url.json", &url_in_payload);
+        let mut other_id = entry.clone();
+        other_id["id"] = "../../x".into();
+        write("3-id.json", &other_id);
+        let mut other_target = entry.clone();
+        other_target["id"] = "4-target".into();
+        other_target["target"] = "bank".into();
+        write("4-target.json", &other_target);
+        let mut format = entry.clone();
+        format["id"] = "5-format".into();
+        format["format"] = "driftwatch.outbox/9".into();
+        write("5-format.json", &format);
+        let (good, bad) = outbox.read().unwrap();
+        assert_eq!(good.len(), 1);
+        assert_eq!(good[0].id, "1-drift-webhook-ops");
+        let why: Vec<String> = bad.iter().map(|(_, w)| w.clone()).collect();
+        assert_eq!(why.len(), 4, "{why:?}");
+        assert!(why[0].contains("unknown field `url`"), "{why:?}");
+        assert!(why[1].contains("its id is not its file name"), "{why:?}");
+        assert!(why[2].contains("another target"), "{why:?}");
+        assert!(why[3].contains("driftwatch.outbox/9"), "{why:?}");
+        assert_eq!(outbox.set_aside_count(), 4);
+        outbox.set_aside(&bad[0].0).unwrap();
+        assert!(outbox.rejected_dir().join("2-url.json").is_file());
+        assert_eq!(outbox.set_aside_count(), 4);
+    }
+}

@@ -2,7 +2,7 @@
 //! corrupt, targets without replayable files (the store's accepted state),
 //! `store:` sources, and the checked-in demo store reproduced by a replay.
 
-use super::common::{assert_one_line_error, exec};
+use super::common::{assert_one_line_error, exec, LockHolder};
 use super::*;
 
 #[tokio::test]
@@ -80,14 +80,25 @@ async fn a_locked_or_corrupt_store_is_one_line_and_nothing_is_written() {
     let (out, _) = w.check(&[]);
     assert_exit(&out, 0);
     let target = w.store.path().join("t");
-    // Another live process holds the lock (this test's own pid).
-    std::fs::write(target.join(".lock"), format!("{}\n", std::process::id())).unwrap();
+    // Another process holds the lock (a real flock, its pid inside).
+    let holder = LockHolder::start(&target.join(".lock"));
     let args = w.args();
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = driftwatch(&refs);
-    assert_one_line_error(&out, "is writing this target", "");
-    std::fs::remove_file(target.join(".lock")).unwrap();
+    assert_one_line_error(
+        &out,
+        &format!("another driftwatch (pid {}) is writing this target", holder.pid()),
+        "",
+    );
     assert_eq!(w.scans().len(), 1);
+    drop(holder);
+    // A pid file nobody holds does not block, even naming a live process
+    // (this test's own pid; pid 1 in a container).
+    std::fs::write(target.join(".lock"), format!("{}\n", std::process::id())).unwrap();
+    let (out, _) = w.check(&[]);
+    assert_exit(&out, 0);
+    assert_eq!(w.scans().len(), 2);
+    assert!(!target.join(".lock").exists(), "the lock outlived its holder");
 
     let scans = target.join("scans.jsonl");
     let good = std::fs::read_to_string(&scans).unwrap();
