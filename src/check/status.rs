@@ -64,7 +64,7 @@ pub fn standing(target: &str, scans: &[ScanRecord]) -> TargetStatus {
         .filter(|s| s.result.compared())
         .take_while(|s| s.result == ScanResult::Drift)
         .last()
-        .map(|s| s.time.clone());
+        .map(|s| s.drift_since.clone().unwrap_or_else(|| s.time.clone()));
     TargetStatus {
         target: target.to_string(),
         scans: scans.len(),
@@ -137,6 +137,8 @@ mod tests {
             expected: None,
             error: None,
             probe: None,
+            since: Default::default(),
+            drift_since: None,
         }
     }
 

@@ -54,6 +54,10 @@ pub struct StoreConfig {
     /// first, which may be the recorded expected state).
     #[serde(default = "default_keep_live")]
     pub keep_live: usize,
+    /// `[store.scans]`: when `scans.jsonl` is rotated (`max_bytes`,
+    /// default 10 MiB; `keep` rotated files, default 5).
+    #[serde(default)]
+    pub scans: crate::store::ScanRotation,
     /// The fleet store: a PostgreSQL database (`postgres://…` or
     /// `env:VAR`) that several `watch` processes share; commands then work
     /// in private temporary copies of its target folders, and `path` is
@@ -82,6 +86,7 @@ impl Default for StoreConfig {
         StoreConfig {
             path: default_store_path(),
             keep_live: default_keep_live(),
+            scans: Default::default(),
             url: None,
             fleet_url: None,
         }

@@ -17,7 +17,10 @@ mod refs;
 mod scans;
 
 pub use refs::{Stored, StoredRef};
-pub use scans::{time_stem, BaselineAudit, BaselineRecord, Counts, ScanRecord, ScanResult};
+pub use scans::{
+    carried, first_seen, time_stem, BaselineAudit, BaselineRecord, Counts, ScanRecord, ScanResult,
+    ScanRotation,
+};
 
 use crate::error::{Error, Result};
 use crate::migrations::MigrationKind;
