@@ -261,23 +261,25 @@ fn object_names_that_are_not_sha256_are_one_line_naming_the_file() {
     let manifest_path = store.path().join("t/migrations/3__order_total.after.json");
     let text = std::fs::read_to_string(&manifest_path).unwrap();
     let manifest: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let tree = manifest["objects"]["schemas"][0].as_str().unwrap().to_string();
+    let tree = manifest["objects"]["schemas"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
     let source = format!("store:{}/t@3", store.path().display());
     let out_file = store.path().join("x.json");
-    let read = || {
-        driftwatch(&[
-            "snapshot",
-            &source,
-            "-o",
-            &out_file.display().to_string(),
-        ])
-    };
+    let read = || driftwatch(&["snapshot", &source, "-o", &out_file.display().to_string()]);
     ok(&read());
     std::fs::remove_file(&out_file).unwrap();
     // In a manifest: a path out of the store, a multi-byte name (byte
     // slicing at 2 would panic), upper case, too short.
     let outside = format!("../../../../{}", "0".repeat(52));
-    for bad in [outside.as_str(), "é", "aé", &tree.to_uppercase(), &tree[..63]] {
+    for bad in [
+        outside.as_str(),
+        "é",
+        "aé",
+        &tree.to_uppercase(),
+        &tree[..63],
+    ] {
         std::fs::write(&manifest_path, text.replace(&tree, bad)).unwrap();
         let out = read();
         assert_one_line_error(&out, &manifest_path.display().to_string(), "");
@@ -287,7 +289,12 @@ fn object_names_that_are_not_sha256_are_one_line_naming_the_file() {
             String::from_utf8_lossy(&out.stderr)
         );
         assert!(!out_file.exists(), "nothing half written");
-        let gc = driftwatch(&["store", "gc", "--store", &store.path().display().to_string()]);
+        let gc = driftwatch(&[
+            "store",
+            "gc",
+            "--store",
+            &store.path().display().to_string(),
+        ]);
         assert_one_line_error(&gc, &manifest_path.display().to_string(), "");
     }
     // In a tree whose content matches its name: the tree file is named.
@@ -313,7 +320,10 @@ fn object_names_that_are_not_sha256_are_one_line_naming_the_file() {
     let index = std::fs::read_to_string(&index_path).unwrap();
     std::fs::write(
         &index_path,
-        index.replace("\"3__order_total.after.json\"", "\"../../../etc/passwd.json\""),
+        index.replace(
+            "\"3__order_total.after.json\"",
+            "\"../../../etc/passwd.json\"",
+        ),
     )
     .unwrap();
     let out = read();
@@ -327,7 +337,11 @@ fn modes_under(dir: &Path) -> Vec<(PathBuf, u32)> {
     common::files_under(dir)
         .into_iter()
         .map(|p| {
-            let mode = std::fs::metadata(dir.join(&p)).unwrap().permissions().mode() & 0o777;
+            let mode = std::fs::metadata(dir.join(&p))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777;
             (p, mode)
         })
         .collect()

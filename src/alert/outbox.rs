@@ -106,6 +106,9 @@ pub enum DeliveryOutcome {
     Dropped,
 }
 
+/// A file of the outbox that is not an entry, and why.
+pub type Unreadable = (PathBuf, String);
+
 /// The outbox and delivery log of one target.
 #[derive(Debug, Clone)]
 pub struct Outbox {
@@ -161,7 +164,7 @@ impl Outbox {
     /// Every entry, oldest first, and the files that are not entries of
     /// this outbox, with why: not JSON, unknown or missing fields, another
     /// format, an id that is not the file's name, another target.
-    pub fn read(&self) -> Result<(Vec<OutboxEntry>, Vec<(PathBuf, String)>)> {
+    pub fn read(&self) -> Result<(Vec<OutboxEntry>, Vec<Unreadable>)> {
         let read = match std::fs::read_dir(&self.dir) {
             Ok(r) => r,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -197,7 +200,10 @@ impl Outbox {
             .map_err(|e| format!("is not a driftwatch outbox entry ({e})"))?;
         let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
         if entry.format != OUTBOX_FORMAT {
-            return Err(format!("has format {:?}, not {OUTBOX_FORMAT}", entry.format));
+            return Err(format!(
+                "has format {:?}, not {OUTBOX_FORMAT}",
+                entry.format
+            ));
         }
         if stem.as_deref() != Some(entry.id.as_str()) {
             return Err("its id is not its file name".into());

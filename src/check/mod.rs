@@ -275,24 +275,27 @@ fn record(
         store.keep_live(&report.time, live, target.keep_live)?;
     }
     let compared = report.result.compared();
-    store.append_scan(&ScanRecord {
-        time: report.time.clone(),
-        target: report.target.clone(),
-        result: report.result,
-        fingerprint: compared.then(|| report.findings_fingerprint()),
-        counts: report.counts,
-        findings: if compared {
-            report.findings.iter().map(Finding::id).collect()
-        } else {
-            Vec::new()
+    store.append_scan(
+        &ScanRecord {
+            time: report.time.clone(),
+            target: report.target.clone(),
+            result: report.result,
+            fingerprint: compared.then(|| report.findings_fingerprint()),
+            counts: report.counts,
+            findings: if compared {
+                report.findings.iter().map(Finding::id).collect()
+            } else {
+                Vec::new()
+            },
+            live: report.live_fingerprint.clone(),
+            expected: report.expected.as_ref().map(|e| e.fingerprint.clone()),
+            error: report.error.clone(),
+            probe: probe.map(str::to_string),
+            since: Default::default(),
+            drift_since: None,
         },
-        live: report.live_fingerprint.clone(),
-        expected: report.expected.as_ref().map(|e| e.fingerprint.clone()),
-        error: report.error.clone(),
-        probe: probe.map(str::to_string),
-        since: Default::default(),
-        drift_since: None,
-    }, target.scan_rotation)
+        target.scan_rotation,
+    )
 }
 
 async fn run(

@@ -140,8 +140,7 @@ async fn flush(args: FlushArgs) -> Result<ExitCode> {
         let store = TargetStore::new(root, &name)?;
         let a = alerting.clone();
         let policy = config.target(&name)?.alerts.clone();
-        let outcome =
-            tokio::task::spawn_blocking(move || a.flush(&store, &policy, true)).await??;
+        let outcome = tokio::task::spawn_blocking(move || a.flush(&store, &policy, true)).await??;
         if let Some(c) = checkout {
             c.finish("alert-flush").await?;
         }

@@ -280,9 +280,7 @@ impl TargetStore {
 /// True for a snapshot file name the index may give: `*.json`, no path
 /// separator, not hidden.
 fn is_snapshot_file_name(name: &str) -> bool {
-    name.ends_with(".json")
-        && !name.starts_with('.')
-        && !name.contains(['/', '\\', '\0'])
+    name.ends_with(".json") && !name.starts_with('.') && !name.contains(['/', '\\', '\0'])
 }
 
 /// Reads a snapshot file, checks its format and re-canonicalises it.

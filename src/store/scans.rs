@@ -535,7 +535,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = TargetStore::new(dir.path(), "t").unwrap();
         store
-            .append_scan(&record("2026-01-01T00:00:00Z", ScanResult::Clean), ScanRotation::default())
+            .append_scan(
+                &record("2026-01-01T00:00:00Z", ScanResult::Clean),
+                ScanRotation::default(),
+            )
             .unwrap();
         let path = store.scans_path();
         let mut f = std::fs::OpenOptions::new()
@@ -546,7 +549,10 @@ mod tests {
             .unwrap();
         assert_eq!(store.read_scans().unwrap().len(), 1);
         store
-            .append_scan(&record("2026-01-01T00:02:00Z", ScanResult::Drift), ScanRotation::default())
+            .append_scan(
+                &record("2026-01-01T00:02:00Z", ScanResult::Drift),
+                ScanRotation::default(),
+            )
             .unwrap();
         let scans = store.read_scans().unwrap();
         assert_eq!(scans.len(), 2);
@@ -564,7 +570,10 @@ mod tests {
         let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
         let whole = TargetStore::new(dirs.0.path(), "t").unwrap();
         let rotated = TargetStore::new(dirs.1.path(), "t").unwrap();
-        let every = ScanRotation { max_bytes: 1, keep: 2 };
+        let every = ScanRotation {
+            max_bytes: 1,
+            keep: 2,
+        };
         let steps: [(ScanResult, &[&str], bool); 11] = [
             (Clean, &[], true),
             (Drift, &["a"], true),

@@ -256,7 +256,13 @@ fn log_scan(name: &str, tick: Tick, report: &CheckReport, took: Duration) {
 /// Delivers what the target's outbox holds and is due, after a scan.
 async fn deliver(shared: &Shared, spec: &JobSpec, store: &TargetStore) {
     if let Some(alerting) = &spec.alerting {
-        flush_outbox(&spec.target.name, alerting.clone(), &spec.target.alerts, store).await;
+        flush_outbox(
+            &spec.target.name,
+            alerting.clone(),
+            &spec.target.alerts,
+            store,
+        )
+        .await;
     }
     shared
         .metrics

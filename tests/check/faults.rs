@@ -87,7 +87,10 @@ async fn a_locked_or_corrupt_store_is_one_line_and_nothing_is_written() {
     let out = driftwatch(&refs);
     assert_one_line_error(
         &out,
-        &format!("another driftwatch (pid {}) is writing this target", holder.pid()),
+        &format!(
+            "another driftwatch (pid {}) is writing this target",
+            holder.pid()
+        ),
         "",
     );
     assert_eq!(w.scans().len(), 1);
@@ -98,7 +101,10 @@ async fn a_locked_or_corrupt_store_is_one_line_and_nothing_is_written() {
     let (out, _) = w.check(&[]);
     assert_exit(&out, 0);
     assert_eq!(w.scans().len(), 2);
-    assert!(!target.join(".lock").exists(), "the lock outlived its holder");
+    assert!(
+        !target.join(".lock").exists(),
+        "the lock outlived its holder"
+    );
 
     let scans = target.join("scans.jsonl");
     let good = std::fs::read_to_string(&scans).unwrap();
@@ -211,10 +217,17 @@ async fn a_rotated_scan_log_keeps_since_when() {
     let shadow_url = shadow().admin_url().expose().to_string();
     let check = || {
         let out = driftwatch(&[
-            "check", "--config", &config, "--format", "json", "--shadow-url", &shadow_url,
+            "check",
+            "--config",
+            &config,
+            "--format",
+            "json",
+            "--shadow-url",
+            &shadow_url,
         ]);
-        let report: Value = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("no report ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!("no report ({e}): {}", String::from_utf8_lossy(&out.stderr))
+        });
         (out, report)
     };
     assert_exit(&check().0, 0);
@@ -236,7 +249,11 @@ async fn a_rotated_scan_log_keeps_since_when() {
     let target = w.store.path().join("t");
     assert!(target.join("scans.jsonl.2").is_file());
     assert!(!target.join("scans.jsonl.3").exists(), "keep = 2");
-    assert!(w.scans().len() <= 3, "{} records in scans.jsonl", w.scans().len());
+    assert!(
+        w.scans().len() <= 3,
+        "{} records in scans.jsonl",
+        w.scans().len()
+    );
     let status = driftwatch(&["status", "--config", &config]);
     assert_exit(&status, 0);
     let text = String::from_utf8_lossy(&status.stdout);
