@@ -126,7 +126,12 @@ async fn three_replicas_scan_each_tick_once_alert_once_and_survive_a_sigkill() {
     );
     // The drift was alerted once, by whichever replica saw it first.
     std::thread::sleep(Duration::from_secs(1));
-    assert_eq!(smtp.messages().len(), 1);
+    let subjects: Vec<String> = smtp
+        .messages()
+        .iter()
+        .map(|m| format!("{:?} {:?}", m.header("Subject"), m.header("Message-ID")))
+        .collect();
+    assert_eq!(subjects.len(), 1, "{subjects:?}");
 
     // status reads the fleet store, check scans into it (a claimed tick of
     // its own), baseline refuses it in one line.
