@@ -316,11 +316,11 @@ impl TargetStore {
         for n in (1..keep.max(1)).rev() {
             if rotated(n).exists() {
                 std::fs::rename(rotated(n), rotated(n + 1))
-                    .map_err(|e| Error::io(&rotated(n), e))?;
+                    .map_err(|e| Error::io(rotated(n), e))?;
             }
         }
         if keep > 0 {
-            std::fs::hard_link(&path, rotated(1)).map_err(|e| Error::io(&rotated(1), e))?;
+            std::fs::hard_link(&path, rotated(1)).map_err(|e| Error::io(rotated(1), e))?;
         }
         let mut text = String::new();
         for r in &carry {
