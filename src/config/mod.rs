@@ -363,6 +363,10 @@ fail_on = "warning"
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/driftwatch.toml");
         let c = Config::read(&path).unwrap();
         assert_eq!(c.targets.len(), 2);
+        assert_eq!(
+            (c.store.scans.max_bytes, c.store.scans.keep),
+            (10 * 1024 * 1024, 5)
+        );
         assert_eq!(c.target("billing").unwrap().history, Some(Tool::Django));
         let demo = &c.target("demo").unwrap().alerts;
         assert_eq!(demo.recipients.len(), 2);

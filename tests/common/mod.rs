@@ -219,6 +219,7 @@ pub fn processes_mentioning(needle: &str) -> Vec<String> {
 pub struct LockHolder {
     /// The holding process.
     pub child: std::process::Child,
+    path: PathBuf,
 }
 
 #[allow(dead_code)]
@@ -247,7 +248,10 @@ impl LockHolder {
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
         std::fs::write(path, format!("{}\n", child.id())).unwrap();
-        LockHolder { child }
+        LockHolder {
+            child,
+            path: path.to_path_buf(),
+        }
     }
 
     /// The holder's pid.
@@ -261,5 +265,18 @@ impl Drop for LockHolder {
         let group = nix::unistd::Pid::from_raw(self.child.id() as i32);
         let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
         let _ = self.child.wait();
+        // The sleep holding the inherited descriptor may outlive flock by
+        // a moment: wait until the lock is free.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::time::Instant::now() < deadline
+            && Command::new("flock")
+                .args(["-n", "-E", "75"])
+                .arg(&self.path)
+                .arg("true")
+                .status()
+                .is_ok_and(|s| s.code() == Some(75))
+        {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
     }
 }
