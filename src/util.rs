@@ -56,25 +56,33 @@ fn write_with(
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    // Created 0666 less the umask, like any file the user's shell makes:
+    // a umask of 077 keeps snapshots (function bodies, server options)
+    // private; tempfile's default 0600 or a forced 0644 would not honour it.
     let mut tmp = tempfile::Builder::new()
         .prefix(".driftwatch-")
         .suffix(".tmp")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, e))?;
     write(&mut tmp).map_err(|e| Error::io(path, e))?;
-    // A temporary file is private (0600); the file it becomes keeps the
-    // mode of the one it replaces, or gets the usual 0644 (reports and
-    // store files are read by others: a web server, a CI artifact step).
-    let mode = std::fs::metadata(path)
-        .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777)
-        .unwrap_or(0o644);
-    tmp.as_file()
-        .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(mode))
-        .map_err(|e| Error::io(path, e))?;
+    // A file replaced keeps its mode (the owner chose it).
+    if let Ok(meta) = std::fs::metadata(path) {
+        let mode = std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o7777;
+        tmp.as_file()
+            .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(mode))
+            .map_err(|e| Error::io(path, e))?;
+    }
     if durable {
         tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
     }
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    if durable {
+        // The rename is durable once the folder holding it is.
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| Error::io(dir, e))?;
+    }
     Ok(())
 }
 
@@ -189,7 +197,9 @@ mod tests {
         assert_eq!(reader.join().unwrap(), b"snapshot");
     }
 
-    /// A new file is readable by others (0644), a replaced one keeps its mode.
+    /// A new file gets 0666 less the umask (this test process's, read
+    /// back by setting it), a replaced one keeps its mode. The binary is
+    /// tested under umask 077 and 022 in tests/store_layout.rs.
     #[test]
     fn written_files_get_a_usual_mode() {
         use std::os::unix::fs::PermissionsExt;
@@ -197,7 +207,14 @@ mod tests {
         let path = dir.path().join("report.html");
         write_atomic(&path, b"a").unwrap();
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode(&path), 0o644);
+        // Read, not set: setting it would race the other tests' threads.
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let umask = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Umask:"))
+            .map(|m| u32::from_str_radix(m.trim(), 8).unwrap())
+            .unwrap();
+        assert_eq!(mode(&path), 0o666 & !umask);
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         write_atomic(&path, b"b").unwrap();
         assert_eq!(mode(&path), 0o600);

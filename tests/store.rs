@@ -40,11 +40,11 @@ fn a_live_lock_holder_of_another_user_is_not_taken_over() {
     let target = work.path().join("store/app");
     std::fs::create_dir_all(&target).unwrap();
     let root = nix::unistd::Uid::effective().is_root();
-    // The holder: a live process of another user. As root, this test
-    // process, with driftwatch run as `nobody`; otherwise pid 1 (root's).
-    let holder = if root { std::process::id() } else { 1 };
+    // The holder: a process of another user holding the flock (as root,
+    // with driftwatch run as `nobody`), its pid written in the file.
     let lock = target.join(".lock");
-    std::fs::write(&lock, format!("{holder}\n")).unwrap();
+    let holder = LockHolder::start(&lock);
+    let holder_pid = holder.pid();
     for dir in [
         work.path(),
         &migrations,
@@ -66,13 +66,14 @@ fn a_live_lock_holder_of_another_user_is_not_taken_over() {
         cmd.uid(nobody.uid.as_raw()).gid(nobody.gid.as_raw());
     }
     let out = cmd.output().unwrap();
-    assert_one_line_error(&out, &format!("another driftwatch (pid {holder})"), "");
+    assert_one_line_error(&out, &format!("another driftwatch (pid {holder_pid})"), "");
     assert_eq!(
         std::fs::read_to_string(&lock).unwrap().trim(),
-        holder.to_string(),
+        holder_pid.to_string(),
         "the lock was taken over"
     );
     assert!(!target.join("migrations").exists(), "the store was written");
+    drop(holder);
 }
 
 #[tokio::test]

@@ -239,3 +239,163 @@ fn gc_and_kill_9_leave_every_snapshot_readable_and_nothing_unreferenced() {
         .iter()
         .any(|(n, _, o)| n.starts_with("2__") && o.contains("killed_midway")));
 }
+
+/// `objects/ab/cdef….json` for object `name` under the store's target t.
+fn object_file(store: &Path, name: &str) -> PathBuf {
+    store
+        .join("t/objects")
+        .join(&name[..2])
+        .join(format!("{}.json", &name[2..]))
+}
+
+#[test]
+fn object_names_that_are_not_sha256_are_one_line_naming_the_file() {
+    use sha2::Digest;
+    let store = tempfile::tempdir().unwrap();
+    ok(&replay(
+        &repo().join("fixtures/migrations/demo"),
+        store.path(),
+        "2",
+        &[],
+    ));
+    let manifest_path = store.path().join("t/migrations/3__order_total.after.json");
+    let text = std::fs::read_to_string(&manifest_path).unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let tree = manifest["objects"]["schemas"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let source = format!("store:{}/t@3", store.path().display());
+    let out_file = store.path().join("x.json");
+    let read = || driftwatch(&["snapshot", &source, "-o", &out_file.display().to_string()]);
+    ok(&read());
+    std::fs::remove_file(&out_file).unwrap();
+    // In a manifest: a path out of the store, a multi-byte name (byte
+    // slicing at 2 would panic), upper case, too short.
+    let outside = format!("../../../../{}", "0".repeat(52));
+    for bad in [
+        outside.as_str(),
+        "é",
+        "aé",
+        &tree.to_uppercase(),
+        &tree[..63],
+    ] {
+        std::fs::write(&manifest_path, text.replace(&tree, bad)).unwrap();
+        let out = read();
+        assert_one_line_error(&out, &manifest_path.display().to_string(), "");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("not 64 lowercase hex characters"),
+            "{bad}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out_file.exists(), "nothing half written");
+        let gc = driftwatch(&[
+            "store",
+            "gc",
+            "--store",
+            &store.path().display().to_string(),
+        ]);
+        assert_one_line_error(&gc, &manifest_path.display().to_string(), "");
+    }
+    // In a tree whose content matches its name: the tree file is named.
+    let names: Vec<String> =
+        serde_json::from_slice(&std::fs::read(object_file(store.path(), &tree)).unwrap()).unwrap();
+    let mut forged = names.clone();
+    forged[0] = format!("../{}", &names[0][3..]);
+    let compact = serde_json::to_vec(&forged).unwrap();
+    let forged_name: String = sha2::Sha256::digest(&compact)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let forged_file = object_file(store.path(), &forged_name);
+    std::fs::create_dir_all(forged_file.parent().unwrap()).unwrap();
+    std::fs::write(&forged_file, &compact).unwrap();
+    std::fs::write(&manifest_path, text.replace(&tree, &forged_name)).unwrap();
+    let out = read();
+    assert_one_line_error(&out, &forged_file.display().to_string(), "");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not 64 lowercase hex characters"));
+    // The migration index's snapshot names are file names of its folder.
+    std::fs::write(&manifest_path, &text).unwrap();
+    let index_path = store.path().join("t/migrations/index.json");
+    let index = std::fs::read_to_string(&index_path).unwrap();
+    std::fs::write(
+        &index_path,
+        index.replace(
+            "\"3__order_total.after.json\"",
+            "\"../../../etc/passwd.json\"",
+        ),
+    )
+    .unwrap();
+    let out = read();
+    assert_one_line_error(&out, &index_path.display().to_string(), "");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a file name of this folder"));
+}
+
+/// Every regular file under `dir` with its permission bits.
+fn modes_under(dir: &Path) -> Vec<(PathBuf, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    common::files_under(dir)
+        .into_iter()
+        .map(|p| {
+            let mode = std::fs::metadata(dir.join(&p))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777;
+            (p, mode)
+        })
+        .collect()
+}
+
+/// Runs the binary under `umask` (through `sh -c 'umask …; exec …'`).
+fn under_umask(umask: &str, args: &[&std::ffi::OsStr]) -> std::process::Output {
+    Command::new("sh")
+        .args([
+            "-c",
+            &format!("umask {umask} && exec \"$0\" \"$@\""),
+            env!("CARGO_BIN_EXE_driftwatch"),
+        ])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn stored_files_respect_the_umask() {
+    use std::ffi::OsStr;
+    for (umask, want) in [("077", 0o600), ("022", 0o644)] {
+        let work = tempfile::tempdir().unwrap();
+        let store = work.path().join("store");
+        let demo = repo().join("fixtures/migrations/demo");
+        ok(&under_umask(
+            umask,
+            &[
+                OsStr::new("replay"),
+                demo.as_os_str(),
+                OsStr::new("--target"),
+                OsStr::new("t"),
+                OsStr::new("--store"),
+                store.as_os_str(),
+                OsStr::new("--shadow-url"),
+                OsStr::new(shadow().admin_url().expose()),
+            ],
+        ));
+        let source = format!("store:{}/t@3", store.display());
+        let out_file = work.path().join("out/snapshot.json");
+        ok(&under_umask(
+            umask,
+            &[
+                OsStr::new("snapshot"),
+                OsStr::new(&source),
+                OsStr::new("-o"),
+                out_file.as_os_str(),
+            ],
+        ));
+        let files = modes_under(work.path());
+        assert!(files.len() > 20, "{files:?}");
+        assert!(files.iter().any(|(p, _)| p.ends_with("snapshot.json")));
+        for (path, mode) in files {
+            assert_eq!(mode, want, "umask {umask}: {} is {mode:o}", path.display());
+        }
+    }
+}

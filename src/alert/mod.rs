@@ -49,6 +49,9 @@ pub struct AlertOutcome {
     pub deliveries: Vec<DeliveryRecord>,
     /// Entries still in the outbox afterwards.
     pub pending: usize,
+    /// Files of the outbox that were not entries, set aside this time:
+    /// one line each (the file, why, where it went).
+    pub set_aside: Vec<String>,
 }
 
 impl Alerting {
@@ -195,12 +198,34 @@ impl Alerting {
     /// off its entry at once; an entry with nothing left is removed; one
     /// that failed waits `retry_backoff`, doubled per failed round up to an
     /// hour.
-    pub fn flush(&self, store: &TargetStore, all: bool) -> Result<AlertOutcome> {
+    ///
+    /// The outbox is input like any file: each recipient is checked
+    /// against `policy` (the target's configuration now) before it is
+    /// tried, and a file that is not an entry is set aside.
+    pub fn flush(
+        &self,
+        store: &TargetStore,
+        policy: &AlertPolicy,
+        all: bool,
+    ) -> Result<AlertOutcome> {
         let _lock = store.lock()?;
         let outbox = Outbox::of(store);
         let now = crate::util::unix_seconds(&crate::util::now_rfc3339()).unwrap_or(0);
         let mut outcome = AlertOutcome::default();
-        for mut entry in outbox.entries()? {
+        let (entries, unreadable) = outbox.read()?;
+        for (path, why) in unreadable {
+            let to = outbox.set_aside(&path)?;
+            tracing::warn!(target = %store.target(), file = ?path, moved_to = ?to, error = ?why, "outbox entry set aside");
+            // The file's name and serde's words about it are its text:
+            // quoted, control characters escaped.
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            let why: String = why.chars().flat_map(char::escape_default).collect();
+            outcome.set_aside.push(format!(
+                "outbox file {name:?} {why}: set aside in {}",
+                outbox.rejected_dir().display()
+            ));
+        }
+        for mut entry in entries {
             let due = all
                 || match entry
                     .next_attempt
@@ -224,7 +249,24 @@ impl Alerting {
                     pending: vec![r.clone()],
                     ..entry.clone()
                 };
-                let (records, still) = self.deliver_entry(&single);
+                let (records, still) = match still_named(policy, &entry.payload, r) {
+                    Ok(()) => self.deliver_entry(&single),
+                    Err((outcome, why)) => {
+                        let record = DeliveryRecord {
+                            time: crate::util::now_rfc3339(),
+                            id: entry.id.clone(),
+                            kind: entry.kind,
+                            recipient: r.clone(),
+                            outcome,
+                            error: Some(why),
+                        };
+                        let still = (outcome == DeliveryOutcome::Deferred)
+                            .then(|| r.clone())
+                            .into_iter()
+                            .collect();
+                        (vec![record], still)
+                    }
+                };
                 if let Some(e) = records.iter().find_map(|d| d.error.clone()) {
                     last_error = Some(e);
                 }
@@ -270,12 +312,14 @@ impl Alerting {
                 queued,
                 deliveries,
                 pending: 0,
+                set_aside: Vec::new(),
             });
         }
         let queued: Vec<String> = entries.iter().map(|e| e.id.clone()).collect();
         let me = self.clone();
         let store = store.clone();
-        let mut outcome = tokio::task::spawn_blocking(move || me.flush(&store, false))
+        let policy = policy.clone();
+        let mut outcome = tokio::task::spawn_blocking(move || me.flush(&store, &policy, false))
             .await
             .map_err(|e| Error::Usage(format!("delivery task failed: {e}")))??;
         outcome.queued = queued;
@@ -291,6 +335,44 @@ impl Alerting {
     ) -> Result<Vec<DeliveryRecord>> {
         let entry = message::test_entry(target, self.from.as_ref(), to)?;
         self.deliver_now(vec![entry]).await
+    }
+}
+
+/// Whether `recipient` of an entry carrying `payload` is one the target's
+/// configuration still names: an address among its recipients, a webhook
+/// among its webhooks (and the one the entry is for). Otherwise how it is
+/// recorded: mail to an address no longer named is dropped; a webhook no
+/// longer named waits (deferred), so putting it back delivers.
+fn still_named(
+    policy: &AlertPolicy,
+    payload: &Payload,
+    recipient: &str,
+) -> std::result::Result<(), (DeliveryOutcome, String)> {
+    match payload {
+        Payload::Email { .. } => {
+            let named = policy
+                .recipients
+                .iter()
+                .any(|m| m.email.to_string().eq_ignore_ascii_case(recipient));
+            if named {
+                Ok(())
+            } else {
+                Err((
+                    DeliveryOutcome::Dropped,
+                    "not sent: the target's configuration no longer names this recipient".into(),
+                ))
+            }
+        }
+        Payload::Webhook { name, .. } => {
+            if name == recipient && policy.webhooks.iter().any(|w| w == name) {
+                Ok(())
+            } else {
+                Err((
+                    DeliveryOutcome::Deferred,
+                    format!("the target's configuration does not name webhook {name:?}"),
+                ))
+            }
+        }
     }
 }
 

@@ -21,7 +21,7 @@ pub const OUTBOX_FORMAT: &str = "driftwatch.outbox/1";
 
 /// What an entry carries, by channel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "channel", rename_all = "kebab-case")]
+#[serde(tag = "channel", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Payload {
     /// An email, formatted (RFC 5322), sent to each recipient as is.
     Email {
@@ -40,8 +40,11 @@ pub enum Payload {
     },
 }
 
-/// One message waiting in the outbox.
+/// One message waiting in the outbox. Read back as untrusted input: an
+/// unknown field (a `url`, say) makes the entry unreadable, and delivery
+/// takes recipients, URLs and secrets from the configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct OutboxEntry {
     /// Always [`OUTBOX_FORMAT`].
     pub format: String,
@@ -98,7 +101,13 @@ pub enum DeliveryOutcome {
     Rejected,
     /// Not delivered this time: retried later.
     Deferred,
+    /// Not sent, and taken off the entry: the target's configuration no
+    /// longer names this recipient.
+    Dropped,
 }
+
+/// A file of the outbox that is not an entry, and why.
+pub type Unreadable = (PathBuf, String);
 
 /// The outbox and delivery log of one target.
 #[derive(Debug, Clone)]
@@ -146,35 +155,91 @@ impl Outbox {
         }
     }
 
-    /// Every entry, oldest first. An entry that cannot be read is an error
-    /// naming its file (it is never dropped silently).
+    /// Every entry that can be read, oldest first; entries that cannot be
+    /// read (see [`Outbox::read`]) are left out.
     pub fn entries(&self) -> Result<Vec<OutboxEntry>> {
+        Ok(self.read()?.0)
+    }
+
+    /// Every entry, oldest first, and the files that are not entries of
+    /// this outbox, with why: not JSON, unknown or missing fields, another
+    /// format, an id that is not the file's name, another target.
+    pub fn read(&self) -> Result<(Vec<OutboxEntry>, Vec<Unreadable>)> {
         let read = match std::fs::read_dir(&self.dir) {
             Ok(r) => r,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok((Vec::new(), Vec::new()))
+            }
             Err(e) => return Err(Error::io(&self.dir, e)),
         };
         let mut paths: Vec<PathBuf> = read
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| {
-                p.extension().is_some_and(|x| x == "json")
+                p.is_file()
+                    && p.extension().is_some_and(|x| x == "json")
                     && !p
                         .file_name()
                         .is_some_and(|n| n.to_string_lossy().starts_with('.'))
             })
             .collect();
         paths.sort();
-        paths
-            .into_iter()
-            .map(|p| {
-                let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
-                serde_json::from_str(&text).map_err(|e| Error::Input {
-                    path: format!("{}:{}", p.display(), e.line()),
-                    message: format!("is not a driftwatch outbox entry ({e})"),
-                    hint: "move it aside; the alert it held is then not sent".into(),
-                })
-            })
-            .collect()
+        let (mut good, mut bad) = (Vec::new(), Vec::new());
+        for p in paths {
+            let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
+            match self.check(&p, &text) {
+                Ok(entry) => good.push(entry),
+                Err(why) => bad.push((p, why)),
+            }
+        }
+        Ok((good, bad))
+    }
+
+    /// `text` (of file `path`) as an entry of this outbox, or why not.
+    fn check(&self, path: &Path, text: &str) -> std::result::Result<OutboxEntry, String> {
+        let entry: OutboxEntry = serde_json::from_str(text)
+            .map_err(|e| format!("is not a driftwatch outbox entry ({e})"))?;
+        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+        if entry.format != OUTBOX_FORMAT {
+            return Err(format!(
+                "has format {:?}, not {OUTBOX_FORMAT}",
+                entry.format
+            ));
+        }
+        if stem.as_deref() != Some(entry.id.as_str()) {
+            return Err("its id is not its file name".into());
+        }
+        let target = self.dir.parent().and_then(Path::file_name);
+        if !target.is_some_and(|t| t.to_string_lossy() == entry.target) {
+            return Err("is about another target".into());
+        }
+        Ok(entry)
+    }
+
+    /// Moves a file that is not an entry to `outbox/rejected/` (the caller
+    /// holds the store lock): it is kept for a person to look at, and no
+    /// longer stops the entries beside it.
+    pub fn set_aside(&self, path: &Path) -> Result<PathBuf> {
+        let dir = self.rejected_dir();
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let to = dir.join(path.file_name().unwrap_or_default());
+        std::fs::rename(path, &to).map_err(|e| Error::io(path, e))?;
+        sync_dir(&self.dir)?;
+        sync_dir(&dir)?;
+        Ok(to)
+    }
+
+    /// `outbox/rejected/`: files set aside.
+    pub fn rejected_dir(&self) -> PathBuf {
+        self.dir.join("rejected")
+    }
+
+    /// Files that are not entries: set aside already, or still in the
+    /// outbox (set aside at its next delivery).
+    pub fn set_aside_count(&self) -> usize {
+        let kept = std::fs::read_dir(self.rejected_dir())
+            .map(|r| r.flatten().filter(|e| e.path().is_file()).count())
+            .unwrap_or(0);
+        kept + self.read().map(|(_, bad)| bad.len()).unwrap_or(0)
     }
 
     /// Appends delivery records (one write, fsynced).
@@ -221,4 +286,57 @@ fn sync_dir(dir: &Path) -> Result<()> {
     std::fs::File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| Error::io(dir, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What someone with write access to the store might leave in an
+    /// outbox: each is refused with why, the real entry is read.
+    #[test]
+    fn files_that_are_not_entries_of_this_outbox_are_told_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = TargetStore::new(dir.path(), "shop").unwrap();
+        let outbox = Outbox::of(&store);
+        let entry = serde_json::json!({
+            "format": OUTBOX_FORMAT, "id": "1-drift-webhook-ops", "target": "shop",
+            "kind": "drift", "message_id": "<m@x>", "created": "2026-01-01T00:00:00Z",
+            "payload": {"channel": "webhook", "name": "ops", "body": "{}"},
+            "pending": ["ops"],
+        });
+        let write = |name: &str, value: &serde_json::Value| {
+            std::fs::create_dir_all(outbox.dir()).unwrap();
+            std::fs::write(outbox.dir().join(name), value.to_string()).unwrap();
+        };
+        write("1-drift-webhook-ops.json", &entry);
+        let mut url_in_payload = entry.clone();
+        url_in_payload["id"] = "2-url".into();
+        url_in_payload["payload"]["url"] = "http://evil.example/".into();
+        write("2-url.json", &url_in_payload);
+        let mut other_id = entry.clone();
+        other_id["id"] = "../../x".into();
+        write("3-id.json", &other_id);
+        let mut other_target = entry.clone();
+        other_target["id"] = "4-target".into();
+        other_target["target"] = "bank".into();
+        write("4-target.json", &other_target);
+        let mut format = entry.clone();
+        format["id"] = "5-format".into();
+        format["format"] = "driftwatch.outbox/9".into();
+        write("5-format.json", &format);
+        let (good, bad) = outbox.read().unwrap();
+        assert_eq!(good.len(), 1);
+        assert_eq!(good[0].id, "1-drift-webhook-ops");
+        let why: Vec<String> = bad.iter().map(|(_, w)| w.clone()).collect();
+        assert_eq!(why.len(), 4, "{why:?}");
+        assert!(why[0].contains("unknown field `url`"), "{why:?}");
+        assert!(why[1].contains("its id is not its file name"), "{why:?}");
+        assert!(why[2].contains("another target"), "{why:?}");
+        assert!(why[3].contains("driftwatch.outbox/9"), "{why:?}");
+        assert_eq!(outbox.set_aside_count(), 4);
+        outbox.set_aside(&bad[0].0).unwrap();
+        assert!(outbox.rejected_dir().join("2-url.json").is_file());
+        assert_eq!(outbox.set_aside_count(), 4);
+    }
 }

@@ -94,13 +94,8 @@ pub fn attribute(
 pub fn since(findings: &mut [Finding], scans: &[ScanRecord]) {
     let compared: Vec<&ScanRecord> = scans.iter().filter(|s| s.result.compared()).collect();
     for f in findings.iter_mut() {
-        let id = f.id();
-        for s in compared.iter().rev() {
-            if s.findings.contains(&id) {
-                f.since = s.time.clone();
-            } else {
-                break;
-            }
+        if let Some(since) = crate::store::first_seen(&compared, &f.id()) {
+            f.since = since;
         }
     }
 }

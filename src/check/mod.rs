@@ -51,6 +51,8 @@ pub struct ScanTarget {
     pub shadow: ShadowOptions,
     /// Live snapshots kept in the store.
     pub keep_live: usize,
+    /// When `scans.jsonl` is rotated.
+    pub scan_rotation: crate::store::ScanRotation,
     /// Who hears about its drift, and when.
     pub alerts: crate::config::AlertPolicy,
     /// Probe the catalogs first and reuse the last live snapshot when they
@@ -85,6 +87,7 @@ impl ScanTarget {
             fail_on: t.fail_on.unwrap_or(Severity::Info),
             shadow: shadow.clone(),
             keep_live: store.keep_live,
+            scan_rotation: store.scans,
             alerts: t.alerts.clone(),
             probe: false,
         }
@@ -145,7 +148,7 @@ pub fn record_failure(
 ) -> Result<CheckReport> {
     let mut report = empty_report(target, crate::util::now_rfc3339());
     report.error = Some(error);
-    record(store, &report, None, None, target.keep_live)?;
+    record(store, &report, None, None, target)?;
     Ok(report)
 }
 
@@ -190,7 +193,7 @@ pub async fn scan_probed(target: &ScanTarget, store: &TargetStore) -> Result<Sca
         &examined.report,
         examined.live.as_ref(),
         probe,
-        target.keep_live,
+        target,
     )?;
     Ok(Scanned {
         probe_changed: examined.probe.as_ref().map(|p| !p.reused),
@@ -265,29 +268,34 @@ fn record(
     report: &CheckReport,
     live: Option<&Snapshot>,
     probe: Option<&str>,
-    keep_live: usize,
+    target: &ScanTarget,
 ) -> Result<()> {
     let _lock = store.lock()?;
     if let Some(live) = live {
-        store.keep_live(&report.time, live, keep_live)?;
+        store.keep_live(&report.time, live, target.keep_live)?;
     }
     let compared = report.result.compared();
-    store.append_scan(&ScanRecord {
-        time: report.time.clone(),
-        target: report.target.clone(),
-        result: report.result,
-        fingerprint: compared.then(|| report.findings_fingerprint()),
-        counts: report.counts,
-        findings: if compared {
-            report.findings.iter().map(Finding::id).collect()
-        } else {
-            Vec::new()
+    store.append_scan(
+        &ScanRecord {
+            time: report.time.clone(),
+            target: report.target.clone(),
+            result: report.result,
+            fingerprint: compared.then(|| report.findings_fingerprint()),
+            counts: report.counts,
+            findings: if compared {
+                report.findings.iter().map(Finding::id).collect()
+            } else {
+                Vec::new()
+            },
+            live: report.live_fingerprint.clone(),
+            expected: report.expected.as_ref().map(|e| e.fingerprint.clone()),
+            error: report.error.clone(),
+            probe: probe.map(str::to_string),
+            since: Default::default(),
+            drift_since: None,
         },
-        live: report.live_fingerprint.clone(),
-        expected: report.expected.as_ref().map(|e| e.fingerprint.clone()),
-        error: report.error.clone(),
-        probe: probe.map(str::to_string),
-    })
+        target.scan_rotation,
+    )
 }
 
 async fn run(

@@ -34,6 +34,9 @@ pub struct TargetStatus {
 pub struct AlertStatus {
     /// Messages waiting in the outbox.
     pub outbox: usize,
+    /// Outbox files that are not readable entries (set aside in
+    /// `outbox/rejected/`, or to be at the next delivery).
+    pub set_aside: usize,
     /// The last failure of a waiting message, and when it is retried.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub waiting_error: Option<String>,
@@ -62,7 +65,7 @@ pub fn standing(target: &str, scans: &[ScanRecord]) -> TargetStatus {
         .filter(|s| s.result.compared())
         .take_while(|s| s.result == ScanResult::Drift)
         .last()
-        .map(|s| s.time.clone());
+        .map(|s| s.drift_since.clone().unwrap_or_else(|| s.time.clone()));
     TargetStatus {
         target: target.to_string(),
         scans: scans.len(),
@@ -77,7 +80,8 @@ pub fn standing(target: &str, scans: &[ScanRecord]) -> TargetStatus {
 pub fn alert_status(outbox: &Outbox) -> Result<Option<AlertStatus>> {
     let entries = outbox.entries()?;
     let deliveries = outbox.deliveries()?;
-    if entries.is_empty() && deliveries.is_empty() {
+    let set_aside = outbox.set_aside_count();
+    if entries.is_empty() && deliveries.is_empty() && set_aside == 0 {
         return Ok(None);
     }
     let mut rejected: Vec<DeliveryRecord> = Vec::new();
@@ -101,6 +105,7 @@ pub fn alert_status(outbox: &Outbox) -> Result<Option<AlertStatus>> {
     let waiting = entries.iter().find(|e| e.last_error.is_some());
     Ok(Some(AlertStatus {
         outbox: entries.len(),
+        set_aside,
         // Webhook URLs hold tokens: entries written before they were
         // shortened where they arise are shortened here.
         waiting_error: waiting.and_then(|e| e.last_error.as_deref().map(hide_url_paths)),
@@ -137,6 +142,8 @@ mod tests {
             expected: None,
             error: None,
             probe: None,
+            since: Default::default(),
+            drift_since: None,
         }
     }
 

@@ -139,7 +139,8 @@ async fn flush(args: FlushArgs) -> Result<ExitCode> {
             .map_or(config.store.path.as_path(), |c| c.root());
         let store = TargetStore::new(root, &name)?;
         let a = alerting.clone();
-        let outcome = tokio::task::spawn_blocking(move || a.flush(&store, true)).await??;
+        let policy = config.target(&name)?.alerts.clone();
+        let outcome = tokio::task::spawn_blocking(move || a.flush(&store, &policy, true)).await??;
         if let Some(c) = checkout {
             c.finish("alert-flush").await?;
         }
@@ -165,6 +166,7 @@ async fn flush(args: FlushArgs) -> Result<ExitCode> {
 fn not_delivered(target: &str, r: &DeliveryRecord) -> String {
     let what = match r.outcome {
         DeliveryOutcome::Rejected => "rejected",
+        DeliveryOutcome::Dropped => "dropped",
         _ => "not delivered yet (kept in the outbox, retried)",
     };
     format!(
@@ -177,6 +179,9 @@ fn not_delivered(target: &str, r: &DeliveryRecord) -> String {
 
 /// Prints, on standard error, each delivery that did not go through.
 pub(crate) fn print_outcome(target: &str, outcome: &AlertOutcome) {
+    for line in &outcome.set_aside {
+        eprintln!("driftwatch: {target}: {line}");
+    }
     for r in &outcome.deliveries {
         if r.outcome != DeliveryOutcome::Sent {
             eprintln!("{}", not_delivered(target, r));

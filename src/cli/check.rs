@@ -124,6 +124,7 @@ pub(crate) fn targets_and_store(
             fail_on: args.fail_on.unwrap_or(Severity::Info),
             shadow,
             keep_live: crate::config::StoreConfig::default().keep_live,
+            scan_rotation: Default::default(),
             alerts: Default::default(),
             probe: false,
         };

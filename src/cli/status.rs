@@ -126,6 +126,12 @@ fn line(s: &TargetStatus) -> String {
     text.push('\n');
     if let Some(a) = &s.alerts {
         text.push_str(&format!("  alerts: {} waiting in the outbox", a.outbox));
+        if a.set_aside > 0 {
+            text.push_str(&format!(
+                ", {} unreadable set aside in outbox/rejected/",
+                a.set_aside
+            ));
+        }
         if let Some(e) = &a.waiting_error {
             text.push_str(&format!(" (last error: {}", terminal(e)));
             if let Some(t) = &a.next_attempt {

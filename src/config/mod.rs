@@ -54,6 +54,10 @@ pub struct StoreConfig {
     /// first, which may be the recorded expected state).
     #[serde(default = "default_keep_live")]
     pub keep_live: usize,
+    /// `[store.scans]`: when `scans.jsonl` is rotated (`max_bytes`,
+    /// default 10 MiB; `keep` rotated files, default 5).
+    #[serde(default)]
+    pub scans: crate::store::ScanRotation,
     /// The fleet store: a PostgreSQL database (`postgres://…` or
     /// `env:VAR`) that several `watch` processes share; commands then work
     /// in private temporary copies of its target folders, and `path` is
@@ -82,6 +86,7 @@ impl Default for StoreConfig {
         StoreConfig {
             path: default_store_path(),
             keep_live: default_keep_live(),
+            scans: Default::default(),
             url: None,
             fleet_url: None,
         }
@@ -358,6 +363,10 @@ fail_on = "warning"
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/driftwatch.toml");
         let c = Config::read(&path).unwrap();
         assert_eq!(c.targets.len(), 2);
+        assert_eq!(
+            (c.store.scans.max_bytes, c.store.scans.keep),
+            (10 * 1024 * 1024, 5)
+        );
         assert_eq!(c.target("billing").unwrap().history, Some(Tool::Django));
         let demo = &c.target("demo").unwrap().alerts;
         assert_eq!(demo.recipients.len(), 2);

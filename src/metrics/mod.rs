@@ -62,6 +62,7 @@ struct TargetSeries {
     probes_unchanged: u64,
     ticks_skipped: u64,
     outbox_depth: u64,
+    outbox_set_aside: u64,
 }
 
 #[derive(Debug, Default)]
@@ -148,6 +149,12 @@ impl Metrics {
     /// Sets how many alert messages wait in the target's outbox.
     pub fn set_outbox_depth(&self, target: &str, depth: u64) {
         self.with_target(target, |t| t.outbox_depth = depth);
+    }
+
+    /// Sets how many files of the target's outbox were set aside as not
+    /// readable entries (kept in `outbox/rejected/`).
+    pub fn set_outbox_set_aside(&self, target: &str, n: u64) {
+        self.with_target(target, |t| t.outbox_set_aside = n);
     }
 
     /// Sets how many scans are running now.
@@ -297,6 +304,12 @@ impl Metrics {
             "gauge",
             "Alert messages waiting in the outbox.",
             |t| Some(t.outbox_depth),
+        );
+        o.per_target(
+            "driftwatch_outbox_set_aside",
+            "gauge",
+            "Outbox files that were not readable entries, set aside in outbox/rejected/.",
+            |t| Some(t.outbox_set_aside),
         );
         o.out
     }

@@ -46,6 +46,7 @@ fn two_targets_after_a_few_scans() {
     m.probe("alpha", false);
     m.tick_skipped("beta");
     m.set_outbox_depth("alpha", 4);
+    m.set_outbox_set_aside("beta", 2);
     m.set_in_flight(2);
 
     let text = m.render();
@@ -125,6 +126,8 @@ fn two_targets_after_a_few_scans() {
     assert_eq!(value(&s, "driftwatch_ticks_skipped_total", &b), Some(1.0));
     assert_eq!(value(&s, "driftwatch_outbox_depth", &a), Some(4.0));
     assert_eq!(value(&s, "driftwatch_outbox_depth", &b), Some(0.0));
+    assert_eq!(value(&s, "driftwatch_outbox_set_aside", &b), Some(2.0));
+    assert_eq!(value(&s, "driftwatch_outbox_set_aside", &a), Some(0.0));
 
     // Within every family, alpha before beta.
     let order: Vec<(&str, &str)> = s

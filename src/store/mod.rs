@@ -17,7 +17,10 @@ mod refs;
 mod scans;
 
 pub use refs::{Stored, StoredRef};
-pub use scans::{time_stem, BaselineAudit, BaselineRecord, Counts, ScanRecord, ScanResult};
+pub use scans::{
+    carried, first_seen, time_stem, BaselineAudit, BaselineRecord, Counts, ScanRecord, ScanResult,
+    ScanRotation,
+};
 
 use crate::error::{Error, Result};
 use crate::migrations::MigrationKind;
@@ -84,14 +87,20 @@ pub struct TargetStore {
     target: String,
 }
 
-/// Holds a target's lock file; removed on drop.
+/// Holds a target's lock: an `flock(2)` on `<target>/.lock`, which the
+/// kernel releases when the process ends however it ends (so a crash or
+/// a reused pid never leaves it held). The file holds the holder's pid,
+/// for the "held by" message only. Removed on drop, while still locked.
 #[derive(Debug)]
 pub struct StoreLock {
     path: PathBuf,
+    _file: nix::fcntl::Flock<std::fs::File>,
 }
 
 impl Drop for StoreLock {
     fn drop(&mut self) {
+        // Unlinked before the flock is released: a process waiting on this
+        // inode then sees it is no longer the lock file and starts again.
         let _ = std::fs::remove_file(&self.path);
     }
 }
@@ -135,53 +144,15 @@ impl TargetStore {
         self.migrations_dir().join("index.json")
     }
 
-    /// Takes the target's lock: one writer at a time. A lock left by a
-    /// process that no longer runs is taken over.
-    ///
-    /// The lock file appears complete or not at all (written aside, then
-    /// hard-linked into place, which fails when it exists), so a reader
-    /// never mistakes a lock being written for a stale one. Taking over a
-    /// stale lock happens under a second lock file (`.lock.takeover`, same
-    /// protocol), which re-checks that the stale lock is still the one
-    /// judged stale: two processes never both remove a lock and both win.
+    /// Takes the target's lock: one writer at a time, or an error naming
+    /// the holder's pid. The lock is `flock(2)` on `.lock`, not the pid
+    /// written in it: a pid file left by a process that is gone (or whose
+    /// pid a container's init reuses) never blocks.
     pub fn lock(&self) -> Result<StoreLock> {
         let dir = self.dir();
         objects::check_layout(&dir)?;
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let path = dir.join(".lock");
-        let takeover = dir.join(".lock.takeover");
-        let busy = |pid: i32| Error::Input {
-            path: path.display().to_string(),
-            message: format!("another driftwatch (pid {pid}) is writing this target"),
-            hint: "wait for it to finish".into(),
-        };
-        for _ in 0..3 {
-            if create_lock_file(&dir, &path)? {
-                return Ok(StoreLock { path });
-            }
-            let seen = std::fs::read_to_string(&path).unwrap_or_default();
-            if let Some(pid) = live_holder(&seen) {
-                return Err(busy(pid));
-            }
-            // Stale: take it over under the takeover lock.
-            if !create_lock_file(&dir, &takeover)? {
-                let other = std::fs::read_to_string(&takeover).unwrap_or_default();
-                if let Some(pid) = live_holder(&other) {
-                    return Err(busy(pid));
-                }
-                let _ = std::fs::remove_file(&takeover);
-                continue;
-            }
-            if std::fs::read_to_string(&path).unwrap_or_default() == seen {
-                let _ = std::fs::remove_file(&path);
-            }
-            let _ = std::fs::remove_file(&takeover);
-        }
-        Err(Error::Input {
-            path: path.display().to_string(),
-            message: "the lock file cannot be taken".into(),
-            hint: "remove it (and .lock.takeover) if no driftwatch is running".into(),
-        })
+        lock_file(&dir.join(".lock"))
     }
 
     /// The migration index, None when nothing was replayed yet.
@@ -202,6 +173,19 @@ impl TargetStore {
                 path: path.display().to_string(),
                 message: format!("index format {} is not {INDEX_FORMAT}", index.format),
                 hint: "run driftwatch replay again with this version".into(),
+            });
+        }
+        // The snapshot names become paths in the migrations folder: plain
+        // file names only (no `/`, no `..`, nothing hidden).
+        let names = index.migrations.iter().flat_map(|m| [&m.before, &m.after]);
+        if let Some(bad) = names.into_iter().find(|n| !is_snapshot_file_name(n)) {
+            return Err(Error::Input {
+                path: path.display().to_string(),
+                message: format!(
+                    "names a snapshot file {:?}, which is not a file name of this folder",
+                    bad.chars().take(80).collect::<String>()
+                ),
+                hint: "delete it and run driftwatch replay again".into(),
             });
         }
         Ok(Some(index))
@@ -293,6 +277,12 @@ impl TargetStore {
     }
 }
 
+/// True for a snapshot file name the index may give: `*.json`, no path
+/// separator, not hidden.
+fn is_snapshot_file_name(name: &str) -> bool {
+    name.ends_with(".json") && !name.starts_with('.') && !name.contains(['/', '\\', '\0'])
+}
+
 /// Reads a snapshot file, checks its format and re-canonicalises it.
 pub fn read_snapshot_file(path: &Path) -> Result<Snapshot> {
     Ok(read_snapshot_file_checked(path)?.0)
@@ -363,28 +353,77 @@ pub fn read_snapshot_file_checked(path: &Path) -> Result<(Snapshot, Option<Strin
     Ok((snapshot.aligned(), warning))
 }
 
-/// Creates `path` holding this process's pid, atomically: false when it
-/// exists already.
-fn create_lock_file(dir: &Path, path: &Path) -> Result<bool> {
-    let pid = std::process::id();
-    let aside = dir.join(format!(".lock.{pid}.tmp"));
-    std::fs::write(&aside, format!("{pid}\n")).map_err(|e| Error::io(&aside, e))?;
-    let linked = std::fs::hard_link(&aside, path);
-    let _ = std::fs::remove_file(&aside);
-    match linked {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
-        Err(e) => Err(Error::io(path, e)),
+/// Takes the flock of `path`, creating it, and writes this process's pid
+/// in it. A holder that removed the file as this process waited for it
+/// leaves a lock on a name no longer in the folder: tried again.
+fn lock_file(path: &Path) -> Result<StoreLock> {
+    use nix::fcntl::{Flock, FlockArg};
+    use std::io::{Seek, Write};
+    use std::os::unix::fs::MetadataExt;
+    for _ in 0..20 {
+        // Read-only when the file is another user's (a flock needs no
+        // write access); such a file is then replaced by one of ours.
+        let (file, writable) = match std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+        {
+            Ok(f) => (f, true),
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => (
+                std::fs::File::open(path).map_err(|e| Error::io(path, e))?,
+                false,
+            ),
+            Err(e) => return Err(Error::io(path, e)),
+        };
+        let mut lock = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+            Ok(l) => l,
+            Err((_, nix::errno::Errno::EWOULDBLOCK)) => {
+                let holder = std::fs::read_to_string(path)
+                    .ok()
+                    .and_then(|t| t.trim().parse::<u32>().ok())
+                    .map_or(String::new(), |pid| format!(" (pid {pid})"));
+                return Err(Error::Input {
+                    path: path.display().to_string(),
+                    message: format!("another driftwatch{holder} is writing this target"),
+                    hint: "wait for it to finish".into(),
+                });
+            }
+            Err((_, e)) => {
+                return Err(Error::Input {
+                    path: path.display().to_string(),
+                    message: format!("cannot be locked ({e})"),
+                    hint: "put the store on a filesystem with flock(2) support".into(),
+                })
+            }
+        };
+        let same = match (lock.metadata(), std::fs::metadata(path)) {
+            (Ok(held), Ok(named)) => held.ino() == named.ino() && held.dev() == named.dev(),
+            _ => false,
+        };
+        if !same {
+            continue;
+        }
+        if !writable {
+            // Ours now, but not writable: removed under the lock, so the
+            // next round creates the file afresh.
+            std::fs::remove_file(path).map_err(|e| Error::io(path, e))?;
+            continue;
+        }
+        let pid = std::process::id();
+        lock.set_len(0)
+            .and_then(|()| lock.rewind())
+            .and_then(|()| lock.write_all(format!("{pid}\n").as_bytes()))
+            .map_err(|e| Error::io(path, e))?;
+        return Ok(StoreLock {
+            path: path.to_path_buf(),
+            _file: lock,
+        });
     }
-}
-
-/// The pid a lock file names, when that process still runs. kill(pid, 0)
-/// fails with EPERM for a live process of another user: alive too.
-fn live_holder(content: &str) -> Option<i32> {
-    let pid = content.trim().parse::<i32>().ok().filter(|p| *p > 0)?;
-    let alive = !matches!(
-        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
-        Err(nix::errno::Errno::ESRCH)
-    );
-    alive.then_some(pid)
+    Err(Error::Input {
+        path: path.display().to_string(),
+        message: "the lock file keeps being replaced".into(),
+        hint: "check that no other program removes it".into(),
+    })
 }

@@ -53,9 +53,37 @@ fn sha256_hex(bytes: &[u8]) -> String {
     crate::migrations::checksum::hex(&sha2::Sha256::digest(bytes))
 }
 
-/// `objects/ab/cdef….json` under `objects`.
+/// True when `name` is an object name: exactly 64 lowercase hex digits
+/// (a SHA-256). Names come from files anyone may have edited: anything
+/// else (`..`, `/`, multi-byte text) never reaches a path.
+pub fn is_object_name(name: &str) -> bool {
+    name.len() == 64 && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Checks every name of `names`, read from `file`: the first that is not
+/// an object name is an error naming the file.
+fn check_names<'a>(file: &Path, names: impl IntoIterator<Item = &'a String>) -> Result<()> {
+    match names.into_iter().find(|n| !is_object_name(n)) {
+        None => Ok(()),
+        Some(bad) => Err(Error::Input {
+            path: file.display().to_string(),
+            message: format!(
+                "names a stored object {:?}, which is not 64 lowercase hex characters",
+                bad.chars().take(80).collect::<String>()
+            ),
+            hint: "the store was edited by hand: replay the target again (driftwatch replay DIR --target NAME --force)".into(),
+        }),
+    }
+}
+
+/// `objects/ab/cdef….json` under `objects`, for a name checked by
+/// [`is_object_name`] (any other name gives a path under `objects/--/`
+/// that no writer makes, never one outside it).
 pub fn object_path(objects: &Path, name: &str) -> PathBuf {
-    let (head, tail) = name.split_at(2.min(name.len()));
+    if !is_object_name(name) {
+        return objects.join("--").join("not-an-object-name");
+    }
+    let (head, tail) = name.split_at(2);
     objects.join(head).join(format!("{tail}.json"))
 }
 
@@ -147,12 +175,23 @@ fn write_trees(
 
 /// The object names of a tree.
 fn read_tree(objects: &Path, tree: &str) -> std::result::Result<Vec<String>, String> {
+    if !is_object_name(tree) {
+        return Err("not 64 lowercase hex characters".into());
+    }
     let text = std::fs::read(object_path(objects, tree)).map_err(|e| e.to_string())?;
     let names: Vec<String> =
         serde_json::from_slice(&text).map_err(|e| format!("not a stored tree ({e})"))?;
     let compact = serde_json::to_vec(&names).unwrap_or_default();
     if sha256_hex(&compact) != tree {
         return Err("its content is not the one its name says".into());
+    }
+    // A tree's content matches its name, so its names are as good as
+    // whoever wrote it: checked all the same.
+    if let Some(bad) = names.iter().find(|n| !is_object_name(n)) {
+        return Err(format!(
+            "it names {:?}, which is not 64 lowercase hex characters",
+            bad.chars().take(80).collect::<String>()
+        ));
     }
     Ok(names)
 }
@@ -251,6 +290,7 @@ fn manifest_text(
 /// error naming its path and the stored snapshots that need it.
 pub fn read_manifest(path: &Path, manifest: Manifest) -> Result<Snapshot> {
     let objects_dir = objects_dir_of(path);
+    check_names(path, manifest.objects.values().flatten())?;
     let names_by_kind = expand(&objects_dir, &manifest).map_err(|(tree, why)| {
         broken_object(&object_path(&objects_dir, &tree), &tree, why, path)
     })?;
@@ -425,6 +465,7 @@ pub fn gc(target: &Path) -> Result<GcOutcome> {
             message: format!("is a damaged manifest ({e}); nothing was removed"),
             hint: "repair or remove the file, then run driftwatch store gc again".into(),
         })?;
+        check_names(&path, manifest.objects.values().flatten())?;
         for tree in manifest.objects.into_values().flatten() {
             if referenced.contains(&tree) {
                 continue;

@@ -15,6 +15,7 @@ use super::TargetStore;
 use crate::error::{Error, Result};
 use crate::model::Snapshot;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -105,6 +106,115 @@ pub struct ScanRecord {
     /// probe still says this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probe: Option<String>,
+    /// In a record carried over when `scans.jsonl` was rotated: when each
+    /// of its findings was first seen, for those seen before this scan in
+    /// the scans rotated away.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub since: BTreeMap<String, String>,
+    /// In a record carried over: when the drift run it belongs to began,
+    /// when that was before this scan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift_since: Option<String>,
+}
+
+/// When `scans.jsonl` is rotated: once it reaches `max_bytes`, it becomes
+/// `scans.jsonl.1` (the older ones shift to `.2` …, the oldest beyond
+/// `keep` removed), and the new file starts with the few records that
+/// carry "since when" over ([`carried`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScanRotation {
+    /// Size that triggers a rotation (default 10 MiB, about 30,000 scans).
+    #[serde(default = "default_max_bytes")]
+    pub max_bytes: u64,
+    /// Rotated files kept (default 5; 0 keeps none).
+    #[serde(default = "default_keep")]
+    pub keep: usize,
+}
+
+fn default_max_bytes() -> u64 {
+    10 * 1024 * 1024
+}
+
+fn default_keep() -> usize {
+    5
+}
+
+impl Default for ScanRotation {
+    fn default() -> Self {
+        ScanRotation {
+            max_bytes: default_max_bytes(),
+            keep: default_keep(),
+        }
+    }
+}
+
+/// When finding `id` was first seen: the first of the unbroken run of
+/// `compared` scans (oldest first, comparing scans only) that ends with
+/// the newest and has it (or the time a carried record gives). None when
+/// the newest does not have it.
+pub fn first_seen(compared: &[&ScanRecord], id: &str) -> Option<String> {
+    let mut since = None;
+    for s in compared.iter().rev() {
+        if !s.findings.iter().any(|f| f == id) {
+            break;
+        }
+        since = Some(s.since.get(id).unwrap_or(&s.time).clone());
+    }
+    since
+}
+
+/// The records a rotated `scans.jsonl` starts with, so that "since when"
+/// reads the same after the rotation: the newest comparing scan (with
+/// `since` and `drift_since` carried), the newest that captured a live
+/// schema (a rescan's probe reuses it), the first of a trailing run of
+/// failed scans, and the newest scan; oldest first.
+pub fn carried(scans: &[ScanRecord]) -> Vec<ScanRecord> {
+    let compared: Vec<&ScanRecord> = scans.iter().filter(|s| s.result.compared()).collect();
+    let mut keep: Vec<usize> = Vec::new();
+    let mut last_compared = None;
+    if let Some(i) = scans.iter().rposition(|s| s.result.compared()) {
+        keep.push(i);
+        last_compared = Some(i);
+    }
+    if let Some(i) = scans.iter().rposition(|s| s.live.is_some()) {
+        keep.push(i);
+    }
+    let failing = scans
+        .iter()
+        .rev()
+        .take_while(|s| s.result == ScanResult::Failed)
+        .count();
+    if failing > 0 {
+        keep.push(scans.len() - failing);
+    }
+    if !scans.is_empty() {
+        keep.push(scans.len() - 1);
+    }
+    keep.sort_unstable();
+    keep.dedup();
+    keep.into_iter()
+        .map(|i| {
+            let mut r = scans[i].clone();
+            if Some(i) == last_compared {
+                for id in &r.findings {
+                    if let Some(t) = first_seen(&compared, id).filter(|t| *t != r.time) {
+                        r.since.insert(id.clone(), t);
+                    }
+                }
+                if r.result == ScanResult::Drift {
+                    let run = compared
+                        .iter()
+                        .rev()
+                        .take_while(|s| s.result == ScanResult::Drift)
+                        .last()
+                        .map(|s| s.drift_since.clone().unwrap_or_else(|| s.time.clone()));
+                    r.drift_since = run.filter(|t| *t != r.time);
+                }
+            }
+            r
+        })
+        .collect()
 }
 
 /// One line of `baselines/audit.jsonl`.
@@ -183,9 +293,41 @@ impl TargetStore {
         read_jsonl(&self.scans_path(), "run driftwatch check again")
     }
 
-    /// Appends one scan record (the caller holds the store lock).
-    pub fn append_scan(&self, record: &ScanRecord) -> Result<()> {
-        append_jsonl(&self.scans_path(), record)
+    /// Appends one scan record (the caller holds the store lock), after
+    /// rotating `scans.jsonl` when it reached `rotation.max_bytes`.
+    pub fn append_scan(&self, record: &ScanRecord, rotation: ScanRotation) -> Result<()> {
+        let path = self.scans_path();
+        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        if size >= rotation.max_bytes.max(1) {
+            self.rotate_scans(rotation.keep)?;
+        }
+        append_jsonl(&path, record)
+    }
+
+    /// `scans.jsonl` → `scans.jsonl.1` (older ones shifted, the oldest
+    /// beyond `keep` removed), and a new `scans.jsonl` of the [`carried`]
+    /// records. A crash midway leaves `scans.jsonl` whole: it is linked to
+    /// `.1` first, then replaced atomically.
+    fn rotate_scans(&self, keep: usize) -> Result<()> {
+        let path = self.scans_path();
+        let carry = carried(&self.read_scans()?);
+        let rotated = |n: usize| self.dir().join(format!("scans.jsonl.{n}"));
+        let _ = std::fs::remove_file(rotated(keep.max(1)));
+        for n in (1..keep.max(1)).rev() {
+            if rotated(n).exists() {
+                std::fs::rename(rotated(n), rotated(n + 1))
+                    .map_err(|e| Error::io(rotated(n), e))?;
+            }
+        }
+        if keep > 0 {
+            std::fs::hard_link(&path, rotated(1)).map_err(|e| Error::io(rotated(1), e))?;
+        }
+        let mut text = String::new();
+        for r in &carry {
+            text.push_str(&serde_json::to_string(r).unwrap_or_default());
+            text.push('\n');
+        }
+        crate::util::write_atomic(&path, text.as_bytes())
     }
 
     /// The newest live snapshot kept, with its file name.
@@ -383,6 +525,8 @@ mod tests {
             expected: None,
             error: None,
             probe: None,
+            since: BTreeMap::new(),
+            drift_since: None,
         }
     }
 
@@ -391,7 +535,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = TargetStore::new(dir.path(), "t").unwrap();
         store
-            .append_scan(&record("2026-01-01T00:00:00Z", ScanResult::Clean))
+            .append_scan(
+                &record("2026-01-01T00:00:00Z", ScanResult::Clean),
+                ScanRotation::default(),
+            )
             .unwrap();
         let path = store.scans_path();
         let mut f = std::fs::OpenOptions::new()
@@ -402,7 +549,10 @@ mod tests {
             .unwrap();
         assert_eq!(store.read_scans().unwrap().len(), 1);
         store
-            .append_scan(&record("2026-01-01T00:02:00Z", ScanResult::Drift))
+            .append_scan(
+                &record("2026-01-01T00:02:00Z", ScanResult::Drift),
+                ScanRotation::default(),
+            )
             .unwrap();
         let scans = store.read_scans().unwrap();
         assert_eq!(scans.len(), 2);
@@ -410,6 +560,75 @@ mod tests {
         std::fs::write(&path, "garbage\n{}\n").unwrap();
         let e = store.read_scans().unwrap_err().to_string();
         assert!(e.contains("scans.jsonl:1"), "{e}");
+    }
+
+    /// Each scan appended to a store that never rotates and to one that
+    /// rotates at every append: "since when" reads the same in both.
+    #[test]
+    fn a_rotation_carries_since_when_over() {
+        use ScanResult::*;
+        let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let whole = TargetStore::new(dirs.0.path(), "t").unwrap();
+        let rotated = TargetStore::new(dirs.1.path(), "t").unwrap();
+        let every = ScanRotation {
+            max_bytes: 1,
+            keep: 2,
+        };
+        let steps: [(ScanResult, &[&str], bool); 11] = [
+            (Clean, &[], true),
+            (Drift, &["a"], true),
+            (Drift, &["a", "b"], false),
+            (Failed, &[], false),
+            (MigrationInProgress, &[], false),
+            (Drift, &["a", "b"], true),
+            (Notice, &["b"], false),
+            (Drift, &["a", "b"], true),
+            (Failed, &[], false),
+            (Failed, &[], false),
+            (Drift, &["a", "b", "c"], false),
+        ];
+        for (i, (result, ids, live)) in steps.iter().enumerate() {
+            let mut r = record(&format!("2026-01-01T00:{i:02}:00Z"), *result);
+            r.findings = ids.iter().map(|s| s.to_string()).collect();
+            r.live = live.then(|| format!("live{i}"));
+            whole.append_scan(&r, ScanRotation::default()).unwrap();
+            rotated.append_scan(&r, every).unwrap();
+            let (a, b) = (whole.read_scans().unwrap(), rotated.read_scans().unwrap());
+            assert!(b.len() <= 4, "step {i}: {} records carried", b.len());
+            let (sa, sb) = (
+                crate::check::standing("t", &a),
+                crate::check::standing("t", &b),
+            );
+            assert_eq!(sa.drift_since, sb.drift_since, "step {i}");
+            assert_eq!(sa.failing_since, sb.failing_since, "step {i}");
+            assert_eq!(sa.last.unwrap().time, sb.last.unwrap().time, "step {i}");
+            let last_live = |s: &[ScanRecord]| s.iter().rev().find_map(|s| s.live.clone());
+            assert_eq!(last_live(&a), last_live(&b), "step {i}");
+            let compared = |s: &[ScanRecord]| -> Vec<ScanRecord> {
+                s.iter().filter(|s| s.result.compared()).cloned().collect()
+            };
+            let (ca, cb) = (compared(&a), compared(&b));
+            for id in ["a", "b", "c"] {
+                assert_eq!(
+                    first_seen(&ca.iter().collect::<Vec<_>>(), id),
+                    first_seen(&cb.iter().collect::<Vec<_>>(), id),
+                    "step {i}: {id}"
+                );
+            }
+        }
+        // Rotated files: the newest `keep`, the oldest removed.
+        let dir = rotated.dir();
+        assert!(dir.join("scans.jsonl.1").is_file());
+        assert!(dir.join("scans.jsonl.2").is_file());
+        assert!(!dir.join("scans.jsonl.3").exists());
+        // a: the notice at 00:06 lacked it; b: every comparing scan since
+        // 00:02 had it (failed scans and a migration in progress do not
+        // break a run); c: new.
+        let b = rotated.read_scans().unwrap();
+        let c: Vec<&ScanRecord> = b.iter().filter(|s| s.result.compared()).collect();
+        assert_eq!(first_seen(&c, "a").as_deref(), Some("2026-01-01T00:07:00Z"));
+        assert_eq!(first_seen(&c, "b").as_deref(), Some("2026-01-01T00:02:00Z"));
+        assert_eq!(first_seen(&c, "c").as_deref(), Some("2026-01-01T00:10:00Z"));
     }
 
     #[test]

@@ -256,17 +256,32 @@ fn log_scan(name: &str, tick: Tick, report: &CheckReport, took: Duration) {
 /// Delivers what the target's outbox holds and is due, after a scan.
 async fn deliver(shared: &Shared, spec: &JobSpec, store: &TargetStore) {
     if let Some(alerting) = &spec.alerting {
-        flush_outbox(&spec.target.name, alerting.clone(), store).await;
+        flush_outbox(
+            &spec.target.name,
+            alerting.clone(),
+            &spec.target.alerts,
+            store,
+        )
+        .await;
     }
     shared
         .metrics
         .set_outbox_depth(&spec.target.name, outbox_depth(store));
+    shared
+        .metrics
+        .set_outbox_set_aside(&spec.target.name, outbox_set_aside(store));
 }
 
 /// Runs the outbox's delivery on a blocking thread and logs each attempt.
-async fn flush_outbox(name: &str, alerting: Alerting, store: &TargetStore) {
+async fn flush_outbox(
+    name: &str,
+    alerting: Alerting,
+    policy: &crate::config::AlertPolicy,
+    store: &TargetStore,
+) {
     let s = store.clone();
-    match tokio::task::spawn_blocking(move || alerting.flush(&s, false)).await {
+    let policy = policy.clone();
+    match tokio::task::spawn_blocking(move || alerting.flush(&s, &policy, false)).await {
         Ok(Ok(out)) => log_deliveries(name, &out.deliveries),
         Ok(Err(e)) => tracing::warn!(target = %name, error = %e, "outbox flush failed"),
         Err(e) => tracing::warn!(target = %name, error = %e, "outbox flush stopped"),
@@ -287,6 +302,12 @@ fn log_deliveries(name: &str, deliveries: &[crate::alert::DeliveryRecord]) {
     }
 }
 
+/// Files of the target's outbox that were not entries (set aside, or to
+/// be at the next delivery).
+pub fn outbox_set_aside(store: &TargetStore) -> u64 {
+    Outbox::of(store).set_aside_count() as u64
+}
+
 /// Entries waiting in the target's outbox.
 pub fn outbox_depth(store: &TargetStore) -> u64 {
     Outbox::of(store)
@@ -298,13 +319,21 @@ pub fn outbox_depth(store: &TargetStore) -> u64 {
 /// Delivers what the outbox holds and is due (between ticks, so a message
 /// deferred by an SMTP outage goes out when the server is back, not at the
 /// next scan).
-pub async fn flush(shared: Arc<Shared>, name: String, alerting: Alerting) {
+pub async fn flush(
+    shared: Arc<Shared>,
+    name: String,
+    alerting: Alerting,
+    policy: crate::config::AlertPolicy,
+) {
     let Ok(store) = TargetStore::new(&shared.store_root, &name) else {
         return;
     };
-    if outbox_depth(&store) == 0 {
+    if outbox_depth(&store) == 0 && outbox_set_aside(&store) == 0 {
         return;
     }
-    flush_outbox(&name, alerting, &store).await;
+    flush_outbox(&name, alerting, &policy, &store).await;
     shared.metrics.set_outbox_depth(&name, outbox_depth(&store));
+    shared
+        .metrics
+        .set_outbox_set_aside(&name, outbox_set_aside(&store));
 }

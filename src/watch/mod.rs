@@ -341,8 +341,9 @@ pub async fn run(opts: WatchOptions) -> Result<()> {
                     running.insert(name.clone());
                     let shared = shared.clone();
                     let name = name.clone();
+                    let policy = w.spec.target.alerts.clone();
                     jobs.spawn(async move {
-                        job::flush(shared, name.clone(), alerting).await;
+                        job::flush(shared, name.clone(), alerting, policy).await;
                         (name, JobEnd::Flushed)
                     });
                 }
@@ -411,15 +412,15 @@ pub async fn run(opts: WatchOptions) -> Result<()> {
         }
     } else if let Some(alerting) = &setup.alerting {
         // Deliver what waits, bounded: a dead relay must not hold the exit.
-        let names: Vec<String> = setup
+        let names: Vec<(String, crate::config::AlertPolicy)> = setup
             .targets
             .iter()
             .filter(|(_, w)| w.spec.alerting.is_some())
-            .map(|(n, _)| n.clone())
+            .map(|(n, w)| (n.clone(), w.spec.target.alerts.clone()))
             .collect();
         let flushing = async {
-            for name in names {
-                job::flush(shared.clone(), name, alerting.clone()).await;
+            for (name, policy) in names {
+                job::flush(shared.clone(), name, alerting.clone(), policy).await;
             }
         };
         if tokio::time::timeout(Duration::from_secs(10), flushing)

@@ -12,6 +12,7 @@ mod mail;
 mod email;
 mod faults;
 mod hostile;
+mod outbox;
 mod webhook;
 
 use common::{exec, repo, shadow};

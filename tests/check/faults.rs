@@ -2,7 +2,7 @@
 //! corrupt, targets without replayable files (the store's accepted state),
 //! `store:` sources, and the checked-in demo store reproduced by a replay.
 
-use super::common::{assert_one_line_error, exec};
+use super::common::{assert_one_line_error, exec, LockHolder};
 use super::*;
 
 #[tokio::test]
@@ -111,14 +111,31 @@ async fn a_locked_or_corrupt_store_is_one_line_and_nothing_is_written() {
     let (out, _) = w.check(&[]);
     assert_exit(&out, 0);
     let target = w.store.path().join("t");
-    // Another live process holds the lock (this test's own pid).
-    std::fs::write(target.join(".lock"), format!("{}\n", std::process::id())).unwrap();
+    // Another process holds the lock (a real flock, its pid inside).
+    let holder = LockHolder::start(&target.join(".lock"));
     let args = w.args();
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = driftwatch(&refs);
-    assert_one_line_error(&out, "is writing this target", "");
-    std::fs::remove_file(target.join(".lock")).unwrap();
+    assert_one_line_error(
+        &out,
+        &format!(
+            "another driftwatch (pid {}) is writing this target",
+            holder.pid()
+        ),
+        "",
+    );
     assert_eq!(w.scans().len(), 1);
+    drop(holder);
+    // A pid file nobody holds does not block, even naming a live process
+    // (this test's own pid; pid 1 in a container).
+    std::fs::write(target.join(".lock"), format!("{}\n", std::process::id())).unwrap();
+    let (out, _) = w.check(&[]);
+    assert_exit(&out, 0);
+    assert_eq!(w.scans().len(), 2);
+    assert!(
+        !target.join(".lock").exists(),
+        "the lock outlived its holder"
+    );
 
     let scans = target.join("scans.jsonl");
     let good = std::fs::read_to_string(&scans).unwrap();
@@ -209,4 +226,67 @@ fn the_checked_in_demo_store_is_what_a_replay_writes_byte_for_byte() {
             "snapshots/demo/{name} differs from a fresh replay: run `driftwatch replay fixtures/migrations/demo --target demo --force` and commit"
         );
     }
+}
+
+/// `scans.jsonl` rotated at every scan (`[store.scans] max_bytes = 1`):
+/// check and status still say since when the drift has been seen.
+#[tokio::test]
+async fn a_rotated_scan_log_keeps_since_when() {
+    let w = Watched::migrated(&demo_dir(), None).await;
+    let config = w.store.path().join("driftwatch.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[store]\npath = \"{}\"\n\n[store.scans]\nmax_bytes = 1\nkeep = 2\n\n[[target]]\nname = \"t\"\nurl = \"{}\"\nmigrations = \"{}\"\n",
+            w.store.path().display(),
+            w.db.expose(),
+            demo_dir().display()
+        ),
+    )
+    .unwrap();
+    let config = config.display().to_string();
+    let shadow_url = shadow().admin_url().expose().to_string();
+    let check = || {
+        let out = driftwatch(&[
+            "check",
+            "--config",
+            &config,
+            "--format",
+            "json",
+            "--shadow-url",
+            &shadow_url,
+        ]);
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!("no report ({e}): {}", String::from_utf8_lossy(&out.stderr))
+        });
+        (out, report)
+    };
+    assert_exit(&check().0, 0);
+    exec(&w.db, OUT_OF_BAND).await;
+    let (out, first) = check();
+    assert_exit(&out, 1);
+    let since = first["time"].as_str().unwrap().to_string();
+    // Scans a second apart, so that a since taken from a later scan shows.
+    for _ in 0..3 {
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let (out, report) = check();
+        assert_exit(&out, 1);
+        let findings = report["findings"].as_array().unwrap();
+        assert_eq!(findings.len(), 4, "{report}");
+        for f in findings {
+            assert_eq!(f["since"].as_str(), Some(since.as_str()), "{f}");
+        }
+    }
+    let target = w.store.path().join("t");
+    assert!(target.join("scans.jsonl.2").is_file());
+    assert!(!target.join("scans.jsonl.3").exists(), "keep = 2");
+    assert!(
+        w.scans().len() <= 3,
+        "{} records in scans.jsonl",
+        w.scans().len()
+    );
+    let status = driftwatch(&["status", "--config", &config]);
+    assert_exit(&status, 0);
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(text.contains(&format!("drift since {since}")), "{text}");
 }

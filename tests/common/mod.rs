@@ -210,3 +210,73 @@ pub fn processes_mentioning(needle: &str) -> Vec<String> {
     }
     found
 }
+
+/// A store lock held by another process: util-linux `flock FILE sleep 60`,
+/// with its pid written in the file (as driftwatch writes its own). Its
+/// process group (flock and the sleep holding the inherited lock) is
+/// killed on drop.
+#[allow(dead_code)]
+pub struct LockHolder {
+    /// The holding process.
+    pub child: std::process::Child,
+    path: PathBuf,
+}
+
+#[allow(dead_code)]
+impl LockHolder {
+    /// Takes the flock of `path` in a child process and waits until it holds.
+    pub fn start(path: &std::path::Path) -> LockHolder {
+        use std::os::unix::process::CommandExt;
+        let child = Command::new("flock")
+            .arg(path)
+            .args(["sleep", "60"])
+            .process_group(0)
+            .spawn()
+            .expect("run flock (util-linux)");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        // `flock -n` fails (exit 1) once the child holds it.
+        while Command::new("flock")
+            .args(["-n", "-E", "75"])
+            .arg(path)
+            .arg("true")
+            .status()
+            .expect("run flock -n")
+            .code()
+            != Some(75)
+        {
+            assert!(std::time::Instant::now() < deadline, "flock never held");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        std::fs::write(path, format!("{}\n", child.id())).unwrap();
+        LockHolder {
+            child,
+            path: path.to_path_buf(),
+        }
+    }
+
+    /// The holder's pid.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for LockHolder {
+    fn drop(&mut self) {
+        let group = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+        let _ = self.child.wait();
+        // The sleep holding the inherited descriptor may outlive flock by
+        // a moment: wait until the lock is free.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::time::Instant::now() < deadline
+            && Command::new("flock")
+                .args(["-n", "-E", "75"])
+                .arg(&self.path)
+                .arg("true")
+                .status()
+                .is_ok_and(|s| s.code() == Some(75))
+        {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}

@@ -18,12 +18,11 @@ fn finished(store: &DatabaseUrl) -> BTreeMap<String, usize> {
     .collect()
 }
 
-/// Scan records per target, as the store's `scans.jsonl` rows hold them.
+/// Scan records per target: rows of `driftwatch.scans`.
 fn scan_lines(store: &DatabaseUrl) -> BTreeMap<String, usize> {
     psql_rows(
         store,
-        "SELECT target, array_length(regexp_split_to_array(rtrim(convert_from(content, 'UTF8'), E'\\n'), E'\\n'), 1)
-           FROM driftwatch.files WHERE path = 'scans.jsonl'",
+        "SELECT target, count(*) FROM driftwatch.scans GROUP BY target",
     )
     .iter()
     .filter_map(|r| r.split_once('|'))
@@ -127,7 +126,12 @@ async fn three_replicas_scan_each_tick_once_alert_once_and_survive_a_sigkill() {
     );
     // The drift was alerted once, by whichever replica saw it first.
     std::thread::sleep(Duration::from_secs(1));
-    assert_eq!(smtp.messages().len(), 1);
+    let subjects: Vec<String> = smtp
+        .messages()
+        .iter()
+        .map(|m| format!("{:?} {:?}", m.header("Subject"), m.header("Message-ID")))
+        .collect();
+    assert_eq!(subjects.len(), 1, "{subjects:?}");
 
     // status reads the fleet store, check scans into it (a claimed tick of
     // its own), baseline refuses it in one line.
@@ -195,11 +199,11 @@ async fn a_grown_log_travels_as_its_new_lines_and_a_lost_claim_writes_nothing() 
         .await
         .unwrap();
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let log = a.path().join("scans.jsonl");
+    let log = a.path().join("audit.jsonl");
     let content = || {
         psql_rows(
             &store_db,
-            "SELECT convert_from(content, 'UTF8') FROM driftwatch.files WHERE path = 'scans.jsonl'",
+            "SELECT convert_from(content, 'UTF8') FROM driftwatch.files WHERE path = 'audit.jsonl'",
         )
         .join("\n")
     };
@@ -219,7 +223,7 @@ async fn a_grown_log_travels_as_its_new_lines_and_a_lost_claim_writes_nothing() 
     // same recorded hash): an append that sent the whole file would undo it.
     common::psql(
         &store_db,
-        "UPDATE driftwatch.files SET content = 'X\n' WHERE path = 'scans.jsonl'",
+        "UPDATE driftwatch.files SET content = 'X\n' WHERE path = 'audit.jsonl'",
     );
     assert_eq!(one.claim("t", tick(1)).await.unwrap(), Claim::Ours);
     std::fs::OpenOptions::new()
@@ -239,15 +243,15 @@ async fn a_grown_log_travels_as_its_new_lines_and_a_lost_claim_writes_nothing() 
     // Another replica's pull brings the whole file, then only what grew.
     common::psql(
         &store_db,
-        "UPDATE driftwatch.files SET content = 'a\nb\n' WHERE path = 'scans.jsonl'",
+        "UPDATE driftwatch.files SET content = 'a\nb\n' WHERE path = 'audit.jsonl'",
     );
     assert_eq!(two.claim("t", tick(2)).await.unwrap(), Claim::Ours);
     two.pull("t", b.path()).await.unwrap();
     assert_eq!(
-        std::fs::read_to_string(b.path().join("scans.jsonl")).unwrap(),
+        std::fs::read_to_string(b.path().join("audit.jsonl")).unwrap(),
         "a\nb\n"
     );
-    std::fs::write(b.path().join("scans.jsonl"), "a\nb\nc\n").unwrap();
+    std::fs::write(b.path().join("audit.jsonl"), "a\nb\nc\n").unwrap();
     assert!(two
         .push("t", tick(2), b.path(), Stage::Finished(Some("clean")))
         .await
@@ -408,4 +412,111 @@ async fn a_taken_over_tick_whose_results_were_stored_is_delivered_not_rescanned(
         1
     );
     assert_eq!(smtp.messages().len(), 1);
+}
+
+/// A fleet store made by the previous version (`store_version` 2, the scan
+/// log one bytea in `driftwatch.files`) is migrated at open: its log
+/// becomes rows, reads back the same, and then grows by one row per scan
+/// (an INSERT, not a rewrite); a rotation replaces the rows, its sequence
+/// numbers going on.
+#[tokio::test(flavor = "multi_thread")]
+async fn scans_are_rows_and_a_version_2_store_is_migrated() {
+    use driftwatch::watch::fleet::{Claim, Fleet, Stage};
+    let store_db = common::fresh_db().await;
+    let old_log = "{\"time\":\"2026-01-01T00:00:00Z\",\"target\":\"t\",\"result\":\"drift\",\"findings\":[\"x\"]}\n\
+                   {\"time\":\"2026-01-02T00:00:00Z\",\"target\":\"t\",\"result\":\"drift\",\"findings\":[\"x\"]}\n";
+    common::psql(
+        &store_db,
+        &format!(
+            "CREATE SCHEMA driftwatch;
+             CREATE TABLE driftwatch.store_version (version integer NOT NULL);
+             INSERT INTO driftwatch.store_version VALUES (2);
+             CREATE TABLE driftwatch.files (target text NOT NULL, path text NOT NULL, content bytea NOT NULL,
+                 sha256 text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (target, path));
+             CREATE TABLE driftwatch.ticks (target text NOT NULL, tick timestamptz NOT NULL, holder text NOT NULL,
+                 claimed_at timestamptz NOT NULL, heartbeat_at timestamptz NOT NULL, claims integer NOT NULL DEFAULT 1,
+                 finished_at timestamptz, result text, PRIMARY KEY (target, tick));
+             INSERT INTO driftwatch.files (target, path, content, sha256)
+             VALUES ('t', 'scans.jsonl', convert_to($log${old_log}$log$, 'UTF8'), 'old'),
+                    ('t', 'layout', convert_to(E'2\\n', 'UTF8'), 'old');"
+        ),
+    );
+    let one = Fleet::open(store_db.expose(), Duration::from_secs(30))
+        .await
+        .unwrap();
+    let rows = |sql: &str| psql_rows(&store_db, sql);
+    assert_eq!(
+        rows("SELECT max(version) FROM driftwatch.store_version"),
+        ["3"]
+    );
+    assert_eq!(
+        rows("SELECT count(*) FROM driftwatch.files WHERE path = 'scans.jsonl'"),
+        ["0"]
+    );
+    assert_eq!(
+        rows("SELECT seq FROM driftwatch.scans WHERE target = 't' ORDER BY seq"),
+        ["1", "2"]
+    );
+    let tick = |s: i64| jiff::Timestamp::from_second(1_800_000_000 + s).unwrap();
+    let a = tempfile::tempdir().unwrap();
+    let log = a.path().join("scans.jsonl");
+    assert_eq!(one.claim("t", tick(0)).await.unwrap(), Claim::Ours);
+    one.pull("t", a.path()).await.unwrap();
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), old_log);
+    assert_eq!(
+        std::fs::read_to_string(a.path().join("layout")).unwrap(),
+        "2\n"
+    );
+    // One more scan: one row inserted, the others untouched.
+    let third = "{\"time\":\"2026-01-03T00:00:00Z\",\"target\":\"t\",\"result\":\"clean\"}";
+    std::fs::write(&log, format!("{old_log}{third}\n")).unwrap();
+    let ctids = "SELECT ctid FROM driftwatch.scans WHERE seq <= 2 ORDER BY seq";
+    let before = rows(ctids);
+    assert!(one
+        .push("t", tick(0), a.path(), Stage::Finished(Some("clean")))
+        .await
+        .unwrap());
+    assert_eq!(rows(ctids), before, "the old rows were rewritten");
+    assert_eq!(
+        rows("SELECT seq, line FROM driftwatch.scans WHERE seq = 3"),
+        [format!("3|{third}")]
+    );
+    // A rotation: the rows replaced, numbered on from 4.
+    std::fs::write(&log, format!("{third}\n")).unwrap();
+    assert_eq!(one.claim("t", tick(1)).await.unwrap(), Claim::Ours);
+    assert!(one
+        .push("t", tick(1), a.path(), Stage::Finished(Some("clean")))
+        .await
+        .unwrap());
+    assert_eq!(rows("SELECT seq FROM driftwatch.scans"), ["4"]);
+    // Another replica reads it back whole, then only what grew.
+    let two = Fleet::open(store_db.expose(), Duration::from_secs(30))
+        .await
+        .unwrap();
+    let b = tempfile::tempdir().unwrap();
+    assert_eq!(two.claim("t", tick(2)).await.unwrap(), Claim::Ours);
+    two.pull("t", b.path()).await.unwrap();
+    assert_eq!(
+        std::fs::read_to_string(b.path().join("scans.jsonl")).unwrap(),
+        format!("{third}\n")
+    );
+    std::fs::write(b.path().join("scans.jsonl"), format!("{third}\nnext\n")).unwrap();
+    assert!(two
+        .push("t", tick(2), b.path(), Stage::Finished(Some("clean")))
+        .await
+        .unwrap());
+    assert_eq!(one.claim("t", tick(3)).await.unwrap(), Claim::Ours);
+    one.pull("t", a.path()).await.unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        format!("{third}\nnext\n")
+    );
+    assert!(one
+        .push("t", tick(3), a.path(), Stage::Finished(Some("clean")))
+        .await
+        .unwrap());
+    assert_eq!(
+        rows("SELECT seq FROM driftwatch.scans ORDER BY seq"),
+        ["4", "5"]
+    );
 }

@@ -1,4 +1,5 @@
-//! A target's store folder between `driftwatch.files` and a working copy.
+//! A target's store folder between `driftwatch.files` and a working copy
+//! (its `scans.jsonl` aside: rows of `driftwatch.scans`, see `scans.rs`).
 //!
 //! Only what differs moves: files are compared by SHA-256, and a local
 //! file is hashed again only when its size or modification time changed
@@ -87,7 +88,7 @@ impl Fleet {
         // Files this pull did not write keep their hash from the listing.
         let now = local_files(dir, &local)?;
         self.remember(target, now);
-        Ok(())
+        self.pull_scans(target, dir).await
     }
 
     /// Appends the store's new lines of log `rel` to the local copy, when
@@ -207,6 +208,7 @@ impl Fleet {
                 .await
                 .map_err(|e| self.err(e))?;
         }
+        let scans = self.push_scans(target, dir, &mut tx).await?;
         let (result, finish) = match stage {
             Stage::Stored(r) => (Some(r), false),
             Stage::Finished(r) => (r, true),
@@ -227,6 +229,9 @@ impl Fleet {
         .map_err(|e| self.err(e))?;
         tx.commit().await.map_err(|e| self.err(e))?;
         self.remember(target, local);
+        if let Some(synced) = scans {
+            self.scans_remember(target, synced);
+        }
         Ok(true)
     }
 
@@ -292,6 +297,9 @@ fn local_files(dir: &Path, cache: &Files) -> Result<Files> {
                 .unwrap_or(&path)
                 .to_string_lossy()
                 .replace('\\', "/");
+            if rel == super::scans::SCANS {
+                continue; // rows of driftwatch.scans
+            }
             let (len, mtime) = (meta.len(), meta.modified().ok());
             let sha = match cache.get(&rel) {
                 Some(c) if c.len == len && c.mtime.is_some() && c.mtime == mtime => c.sha.clone(),

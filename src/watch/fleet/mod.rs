@@ -23,6 +23,7 @@
 
 mod checkout;
 mod files;
+mod scans;
 
 pub use checkout::Checkout;
 pub use files::Stage;
@@ -55,6 +56,20 @@ const MIGRATIONS: &[&str] = &[
         finished_at timestamptz,
         result text,
         PRIMARY KEY (target, tick))",
+    // Version 3: scans.jsonl as rows (a scan is an INSERT, not a rewrite of
+    // a growing bytea); existing logs are split into rows.
+    "CREATE TABLE driftwatch.scans (
+        target text NOT NULL,
+        seq bigint NOT NULL,
+        line text NOT NULL,
+        PRIMARY KEY (target, seq));
+     INSERT INTO driftwatch.scans (target, seq, line)
+     SELECT f.target, l.n, l.line
+       FROM driftwatch.files f,
+            regexp_split_to_table(rtrim(convert_from(f.content, 'UTF8'), E'\\n'), E'\\n')
+              WITH ORDINALITY AS l(line, n)
+      WHERE f.path = 'scans.jsonl' AND l.line <> '';
+     DELETE FROM driftwatch.files WHERE path = 'scans.jsonl';",
 ];
 
 /// How a claim on a tick went.
@@ -79,6 +94,8 @@ pub struct Fleet {
     lease: Duration,
     /// What this process last pulled or pushed, per target: path → sha256.
     synced: Mutex<HashMap<String, files::Files>>,
+    /// What this process last synced of each target's scan rows.
+    scan_rows: Mutex<HashMap<String, scans::Synced>>,
     redacted: String,
 }
 
@@ -120,6 +137,7 @@ impl Fleet {
             holder,
             lease,
             synced: Mutex::new(HashMap::new()),
+            scan_rows: Mutex::new(HashMap::new()),
             redacted,
         })
     }
