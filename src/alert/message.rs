@@ -160,7 +160,8 @@ fn webhook_body(view: &AlertView<'_>, message_id: &str) -> String {
         })
         .collect();
     let body = json!({
-        "text": view.chat_text(),
+        // Slack reads `text` as mrkdwn: `<…>` would be a link or a mention.
+        "text": crate::report::escape::slack(&view.chat_text()),
         "format": "driftwatch.alert/1",
         "id": message_id,
         "kind": view.kind,

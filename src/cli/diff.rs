@@ -218,11 +218,13 @@ fn print_plan(
         ReportFormat::Text => {
             let mut t = String::new();
             if !plan.is_empty() {
-                t.push_str(&format!(
-                    "-- driftwatch: {} -> {}\n",
-                    a.meta.source.replace('\n', " "),
-                    b.meta.source.replace('\n', " ")
+                // A source is a path or URL someone typed: one comment line
+                // whatever it holds.
+                let sources = format!("driftwatch: {} -> {}", a.meta.source, b.meta.source);
+                t.push_str(&crate::ddl::quote::comment(
+                    &sources.replace(['\r', '\n'], " "),
                 ));
+                t.push('\n');
             }
             t.push_str(&plan.to_sql());
             t

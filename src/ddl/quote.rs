@@ -62,24 +62,6 @@ fn push_code_escape(out: &mut String, c: char) {
     }
 }
 
-/// `text` with every character a terminal would act on written as a
-/// visible escape (`\r`, `\x1b`, `\u202e`); line feeds too unless
-/// `keep_newlines`.
-pub fn visible(text: &str, keep_newlines: bool) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\n' if keep_newlines => out.push('\n'),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push('\t'),
-            c if is_hidden_char(c) => push_code_escape(&mut out, c),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// `text` as `--` comment lines: split at every line break PostgreSQL
 /// recognises (`\r\n`, `\n`, `\r`), every other control character and
 /// bidi override made visible, so nothing after a break can run.
@@ -92,7 +74,7 @@ pub fn comment(text: &str) -> String {
         out.push_str("--");
         if !line.is_empty() {
             out.push(' ');
-            out.push_str(&visible(line, false));
+            out.push_str(&crate::report::escape::terminal(line));
         }
     }
     out

@@ -16,19 +16,10 @@ use std::fmt::Write as _;
 /// True for a character that acts instead of showing: C0 controls, DEL,
 /// C1 controls, the bidi marks, embeddings, overrides and isolates, and the
 /// Unicode line and paragraph separators.
+/// (The one definition is [`crate::model::is_hidden_char`], which SQL
+/// quoting uses too.)
 pub fn is_control(c: char) -> bool {
-    matches!(
-        c,
-        '\u{0}'..='\u{1f}'
-            | '\u{7f}'..='\u{9f}'
-            | '\u{61c}'
-            | '\u{200e}'
-            | '\u{200f}'
-            | '\u{202a}'..='\u{202e}'
-            | '\u{2028}'
-            | '\u{2029}'
-            | '\u{2066}'..='\u{2069}'
-    )
+    crate::model::is_hidden_char(c)
 }
 
 /// Appends the visible form of control character `c`.
@@ -172,6 +163,14 @@ fn html_with(text: &str, keep: &[char]) -> String {
         }
     }
     out
+}
+
+/// Text for Slack's `text` field: `&`, `<` and `>` as Slack's entities,
+/// so `<http://evil|click>` or `<!channel>` from a database stays text.
+pub fn slack(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// HTML element content or a quoted attribute value: `& < > " '` as
@@ -432,5 +431,13 @@ mod tests {
             assert_eq!(shown(code), terminal_block(&body), "{html}");
             assert!(html.ends_with("<p>after</p>\n"), "{html}");
         }
+    }
+
+    #[test]
+    fn slack_text_keeps_links_and_mentions_as_text() {
+        assert_eq!(
+            slack("<http://evil|click> & <!channel>"),
+            "&lt;http://evil|click&gt; &amp; &lt;!channel&gt;"
+        );
     }
 }

@@ -355,20 +355,20 @@ mod tests {
     #[test]
     fn a_file_is_hashed_again_only_when_its_size_or_time_changed() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("scans.jsonl"), "a\n").unwrap();
+        std::fs::write(dir.path().join("scans.jsonl.1"), "a\n").unwrap();
         let first = local_files(dir.path(), &Files::new()).unwrap();
         // A cache entry claiming another hash for the same size and time
         // is trusted (that is the point of the cache) ...
         let mut lying = first.clone();
-        lying.get_mut("scans.jsonl").unwrap().sha = "cached".into();
+        lying.get_mut("scans.jsonl.1").unwrap().sha = "cached".into();
         assert_eq!(
-            local_files(dir.path(), &lying).unwrap()["scans.jsonl"].sha,
+            local_files(dir.path(), &lying).unwrap()["scans.jsonl.1"].sha,
             "cached"
         );
         // ... and ignored once the file grew.
-        std::fs::write(dir.path().join("scans.jsonl"), "a\nb\n").unwrap();
+        std::fs::write(dir.path().join("scans.jsonl.1"), "a\nb\n").unwrap();
         let grown = local_files(dir.path(), &lying).unwrap();
-        assert_eq!(grown["scans.jsonl"].sha, hex(&Sha256::digest(b"a\nb\n")));
-        assert_eq!(grown["scans.jsonl"].len, 4);
+        assert_eq!(grown["scans.jsonl.1"].sha, hex(&Sha256::digest(b"a\nb\n")));
+        assert_eq!(grown["scans.jsonl.1"].len, 4);
     }
 }
