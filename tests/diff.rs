@@ -719,6 +719,7 @@ async fn in_lists_on_varchar_round_trip_through_the_planner() {
     let again = fresh_db().await;
     let out = driftwatch(&["diff", again.expose(), empty.expose(), "--sql"]);
     apply_and_compare(again.expose(), a.expose(), &out.stdout);
+}
 
 /// A role literally named PUBLIC (`CREATE ROLE "PUBLIC"`) is not the PUBLIC
 /// pseudo-role: the snapshot tells them apart, swapping them is a change,

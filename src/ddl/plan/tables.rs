@@ -139,6 +139,11 @@ fn drop_tables(dropped: &[&Table], out: &mut Out) {
             );
         }
     }
+    for t in dropped {
+        for c in &t.columns {
+            out.drops_column(rel(&t.schema, &t.name), &c.name);
+        }
+    }
     let mut order: Vec<&&Table> = dropped.iter().collect();
     order.sort_by_key(|t| {
         (
@@ -372,6 +377,7 @@ fn alter_table(
     for c in a.columns.iter().filter(|c| !c.inherited) {
         if !b.columns.iter().any(|n| n.name == c.name && !n.inherited) {
             forced.insert(key.clone());
+            out.drops_column(key.clone(), &c.name);
             out.push(
                 phase::DROP_COLUMNS,
                 format!("ALTER TABLE {name} DROP COLUMN {};", quote_ident(&c.name)),
@@ -422,9 +428,15 @@ fn alter_table(
         && (common_a != common_b || !appended_only || !readded.is_empty())
         && reorder(a, b, &readded).is_some()
     {
-        out.warnings.push(format!(
-            "{name}: the column order will differ; ALTER TABLE only appends columns (--reorder-columns moves them, rewriting the table)"
-        ));
+        // In the SQL too: a migration that leaves the order is read, and
+        // kept, without its stderr (and with nothing else to do, it would
+        // be empty and read as "no differences").
+        out.note(
+            phase::REORDER,
+            format!(
+                "{name}: the column order will differ; ALTER TABLE only appends columns (--reorder-columns moves them, rewriting the table)"
+            ),
+        );
     }
     // Constraints: changed ones are dropped and added again; foreign keys
     // that lean on a re-created key of the table they reference too.
@@ -575,6 +587,16 @@ fn same_constraint(a: &Constraint, b: &Constraint) -> bool {
     }
 }
 
+/// Two triggers alike but for their enabled state and comment.
+fn same_trigger(a: &crate::model::Trigger, b: &crate::model::Trigger) -> bool {
+    let bare = |t: &crate::model::Trigger| crate::model::Trigger {
+        enabled: String::new(),
+        comment: None,
+        ..t.clone()
+    };
+    bare(a) == bare(b)
+}
+
 /// Triggers, policies, rules, flags, owner, comment and grants.
 fn alter_rest(a: &Table, b: &Table, name: &str, new: bool, moves: Option<&Reorder>, out: &mut Out) {
     let touched = |texts: Vec<&str>| moves.is_some_and(|m| m.touches(texts));
@@ -596,8 +618,17 @@ fn alter_rest(a: &Table, b: &Table, name: &str, new: bool, moves: Option<&Reorde
                 .collect(),
         )
     };
+    // A trigger that differs only in its enabled state or comment is
+    // altered in place (ENABLE / DISABLE TRIGGER, COMMENT ON TRIGGER).
+    let kept = |t: &crate::model::Trigger, others: &[crate::model::Trigger]| {
+        !trigger_moves(t)
+            && others
+                .iter()
+                .find(|x| x.name == t.name)
+                .is_some_and(|x| same_trigger(x, t))
+    };
     for t in &a.triggers {
-        if trigger_moves(t) || b.triggers.iter().find(|x| x.name == t.name) != Some(t) {
+        if !kept(t, &b.triggers) {
             out.push(
                 phase::DROP_TRIGGERS,
                 format!("DROP TRIGGER {} ON {name};", quote_ident(&t.name)),
@@ -606,6 +637,33 @@ fn alter_rest(a: &Table, b: &Table, name: &str, new: bool, moves: Option<&Reorde
         }
     }
     for t in &b.triggers {
+        if let Some(old) = a
+            .triggers
+            .iter()
+            .find(|x| x.name == t.name && kept(t, &a.triggers))
+        {
+            if old.enabled != t.enabled {
+                let state = trigger_state(t, name).unwrap_or_else(|| {
+                    format!(
+                        "ALTER TABLE {name} ENABLE TRIGGER {};",
+                        quote_ident(&t.name)
+                    )
+                });
+                out.push(phase::TRIGGERS, state, &[]);
+            }
+            if old.comment != t.comment {
+                out.push(
+                    phase::COMMENTS,
+                    format!(
+                        "COMMENT ON TRIGGER {} ON {name} IS {};",
+                        quote_ident(&t.name),
+                        t.comment.as_deref().map_or("NULL".into(), literal)
+                    ),
+                    &[],
+                );
+            }
+            continue;
+        }
         if trigger_moves(t) || a.triggers.iter().find(|x| x.name == t.name) != Some(t) {
             out.push(phase::TRIGGERS, trigger_statement(t, name), &[]);
             if let Some(s) = trigger_state(t, name) {
