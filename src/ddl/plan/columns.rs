@@ -136,11 +136,29 @@ pub(super) fn alter_column(
         (Some(_), None) => out.push(phase::COLUMNS, at("DROP IDENTITY"), &[]),
         (Some(x), Some(y)) => {
             // One ALTER COLUMN for every option, checked together (a new
-            // MINVALUE and START are valid only as a pair); after the
-            // re-type, which gives the sequence the column's type.
+            // MINVALUE and START are valid only as a pair). The re-type
+            // gives the sequence the column's type: bounds for a wider
+            // type are set after it, bounds that fit a narrower one before.
             let options = identity_options(x, y);
+            let width = |t: &str| {
+                ["smallint", "integer", "bigint"]
+                    .iter()
+                    .position(|w| *w == t)
+            };
+            let narrower = width(&y.sequence.data_type) < width(&x.sequence.data_type);
+            // Tighter bounds refuse a current value outside them (the
+            // value is data: driftwatch does not RESTART the sequence).
+            let tighter = y.sequence.min > x.sequence.min || y.sequence.max < x.sequence.max;
             if !options.is_empty() {
-                out.push(phase::DEFAULTS, at(&options.join(" ")), &[]);
+                out.push(
+                    if narrower {
+                        phase::COLUMNS
+                    } else {
+                        phase::DEFAULTS
+                    },
+                    at(&options.join(" ")),
+                    if tighter { &[Hazard::MayFail] } else { &[] },
+                );
             }
         }
         _ => {}
