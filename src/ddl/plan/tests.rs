@@ -110,7 +110,10 @@ fn owned_by_reads_back_quoted_names_and_refuses_anything_else() {
         ("public", "shop \"orders\"", "a.b")
     );
     assert_eq!(o.sql(), r#"public."shop ""orders"""."a.b""#);
-    assert_eq!(OwnerColumn::parse("app.t.id").expect("plain").sql(), "app.t.id");
+    assert_eq!(
+        OwnerColumn::parse("app.t.id").expect("plain").sql(),
+        "app.t.id"
+    );
     for bad in [
         "app.t",
         "app.t.id; DROP TABLE x",
