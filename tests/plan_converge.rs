@@ -257,3 +257,34 @@ async fn functions_that_call_functions_are_ordered() {
     );
     converges(&full, &retyped, &[]).await;
 }
+
+/// Partitions: NOT NULL and defaults a partition has of its own (on
+/// columns it takes from its parent), on a partition that stays and on one
+/// created; a table becoming partitioned, with partitions that have their
+/// own primary key or unique constraint, and back.
+#[tokio::test]
+async fn partitions_keep_their_own_not_null_and_defaults() {
+    let parent = "CREATE TABLE m (id int, region text, v int DEFAULT 1) PARTITION BY LIST (region);
+        CREATE TABLE m_eu PARTITION OF m FOR VALUES IN ('eu');";
+    let own = format!(
+        "{parent}
+        CREATE TABLE m_us PARTITION OF m FOR VALUES IN ('us');
+        ALTER TABLE m_eu ALTER COLUMN v SET NOT NULL;
+        ALTER TABLE m_us ALTER COLUMN v SET DEFAULT 5;
+        ALTER TABLE m_us ALTER COLUMN id SET NOT NULL;"
+    );
+    let sql = converges(parent, &own, &[]).await;
+    assert!(
+        sql.contains("ALTER TABLE public.m_eu ALTER COLUMN v SET NOT NULL;"),
+        "{sql}"
+    );
+    converges(&own, parent, &["--allow-drops"]).await;
+    let plain = "CREATE TABLE m (id int NOT NULL, region text NOT NULL, v int);";
+    let split =
+        "CREATE TABLE m (id int NOT NULL, region text NOT NULL, v int) PARTITION BY LIST (region);
+        CREATE TABLE m_eu PARTITION OF m FOR VALUES IN ('eu');
+        CREATE TABLE m_us PARTITION OF m (PRIMARY KEY (id, region)) FOR VALUES IN ('us');
+        ALTER TABLE m_eu ADD CONSTRAINT m_eu_uq UNIQUE (id);";
+    converges(plain, split, &["--allow-drops"]).await;
+    converges(split, plain, &["--allow-drops"]).await;
+}

@@ -230,6 +230,22 @@ fn create_tables(created: &[&Table], out: &mut Out) {
             for c in &inline {
                 add_constraint(&name, c, out);
             }
+            // NOT NULL and defaults of its own (setting the parent's again
+            // changes nothing).
+            for c in t.columns.iter().filter(|c| c.inherited) {
+                let at = |s: &str| {
+                    format!(
+                        "ALTER TABLE {name} ALTER COLUMN {} {s};",
+                        quote_ident(&c.name)
+                    )
+                };
+                if let Some(d) = &c.default {
+                    out.push(phase::DEFAULTS, at(&format!("SET DEFAULT {d}")), &[]);
+                }
+                if c.not_null {
+                    out.push(phase::DEFAULTS, at("SET NOT NULL"), &[]);
+                }
+            }
         } else {
             for c in &inline {
                 if let Some(text) = &c.comment {
@@ -401,6 +417,32 @@ fn alter_table(
                 column_extras(&name, None, n, out);
             }
             Some(c) => alter_column(&name, &key, c, n, user_types, moved(&n.name), forced, out),
+        }
+    }
+    // A partition's or child's columns come from its parent, but NOT NULL
+    // and a default of its own are its own.
+    for n in b.columns.iter().filter(|c| c.inherited) {
+        let Some(c) = a.columns.iter().find(|c| c.name == n.name && c.inherited) else {
+            continue;
+        };
+        let at = |s: &str| {
+            format!(
+                "ALTER TABLE {name} ALTER COLUMN {} {s};",
+                quote_ident(&n.name)
+            )
+        };
+        if c.default != n.default {
+            match &n.default {
+                Some(d) => out.push(phase::DEFAULTS, at(&format!("SET DEFAULT {d}")), &[]),
+                None => out.push(phase::DROP_DEFAULTS, at("DROP DEFAULT"), &[]),
+            }
+        }
+        if c.not_null != n.not_null {
+            if n.not_null {
+                out.push(phase::DEFAULTS, at("SET NOT NULL"), &[Hazard::MayFail]);
+            } else {
+                out.push(phase::COLUMNS, at("DROP NOT NULL"), &[]);
+            }
         }
     }
     if let Some(m) = moves {
