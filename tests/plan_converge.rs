@@ -288,3 +288,30 @@ async fn partitions_keep_their_own_not_null_and_defaults() {
     converges(plain, split, &["--allow-drops"]).await;
     converges(split, plain, &["--allow-drops"]).await;
 }
+
+/// An index created ON ONLY a partitioned table, with one partition's
+/// index attached to it (so it stays invalid), and a partition's unique
+/// constraint built from an existing index: created ON ONLY and attached
+/// one by one, from an existing table and from nothing.
+#[tokio::test]
+async fn an_invalid_partitioned_index_is_created_on_only_and_attached() {
+    let parent = "CREATE TABLE m (id int, region text, v int) PARTITION BY LIST (region);
+        CREATE TABLE m_eu PARTITION OF m FOR VALUES IN ('eu');
+        CREATE TABLE m_us PARTITION OF m FOR VALUES IN ('us');";
+    let indexed = format!(
+        "{parent}
+        CREATE INDEX m_v_idx ON ONLY m (v);
+        CREATE INDEX m_eu_v_idx ON m_eu (v);
+        ALTER INDEX m_v_idx ATTACH PARTITION m_eu_v_idx;
+        CREATE UNIQUE INDEX m_us_id ON m_us (id);
+        ALTER TABLE m_us ADD CONSTRAINT m_us_id_key UNIQUE USING INDEX m_us_id;"
+    );
+    let sql = converges(parent, &indexed, &[]).await;
+    assert!(
+        sql.contains("CREATE INDEX m_v_idx ON ONLY public.m USING btree (v);")
+            && sql.contains("ALTER INDEX public.m_v_idx ATTACH PARTITION public.m_eu_v_idx;"),
+        "{sql}"
+    );
+    converges(&indexed, parent, &[]).await;
+    converges("", &indexed, &[]).await;
+}

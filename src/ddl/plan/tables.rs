@@ -90,12 +90,14 @@ pub(super) fn plan(
     for t in &dropped {
         forced.insert(rel(&t.schema, &t.name));
     }
+    let only = only_indexes(&a, &b, &created);
     drop_tables(&dropped, out);
-    create_tables(&created, out);
+    create_tables(&created, &only, out);
     for (k, t) in &a {
         if let Some(n) = b.get(k) {
             if !must_recreate(t, n) {
                 let ctx = Context {
+                    only: &only,
                     rekeyed: &rekeyed,
                     user_types: &user_types,
                     moves: reorders.get(k),
@@ -103,6 +105,71 @@ pub(super) fn plan(
                 };
                 alter_table(t, n, &ctx, forced, out);
             }
+        }
+    }
+    attach_partition_indexes(&b, &only, out);
+}
+
+/// Indexes of partitioned tables that are invalid in the target (created
+/// ON ONLY the parent, not every partition's index attached) and that the
+/// plan creates: written ON ONLY, with the partitions' indexes that the
+/// target attaches to them created and attached one by one. (A plain
+/// CREATE INDEX on the parent would build and attach one on every
+/// partition, and be valid.)
+fn only_indexes(
+    a: &BTreeMap<String, &Table>,
+    b: &BTreeMap<String, &Table>,
+    created: &[&Table],
+) -> BTreeSet<String> {
+    let mut only = BTreeSet::new();
+    for (k, t) in b {
+        if t.partition_by.is_none() {
+            continue;
+        }
+        let new_table = created.iter().any(|c| rel(&c.schema, &c.name) == *k);
+        for i in t.indexes.iter().filter(|i| !i.valid) {
+            let same = !new_table
+                && a.get(k).is_some_and(|o| {
+                    o.indexes.iter().any(|x| {
+                        crate::model::Index {
+                            comment: None,
+                            ..x.clone()
+                        } == crate::model::Index {
+                            comment: None,
+                            ..i.clone()
+                        }
+                    })
+                });
+            if !same {
+                only.insert(qualified(&t.schema, &i.name));
+            }
+        }
+    }
+    only
+}
+
+/// The partitions' indexes attached to an index created ON ONLY: created
+/// on the partition, then attached.
+fn attach_partition_indexes(b: &BTreeMap<String, &Table>, only: &BTreeSet<String>, out: &mut Out) {
+    for t in b.values() {
+        let name = qualified(&t.schema, &t.name);
+        for i in &t.indexes {
+            let Some(parent) = i.partition_of.as_ref().filter(|p| only.contains(*p)) else {
+                continue;
+            };
+            out.push(
+                phase::INDEXES,
+                index_statement(i, &name, false),
+                &[Hazard::IndexBuild],
+            );
+            out.push(
+                phase::OTHERS,
+                format!(
+                    "ALTER INDEX {parent} ATTACH PARTITION {};",
+                    qualified(&t.schema, &i.name)
+                ),
+                &[],
+            );
         }
     }
 }
@@ -165,7 +232,7 @@ fn drop_tables(dropped: &[&Table], out: &mut Out) {
     }
 }
 
-fn create_tables(created: &[&Table], out: &mut Out) {
+fn create_tables(created: &[&Table], only: &BTreeSet<String>, out: &mut Out) {
     // Parents before partitions and children.
     let mut order: Vec<&&Table> = created.iter().collect();
     order.sort_by_key(|t| {
@@ -262,7 +329,12 @@ fn create_tables(created: &[&Table], out: &mut Out) {
             }
         }
         for i in t.indexes.iter().filter(|i| i.partition_of.is_none()) {
-            out.push(phase::INDEXES, index_statement(i, &name, false), &[]);
+            let on = if only.contains(&qualified(&t.schema, &i.name)) {
+                format!("ONLY {name}")
+            } else {
+                name.clone()
+            };
+            out.push(phase::INDEXES, index_statement(i, &on, false), &[]);
             comment(
                 out,
                 "INDEX",
@@ -368,6 +440,8 @@ fn touched_constraint(m: &Reorder, c: &Constraint) -> bool {
 
 /// What altering one table needs to know about the others.
 struct Context<'a> {
+    /// Indexes written ON ONLY their partitioned table.
+    only: &'a BTreeSet<String>,
     rekeyed: &'a BTreeSet<String>,
     user_types: &'a BTreeSet<String>,
     moves: Option<&'a Reorder>,
@@ -589,13 +663,19 @@ fn alter_table(
             continue;
         }
         let concurrently = opts.concurrently && b.partition_by.is_none();
+        let on_only = ctx.only.contains(&qualified(&b.schema, &n.name));
+        let on = if on_only {
+            format!("ONLY {name}")
+        } else {
+            name.clone()
+        };
         let mut hazards = vec![Hazard::IndexBuild];
         if n.unique {
             hazards.push(Hazard::MayFail);
         }
         out.push_at(
             phase::INDEXES,
-            index_statement(n, &name, concurrently),
+            index_statement(n, &on, concurrently),
             &hazards,
             if concurrently {
                 Placement::After
