@@ -88,7 +88,7 @@ fn standard_body(f: &Function) -> bool {
 /// PostgreSQL records them: the body is printed with qualified names, so a
 /// call reads `schema.name(`. Other bodies are not parsed when created and
 /// record nothing.
-fn calls<'a>(all: &BTreeMap<String, &'a Function>) -> BTreeMap<String, BTreeSet<String>> {
+fn calls(all: &BTreeMap<String, &Function>) -> BTreeMap<String, BTreeSet<String>> {
     let mut out = BTreeMap::new();
     for (k, f) in all {
         if !standard_body(f) {
