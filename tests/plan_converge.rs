@@ -130,6 +130,18 @@ async fn sequence_ownership_moves_with_quoted_names() {
     );
     converges(&shop, &dotted, &["--allow-drops"]).await;
     converges(&dotted, &web, &[]).await;
+    // A serial column moved by --reorder-columns is dropped and added
+    // again: its sequence must not go with it.
+    let sql = converges(
+        r#"CREATE TABLE "t x" (a int, id serial, b int);"#,
+        r#"CREATE TABLE "t x" (id serial, a int, b int);"#,
+        &["--reorder-columns"],
+    )
+    .await;
+    assert!(
+        sql.contains(r#"ALTER SEQUENCE public."t x_id_seq" OWNED BY public."t x".id;"#),
+        "{sql}"
+    );
 }
 
 /// A re-type with no known cast (bigint → timestamp) goes through text and
