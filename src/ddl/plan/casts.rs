@@ -52,6 +52,42 @@ pub(crate) fn classify(from: &str, to: &str) -> Cast {
     }
 }
 
+/// True when PostgreSQL has a cast from `from` to `to` among the built-in
+/// families driftwatch knows (numbers, strings, date and time, json,
+/// integer and boolean): `USING col::to` plans. Any other pair may have no
+/// cast at all (`bigint` → `timestamp`), and goes through text, which
+/// every type converts to and from.
+pub(crate) fn direct(from: &str, to: &str) -> bool {
+    let family = |t: &str| {
+        let (base, _) = split_modifiers(t);
+        match base {
+            "smallint" | "integer" | "bigint" | "numeric" | "real" | "double precision" => 1,
+            "text" | "character varying" | "character" | "name" | "\"char\"" => 2,
+            "date"
+            | "timestamp without time zone"
+            | "timestamp with time zone"
+            | "time without time zone"
+            | "time with time zone" => 3,
+            "json" | "jsonb" => 4,
+            _ if base.starts_with("timestamp(") || base.starts_with("time(") => 3,
+            _ => 0,
+        }
+    };
+    match (from.strip_suffix("[]"), to.strip_suffix("[]")) {
+        (Some(a), Some(b)) => return direct(a, b),
+        (None, None) => {}
+        _ => return false,
+    }
+    let (f, t) = (family(from), family(to));
+    (f != 0 && f == t)
+        || f == 2
+        || t == 2
+        || matches!(
+            (split_modifiers(from).0, split_modifiers(to).0),
+            ("integer", "boolean") | ("boolean", "integer")
+        )
+}
+
 /// `character varying(50)` → (`character varying`, [50]); a type whose
 /// modifiers are not numbers keeps them in its name.
 fn split_modifiers(t: &str) -> (&str, Vec<u32>) {
@@ -110,6 +146,25 @@ mod tests {
             ("integer", "text", MayLose),
         ] {
             assert_eq!(classify(from, to), cast, "{from} -> {to}");
+        }
+    }
+
+    #[test]
+    fn casts_without_a_direct_path_go_through_text() {
+        for (from, to, known) in [
+            ("bigint", "timestamp without time zone", false),
+            ("integer", "numeric(10,2)", true),
+            ("text", "integer", true),
+            ("integer", "text", true),
+            ("date", "timestamp(3) with time zone", true),
+            ("json", "jsonb", true),
+            ("integer", "boolean", true),
+            ("bigint", "boolean", false),
+            ("uuid", "inet", false),
+            ("integer[]", "bigint[]", true),
+            ("integer", "integer[]", false),
+        ] {
+            assert_eq!(direct(from, to), known, "{from} -> {to}");
         }
     }
 }

@@ -7,7 +7,7 @@ use super::privileges::{acl, comment, literal};
 use super::reorder::{temporary, Reorder};
 use super::{phase, Hazard, Out};
 use crate::ddl::{column_line, identity_clause};
-use crate::model::{quote_ident, Column, Table};
+use crate::model::{quote_ident, Column, Identity, Table};
 use std::collections::BTreeSet;
 
 #[allow(clippy::too_many_arguments)]
@@ -34,6 +34,7 @@ pub(super) fn alter_column(
                 // A plain column made generated, or another expression:
                 // dropped and added again (its values are computed anew).
                 forced.insert(key.to_string());
+                out.drops_column(key.to_string(), &n.name);
                 out.push(
                     phase::DROP_COLUMNS,
                     format!("ALTER TABLE {table} DROP COLUMN {col};"),
@@ -83,8 +84,15 @@ pub(super) fn alter_column(
             .map(|c| format!(" COLLATE {c}"))
             .unwrap_or_default();
         let user = |t: &str| user_types.contains(t.trim_end_matches("[]"));
-        let via = if user(&c.data_type) || user(&n.data_type) {
-            if c.data_type.ends_with("[]") {
+        // Through text when no direct cast is known: every type converts
+        // to and from it, so the statement plans, and values that do not
+        // read as the new type stop it (driftwatch cannot guess a
+        // conversion such as to_timestamp(col); write it by hand).
+        let via = if user(&c.data_type)
+            || user(&n.data_type)
+            || !casts::direct(&c.data_type, &n.data_type)
+        {
+            if c.data_type.ends_with("[]") && n.data_type.ends_with("[]") {
                 "::text[]"
             } else {
                 "::text"
@@ -92,6 +100,15 @@ pub(super) fn alter_column(
         } else {
             ""
         };
+        if via == "::text" && !user(&c.data_type) && !user(&n.data_type) {
+            out.note(
+                phase::RETYPE,
+                format!(
+                    "{table}.{col}: no cast from {} to {} is known, so USING converts through text; write your own conversion if the values need one",
+                    c.data_type, n.data_type
+                ),
+            );
+        }
         out.push(
             phase::RETYPE,
             at(&format!(
@@ -104,23 +121,46 @@ pub(super) fn alter_column(
     let mut not_null_done = false;
     match (&c.identity, &n.identity) {
         (None, Some(id)) => {
-            // An identity column must be NOT NULL first.
+            // An identity column must be NOT NULL first; both after the
+            // re-type, so the sequence's bounds fit the column's new type.
             if !c.not_null {
-                out.push(phase::COLUMNS, at("SET NOT NULL"), &[Hazard::MayFail]);
+                out.push(phase::DEFAULTS, at("SET NOT NULL"), &[Hazard::MayFail]);
                 not_null_done = true;
             }
             out.push(
-                phase::COLUMNS,
+                phase::DEFAULTS,
                 at(&format!("ADD {}", identity_clause(id))),
                 &[],
             )
         }
         (Some(_), None) => out.push(phase::COLUMNS, at("DROP IDENTITY"), &[]),
-        (Some(x), Some(y)) if x.generation != y.generation => out.push(
-            phase::COLUMNS,
-            at(&format!("SET GENERATED {}", generation(&y.generation))),
-            &[],
-        ),
+        (Some(x), Some(y)) => {
+            // One ALTER COLUMN for every option, checked together (a new
+            // MINVALUE and START are valid only as a pair). The re-type
+            // gives the sequence the column's type: bounds for a wider
+            // type are set after it, bounds that fit a narrower one before.
+            let options = identity_options(x, y);
+            let width = |t: &str| {
+                ["smallint", "integer", "bigint"]
+                    .iter()
+                    .position(|w| *w == t)
+            };
+            let narrower = width(&y.sequence.data_type) < width(&x.sequence.data_type);
+            // Tighter bounds refuse a current value outside them (the
+            // value is data: driftwatch does not RESTART the sequence).
+            let tighter = y.sequence.min > x.sequence.min || y.sequence.max < x.sequence.max;
+            if !options.is_empty() {
+                out.push(
+                    if narrower {
+                        phase::COLUMNS
+                    } else {
+                        phase::DEFAULTS
+                    },
+                    at(&options.join(" ")),
+                    if tighter { &[Hazard::MayFail] } else { &[] },
+                );
+            }
+        }
         _ => {}
     }
     if c.not_null != n.not_null && !not_null_done {
@@ -131,6 +171,33 @@ pub(super) fn alter_column(
         }
     }
     column_extras(table, Some(c), n, out);
+}
+
+/// The `SET …` clauses of ALTER COLUMN that turn identity `x` into `y`:
+/// generation and sequence options (the sequence's type follows the
+/// column's, set by the re-type).
+fn identity_options(x: &Identity, y: &Identity) -> Vec<String> {
+    let (a, b) = (&x.sequence, &y.sequence);
+    let mut parts = Vec::new();
+    if x.generation != y.generation {
+        parts.push(format!("SET GENERATED {}", generation(&y.generation)));
+    }
+    let numbers = [
+        ("INCREMENT BY", a.increment, b.increment),
+        ("MINVALUE", a.min, b.min),
+        ("MAXVALUE", a.max, b.max),
+        ("START WITH", a.start, b.start),
+        ("CACHE", a.cache, b.cache),
+    ];
+    for (word, old, new) in numbers {
+        if old != new {
+            parts.push(format!("SET {word} {new}"));
+        }
+    }
+    if a.cycle != b.cycle {
+        parts.push(if b.cycle { "SET CYCLE" } else { "SET NO CYCLE" }.into());
+    }
+    parts
 }
 
 fn generation(g: &str) -> &'static str {
@@ -227,6 +294,9 @@ pub(super) fn move_columns(name: &str, a: &Table, b: &Table, m: &Reorder, out: &
         };
         let q = quote_ident(&n.name);
         let existing = a.columns.iter().any(|c| c.name == n.name);
+        if existing {
+            out.drops_column(format!("{}.{}", b.schema, b.name), &n.name);
+        }
         if existing && n.generated.is_none() {
             let tmp = quote_ident(&temporary(n));
             let collate = n

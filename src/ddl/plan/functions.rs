@@ -5,9 +5,9 @@
 use super::deps::rel;
 use super::privileges::{acl, comment, owner, public_defaults};
 use super::{phase, Hazard, Out};
-use crate::diff::ObjectKind;
+use crate::diff::{Keyed, ObjectKind};
 use crate::model::{qualified, quote_ident, Function, Objects};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::others::by_key;
 
@@ -84,6 +84,53 @@ fn standard_body(f: &Function) -> bool {
     f.language == "sql" && (body.starts_with("RETURN ") || body.starts_with("BEGIN ATOMIC"))
 }
 
+/// The functions each SQL-standard body calls (keys of `all`), as
+/// PostgreSQL records them: the body is printed with qualified names, so a
+/// call reads `schema.name(`. Other bodies are not parsed when created and
+/// record nothing.
+fn calls(all: &BTreeMap<String, &Function>) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out = BTreeMap::new();
+    for (k, f) in all {
+        if !standard_body(f) {
+            continue;
+        }
+        let body = f.body.as_deref().unwrap_or_default();
+        let called: BTreeSet<String> = all
+            .iter()
+            .filter(|(other, g)| {
+                *other != k && body.contains(&format!("{}(", qualified(&g.schema, &g.name)))
+            })
+            .map(|(other, _)| other.clone())
+            .collect();
+        out.insert(k.clone(), called);
+    }
+    out
+}
+
+/// The keys of `all` with what they call first (depth first, ties by key).
+fn call_order(all: &BTreeMap<String, &Function>) -> Vec<String> {
+    fn visit(
+        k: &str,
+        calls: &BTreeMap<String, BTreeSet<String>>,
+        seen: &mut BTreeSet<String>,
+        out: &mut Vec<String>,
+    ) {
+        if !seen.insert(k.to_string()) {
+            return;
+        }
+        for d in calls.get(k).into_iter().flatten() {
+            visit(d, calls, seen, out);
+        }
+        out.push(k.to_string());
+    }
+    let calls = calls(all);
+    let (mut seen, mut out) = (BTreeSet::new(), Vec::new());
+    for k in all.keys() {
+        visit(k, &calls, &mut seen, &mut out);
+    }
+    out
+}
+
 pub(super) fn functions(
     from: &Objects,
     to: &Objects,
@@ -118,15 +165,56 @@ pub(super) fn functions(
         })
         .flat_map(|(s, n)| [qualified(s, n), rel(s, n)])
         .collect();
-    let recreated = |o: &Function, f: &Function| {
+    let changed = |o: &Function, f: &Function| {
         o.kind != f.kind || o.returns != f.returns || o.signature != f.signature
     };
-    for (k, f) in &a {
+    // A function dropped and created again takes the SQL-standard bodies
+    // that call it (PostgreSQL refuses to drop it under them) along.
+    let calls_a = calls(&a);
+    let mut redo: BTreeSet<String> = a
+        .iter()
+        .filter(|(k, f)| b.get(*k).is_some_and(|n| changed(f, n)))
+        .map(|(k, _)| k.clone())
+        .collect();
+    loop {
+        let more: Vec<String> = calls_a
+            .iter()
+            .filter(|(k, called)| {
+                b.contains_key(*k) && !redo.contains(*k) && called.iter().any(|c| redo.contains(c))
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        redo.extend(more);
+    }
+    let recreated = |o: &Function, _: &Function| redo.contains(&o.key());
+    // A function that goes while one that stays calls it goes once the
+    // caller is replaced (after the creates below).
+    let deferred: BTreeSet<&String> = a
+        .keys()
+        .filter(|k| !b.contains_key(*k))
+        .filter(|k| {
+            calls_a.iter().any(|(caller, called)| {
+                called.contains(*k) && b.contains_key(caller) && !redo.contains(caller)
+            })
+        })
+        .collect();
+    let mut late_drops = Vec::new();
+    // Callers before what they call.
+    let mut drop_order = call_order(&a);
+    drop_order.reverse();
+    for k in &drop_order {
+        let f = a[k];
         let gone = match b.get(k) {
             None => true,
             Some(n) => recreated(f, n),
         };
-        if gone {
+        if gone && deferred.contains(k) {
+            forced.insert(format!("fn:{}.{}", f.schema, f.name));
+            late_drops.push(format!("DROP {} {};", function_word(f), function_id(f)));
+        } else if gone {
             forced.insert(format!("fn:{}.{}", f.schema, f.name));
             let early = standard_body(f)
                 || gone_relations.iter().any(|r| {
@@ -144,10 +232,11 @@ pub(super) fn functions(
             );
         }
     }
-    for (k, f) in &b {
+    for k in call_order(&b) {
+        let f = b[&k];
         let id = function_id(f);
         let word = function_word(f);
-        let old = a.get(k).filter(|o| !recreated(o, f));
+        let old = a.get(&k).filter(|o| !recreated(o, f));
         if f.aggregate.is_some() {
             if old.is_none_or_changed(f) {
                 if let Some(o) = old {
@@ -217,6 +306,9 @@ pub(super) fn functions(
             &f.acl,
             &f.owner,
         );
+    }
+    for sql in late_drops {
+        out.push(phase::LATE_FUNCTIONS, sql, &[]);
     }
 }
 

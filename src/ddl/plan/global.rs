@@ -394,6 +394,7 @@ fn default_privileges(from: &Objects, to: &Objects, out: &mut Out) {
             warnings: Vec::new(),
             default_owner: String::new(),
             maintain: out.maintain,
+            dropped_columns: Default::default(),
         };
         acl(&mut inner, "§", "§", None, before, after, &entry.role);
         for s in inner.statements {

@@ -18,9 +18,11 @@ mod deps;
 mod functions;
 mod global;
 mod others;
+mod partitions;
 mod privileges;
 mod renames;
 mod reorder;
+mod rest;
 mod tables;
 mod types;
 mod views;
@@ -168,6 +170,9 @@ pub struct Plan {
 pub(crate) mod phase {
     /// Renames the differ proves: first, so everything after uses the new names.
     pub const RENAMES: u16 = 5;
+    /// Sequences that stay let go of an owning column that goes or changes
+    /// (dropping the column would drop them too).
+    pub const DETACH_SEQUENCES: u16 = 6;
     pub const DROP_TRIGGERS: u16 = 10;
     pub const DROP_VIEWS: u16 = 11;
     pub const DROP_FOREIGN_KEYS: u16 = 12;
@@ -223,6 +228,9 @@ pub(crate) struct Out {
     /// False before 17: MAINTAIN (read into older snapshots so that they
     /// compare with newer ones) is left out of GRANT and REVOKE.
     maintain: bool,
+    /// Columns the plan drops, whether to remove them or to add them again
+    /// (`schema.table`, column): a sequence they own would go with them.
+    dropped_columns: std::collections::BTreeSet<(String, String)>,
 }
 
 impl Out {
@@ -252,6 +260,19 @@ impl Out {
         });
     }
 
+    /// Something the reader must know about the statements around it: a
+    /// warning, and the same words as a comment line in the SQL.
+    pub(crate) fn note(&mut self, phase: u16, what: String) {
+        let comment = crate::ddl::quote::comment(&format!("note: {what}"));
+        self.warnings.push(what);
+        self.push(phase, comment, &[]);
+    }
+
+    /// Records that the plan drops column `column` of `table` (`schema.name`).
+    pub(crate) fn drops_column(&mut self, table: String, column: &str) {
+        self.dropped_columns.insert((table, column.to_string()));
+    }
+
     /// A change driftwatch cannot write: a comment and a warning.
     pub(crate) fn unsupported(&mut self, phase: u16, what: String) {
         let comment = crate::ddl::quote::comment(&format!("driftwatch cannot generate: {what}"));
@@ -268,6 +289,7 @@ pub fn plan(from: &Snapshot, to: &Snapshot, opts: &PlanOptions) -> Plan {
         warnings: Vec::new(),
         default_owner: most_frequent_owner(&to.objects),
         maintain: opts.server_major.map_or(true, |m| m >= 17),
+        dropped_columns: Default::default(),
     };
     let renamed = renames::apply(from, to, &mut out);
     let from: &Objects = &renamed;
@@ -279,6 +301,7 @@ pub fn plan(from: &Snapshot, to: &Snapshot, opts: &PlanOptions) -> Plan {
     others::plan(from, to, &mut forced, &mut out);
     global::plan(from, to, &mut out);
     tables::plan(from, to, opts, &mut forced, &mut out);
+    others::sequence_owners(from, to, &mut out);
     views::plan_views(from, to, &graph, &forced, &mut out);
     out.statements.sort_by_key(|s| (s.phase, s.seq));
     let mut blocked = 0;

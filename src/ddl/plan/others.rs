@@ -165,15 +165,13 @@ fn schemas_and_extensions(from: &Objects, to: &Objects, out: &mut Out) {
 fn sequences(from: &Objects, to: &Objects, out: &mut Out) {
     let (a, b) = (by_key(&from.sequences), by_key(&to.sequences));
     let column_survives = |owned: &str| {
-        let mut parts = owned.rsplitn(2, '.');
-        let (Some(col), Some(table)) = (parts.next(), parts.next()) else {
+        let Some(o) = OwnerColumn::parse(owned) else {
             return false;
         };
         to.tables.iter().any(|t| {
-            (qualified(&t.schema, &t.name) == table || rel(&t.schema, &t.name) == table)
-                && t.columns
-                    .iter()
-                    .any(|c| quote_ident(&c.name) == col || c.name == col)
+            t.schema == o.schema
+                && t.name == o.table
+                && t.columns.iter().any(|c| c.name == o.column)
         })
     };
     for (k, s) in &a {
@@ -196,13 +194,6 @@ fn sequences(from: &Objects, to: &Objects, out: &mut Out) {
         match old {
             None => {
                 out.push(phase::SEQUENCES, create_sequence(s), &[]);
-                if let Some(by) = &s.owned_by {
-                    out.push(
-                        phase::SEQUENCE_OWNERS,
-                        format!("ALTER SEQUENCE {name} OWNED BY {by};"),
-                        &[],
-                    );
-                }
             }
             Some(o) => {
                 let (x, y) = (&o.options, &s.options);
@@ -235,16 +226,6 @@ fn sequences(from: &Objects, to: &Objects, out: &mut Out) {
                         &[],
                     );
                 }
-                if o.owned_by != s.owned_by {
-                    out.push(
-                        phase::SEQUENCE_OWNERS,
-                        format!(
-                            "ALTER SEQUENCE {name} OWNED BY {};",
-                            s.owned_by.as_deref().unwrap_or("NONE")
-                        ),
-                        &[],
-                    );
-                }
             }
         }
         // A sequence owned by a column follows its table's owner (ALTER
@@ -274,6 +255,125 @@ fn sequences(from: &Objects, to: &Objects, out: &mut Out) {
             &s.acl,
             &s.owner,
         );
+    }
+}
+
+/// The column a sequence is OWNED BY, read back from the snapshot's
+/// `schema.table.column` (each part quoted as needed), so that the SQL
+/// names it through the quoting helpers and never pastes the text.
+#[derive(Debug, PartialEq)]
+pub(crate) struct OwnerColumn {
+    pub schema: String,
+    pub table: String,
+    pub column: String,
+}
+
+impl OwnerColumn {
+    /// Three identifiers separated by dots, each either quoted (`""` for a
+    /// quote inside) or plain; None for anything else.
+    pub(crate) fn parse(text: &str) -> Option<OwnerColumn> {
+        let mut parts = Vec::new();
+        let mut chars = text.chars().peekable();
+        loop {
+            let mut part = String::new();
+            if chars.peek() == Some(&'"') {
+                chars.next();
+                loop {
+                    match chars.next()? {
+                        '"' if chars.peek() == Some(&'"') => {
+                            chars.next();
+                            part.push('"');
+                        }
+                        '"' => break,
+                        c => part.push(c),
+                    }
+                }
+            } else {
+                while let Some(&c) = chars.peek() {
+                    if c.is_alphanumeric() || c == '_' || c == '$' {
+                        part.push(c);
+                        chars.next();
+                    } else {
+                        break;
+                    }
+                }
+                if part.is_empty() {
+                    return None;
+                }
+            }
+            parts.push(part);
+            match chars.next() {
+                None => break,
+                Some('.') => continue,
+                Some(_) => return None,
+            }
+        }
+        let [schema, table, column]: [String; 3] = parts.try_into().ok()?;
+        Some(OwnerColumn {
+            schema,
+            table,
+            column,
+        })
+    }
+
+    /// `schema.table.column`, quoted for SQL.
+    pub(crate) fn sql(&self) -> String {
+        format!(
+            "{}.{}",
+            qualified(&self.schema, &self.table),
+            quote_ident(&self.column)
+        )
+    }
+}
+
+/// OWNED BY of the sequences that stay or are created. A sequence that
+/// stays lets go of its old column first whenever that column changes or
+/// the plan drops it (with its table, or to add it again): a DROP COLUMN
+/// would drop the sequence with it. It takes its new column once that
+/// column exists.
+pub(super) fn sequence_owners(from: &Objects, to: &Objects, out: &mut Out) {
+    let (a, b) = (by_key(&from.sequences), by_key(&to.sequences));
+    for (k, s) in &b {
+        let name = qualified(&s.schema, &s.name);
+        let old = a.get(k).and_then(|o| o.owned_by.as_deref());
+        let new = s.owned_by.as_deref();
+        let parse = |text: Option<&str>, out: &mut Out| {
+            let text = text?;
+            let parsed = OwnerColumn::parse(text);
+            if parsed.is_none() {
+                out.unsupported(
+                    phase::SEQUENCE_OWNERS,
+                    format!("sequence {name}: OWNED BY a column named in an unexpected form"),
+                );
+            }
+            parsed
+        };
+        let (old_owner, new_owner) = (parse(old, out), parse(new, out));
+        if old.is_some() && old_owner.is_none() || new.is_some() && new_owner.is_none() {
+            continue;
+        }
+        let detach = old_owner.as_ref().is_some_and(|o| {
+            Some(o) != new_owner.as_ref()
+                || out
+                    .dropped_columns
+                    .contains(&(rel(&o.schema, &o.table), o.column.clone()))
+        });
+        if detach {
+            out.push(
+                phase::DETACH_SEQUENCES,
+                format!("ALTER SEQUENCE {name} OWNED BY NONE;"),
+                &[],
+            );
+        }
+        if let Some(n) = new_owner {
+            if detach || old_owner.is_none() {
+                out.push(
+                    phase::SEQUENCE_OWNERS,
+                    format!("ALTER SEQUENCE {name} OWNED BY {};", n.sql()),
+                    &[],
+                );
+            }
+        }
     }
 }
 

@@ -4,11 +4,12 @@
 
 use super::columns::{alter_column, column_extras, move_columns};
 use super::deps::rel;
-use super::privileges::{acl, comment, literal, owner};
+use super::partitions::{attach_partition_indexes, only_indexes};
+use super::privileges::{comment, literal};
 use super::reorder::{reorder, Reorder};
+use super::rest::alter_rest;
 use super::{phase, Hazard, Out, Placement, PlanOptions};
-use crate::ddl::{column_line, constraint_body, index_statement, policy_statement};
-use crate::ddl::{trigger_state, trigger_statement};
+use crate::ddl::{column_line, constraint_body, index_statement};
 use crate::model::{qualified, quote_ident, Constraint, Objects, Table};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -90,12 +91,14 @@ pub(super) fn plan(
     for t in &dropped {
         forced.insert(rel(&t.schema, &t.name));
     }
+    let only = only_indexes(&a, &b, &created);
     drop_tables(&dropped, out);
-    create_tables(&created, out);
+    create_tables(&created, &only, out);
     for (k, t) in &a {
         if let Some(n) = b.get(k) {
             if !must_recreate(t, n) {
                 let ctx = Context {
+                    only: &only,
                     rekeyed: &rekeyed,
                     user_types: &user_types,
                     moves: reorders.get(k),
@@ -105,6 +108,7 @@ pub(super) fn plan(
             }
         }
     }
+    attach_partition_indexes(&b, &only, out);
 }
 
 fn drop_tables(dropped: &[&Table], out: &mut Out) {
@@ -139,6 +143,11 @@ fn drop_tables(dropped: &[&Table], out: &mut Out) {
             );
         }
     }
+    for t in dropped {
+        for c in &t.columns {
+            out.drops_column(rel(&t.schema, &t.name), &c.name);
+        }
+    }
     let mut order: Vec<&&Table> = dropped.iter().collect();
     order.sort_by_key(|t| {
         (
@@ -160,7 +169,7 @@ fn drop_tables(dropped: &[&Table], out: &mut Out) {
     }
 }
 
-fn create_tables(created: &[&Table], out: &mut Out) {
+fn create_tables(created: &[&Table], only: &BTreeSet<String>, out: &mut Out) {
     // Parents before partitions and children.
     let mut order: Vec<&&Table> = created.iter().collect();
     order.sort_by_key(|t| {
@@ -225,6 +234,22 @@ fn create_tables(created: &[&Table], out: &mut Out) {
             for c in &inline {
                 add_constraint(&name, c, out);
             }
+            // NOT NULL and defaults of its own (setting the parent's again
+            // changes nothing).
+            for c in t.columns.iter().filter(|c| c.inherited) {
+                let at = |s: &str| {
+                    format!(
+                        "ALTER TABLE {name} ALTER COLUMN {} {s};",
+                        quote_ident(&c.name)
+                    )
+                };
+                if let Some(d) = &c.default {
+                    out.push(phase::DEFAULTS, at(&format!("SET DEFAULT {d}")), &[]);
+                }
+                if c.not_null {
+                    out.push(phase::DEFAULTS, at("SET NOT NULL"), &[]);
+                }
+            }
         } else {
             for c in &inline {
                 if let Some(text) = &c.comment {
@@ -241,7 +266,12 @@ fn create_tables(created: &[&Table], out: &mut Out) {
             }
         }
         for i in t.indexes.iter().filter(|i| i.partition_of.is_none()) {
-            out.push(phase::INDEXES, index_statement(i, &name, false), &[]);
+            let on = if only.contains(&qualified(&t.schema, &i.name)) {
+                format!("ONLY {name}")
+            } else {
+                name.clone()
+            };
+            out.push(phase::INDEXES, index_statement(i, &on, false), &[]);
             comment(
                 out,
                 "INDEX",
@@ -347,6 +377,8 @@ fn touched_constraint(m: &Reorder, c: &Constraint) -> bool {
 
 /// What altering one table needs to know about the others.
 struct Context<'a> {
+    /// Indexes written ON ONLY their partitioned table.
+    only: &'a BTreeSet<String>,
     rekeyed: &'a BTreeSet<String>,
     user_types: &'a BTreeSet<String>,
     moves: Option<&'a Reorder>,
@@ -372,6 +404,7 @@ fn alter_table(
     for c in a.columns.iter().filter(|c| !c.inherited) {
         if !b.columns.iter().any(|n| n.name == c.name && !n.inherited) {
             forced.insert(key.clone());
+            out.drops_column(key.clone(), &c.name);
             out.push(
                 phase::DROP_COLUMNS,
                 format!("ALTER TABLE {name} DROP COLUMN {};", quote_ident(&c.name)),
@@ -395,6 +428,32 @@ fn alter_table(
                 column_extras(&name, None, n, out);
             }
             Some(c) => alter_column(&name, &key, c, n, user_types, moved(&n.name), forced, out),
+        }
+    }
+    // A partition's or child's columns come from its parent, but NOT NULL
+    // and a default of its own are its own.
+    for n in b.columns.iter().filter(|c| c.inherited) {
+        let Some(c) = a.columns.iter().find(|c| c.name == n.name && c.inherited) else {
+            continue;
+        };
+        let at = |s: &str| {
+            format!(
+                "ALTER TABLE {name} ALTER COLUMN {} {s};",
+                quote_ident(&n.name)
+            )
+        };
+        if c.default != n.default {
+            match &n.default {
+                Some(d) => out.push(phase::DEFAULTS, at(&format!("SET DEFAULT {d}")), &[]),
+                None => out.push(phase::DROP_DEFAULTS, at("DROP DEFAULT"), &[]),
+            }
+        }
+        if c.not_null != n.not_null {
+            if n.not_null {
+                out.push(phase::DEFAULTS, at("SET NOT NULL"), &[Hazard::MayFail]);
+            } else {
+                out.push(phase::COLUMNS, at("DROP NOT NULL"), &[]);
+            }
         }
     }
     if let Some(m) = moves {
@@ -422,9 +481,15 @@ fn alter_table(
         && (common_a != common_b || !appended_only || !readded.is_empty())
         && reorder(a, b, &readded).is_some()
     {
-        out.warnings.push(format!(
-            "{name}: the column order will differ; ALTER TABLE only appends columns (--reorder-columns moves them, rewriting the table)"
-        ));
+        // In the SQL too: a migration that leaves the order is read, and
+        // kept, without its stderr (and with nothing else to do, it would
+        // be empty and read as "no differences").
+        out.note(
+            phase::REORDER,
+            format!(
+                "{name}: the column order will differ; ALTER TABLE only appends columns (--reorder-columns moves them, rewriting the table)"
+            ),
+        );
     }
     // Constraints: changed ones are dropped and added again; foreign keys
     // that lean on a re-created key of the table they reference too.
@@ -535,13 +600,19 @@ fn alter_table(
             continue;
         }
         let concurrently = opts.concurrently && b.partition_by.is_none();
+        let on_only = ctx.only.contains(&qualified(&b.schema, &n.name));
+        let on = if on_only {
+            format!("ONLY {name}")
+        } else {
+            name.clone()
+        };
         let mut hazards = vec![Hazard::IndexBuild];
         if n.unique {
             hazards.push(Hazard::MayFail);
         }
         out.push_at(
             phase::INDEXES,
-            index_statement(n, &name, concurrently),
+            index_statement(n, &on, concurrently),
             &hazards,
             if concurrently {
                 Placement::After
@@ -573,180 +644,4 @@ fn same_constraint(a: &Constraint, b: &Constraint) -> bool {
         comment: None,
         ..b.clone()
     }
-}
-
-/// Triggers, policies, rules, flags, owner, comment and grants.
-fn alter_rest(a: &Table, b: &Table, name: &str, new: bool, moves: Option<&Reorder>, out: &mut Out) {
-    let touched = |texts: Vec<&str>| moves.is_some_and(|m| m.touches(texts));
-    let trigger_moves = |t: &crate::model::Trigger| {
-        touched(
-            t.events
-                .iter()
-                .map(String::as_str)
-                .chain(t.when.as_deref())
-                .collect(),
-        )
-    };
-    let policy_moves = |p: &crate::model::Policy| {
-        touched(
-            p.using
-                .iter()
-                .chain(&p.with_check)
-                .map(String::as_str)
-                .collect(),
-        )
-    };
-    for t in &a.triggers {
-        if trigger_moves(t) || b.triggers.iter().find(|x| x.name == t.name) != Some(t) {
-            out.push(
-                phase::DROP_TRIGGERS,
-                format!("DROP TRIGGER {} ON {name};", quote_ident(&t.name)),
-                &[],
-            );
-        }
-    }
-    for t in &b.triggers {
-        if trigger_moves(t) || a.triggers.iter().find(|x| x.name == t.name) != Some(t) {
-            out.push(phase::TRIGGERS, trigger_statement(t, name), &[]);
-            if let Some(s) = trigger_state(t, name) {
-                out.push(phase::TRIGGERS, s, &[]);
-            }
-            if let Some(c) = &t.comment {
-                out.push(
-                    phase::COMMENTS,
-                    format!(
-                        "COMMENT ON TRIGGER {} ON {name} IS {};",
-                        quote_ident(&t.name),
-                        literal(c)
-                    ),
-                    &[],
-                );
-            }
-        }
-    }
-    for p in &a.policies {
-        if policy_moves(p) || b.policies.iter().find(|x| x.name == p.name) != Some(p) {
-            out.push(
-                phase::DROP_TRIGGERS,
-                format!("DROP POLICY {} ON {name};", quote_ident(&p.name)),
-                &[Hazard::AuthzUpdate],
-            );
-        }
-    }
-    for p in &b.policies {
-        if policy_moves(p) || a.policies.iter().find(|x| x.name == p.name) != Some(p) {
-            out.push(
-                phase::POLICIES,
-                policy_statement(p, name),
-                &[Hazard::AuthzUpdate],
-            );
-        }
-    }
-    for r in &a.rules {
-        if b.rules.iter().find(|x| x.name == r.name) != Some(r) {
-            out.push(
-                phase::DROP_TRIGGERS,
-                format!("DROP RULE {} ON {name};", quote_ident(&r.name)),
-                &[],
-            );
-        }
-    }
-    for r in &b.rules {
-        if a.rules.iter().find(|x| x.name == r.name) != Some(r) {
-            out.push(phase::TRIGGERS, r.definition.trim().to_string(), &[]);
-        }
-    }
-    let flag = |on: bool, yes: &str, no: &str| if on { yes.to_string() } else { no.to_string() };
-    if a.row_security != b.row_security {
-        out.push(
-            phase::POLICIES,
-            format!(
-                "ALTER TABLE {name} {} ROW LEVEL SECURITY;",
-                flag(b.row_security, "ENABLE", "DISABLE")
-            ),
-            &[Hazard::AuthzUpdate],
-        );
-    }
-    if a.force_row_security != b.force_row_security {
-        out.push(
-            phase::POLICIES,
-            format!(
-                "ALTER TABLE {name} {} ROW LEVEL SECURITY;",
-                flag(b.force_row_security, "FORCE", "NO FORCE")
-            ),
-            &[Hazard::AuthzUpdate],
-        );
-    }
-    if !new && a.unlogged != b.unlogged {
-        out.push(
-            phase::COLUMNS,
-            format!(
-                "ALTER TABLE {name} SET {};",
-                flag(b.unlogged, "UNLOGGED", "LOGGED")
-            ),
-            &[],
-        );
-    }
-    if a.replica_identity != b.replica_identity {
-        let how = match b.replica_identity.as_deref() {
-            None => "DEFAULT".to_string(),
-            Some(r) => match r.strip_prefix("using index ") {
-                Some(i) => format!("USING INDEX {}", quote_ident(i)),
-                None => r.to_uppercase(),
-            },
-        };
-        out.push(
-            phase::OTHERS,
-            format!("ALTER TABLE {name} REPLICA IDENTITY {how};"),
-            &[],
-        );
-    }
-    if a.cluster_on != b.cluster_on {
-        let sql = match &b.cluster_on {
-            Some(i) => format!("ALTER TABLE {name} CLUSTER ON {};", quote_ident(i)),
-            None => format!("ALTER TABLE {name} SET WITHOUT CLUSTER;"),
-        };
-        out.push(phase::OTHERS, sql, &[]);
-    }
-    if !new && a.options != b.options {
-        let gone: Vec<&str> = a
-            .options
-            .iter()
-            .filter_map(|o| o.split('=').next())
-            .filter(|k| !b.options.iter().any(|o| o.split('=').next() == Some(k)))
-            .collect();
-        if !gone.is_empty() {
-            out.push(
-                phase::OTHERS,
-                format!("ALTER TABLE {name} RESET ({});", gone.join(", ")),
-                &[],
-            );
-        }
-        if !b.options.is_empty() {
-            out.push(
-                phase::OTHERS,
-                format!("ALTER TABLE {name} SET ({});", b.options.join(", ")),
-                &[],
-            );
-        }
-    }
-    if !new
-        && (a.tablespace != b.tablespace
-            || a.access_method != b.access_method
-            || a.server_options != b.server_options)
-    {
-        out.unsupported(
-            phase::OTHERS,
-            format!("{name}: tablespace, access method or foreign table OPTIONS changed"),
-        );
-    }
-    owner(
-        out,
-        "TABLE",
-        name,
-        (!new).then_some(a.owner.as_str()),
-        &b.owner,
-    );
-    comment(out, "TABLE", name, a.comment.as_ref(), b.comment.as_ref());
-    acl(out, "TABLE", name, None, &a.acl, &b.acl, &b.owner);
 }

@@ -97,3 +97,31 @@ fn every_statement_parses() {
         .iter()
         .any(|s| s.hazards == [Hazard::ChangesType]));
 }
+
+/// OWNED BY text from a snapshot is read back into its three names, and a
+/// name that is not three identifiers (text a hostile snapshot file could
+/// hold) is refused rather than pasted into SQL.
+#[test]
+fn owned_by_reads_back_quoted_names_and_refuses_anything_else() {
+    use super::others::OwnerColumn;
+    let o = OwnerColumn::parse(r#"public."shop ""orders"""."a.b""#).expect("three names");
+    assert_eq!(
+        (o.schema.as_str(), o.table.as_str(), o.column.as_str()),
+        ("public", "shop \"orders\"", "a.b")
+    );
+    assert_eq!(o.sql(), r#"public."shop ""orders"""."a.b""#);
+    assert_eq!(
+        OwnerColumn::parse("app.t.id").expect("plain").sql(),
+        "app.t.id"
+    );
+    for bad in [
+        "app.t",
+        "app.t.id; DROP TABLE x",
+        "app.t.\"id",
+        "a.b.c.d",
+        "app..id",
+        "",
+    ] {
+        assert_eq!(OwnerColumn::parse(bad), None, "{bad}");
+    }
+}
