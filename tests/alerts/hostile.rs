@@ -48,8 +48,10 @@ fn assert_html(what: &str, html: &str) {
         html.contains("&lt;img src=x onerror=alert(1)&gt;"),
         "{what}: {html}"
     );
+    // Shown escaped: as text (`\x1b`) or as SQL writes the name (`U&"…\001B"`).
     assert!(
-        html.contains("evil\\x1b[2J\\x1b]8;;http://e\\x07"),
+        html.contains("evil\\x1b[2J\\x1b]8;;http://e\\x07")
+            || html.contains("evil\\001B[2J\\001B]8;;http://e\\0007"),
         "{what}: {html}"
     );
 }
@@ -80,7 +82,7 @@ async fn an_alert_about_hostile_names_shows_them_as_text() {
     // The name is on its line, shown, not obeyed.
     assert!(
         mail.text.contains(
-            "[new] WARNING + table shop.\"evil\\x1b[2J\\x1b]8;;http://e\\x07|[x](http://e)\" added\n"
+            "[new] WARNING + table shop.U&\"evil\\001B[2J\\001B]8;;http://e\\0007|[x](http://e)\" added\n"
         ),
         "{}",
         mail.text
