@@ -225,7 +225,7 @@ fn interrupted_replay_leaves_nothing(signal: nix::sys::signal::Signal) {
     wait_for("the replay database to be created", || {
         Command::new("psql")
             .args(["-X", "-A", "-t", "-h"])
-            .arg(&cluster)
+            .arg(cluster.join("sock"))
             .args(["-U", "postgres", "-d", "postgres", "-c"])
             .arg("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(600)%'")
             .output()

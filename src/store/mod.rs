@@ -353,6 +353,23 @@ pub fn read_snapshot_file_checked(path: &Path) -> Result<(Snapshot, Option<Strin
     Ok((snapshot.aligned(), warning))
 }
 
+/// The pid of the process holding `path`'s lock, as it wrote it. A holder
+/// writes its pid just after taking the lock, and the file may still name
+/// an earlier, dead one: read again for up to 200 ms until it names a live
+/// process.
+fn holder_pid(path: &Path) -> Option<u32> {
+    for _ in 0..10 {
+        let pid = std::fs::read_to_string(path)
+            .ok()
+            .and_then(|t| t.trim().parse::<u32>().ok());
+        if let Some(pid) = pid.filter(|p| Path::new(&format!("/proc/{p}")).exists()) {
+            return Some(pid);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    None
+}
+
 /// Takes the flock of `path`, creating it, and writes this process's pid
 /// in it. A holder that removed the file as this process waited for it
 /// leaves a lock on a name no longer in the folder: tried again.
@@ -380,10 +397,7 @@ fn lock_file(path: &Path) -> Result<StoreLock> {
         let mut lock = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
             Ok(l) => l,
             Err((_, nix::errno::Errno::EWOULDBLOCK)) => {
-                let holder = std::fs::read_to_string(path)
-                    .ok()
-                    .and_then(|t| t.trim().parse::<u32>().ok())
-                    .map_or(String::new(), |pid| format!(" (pid {pid})"));
+                let holder = holder_pid(path).map_or(String::new(), |pid| format!(" (pid {pid})"));
                 return Err(Error::Input {
                     path: path.display().to_string(),
                     message: format!("another driftwatch{holder} is writing this target"),
