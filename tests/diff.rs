@@ -488,31 +488,6 @@ async fn sql_renames_what_the_differ_proves_renamed() {
     apply_and_compare(&a, &b, sql.as_bytes());
 }
 
-/// Applies a migration script to `a` with psql (stopping at the first
-/// error), then asserts that `a` equals `b`.
-fn apply_and_compare(a: &str, b: &str, script: &[u8]) {
-    let file = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(file.path(), script).unwrap();
-    let applied = std::process::Command::new("psql")
-        .arg(a)
-        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f"])
-        .arg(file.path())
-        .output()
-        .unwrap();
-    assert!(
-        applied.status.success(),
-        "{}",
-        String::from_utf8_lossy(&applied.stderr)
-    );
-    let out = driftwatch(&["diff", a, b]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-}
-
 /// `diff schema.sql URL` with `tmpdir` as TMPDIR (None: unset): the data
 /// directory of the shadow cluster, which the schema file writes into a
 /// comment that the diff then reports.

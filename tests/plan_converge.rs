@@ -31,31 +31,6 @@ fn plan(a: &str, b: &str, flags: &[&str]) -> (i32, String, String) {
     )
 }
 
-/// Applies `sql` to `a` with psql (ON_ERROR_STOP), then asserts that `a`
-/// equals `b`.
-fn apply_and_compare(a: &str, b: &str, sql: &str) {
-    let file = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(file.path(), sql).unwrap();
-    let applied = std::process::Command::new("psql")
-        .arg(a)
-        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f"])
-        .arg(file.path())
-        .output()
-        .unwrap();
-    assert!(
-        applied.status.success(),
-        "{}\n{sql}",
-        String::from_utf8_lossy(&applied.stderr)
-    );
-    let out = driftwatch(&["diff", a, b]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{sql}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-}
-
 /// Plans `from` → `to` with `flags`, applies it and compares.
 async fn converges(from: &str, to: &str, flags: &[&str]) -> String {
     let (a, b) = pair(from, to).await;

@@ -142,6 +142,33 @@ pub fn driftwatch(args: &[&str]) -> Output {
         .expect("run driftwatch")
 }
 
+/// Applies a migration script to `a` with psql (stopping at the first
+/// error), then asserts that `diff a b` finds nothing.
+pub fn apply_and_compare(a: &str, b: &str, script: impl AsRef<[u8]>) {
+    let script = script.as_ref();
+    let shown = String::from_utf8_lossy(script);
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), script).unwrap();
+    let applied = Command::new("psql")
+        .arg(a)
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f"])
+        .arg(file.path())
+        .output()
+        .unwrap();
+    assert!(
+        applied.status.success(),
+        "{}\n{shown}",
+        String::from_utf8_lossy(&applied.stderr)
+    );
+    let out = driftwatch(&["diff", a, b]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{shown}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
 /// Asserts a failed run: exit code 2, one line on stderr naming `needle`,
 /// nothing containing `secret`.
 pub fn assert_one_line_error(out: &Output, needle: &str, secret: &str) {
