@@ -502,7 +502,7 @@ async fn run(
 
     // A replay's objects belong to the replay role: read it as the live
     // database's migrating role.
-    let (expected, live) = crate::replay::owners::aligned(expected, live);
+    let (expected, live) = crate::replay::owners::aligned(expected, live, true, false);
 
     // 6. The diff, minus ignore rules.
     let mut changes = diff(&expected, &live);

@@ -139,7 +139,8 @@ pub async fn run(args: DiffArgs) -> Result<ExitCode> {
     let (b, _, more) = b;
     // Objects a replay created belong to the replay role: read it as the
     // other side's migrating role.
-    let (mut a, mut b) = crate::replay::owners::aligned(a, b);
+    let replayed = |s: &Source| !matches!(s, Source::Database(_));
+    let (mut a, mut b) = crate::replay::owners::aligned(a, b, replayed(&from), replayed(&to));
     // The report names the sources as the user gave them, not what a
     // snapshot file recorded about where it came from.
     a.meta.source = from.display();
