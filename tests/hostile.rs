@@ -8,7 +8,6 @@ mod common;
 
 use common::*;
 use driftwatch::catalog::DatabaseUrl;
-use driftwatch::model::is_hidden_char;
 use std::path::Path;
 
 /// A fresh database holding the hostile fixture.
@@ -25,14 +24,6 @@ fn canaries(db: &DatabaseUrl) -> Vec<String> {
         "SELECT relname FROM pg_class WHERE relname ~ '^canary[0-9]+$'
          UNION ALL SELECT proname FROM pg_proc WHERE proname = 'canary_f'",
     )
-}
-
-/// The characters of `text` a terminal would act on, but line feeds and
-/// tabs.
-fn raw_controls(text: &str) -> Vec<char> {
-    text.chars()
-        .filter(|&c| c != '\n' && c != '\t' && is_hidden_char(c))
-        .collect()
 }
 
 /// `diff FROM TO --sql EXTRA…`: the migration, which must exist (exit 1)
@@ -65,7 +56,7 @@ fn apply(db: &DatabaseUrl, sql: &str) {
     std::fs::write(file.path(), sql).unwrap();
     psql_file(db, file.path());
     assert_eq!(canaries(db), Vec::<String>::new(), "a payload ran:\n{sql}");
-    assert_eq!(raw_controls(sql), Vec::<char>::new(), "{sql:?}");
+    assert_inert("migration SQL", sql, false);
 }
 
 /// `diff A B` finds nothing.
@@ -178,35 +169,8 @@ async fn reports_show_hostile_names_without_raw_controls() {
         assert_eq!(out.status.code(), Some(1), "{format}");
         let text = String::from_utf8_lossy(&out.stdout);
         // --color always: driftwatch's own ESC [ … m colours only.
-        let own_colours_removed = strip_sgr(&text);
-        assert_eq!(
-            raw_controls(&own_colours_removed),
-            Vec::<char>::new(),
-            "{format}:\n{text}"
-        );
+        assert_inert(format, &text, true);
     }
-}
-
-/// `text` without the SGR colour sequences (`ESC [ digits ; … m`)
-/// driftwatch writes itself.
-fn strip_sgr(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find("\u{1b}[") {
-        out.push_str(&rest[..i]);
-        let tail = &rest[i + 2..];
-        let end = tail
-            .find(|c: char| !(c.is_ascii_digit() || c == ';'))
-            .unwrap_or(tail.len());
-        if tail[end..].starts_with('m') {
-            rest = &tail[end + 1..];
-        } else {
-            out.push('\u{1b}');
-            rest = &rest[i + 1..];
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 /// `baseline --write-migration`: the accepted hostile schema becomes a
@@ -263,7 +227,7 @@ async fn a_baseline_migration_of_the_hostile_schema_runs_no_payload() {
         .collect();
     assert_eq!(written.len(), 1, "{written:?}");
     let sql = std::fs::read_to_string(&written[0]).unwrap();
-    assert_eq!(raw_controls(&sql), Vec::<char>::new(), "{sql}");
+    assert_inert("baseline migration", &sql, false);
     assert!(sql.starts_with("-- driftwatch baseline of t at "), "{sql}");
 
     let fresh = fresh_db().await;

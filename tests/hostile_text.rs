@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{driftwatch, exec, fresh_db, repo, shadow};
+use common::{assert_inert, driftwatch, exec, fresh_db, repo, shadow};
 use std::path::Path;
 use std::process::Output;
 
@@ -57,48 +57,6 @@ fn hostile_sql(schema: &str) -> String {
         comment = literal(COMMENT),
         body = literal(BODY)
     )
-}
-
-/// A character that acts on a terminal or reorders text: C0 but `keep`,
-/// DEL, C1, bidi controls, line and paragraph separators.
-fn acts(c: char) -> bool {
-    matches!(
-        c,
-        '\u{0}'..='\u{1f}'
-            | '\u{7f}'..='\u{9f}'
-            | '\u{61c}'
-            | '\u{200e}'
-            | '\u{200f}'
-            | '\u{202a}'..='\u{202e}'
-            | '\u{2028}'
-            | '\u{2029}'
-            | '\u{2066}'..='\u{2069}'
-    )
-}
-
-/// No character that acts, but newline and tab, and no ESC but an SGR
-/// colour sequence (`ESC [ digits/; m`) when `colors`.
-fn assert_inert(what: &str, text: &str, colors: bool) {
-    for (i, c) in text.char_indices() {
-        if c == '\x1b' && colors {
-            let rest = &text[i + 1..];
-            let end = rest.find('m').unwrap_or(rest.len());
-            let seq = &rest[..end];
-            assert!(
-                seq.starts_with('[')
-                    && end < rest.len()
-                    && seq[1..].chars().all(|c| c.is_ascii_digit() || c == ';'),
-                "{what}: an escape sequence that is not a colour at byte {i}: {:?}",
-                &text[i..(i + 20).min(text.len())]
-            );
-            continue;
-        }
-        assert!(
-            !acts(c) || c == '\n' || c == '\t',
-            "{what}: raw {c:?} at byte {i}, in {:?}",
-            &text[i.saturating_sub(40)..(i + 20).min(text.len())]
-        );
-    }
 }
 
 /// Every payload is shown in its visible form.

@@ -3,6 +3,7 @@
 //! text part, HTML part) and the full HTML report it points to show them as
 //! text.
 
+use super::common::assert_inert;
 use super::mail::{SmtpOptions, SmtpServer};
 use super::*;
 
@@ -14,33 +15,9 @@ const COLUMN: &str = "c\r\n@org/team <img src=x onerror=alert(1)>\u{202e}`";
 const COMMENT: &str =
     "hi\rHIDDEN\x1b[2J\u{202e}\u{2066} [x](http://evil) <img src=x onerror=alert(1)>\x07";
 
-/// C0 but newline and tab, DEL, C1, bidi controls, line separators.
-fn assert_inert(what: &str, text: &str) {
-    for (i, c) in text.char_indices() {
-        let acts = matches!(
-            c,
-            '\u{0}'..='\u{8}'
-                | '\u{b}'..='\u{1f}'
-                | '\u{7f}'..='\u{9f}'
-                | '\u{61c}'
-                | '\u{200e}'
-                | '\u{200f}'
-                | '\u{202a}'..='\u{202e}'
-                | '\u{2028}'
-                | '\u{2029}'
-                | '\u{2066}'..='\u{2069}'
-        );
-        assert!(
-            !acts,
-            "{what}: raw {c:?} at byte {i} in {:?}",
-            &text[i.saturating_sub(40)..(i + 20).min(text.len())]
-        );
-    }
-}
-
 /// No element from the database, and the payload shown escaped.
 fn assert_html(what: &str, html: &str) {
-    assert_inert(what, html);
+    assert_inert(what, html, false);
     for bad in ["<img", "<a ", "<script"] {
         assert!(!html.contains(bad), "{what}: {bad} in {html}");
     }
@@ -75,10 +52,10 @@ async fn an_alert_about_hostile_names_shows_them_as_text() {
     let mails = smtp.wait_for(1, ARRIVES);
     let mail = &mails[0];
     let subject = mail.header("Subject").unwrap_or("");
-    assert_inert("subject", subject);
+    assert_inert("subject", subject, false);
     assert!(subject.starts_with("[driftwatch] shop: "), "{subject}");
 
-    assert_inert("text part", &mail.text);
+    assert_inert("text part", &mail.text, false);
     // The name is on its line, shown, not obeyed.
     assert!(
         mail.text.contains(

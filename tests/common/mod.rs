@@ -169,6 +169,49 @@ pub fn apply_and_compare(a: &str, b: &str, script: impl AsRef<[u8]>) {
     );
 }
 
+/// A character that acts on a terminal or reorders text: C0, DEL, C1,
+/// bidi controls, line and paragraph separators (the tests' own list, kept
+/// apart from the product's `model::is_hidden_char` on purpose).
+pub fn acts_on_terminal(c: char) -> bool {
+    matches!(
+        c,
+        '\u{0}'..='\u{1f}'
+            | '\u{7f}'..='\u{9f}'
+            | '\u{61c}'
+            | '\u{200e}'
+            | '\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{2066}'..='\u{2069}'
+    )
+}
+
+/// No character that acts, but newline and tab, and no ESC but an SGR
+/// colour sequence (`ESC [ digits/; m`) when `colors`.
+pub fn assert_inert(what: &str, text: &str, colors: bool) {
+    for (i, c) in text.char_indices() {
+        if c == '\x1b' && colors {
+            let rest = &text[i + 1..];
+            let end = rest.find('m').unwrap_or(rest.len());
+            let seq = &rest[..end];
+            assert!(
+                seq.starts_with('[')
+                    && end < rest.len()
+                    && seq[1..].chars().all(|c| c.is_ascii_digit() || c == ';'),
+                "{what}: an escape sequence that is not a colour at byte {i}: {:?}",
+                &text[i..(i + 20).min(text.len())]
+            );
+            continue;
+        }
+        assert!(
+            !acts_on_terminal(c) || c == '\n' || c == '\t',
+            "{what}: raw {c:?} at byte {i}, in {:?}",
+            &text[i.saturating_sub(40)..(i + 20).min(text.len())]
+        );
+    }
+}
+
 /// Asserts a failed run: exit code 2, one line on stderr naming `needle`,
 /// nothing containing `secret`.
 pub fn assert_one_line_error(out: &Output, needle: &str, secret: &str) {
