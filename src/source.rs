@@ -184,16 +184,7 @@ impl Source {
         match self {
             Source::Database(url) => url.redacted().to_string(),
             Source::SnapshotFile(path) | Source::SqlFile(path) => path.display().to_string(),
-            Source::Stored(r) => format!("store:{}", {
-                let spec = match &r.which {
-                    crate::store::Stored::Live => "live".to_string(),
-                    crate::store::Stored::Baseline => "baseline".to_string(),
-                    crate::store::Stored::Migration { version, after } => {
-                        format!("{version}:{}", if *after { "after" } else { "before" })
-                    }
-                };
-                format!("{}@{spec}", r.target)
-            }),
+            Source::Stored(r) => format!("store:{}@{}", r.target, r.which.spec()),
             Source::MigrationDir(d) => match &d.up_to {
                 None => d.dir.display().to_string(),
                 Some(v) => format!("{}@{v}", d.dir.display()),

@@ -111,7 +111,16 @@ fn layout_probe(html: &str, path: &Path) {
         wide.push(e.tagName.toLowerCase()+(e.className?'.'+e.className.split(' ').join('.'):''));\
         var text=false;e.childNodes.forEach(function(n){if(n.nodeType===3&&n.data.trim())text=true;});\
         if(text)minfont=Math.min(minfont,parseFloat(win.getComputedStyle(e).fontSize));});\
+        var split=[],lines=0,wrapped=0;doc.querySelectorAll('pre.ddl span').forEach(function(s){\
+        var r=doc.createRange();r.selectNodeContents(s);var tops={};\
+        Array.prototype.forEach.call(r.getClientRects(),function(c){tops[Math.round(c.top)]=1;});\
+        lines++;if(Object.keys(tops).length>1)wrapped++;\
+        var w=doc.createTreeWalker(s,4),n;while((n=w.nextNode())){var re=/[A-Za-z0-9_]+/g,m;\
+        while((m=re.exec(n.data))){var q=doc.createRange();q.setStart(n,m.index);q.setEnd(n,m.index+m[0].length);\
+        var t={};Array.prototype.forEach.call(q.getClientRects(),function(c){if(c.width>0)t[Math.round(c.top)]=1;});\
+        if(Object.keys(t).length>1)split.push(m[0]);}}});\
         document.title='probe page='+d.scrollWidth+' viewport='+d.clientWidth\
+        +' ddllines='+lines+' wrapped='+wrapped+' splitwords='+split.length+' split='+(split.slice(0,4).join(',')||'none')\
         +' findings='+doc.querySelectorAll('div.finding').length+' minfont='+Math.floor(minfont)\
         +' overflowing='+(wide.slice(0,6).join(',')||'none');}";
     write_layout_probe(html, MEASURE, path);
@@ -360,6 +369,18 @@ async fn the_alert_email_renders_on_a_phone_with_one_block_per_finding_and_no_sc
         probe_text(title, "overflowing"),
         "none",
         "text wider than its box: {title}; see {}",
+        shot.display()
+    );
+    // Long DDL lines wrap (the fixture has some), but only between
+    // tokens: a name is never cut in two (`task_` / `id` reads as two).
+    assert!(
+        probe_value(title, "wrapped") > 0,
+        "no DDL line wrapped, so nothing below is tested: {title}"
+    );
+    assert_eq!(
+        probe_value(title, "splitwords"),
+        0,
+        "names cut across lines in the DDL diffs: {title}; see {}",
         shot.display()
     );
     assert!(

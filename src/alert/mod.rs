@@ -15,7 +15,7 @@ pub mod outbox;
 pub mod state;
 
 pub use notifier::{DeliveryError, Notifier};
-pub use outbox::{DeliveryOutcome, DeliveryRecord, Outbox, OutboxEntry, Payload};
+pub use outbox::{ChannelKind, DeliveryOutcome, DeliveryRecord, Outbox, OutboxEntry, Payload};
 pub use state::{decide, AlertKind, AlertState};
 
 use crate::config::{AlertPolicy, Config};
@@ -37,7 +37,7 @@ pub struct Alerting {
     email: Option<Arc<dyn Notifier>>,
     webhook: Option<Arc<dyn Notifier>>,
     retry_backoff: Duration,
-    dry_run: bool,
+    dry_run: Option<PathBuf>,
 }
 
 /// What happened to a target's alerts after a scan.
@@ -52,6 +52,8 @@ pub struct AlertOutcome {
     /// Files of the outbox that were not entries, set aside this time:
     /// one line each (the file, why, where it went).
     pub set_aside: Vec<String>,
+    /// A dry run: the folder its messages were written to instead of sent.
+    pub written_to: Option<PathBuf>,
 }
 
 impl Alerting {
@@ -60,10 +62,9 @@ impl Alerting {
     pub fn from_config(config: &Config, dry_run: Option<PathBuf>) -> Result<Alerting> {
         let settings = config.smtp.as_ref().map(|s| s.settings()).transpose()?;
         let from = settings.as_ref().map(|s| s.config.from.clone());
-        let is_dry = dry_run.is_some();
-        let (email, webhook): (Option<Channel>, Option<Channel>) = match dry_run {
+        let (email, webhook): (Option<Channel>, Option<Channel>) = match &dry_run {
             Some(dir) => {
-                let n: Arc<dyn Notifier> = Arc::new(notifier::DryRunNotifier::new(dir)?);
+                let n: Arc<dyn Notifier> = Arc::new(notifier::DryRunNotifier::new(dir.clone())?);
                 (Some(n.clone()), Some(n))
             }
             None => (
@@ -81,7 +82,7 @@ impl Alerting {
             email,
             webhook,
             retry_backoff: config.alerts.retry_backoff,
-            dry_run: is_dry,
+            dry_run,
         })
     }
 
@@ -111,12 +112,12 @@ impl Alerting {
             .unwrap_or_else(|| crate::util::unix_seconds(&crate::util::now_rfc3339()).unwrap_or(0));
         let (alerts, mut next) = decide(&state, report, policy, now);
         if alerts.is_empty() {
-            if next != state && !self.dry_run {
+            if next != state && self.dry_run.is_none() {
                 write_state(&state_path, &next)?;
             }
             return Ok(Vec::new());
         }
-        let report_path = if self.dry_run {
+        let report_path = if self.dry_run.is_some() {
             None
         } else {
             Some(write_report(store, report)?)
@@ -134,7 +135,7 @@ impl Alerting {
                 &mut next,
             )?);
         }
-        if !self.dry_run {
+        if self.dry_run.is_none() {
             let outbox = Outbox::of(store);
             for e in &entries {
                 outbox.put(e)?;
@@ -169,6 +170,7 @@ impl Alerting {
             id: entry.id.clone(),
             kind: entry.kind,
             recipient: recipient.to_string(),
+            channel: Some(entry.payload.channel()),
             outcome,
             error,
         };
@@ -257,6 +259,7 @@ impl Alerting {
                             id: entry.id.clone(),
                             kind: entry.kind,
                             recipient: r.clone(),
+                            channel: Some(entry.payload.channel()),
                             outcome,
                             error: Some(why),
                         };
@@ -305,7 +308,7 @@ impl Alerting {
         report: &CheckReport,
     ) -> Result<AlertOutcome> {
         let entries = self.queue(store, policy, report)?;
-        if self.dry_run {
+        if let Some(dir) = &self.dry_run {
             let queued = entries.iter().map(|e| e.id.clone()).collect();
             let deliveries = self.deliver_now(entries).await?;
             return Ok(AlertOutcome {
@@ -313,6 +316,7 @@ impl Alerting {
                 deliveries,
                 pending: 0,
                 set_aside: Vec::new(),
+                written_to: Some(dir.clone()),
             });
         }
         let queued: Vec<String> = entries.iter().map(|e| e.id.clone()).collect();

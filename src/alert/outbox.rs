@@ -19,6 +19,16 @@ use std::path::{Path, PathBuf};
 /// The `format` of an outbox entry.
 pub const OUTBOX_FORMAT: &str = "driftwatch.outbox/1";
 
+/// The channel a message goes by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChannelKind {
+    /// Email through the configured SMTP server.
+    Email,
+    /// A JSON POST to a configured webhook.
+    Webhook,
+}
+
 /// What an entry carries, by channel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "channel", rename_all = "kebab-case", deny_unknown_fields)]
@@ -38,6 +48,16 @@ pub enum Payload {
         /// The JSON body.
         body: String,
     },
+}
+
+impl Payload {
+    /// The channel this payload goes by.
+    pub fn channel(&self) -> ChannelKind {
+        match self {
+            Payload::Email { .. } => ChannelKind::Email,
+            Payload::Webhook { .. } => ChannelKind::Webhook,
+        }
+    }
 }
 
 /// One message waiting in the outbox. Read back as untrusted input: an
@@ -84,6 +104,10 @@ pub struct DeliveryRecord {
     pub kind: AlertKind,
     /// The recipient (address or webhook name).
     pub recipient: String,
+    /// The channel it went by (absent in records written before 0.x kept
+    /// it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<ChannelKind>,
     /// How it went.
     pub outcome: DeliveryOutcome,
     /// The server's answer when it was not accepted.

@@ -1,7 +1,7 @@
 //! `driftwatch alert`: send a test message through the configured SMTP
 //! server, or deliver what the targets' outboxes hold now.
 
-use crate::alert::{AlertOutcome, Alerting, DeliveryOutcome, DeliveryRecord};
+use crate::alert::{AlertOutcome, Alerting, ChannelKind, DeliveryOutcome, DeliveryRecord};
 use crate::config::Config;
 use crate::error::Error;
 use crate::store::TargetStore;
@@ -177,14 +177,42 @@ fn not_delivered(target: &str, r: &DeliveryRecord) -> String {
     )
 }
 
-/// Prints, on standard error, each delivery that did not go through.
+/// One line for a delivery that went through: what kind of alert, by
+/// which channel, to whom (or, in a dry run, into which folder).
+fn delivered(target: &str, r: &DeliveryRecord, written_to: Option<&std::path::Path>) -> String {
+    let recipient = crate::report::escape::terminal(&r.recipient);
+    let how = match (written_to, r.channel) {
+        (Some(dir), Some(ChannelKind::Webhook)) => format!(
+            "for webhook {recipient} written to {} (dry run: not sent)",
+            dir.display()
+        ),
+        (Some(dir), _) => format!(
+            "for {recipient} written to {} (dry run: not sent)",
+            dir.display()
+        ),
+        (None, Some(ChannelKind::Webhook)) => format!("posted to webhook {recipient}"),
+        (None, Some(ChannelKind::Email)) => format!("sent by email to {recipient}"),
+        (None, None) => format!("sent to {recipient}"),
+    };
+    format!(
+        "driftwatch: {target}: {} alert {} {how}",
+        r.kind.as_str(),
+        r.id
+    )
+}
+
+/// Prints, on standard error, each delivery: what was sent, on which
+/// channel and to whom, and what did not go through and why.
 pub(crate) fn print_outcome(target: &str, outcome: &AlertOutcome) {
+    let target = crate::report::escape::terminal(target);
     for line in &outcome.set_aside {
         eprintln!("driftwatch: {target}: {line}");
     }
     for r in &outcome.deliveries {
-        if r.outcome != DeliveryOutcome::Sent {
-            eprintln!("{}", not_delivered(target, r));
+        if r.outcome == DeliveryOutcome::Sent {
+            eprintln!("{}", delivered(&target, r, outcome.written_to.as_deref()));
+        } else {
+            eprintln!("{}", not_delivered(&target, r));
         }
     }
 }

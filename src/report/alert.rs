@@ -353,11 +353,13 @@ fn severity_color(s: Severity) -> &'static str {
     }
 }
 
-/// A unified diff with added lines green and removed ones red, wrapped
-/// (not scrolled) on a narrow screen.
+/// A unified diff with added lines green and removed ones red. On a narrow
+/// screen a line wraps at token boundaries (spaces, and [`token_breaks`]),
+/// never inside a name: `task_` / `id` on a phone reads as two names. A
+/// single token wider than the screen scrolls inside its block.
 fn diff_html(diff: &str) -> String {
     let mut out = String::from(
-        "<pre class=\"ddl\" style=\"margin:8px 0 0;padding:6px;background:#fafafa;border:1px solid #e4e4e7;border-radius:4px;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;line-height:1.35;white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-all\">",
+        "<pre class=\"ddl\" style=\"margin:8px 0 0;padding:6px;background:#fafafa;border:1px solid #e4e4e7;border-radius:4px;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;line-height:1.35;white-space:pre-wrap;overflow-wrap:normal;word-break:normal;overflow-x:auto\">",
     );
     for line in super::diff_lines(diff) {
         let style = if line.starts_with("+++") || line.starts_with("---") || line.starts_with("@@")
@@ -381,11 +383,28 @@ fn diff_html(diff: &str) -> String {
             if line.is_empty() {
                 "&nbsp;".to_string()
             } else {
-                html_block(line)
+                token_breaks(&html_block(line))
             }
         );
     }
     out.push_str("</pre>");
+    out
+}
+
+/// `escaped` (HTML-escaped text) with a break opportunity (`<wbr>`) after
+/// each `,` `.` `(` and the URL separators `/` `?` `@` `=`: between the
+/// parts of `schema.table`, the items of a list, a call's arguments and the
+/// parts of the `+++ live postgres://…` header, where a reader expects a
+/// line to break. Escaped text holds no `<`, and an entity (`&lt;`,
+/// `&#x1b;`) holds none of these.
+fn token_breaks(escaped: &str) -> String {
+    let mut out = String::with_capacity(escaped.len() + escaped.len() / 8);
+    for c in escaped.chars() {
+        out.push(c);
+        if matches!(c, ',' | '.' | '(' | '/' | '?' | '@' | '=') {
+            out.push_str("<wbr>");
+        }
+    }
     out
 }
 

@@ -29,6 +29,19 @@ pub enum Stored {
     Baseline,
 }
 
+impl Stored {
+    /// The text after `@` that names it (`live`, `baseline`, `3:before`).
+    pub fn spec(&self) -> String {
+        match self {
+            Stored::Live => "live".into(),
+            Stored::Baseline => "baseline".into(),
+            Stored::Migration { version, after } => {
+                format!("{version}:{}", if *after { "after" } else { "before" })
+            }
+        }
+    }
+}
+
 /// A parsed `store:` source.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredRef {
@@ -96,10 +109,18 @@ impl StoredRef {
     /// Reads the snapshot.
     pub fn read(&self) -> Result<Snapshot> {
         let store = TargetStore::new(&self.root, &self.target)?;
+        // The usual cause is another store: `check --store /tmp/x` kept
+        // the scans there, and `store:NAME@…` reads the default one.
+        let elsewhere = format!(
+            "; if the target's scans were kept in another store, name it: store:PATH/{}@{}, \
+             DRIFTWATCH_STORE=PATH, or --store PATH where the command takes it",
+            self.target,
+            self.which.spec()
+        );
         let missing = |what: &str, hint: &str| Error::Input {
             path: store.dir().display().to_string(),
             message: format!("holds no {what} for target {}", self.target),
-            hint: hint.to_string(),
+            hint: format!("{hint}{elsewhere}"),
         };
         match &self.which {
             Stored::Live => store.latest_live()?.map(|(_, s)| s).ok_or_else(|| {

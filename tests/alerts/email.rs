@@ -33,7 +33,18 @@ async fn drift_is_alerted_once_per_state_threaded_and_resolved() {
     assert_no_more(&smtp, 0);
 
     s.sql(ADD_INDEX).await;
-    assert_exit(&s.check(&[]), 1);
+    let out = s.check(&[]);
+    assert_exit(&out, 1);
+    // What was sent, by which channel, to whom: one line per recipient.
+    let said = String::from_utf8_lossy(&out.stderr);
+    for to in ["dba@example.com", "oncall@example.com"] {
+        assert!(
+            said.lines()
+                .any(|l| l.starts_with("driftwatch: shop: drift alert ")
+                    && l.ends_with(&format!(" sent by email to {to}"))),
+            "{said}"
+        );
+    }
     let mails = smtp.wait_for(2, ARRIVES);
     assert_eq!(mails.len(), 2, "one delivery per recipient");
     let mut rcpts: Vec<String> = mails.iter().flat_map(|m| m.rcpt_tos.clone()).collect();
@@ -274,6 +285,16 @@ async fn a_dry_run_writes_eml_files_and_keeps_no_state() {
         &[],
     );
     assert_exit(&out, 1);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.lines()
+            .any(|l| l.starts_with("driftwatch: shop: drift alert ")
+                && l.ends_with(&format!(
+                    " for dba@example.com written to {} (dry run: not sent)",
+                    out_dir.display()
+                ))),
+        "{said}"
+    );
     let emls: Vec<PathBuf> = std::fs::read_dir(&out_dir)
         .unwrap()
         .flatten()

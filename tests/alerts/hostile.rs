@@ -21,14 +21,17 @@ fn assert_html(what: &str, html: &str) {
     for bad in ["<img", "<a ", "<script"] {
         assert!(!html.contains(bad), "{what}: {bad} in {html}");
     }
+    // The text as shown: without the line-break opportunities (`<wbr>`)
+    // the email's DDL blocks put between tokens.
+    let shown = html.replace("<wbr>", "");
     assert!(
-        html.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        shown.contains("&lt;img src=x onerror=alert(1)&gt;"),
         "{what}: {html}"
     );
     // Shown escaped: as text (`\x1b`) or as SQL writes the name (`U&"…\001B"`).
     assert!(
-        html.contains("evil\\x1b[2J\\x1b]8;;http://e\\x07")
-            || html.contains("evil\\001B[2J\\001B]8;;http://e\\0007"),
+        shown.contains("evil\\x1b[2J\\x1b]8;;http://e\\x07")
+            || shown.contains("evil\\001B[2J\\001B]8;;http://e\\0007"),
         "{what}: {html}"
     );
 }

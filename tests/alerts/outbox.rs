@@ -93,7 +93,15 @@ async fn a_webhook_the_target_no_longer_names_waits_and_goes_out_when_put_back()
     assert_eq!(hook.requests().len(), 0, "{:?}", hook.requests().len());
     // Put back: delivered, to the configured URL.
     s.configure(&head, r#"webhooks = ["ops"]"#);
-    assert_exit(&s.run(&["alert", "flush", "--config", &config], &[]), 0);
+    let out = s.run(&["alert", "flush", "--config", &config], &[]);
+    assert_exit(&out, 0);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.lines()
+            .any(|l| l.starts_with("driftwatch: shop: drift alert ")
+                && l.ends_with(" posted to webhook ops")),
+        "{said}"
+    );
     let got = hook.wait_for(1, ARRIVES);
     assert_eq!(got[0].path, "/hooks/drift");
     assert!(s.outbox().is_empty());

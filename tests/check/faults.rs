@@ -80,6 +80,20 @@ async fn without_migration_files_the_first_scan_is_the_accepted_state() {
         &live,
     ]);
     assert_one_line_error(&out, "holds no replayed migrations", "");
+    // The store read by default is not the one the check used: the line
+    // says how to name that one.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_driftwatch"))
+        .args(["diff", "store:t@live", &live])
+        .env_remove("DRIFTWATCH_STORE")
+        .current_dir(elsewhere.path())
+        .output()
+        .unwrap();
+    assert_one_line_error(
+        &out,
+        "name it: store:PATH/t@live, DRIFTWATCH_STORE=PATH, or --store PATH",
+        "",
+    );
 }
 
 /// The text of a first scan that recorded instead of compared says so
