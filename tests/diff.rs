@@ -699,6 +699,59 @@ async fn in_lists_on_varchar_round_trip_through_the_planner() {
     apply_and_compare(again.expose(), a.expose(), &out.stdout);
 }
 
+/// The differ names the owner's own ACL entry `OWNER` (an owner change is
+/// one finding, not a grant and a revoke). A role literally named OWNER is
+/// another grantee: a GRANT to it is drift, not the owner's own privileges.
+#[tokio::test]
+async fn a_role_named_owner_is_not_the_objects_owner() {
+    let role =
+        "DO $$ BEGIN CREATE ROLE \"OWNER\"; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+         DO $$ BEGIN CREATE ROLE reporting; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+         GRANT SELECT ON app.orders TO reporting;";
+    let a = db_with(role).await;
+    let b = db_with(&format!("{role}\nGRANT ALL ON app.orders TO \"OWNER\";")).await;
+    let (code, report, stderr) = diff_json(&a, &b, &[]);
+    assert_eq!(
+        code, 1,
+        "a GRANT ALL to role OWNER went unseen: {stderr}\n{report}"
+    );
+    assert_eq!(codes(&report), ["critical privilege-granted app.orders"]);
+    assert_eq!(
+        report["changes"][0]["after"]["grantee"], "\"OWNER\"",
+        "{report}"
+    );
+    let out = driftwatch(&["diff", &a, &b, "--sql"]);
+    let sql = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(sql.contains("TO \"OWNER\";"), "{sql}");
+    apply_and_compare(&a, &b, sql.as_bytes());
+}
+
+/// Default privileges are planned through a placeholder object (`ON § §`);
+/// a grantee whose name holds the placeholder's text keeps its name.
+#[tokio::test]
+async fn default_privileges_for_a_role_named_like_the_placeholder() {
+    let role = "DO $$ BEGIN CREATE ROLE \"odd ON § § name\"; \
+                EXCEPTION WHEN duplicate_object THEN NULL; END $$;";
+    let a = db_with(role).await;
+    let b = db_with(&format!(
+        "{role}\nALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT SELECT ON TABLES TO \"odd ON § § name\";"
+    ))
+    .await;
+    let out = driftwatch(&["diff", &a, &b, "--sql"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sql = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        sql.contains("GRANT SELECT ON TABLES TO \"odd ON § § name\";"),
+        "{sql}"
+    );
+    apply_and_compare(&a, &b, sql.as_bytes());
+}
+
 /// A role literally named PUBLIC (`CREATE ROLE "PUBLIC"`) is not the PUBLIC
 /// pseudo-role: the snapshot tells them apart, swapping them is a change,
 /// and the planner's GRANT/REVOKE (`TO PUBLIC` vs `TO "PUBLIC"`), applied

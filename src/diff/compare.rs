@@ -263,6 +263,9 @@ fn attributes(changes: &mut Vec<Change>, a: &Entry, b: &Entry) {
     }
 }
 
+/// The grantee text standing for an object's owner in an owner-relative ACL.
+const OWNER: &str = "OWNER";
+
 /// The ACL of `e` with the owner's own entry named `OWNER`: an owner change
 /// moves the owner's grants to the new owner, which is the owner change
 /// itself (reported once as owner-changed), not a grant and a revoke. When
@@ -287,8 +290,13 @@ fn owner_relative(e: &Entry, other: &Entry, key: &str) -> Option<Value> {
                 || item.get("grantee").and_then(Value::as_str) != Some(other_owner.as_str())
         });
         for item in items {
-            if item.get("grantee").and_then(Value::as_str) == Some(owner.as_str()) {
-                item["grantee"] = json!("OWNER");
+            match item.get("grantee").and_then(Value::as_str) {
+                Some(g) if g == owner => item["grantee"] = json!(OWNER),
+                // A role literally named OWNER: quoted, as `Grantee::key`
+                // quotes a role named PUBLIC (a name that itself looks
+                // quoted is already quoted again, so this text is free).
+                Some(OWNER) => item["grantee"] = json!(format!("\"{OWNER}\"")),
+                _ => {}
             }
         }
     }

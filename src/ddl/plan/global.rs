@@ -409,9 +409,12 @@ fn default_privileges(from: &Objects, to: &Objects, out: &mut Out) {
                 format!(
                     "ALTER DEFAULT PRIVILEGES {}{}",
                     prefix(entry),
-                    s.sql.replace(
+                    // The first one only: the ON clause precedes the
+                    // grantee, whose quoted name may hold the same text.
+                    s.sql.replacen(
                         " ON § § ",
-                        &format!(" ON {} ", entry.object_type.to_uppercase())
+                        &format!(" ON {} ", entry.object_type.to_uppercase()),
+                        1
                     )
                 ),
                 &[Hazard::AuthzUpdate],
