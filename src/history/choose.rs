@@ -107,11 +107,7 @@ pub(super) fn choose<'a>(
             continue;
         }
         let mine: Vec<&Recognised> = recognised.iter().filter(|x| x.tool == r.tool).collect();
-        let by_name: Vec<&Candidate> = mine
-            .iter()
-            .filter(|x| x.by_name)
-            .map(|x| x.table)
-            .collect();
+        let by_name: Vec<&Candidate> = mine.iter().filter(|x| x.by_name).map(|x| x.table).collect();
         let finalists = if let Some(first) = by_name.first() {
             // The tool's own name, on the search path first: a copy of it
             // in another schema does not make it ambiguous.
@@ -189,10 +185,7 @@ mod tests {
         }
     }
 
-    fn pick(
-        candidates: &[Candidate],
-        layout: Option<Format>,
-    ) -> Result<(Tool, String), NotChosen> {
+    fn pick(candidates: &[Candidate], layout: Option<Format>) -> Result<(Tool, String), NotChosen> {
         choose(candidates, &Tool::ALL, false, || {
             layout.map(|f| (f, layout_tools(f)))
         })
@@ -241,7 +234,10 @@ mod tests {
         let Err(NotChosen::Several(message)) = pick(&tables, Some(Format::Prisma)) else {
             panic!("ambiguous when the layout is neither's");
         };
-        assert!(message.ends_with("the migration directory's layout (prisma) does not tell which"), "{message}");
+        assert!(
+            message.ends_with("the migration directory's layout (prisma) does not tell which"),
+            "{message}"
+        );
     }
 
     #[test]

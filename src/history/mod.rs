@@ -18,8 +18,8 @@ pub use own_table::{
 pub use tool::Tool;
 
 use crate::database::DatabaseUrl;
-use choose::{Candidate, NotChosen};
 use crate::error::{Error, Result};
+use choose::{Candidate, NotChosen};
 use serde::Serialize;
 use sqlx::Row;
 

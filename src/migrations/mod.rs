@@ -343,9 +343,12 @@ pub fn layout(dir: &Path, format: Option<Format>) -> Result<Format> {
     Ok(folders::detect(&dirs).unwrap_or_else(|| detect(dir, &file_names)))
 }
 
+/// A directory's file names, and its folders with the file names in each.
+type Listing = (Vec<String>, Vec<(String, Vec<String>)>);
+
 /// The file names of `dir` and its folders with the file names in each,
 /// sorted.
-fn list(dir: &Path) -> Result<(Vec<String>, Vec<(String, Vec<String>)>)> {
+fn list(dir: &Path) -> Result<Listing> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::Input {
         path: dir.display().to_string(),
         message: format!("cannot be read as a migration directory ({e})"),

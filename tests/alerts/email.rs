@@ -331,7 +331,11 @@ async fn drift_after_a_baseline_is_worded_after_the_baseline_and_attributed() {
     let headline = "shop: the live schema differs from the accepted baseline (1 warning).";
     assert!(mail.text.starts_with(headline), "{}", mail.text);
     assert!(mail.html.contains(headline), "{}", mail.html);
-    assert!(!mail.text.contains("what its migrations say"), "{}", mail.text);
+    assert!(
+        !mail.text.contains("what its migrations say"),
+        "{}",
+        mail.text
+    );
     assert!(
         mail.text
             .contains("last touched by migration 2 (order lines)"),

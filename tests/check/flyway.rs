@@ -265,7 +265,12 @@ async fn drift_after_a_baseline_is_attributed_and_named_after_the_baseline() {
     let shadow_url = shadow().admin_url().expose().to_string();
     let run = |args: &[&str]| {
         let mut all: Vec<&str> = args.to_vec();
-        all.extend(["--config", config.to_str().unwrap(), "--shadow-url", &shadow_url]);
+        all.extend([
+            "--config",
+            config.to_str().unwrap(),
+            "--shadow-url",
+            &shadow_url,
+        ]);
         driftwatch(&all)
     };
     // An out-of-band column, accepted.

@@ -150,7 +150,10 @@ async fn golang_migrates_table_under_another_name_is_found_by_its_columns() {
 
     let store = tempfile::tempdir().unwrap();
     let (code, report, stderr) = check_json(db.expose(), dir.path(), store.path());
-    assert_eq!(report["history"], "golang-migrate (public.schema_om)", "{stderr}\n{report}");
+    assert_eq!(
+        report["history"], "golang-migrate (public.schema_om)",
+        "{stderr}\n{report}"
+    );
     assert_eq!(report["applied_version"], "2");
     assert_eq!(report["expected"]["from"], "replay", "{report}");
     // The history table is left out of the schema; the backup is a table
