@@ -145,19 +145,19 @@ async fn the_shadow_url_store_and_history_variables_are_honoured() {
     succeeded(&out);
     assert!(store.join("app/migrations/index.json").is_file());
 
-    // DRIFTWATCH_HISTORY and DRIFTWATCH_HISTORY_TABLE: a Flyway table under
-    // another name is found only through them.
+    // DRIFTWATCH_HISTORY and DRIFTWATCH_HISTORY_TABLE: of two tables with
+    // Flyway's columns under other names, the one they name is read.
     let db = fresh_db().await;
     psql_file(&db, &repo().join("fixtures/history/flyway.sql"));
     psql(
         &db,
-        "CREATE SCHEMA ops; ALTER TABLE public.flyway_schema_history SET SCHEMA ops; ALTER TABLE ops.flyway_schema_history RENAME TO deploys;",
+        "CREATE SCHEMA ops; ALTER TABLE public.flyway_schema_history SET SCHEMA ops; ALTER TABLE ops.flyway_schema_history RENAME TO deploys; \
+         CREATE TABLE ops.deploys_2023 (LIKE ops.deploys);",
     );
     let out = driftwatch_env(&["history", db.expose()], &[]);
-    // a table with Flyway's columns under another name: named as a candidate
     assert_one_line_error(
         &out,
-        "no known history table; tables that look like one: ops.deploys",
+        "several tables with flyway's history columns: ops.deploys, ops.deploys_2023",
         "",
     );
     let text = succeeded(&driftwatch_env(

@@ -276,6 +276,7 @@ async fn the_history_reader_keeps_its_lock_timeout_through_pgbouncer() {
     let locate = driftwatch::history::Locate {
         tool: Some(driftwatch::history::Tool::Flyway),
         table: None,
+        ..Default::default()
     };
     let started = Instant::now();
     let read = tokio::time::timeout(

@@ -77,6 +77,8 @@ impl ScanTarget {
             locate: Locate {
                 tool: t.history,
                 table: t.history_table.clone(),
+                migrations: t.migrations.clone(),
+                format: t.format,
             },
             capture: CaptureOptions {
                 schemas: t.schemas.clone(),
@@ -317,8 +319,14 @@ async fn run(
     let major = url.server_major().await?;
     let mut warnings: Vec<String> = set.iter().flat_map(|s| s.warnings.clone()).collect();
 
-    // 1. The history, when there is one.
-    let history = match hist::read(&url, &target.locate).await {
+    // 1. The history, when there is one (the directory's layout decides
+    // between several tools' tables).
+    let locate = Locate {
+        migrations: target.migrations.clone(),
+        format: set.as_ref().map(|s| s.format).or(target.format),
+        ..target.locate.clone()
+    };
+    let history = match hist::read(&url, &locate).await {
         Ok(h) => Some(h),
         Err(Error::Input { message, .. })
             if set.is_none() && target.locate.tool.is_none() && target.locate.table.is_none() =>
@@ -421,6 +429,16 @@ async fn run(
                 Ok(Some((snapshot, expected)))
             }
             _ => {
+                // An accepted state at the applied version: the replayed
+                // migrations before it still say who last touched what.
+                if let (true, Some(set), Some(version)) = (accepted_here, &set, &applied_version) {
+                    match replayed_history(target, store, set, version, major, &capture).await {
+                        Ok((applied, _)) => applied_migrations = applied,
+                        Err(e) => warnings.push(format!(
+                            "attribution unavailable: the migrations before the accepted state could not be replayed ({e})"
+                        )),
+                    }
+                }
                 let reader = store.clone();
                 let stored = tokio::task::spawn_blocking(move || reader.latest_baseline())
                     .await
@@ -509,7 +527,7 @@ async fn run(
     warnings.extend(rules.apply(&mut changes));
     warnings.extend(crate::report::version_warning(&expected, &live));
     let mut schema_findings = crate::report::schema_findings(&changes, &expected, &live, time);
-    if expected_info.from == ExpectedFrom::Replay {
+    if expected_info.from == ExpectedFrom::Replay || !applied_migrations.is_empty() {
         attribution::attribute(&mut schema_findings, store, &applied_migrations)?;
     } else {
         for f in &mut schema_findings {
@@ -599,6 +617,44 @@ async fn replayed_state(
     capture: &CaptureOptions,
     warnings: &mut Vec<String>,
 ) -> Result<(Snapshot, String, Vec<crate::store::StoredMigration>)> {
+    let (applied, pending_repeatables) =
+        replayed_history(target, store, set, version, major, capture).await?;
+    if pending_repeatables {
+        warnings.push(
+            "repeatable migrations run after pending ones: the expected state leaves them out"
+                .into(),
+        );
+    }
+    // The applied version's migration (`up_to` ends with it), or the last
+    // repeatable when every versioned file is applied.
+    let last = applied.last().ok_or_else(|| Error::Input {
+        path: store.migrations_dir().display().to_string(),
+        message: format!("no replayed migration {version}"),
+        hint: "run driftwatch replay again".into(),
+    })?;
+    let snapshot = store.read_snapshot(&last.after)?;
+    let name = format!(
+        "store:{}@{}:after",
+        store.target(),
+        last.version
+            .clone()
+            .unwrap_or_else(|| format!("R:{}", last.description))
+    );
+    Ok((snapshot, name, applied))
+}
+
+/// The stored migrations up to `version` (the repeatables too when every
+/// versioned file is applied), from the store's index when it is current,
+/// else replayed now on a shadow of the target's major; and whether
+/// repeatables were left out because versions are pending.
+async fn replayed_history(
+    target: &ScanTarget,
+    store: &TargetStore,
+    set: &MigrationSet,
+    version: &str,
+    major: u32,
+    capture: &CaptureOptions,
+) -> Result<(Vec<crate::store::StoredMigration>, bool)> {
     let wanted = set.up_to(Some(version)).map_err(|_| Error::Input {
         path: set.dir.display().to_string(),
         message: format!("the applied version {version} has no migration file"),
@@ -642,27 +698,6 @@ async fn replayed_state(
             crate::replay::replay(set, store, &opts, &()).await?.index
         }
     };
-    if !all_applied && set.migrations.iter().any(|m| m.version.is_none()) {
-        warnings.push(
-            "repeatable migrations run after pending ones: the expected state leaves them out"
-                .into(),
-        );
-    }
-    let applied: Vec<_> = index.migrations[..wanted_len].to_vec();
-    // The applied version's migration (`up_to` ends with it), or the last
-    // repeatable when every versioned file is applied.
-    let last = applied.last().ok_or_else(|| Error::Input {
-        path: store.migrations_dir().display().to_string(),
-        message: format!("no replayed migration {version}"),
-        hint: "run driftwatch replay again".into(),
-    })?;
-    let snapshot = store.read_snapshot(&last.after)?;
-    let name = format!(
-        "store:{}@{}:after",
-        store.target(),
-        last.version
-            .clone()
-            .unwrap_or_else(|| format!("R:{}", last.description))
-    );
-    Ok((snapshot, name, applied))
+    let pending_repeatables = !all_applied && set.migrations.iter().any(|m| m.version.is_none());
+    Ok((index.migrations[..wanted_len].to_vec(), pending_repeatables))
 }

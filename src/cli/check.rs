@@ -118,7 +118,11 @@ pub(crate) fn targets_and_store(
             url: url.clone(),
             migrations: args.migrations.clone(),
             format: args.migration_format,
-            locate: args.history.locate(),
+            locate: crate::history::Locate {
+                migrations: args.migrations.clone(),
+                format: args.migration_format,
+                ..args.history.locate()
+            },
             capture,
             ignore: args.ignore.clone(),
             fail_on: args.fail_on.unwrap_or(Severity::Info),
@@ -175,7 +179,11 @@ pub(crate) fn targets_and_store(
                 target.fail_on = f;
             }
             if args.history.tool.is_some() || args.history.history_table.is_some() {
-                target.locate = args.history.locate();
+                target.locate = crate::history::Locate {
+                    migrations: target.locate.migrations.clone(),
+                    format: target.locate.format,
+                    ..args.history.locate()
+                };
             }
             target
         })

@@ -32,6 +32,7 @@ impl HistoryTableArgs {
         Locate {
             tool: self.tool,
             table: self.history_table.clone(),
+            ..Locate::default()
         }
     }
 }
@@ -89,7 +90,12 @@ pub async fn run(args: HistoryArgs) -> Result<ExitCode> {
         Some(dir) => Some(crate::migrations::read(dir, args.migration_format)?),
         None => None,
     };
-    let history = history::read(&url, &args.table.locate()).await?;
+    let locate = Locate {
+        migrations: args.migrations.clone(),
+        format: set.as_ref().map(|s| s.format),
+        ..args.table.locate()
+    };
+    let history = history::read(&url, &locate).await?;
     let files = match &set {
         Some(set) if !history::compares_with_files(history.tool) => {
             return Err(crate::error::Error::Usage(format!(

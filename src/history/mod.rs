@@ -6,6 +6,7 @@
 //! Reading is as careful as a capture: a read-only transaction with
 //! `lock_timeout` and `statement_timeout`, one SELECT on the history table.
 
+mod choose;
 mod files;
 mod own_table;
 mod tool;
@@ -18,6 +19,7 @@ pub use tool::Tool;
 
 use crate::database::DatabaseUrl;
 use crate::error::{Error, Result};
+use choose::{Candidate, NotChosen};
 use serde::Serialize;
 use sqlx::Row;
 
@@ -64,21 +66,30 @@ pub struct History {
     pub migrations: Vec<AppliedMigration>,
 }
 
-/// How to find the history table: the tool and table when given.
+/// How to find the history table: the tool and table when given, and the
+/// migration directory whose layout decides between several tools' tables.
 #[derive(Debug, Clone, Default)]
 pub struct Locate {
     /// Read this tool's table (detected when None).
     pub tool: Option<Tool>,
     /// Read this table (`schema.name` or `name`) instead of the tool's default.
     pub table: Option<String>,
+    /// The target's migration directory: when several tools' tables are
+    /// found, the one its layout goes with is read.
+    pub migrations: Option<std::path::PathBuf>,
+    /// Its layout (detected from the file names when None).
+    pub format: Option<crate::migrations::Format>,
 }
 
-/// A candidate history table found in the catalogs.
-struct Candidate {
-    schema: String,
-    name: String,
-    columns: Vec<String>,
-    beside_rails: bool,
+impl Locate {
+    /// The directory's layout and the tools it goes with; None without a
+    /// directory or when it cannot be read (reading the migrations says
+    /// why, later).
+    fn layout(&self) -> Option<(crate::migrations::Format, Vec<Tool>)> {
+        let dir = self.migrations.as_deref()?;
+        let format = crate::migrations::layout(dir, self.format).ok()?;
+        Some((format, choose::layout_tools(format)))
+    }
 }
 
 fn session_settings() -> Vec<(&'static str, String)> {
@@ -152,18 +163,30 @@ pub async fn read(url: &DatabaseUrl, locate: &Locate) -> Result<History> {
         },
         None => (None, String::new()),
     };
-    let names: Vec<String> = match (&locate.table, locate.tool) {
-        (Some(_), _) => vec![name_filter.clone()],
-        (None, Some(tool)) => vec![tool.table().to_string()],
-        (None, None) => {
-            let mut all: Vec<String> = Tool::ALL.iter().map(|t| t.table().to_string()).collect();
-            all.sort();
-            all.dedup();
-            all
+    let tools: Vec<Tool> = match locate.tool {
+        Some(t) => vec![t],
+        None => Tool::ALL.to_vec(),
+    };
+    // By name: the given table, or the tools' own names. By columns (not
+    // when a table is given): each tool's required columns, for tables
+    // under another name; `choose` then wants all of them and no other.
+    let (names, column_sets): (Vec<String>, Vec<String>) = match &locate.table {
+        Some(_) => (vec![name_filter.clone()], Vec::new()),
+        None => {
+            let mut names: Vec<String> = tools.iter().map(|t| t.table().to_string()).collect();
+            names.sort();
+            names.dedup();
+            let sets = tools
+                .iter()
+                .filter(|t| t.own_columns().is_some())
+                .map(|t| t.required_columns().join(","))
+                .collect();
+            (names, sets)
         }
     };
     let rows = sqlx::query(include_str!("sql/tables.sql"))
         .bind(&names)
+        .bind(&column_sets)
         .persistent(false)
         .fetch_all(&mut conn)
         .await
@@ -175,12 +198,18 @@ pub async fn read(url: &DatabaseUrl, locate: &Locate) -> Result<History> {
             name: r.get("name"),
             columns: r.get("columns"),
             beside_rails: r.get("beside_rails"),
+            on_path: r.get("on_path"),
         })
         .filter(|c| schema_filter.as_ref().map_or(true, |s| *s == c.schema))
         .collect();
 
-    let chosen = choose(&candidates, locate);
-    if chosen.is_err() && locate.tool.is_none() && locate.table.is_none() {
+    let chosen = choose::choose(&candidates, &tools, locate.table.is_some(), || {
+        locate.layout()
+    });
+    if chosen.as_ref().err() == Some(&NotChosen::None)
+        && locate.tool.is_none()
+        && locate.table.is_none()
+    {
         // A project that keeps its own history table: name the likely ones.
         let own: Vec<String> = sqlx::query(include_str!("sql/own_tables.sql"))
             .persistent(false)
@@ -190,7 +219,7 @@ pub async fn read(url: &DatabaseUrl, locate: &Locate) -> Result<History> {
             .iter()
             .map(|r| r.get::<String, _>("name"))
             .collect();
-        if !own.is_empty() && candidates.is_empty() {
+        if !own.is_empty() {
             return Err(Error::Input {
                 path: target.clone(),
                 message: format!(
@@ -201,10 +230,18 @@ pub async fn read(url: &DatabaseUrl, locate: &Locate) -> Result<History> {
             });
         }
     }
-    let (tool, found) = chosen.map_err(|message| Error::Input {
+    let (tool, found) = chosen.map_err(|why| Error::Input {
         path: target.clone(),
-        message,
-        hint: choose_hint(locate),
+        hint: match why {
+            NotChosen::None => choose_hint(locate),
+            NotChosen::Several(_) => {
+                "name the one to read with --history TOOL or --history-table SCHEMA.TABLE".into()
+            }
+        },
+        message: match why {
+            NotChosen::None => not_found(locate),
+            NotChosen::Several(message) => message,
+        },
     })?;
     let table = format!(
         "{}.{}",
@@ -253,65 +290,20 @@ fn choose_hint(locate: &Locate) -> String {
     }
 }
 
-/// Picks the history table: the first candidate (search path first) that
-/// the named tool, or any tool, recognises by name and columns. Several
-/// tools' tables in one database is an error: say which to read.
-fn choose<'a>(
-    candidates: &'a [Candidate],
-    locate: &Locate,
-) -> Result<(Tool, &'a Candidate), String> {
-    let tools: Vec<Tool> = match locate.tool {
-        Some(t) => vec![t],
-        None => Tool::ALL.to_vec(),
-    };
-    let mut found: Vec<(Tool, &Candidate)> = Vec::new();
-    for c in candidates {
-        for &tool in &tools {
-            let name_ok = locate.table.is_some() || tool.table() == c.name;
-            if name_ok && tool.matches(&c.columns, c.beside_rails) {
-                if !found.iter().any(|(t, _)| *t == tool) {
-                    found.push((tool, c));
-                }
-                break;
-            }
-        }
-    }
-    match found.as_slice() {
-        [] => Err(match (&locate.tool, &locate.table) {
-            (Some(tool), None) => format!(
-                "no {} history table ({}) with the columns {} writes",
-                tool.as_str(),
-                tool.table(),
-                tool.as_str()
-            ),
-            (_, Some(table)) => format!(
-                "no history table {table} that {} reads",
-                locate.tool.map(Tool::as_str).unwrap_or("driftwatch")
-            ),
-            (None, None) => "no migration history table found (looked for Flyway, sqlx, golang-migrate, dbmate, Rails, Django, Alembic, Liquibase, Prisma, node-pg-migrate, knex, refinery, diesel and driftwatch tables)".to_string(),
-        }),
-        [one] => Ok(*one),
-        several => {
-            // Tables on the search path win over the same tool elsewhere;
-            // two different tools are ambiguous.
-            let first = several[0];
-            let others: Vec<String> = several[1..]
-                .iter()
-                .filter(|(t, _)| *t != first.0)
-                .map(|(t, c)| format!("{} ({}.{})", t.as_str(), c.schema, c.name))
-                .collect();
-            if others.is_empty() {
-                Ok(first)
-            } else {
-                Err(format!(
-                    "several history tables: {} ({}.{}) and {}",
-                    first.0.as_str(),
-                    first.1.schema,
-                    first.1.name,
-                    others.join(", ")
-                ))
-            }
-        }
+/// The message when no table is any (or the named) tool's.
+fn not_found(locate: &Locate) -> String {
+    match (&locate.tool, &locate.table) {
+        (Some(tool), None) => format!(
+            "no {} history table ({} or another name) with the columns {} writes",
+            tool.as_str(),
+            tool.table(),
+            tool.as_str()
+        ),
+        (_, Some(table)) => format!(
+            "no history table {table} that {} reads",
+            locate.tool.map(Tool::as_str).unwrap_or("driftwatch")
+        ),
+        (None, None) => "no migration history table found (looked for Flyway, sqlx, golang-migrate, dbmate, Rails, Django, Alembic, Liquibase, Prisma, node-pg-migrate, knex, refinery, diesel and driftwatch tables, by name and by columns)".to_string(),
     }
 }
 

@@ -120,6 +120,94 @@ impl Tool {
         }
     }
 
+    /// Every column the tool gives its table, for tables under another
+    /// name (golang-migrate's `x-migrations-table`, Flyway's `table`,
+    /// Alembic's `version_table`, knex's `tableName`, …): such a table is
+    /// the tool's when it has the required columns and no other. None for
+    /// tools whose columns are too common to tell a history by (dbmate's
+    /// and Rails' `version` alone, a hand-written runner's `version, name,
+    /// applied_at`) or whose table name is fixed (Django, diesel): only
+    /// their table name finds them.
+    pub fn own_columns(self) -> Option<&'static [&'static str]> {
+        match self {
+            Tool::Flyway => Some(&[
+                "installed_rank",
+                "version",
+                "description",
+                "type",
+                "script",
+                "checksum",
+                "installed_by",
+                "installed_on",
+                "execution_time",
+                "success",
+            ]),
+            Tool::Sqlx => Some(&[
+                "version",
+                "description",
+                "installed_on",
+                "success",
+                "checksum",
+                "execution_time",
+            ]),
+            Tool::GolangMigrate => Some(&["version", "dirty"]),
+            Tool::Liquibase => Some(&[
+                "id",
+                "author",
+                "filename",
+                "dateexecuted",
+                "orderexecuted",
+                "exectype",
+                "md5sum",
+                "description",
+                "comments",
+                "tag",
+                "liquibase",
+                "contexts",
+                "labels",
+                "deployment_id",
+            ]),
+            Tool::Prisma => Some(&[
+                "id",
+                "checksum",
+                "finished_at",
+                "migration_name",
+                "logs",
+                "rolled_back_at",
+                "started_at",
+                "applied_steps_count",
+            ]),
+            Tool::Alembic => Some(&["version_num"]),
+            Tool::NodePgMigrate => Some(&["id", "name", "run_on"]),
+            Tool::Knex => Some(&["id", "name", "batch", "migration_time"]),
+            Tool::Refinery => Some(&["version", "name", "applied_on", "checksum"]),
+            Tool::Driftwatch => Some(&[
+                "installed_rank",
+                "version",
+                "description",
+                "kind",
+                "checksum",
+                "applied_at",
+                "applied_by",
+                "success",
+                "reason",
+            ]),
+            Tool::Django | Tool::Diesel | Tool::Dbmate | Tool::Rails | Tool::Generic => None,
+        }
+    }
+
+    /// True when a table under a name that is not this tool's has the
+    /// tool's columns: all it requires, and none it does not create.
+    pub fn owns_columns(self, columns: &[String]) -> bool {
+        let Some(own) = self.own_columns() else {
+            return false;
+        };
+        self.required_columns()
+            .iter()
+            .all(|c| columns.iter().any(|x| x == c))
+            && columns.iter().all(|c| own.contains(&c.as_str()))
+    }
+
     /// True when a table with these columns (beside Rails' metadata table
     /// or not) is this tool's. Only `schema_migrations` is shared: dirty →
     /// golang-migrate; name + applied_at → a hand-written runner;

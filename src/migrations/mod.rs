@@ -332,10 +332,23 @@ pub fn read_utf8(path: &Path) -> Result<(Vec<u8>, String)> {
     }
 }
 
-/// Reads the migrations of `dir` in `format` (detected when None). A
-/// directory with no migration in it reads as an empty set: callers refuse
-/// it with [`MigrationSet::require_some`] unless the user allowed it.
-pub fn read(dir: &Path, format: Option<Format>) -> Result<MigrationSet> {
+/// The layout of `dir` (`format` when given), read from its file names
+/// alone (and dbmate's `-- migrate:up` markers): what [`read`] would
+/// detect, without reading every migration.
+pub fn layout(dir: &Path, format: Option<Format>) -> Result<Format> {
+    if let Some(format) = format {
+        return Ok(format);
+    }
+    let (file_names, dirs) = list(dir)?;
+    Ok(folders::detect(&dirs).unwrap_or_else(|| detect(dir, &file_names)))
+}
+
+/// A directory's file names, and its folders with the file names in each.
+type Listing = (Vec<String>, Vec<(String, Vec<String>)>);
+
+/// The file names of `dir` and its folders with the file names in each,
+/// sorted.
+fn list(dir: &Path) -> Result<Listing> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::Input {
         path: dir.display().to_string(),
         message: format!("cannot be read as a migration directory ({e})"),
@@ -364,6 +377,14 @@ pub fn read(dir: &Path, format: Option<Format>) -> Result<MigrationSet> {
     }
     file_names.sort();
     dirs.sort();
+    Ok((file_names, dirs))
+}
+
+/// Reads the migrations of `dir` in `format` (detected when None). A
+/// directory with no migration in it reads as an empty set: callers refuse
+/// it with [`MigrationSet::require_some`] unless the user allowed it.
+pub fn read(dir: &Path, format: Option<Format>) -> Result<MigrationSet> {
+    let (file_names, dirs) = list(dir)?;
     let format = format
         .or_else(|| folders::detect(&dirs))
         .unwrap_or_else(|| detect(dir, &file_names));

@@ -4,7 +4,7 @@
 //! strip `<style>`), tables for layout, no script, no image, everything
 //! from a database escaped, and nothing wider than a phone's screen.
 
-use super::check::{CheckReport, Finding};
+use super::check::{CheckReport, Finding, FindingCode};
 use super::escape::{html as escape_html, html_block, terminal};
 use super::text::{paint_diff, Style};
 use crate::alert::AlertKind;
@@ -90,10 +90,19 @@ impl AlertView<'_> {
         match self.kind {
             AlertKind::Drift => {
                 let new = self.new_findings.len();
-                let mut s = format!(
-                    "{t}: the live schema differs from what its migrations say ({}).",
-                    self.counts()
-                );
+                let schema_drift = self
+                    .findings
+                    .iter()
+                    .any(|f| matches!(f.code, FindingCode::Schema(_)));
+                let mut s = if schema_drift {
+                    format!(
+                        "{t}: the live schema differs from {} ({}).",
+                        self.report.compared_with(),
+                        self.counts()
+                    )
+                } else {
+                    format!("{t}: the migration history has {}.", self.counts())
+                };
                 if new > 0 && new < self.findings.len() {
                     let _ = write!(s, " {new} new since the last alert.");
                 }
@@ -111,7 +120,8 @@ impl AlertView<'_> {
                 self.counts()
             ),
             AlertKind::Resolved => format!(
-                "{t}: the live schema matches its migrations again ({} finding{} gone).",
+                "{t}: the live schema matches {} again ({} finding{} gone).",
+                self.report.compared_with(),
                 self.gone_findings.len(),
                 if self.gone_findings.len() == 1 {
                     ""
@@ -466,7 +476,11 @@ mod tests {
             server_version: None,
             history: None,
             applied_version: None,
-            expected: None,
+            expected: Some(crate::report::Expected {
+                from: crate::report::ExpectedFrom::Replay,
+                source: "store:shop@3:after".into(),
+                fingerprint: "f".into(),
+            }),
             live_fingerprint: None,
             fail_on: Severity::Info,
             counts: CheckReport::count(&findings),
@@ -618,5 +632,51 @@ mod tests {
             );
             assert!(part.contains("driftwatch baseline"), "{part}");
         }
+    }
+
+    /// The headline names what the live schema was compared with: after a
+    /// baseline it is the accepted baseline, not the migrations; only
+    /// history findings are no schema difference at all.
+    #[test]
+    fn headlines_name_the_expected_state() {
+        let mut r = report();
+        let view = |r: &CheckReport, kind| {
+            AlertView {
+                report: r,
+                kind,
+                findings: r.findings.iter().collect(),
+                new_findings: &[],
+                gone_findings: &[],
+                failures: 0,
+                drift_since: None,
+                report_path: None,
+            }
+            .headline()
+        };
+        assert_eq!(
+            view(&r, AlertKind::Drift),
+            "shop: the live schema differs from its migrations (1 critical, 1 warning)."
+        );
+        r.expected.as_mut().unwrap().from = crate::report::ExpectedFrom::Baseline;
+        assert_eq!(
+            view(&r, AlertKind::Drift),
+            "shop: the live schema differs from the accepted baseline (1 critical, 1 warning)."
+        );
+        assert!(view(&r, AlertKind::Resolved)
+            .starts_with("shop: the live schema matches the accepted baseline again"));
+        r.findings = vec![Finding {
+            code: FindingCode::History(crate::report::HistoryCode::ChecksumChanged),
+            object: None,
+            migration: Some(MigrationName {
+                version: Some("2".into()),
+                description: "order lines".into(),
+                file: None,
+            }),
+            ..r.findings[0].clone()
+        }];
+        assert_eq!(
+            view(&r, AlertKind::Drift),
+            "shop: the migration history has 1 warning."
+        );
     }
 }

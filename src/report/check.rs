@@ -133,8 +133,8 @@ pub enum Attribution {
     },
     /// No migration touched it: changed by hand or by something else.
     OutOfBand,
-    /// The expected state is an accepted snapshot, not a replay: the
-    /// migration cannot be told.
+    /// The expected state is an accepted snapshot and no replayed
+    /// migrations precede it: the migration cannot be told.
     Unknown,
 }
 
@@ -218,6 +218,17 @@ pub enum ExpectedFrom {
     FirstScan,
 }
 
+impl ExpectedFrom {
+    /// The expected state as headlines name it: the live schema differs
+    /// from (or matches) "its migrations" or "the accepted baseline".
+    pub fn words(self) -> &'static str {
+        match self {
+            ExpectedFrom::Replay => "its migrations",
+            ExpectedFrom::Baseline | ExpectedFrom::FirstScan => "the accepted baseline",
+        }
+    }
+}
+
 /// The expected state a scan compared with.
 #[derive(Debug, Clone, Serialize)]
 pub struct Expected {
@@ -279,6 +290,14 @@ impl CheckReport {
             warning: n(Severity::Warning),
             info: n(Severity::Info),
         }
+    }
+
+    /// What the live schema was compared with, as headlines name it;
+    /// "the expected state" when the scan compared none.
+    pub fn compared_with(&self) -> &'static str {
+        self.expected
+            .as_ref()
+            .map_or("the expected state", |e| e.from.words())
     }
 
     /// True when a drift finding is at or above `fail_on`.

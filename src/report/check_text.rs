@@ -1,6 +1,6 @@
 //! Text and Markdown renderings of a [`CheckReport`].
 
-use super::check::{CheckReport, Finding};
+use super::check::{CheckReport, Finding, FindingCode};
 use super::escape::{markdown, terminal};
 use super::markdown::details;
 use super::text::{paint_diff, severity_tag, Style};
@@ -15,9 +15,19 @@ pub fn headline(report: &CheckReport) -> String {
         "{} critical, {} warning, {} info",
         c.critical, c.warning, c.info
     );
+    // Named after what the scan compared with: a replay of the migrations
+    // or an accepted baseline.
+    let with = report.compared_with();
+    let schema_drift = report
+        .findings
+        .iter()
+        .any(|f| matches!(f.code, FindingCode::Schema(_)));
     match report.result {
-        ScanResult::Clean => "clean: the live schema is the expected one".to_string(),
-        ScanResult::Drift => format!("drift: {counts}"),
+        ScanResult::Clean => format!("clean: the live schema matches {with}"),
+        ScanResult::Drift if schema_drift => {
+            format!("drift: the live schema differs from {with}: {counts}")
+        }
+        ScanResult::Drift => format!("drift in the migration history: {counts}"),
         ScanResult::Notice => format!(
             "no drift at or above {}: {counts}",
             severity_name(report.fail_on)

@@ -314,3 +314,54 @@ async fn a_dry_run_writes_eml_files_and_keeps_no_state() {
     assert_exit(&s.check(&[]), 1);
     smtp.wait_for(1, ARRIVES);
 }
+
+/// After a baseline the message says the live schema differs from the
+/// accepted baseline (not from its migrations), and still names the
+/// migration that last touched the drifted object.
+#[tokio::test]
+async fn drift_after_a_baseline_is_worded_after_the_baseline_and_attributed() {
+    let smtp = SmtpServer::start(SmtpOptions::default());
+    let s = Scene::demo().await;
+    s.configure(&plain_smtp(smtp.port), r#"notify = ["dba@example.com"]"#);
+    assert_exit(&s.check(&[]), 0);
+    s.sql(ADD_COLUMN).await;
+    let config = s.config_path().display().to_string();
+    let shadow_url = shadow().admin_url().expose().to_string();
+    let out = s.run(
+        &[
+            "baseline",
+            "--config",
+            &config,
+            "--reason",
+            "the nickname stays",
+            "--yes",
+            "--shadow-url",
+            &shadow_url,
+        ],
+        &[],
+    );
+    assert_exit(&out, 0);
+    assert_exit(&s.check(&[]), 0);
+    assert_no_more(&smtp, 0);
+
+    // Drift on the index migration 2 made.
+    s.sql("DROP INDEX shop.orders_status_idx").await;
+    assert_exit(&s.check(&[]), 1);
+    let mails = smtp.wait_for(1, ARRIVES);
+    let mail = &mails[0];
+    let headline = "shop: the live schema differs from the accepted baseline (1 warning).";
+    assert!(mail.text.starts_with(headline), "{}", mail.text);
+    assert!(mail.html.contains(headline), "{}", mail.html);
+    assert!(
+        !mail.text.contains("what its migrations say"),
+        "{}",
+        mail.text
+    );
+    assert!(
+        mail.text
+            .contains("last touched by migration 2 (order lines)"),
+        "{}",
+        mail.text
+    );
+    assert!(!mail.text.contains("unknown"), "{}", mail.text);
+}

@@ -244,3 +244,67 @@ async fn a_directory_that_is_not_the_targets_is_one_finding() {
     assert_eq!(report["findings"].as_array().unwrap().len(), 1, "{report}");
     assert_eq!(report["findings"][0]["code"], "history-matches-no-file");
 }
+
+/// After a baseline the expected state is the accepted schema, yet the
+/// replayed migrations before it still say who last touched a drifted
+/// object, and the headline says what the live schema was compared with.
+#[tokio::test]
+async fn drift_after_a_baseline_is_attributed_and_named_after_the_baseline() {
+    let w = Watched::migrated(&demo_dir(), None).await;
+    let config = w.store.path().join("driftwatch.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[store]\npath = \"{}\"\n\n[[target]]\nname = \"t\"\nurl = \"{}\"\nmigrations = \"{}\"\n",
+            w.store.path().display(),
+            w.db.expose(),
+            demo_dir().display()
+        ),
+    )
+    .unwrap();
+    let shadow_url = shadow().admin_url().expose().to_string();
+    let run = |args: &[&str]| {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend([
+            "--config",
+            config.to_str().unwrap(),
+            "--shadow-url",
+            &shadow_url,
+        ]);
+        driftwatch(&all)
+    };
+    // An out-of-band column, accepted.
+    exec(&w.db, "ALTER TABLE shop.customers ADD COLUMN nickname text").await;
+    let out = run(&["baseline", "--reason", "the nickname stays", "--yes"]);
+    assert_exit(&out, 0);
+    let (out, report) = {
+        let out = run(&["check", "--format", "json"]);
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        (out, report)
+    };
+    assert_exit(&out, 0);
+    assert_eq!(report["expected"]["from"], "baseline", "{report}");
+
+    // Then drift on an index that migration 2 made.
+    exec(&w.db, "DROP INDEX shop.orders_status_idx").await;
+    let out = run(&["check", "--format", "json"]);
+    assert_exit(&out, 1);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["expected"]["from"], "baseline", "{report}");
+    assert_eq!(
+        findings(&report),
+        ["warning index-removed shop.orders.orders_status_idx by 2"]
+    );
+    let out = run(&["check", "--color", "never"]);
+    assert_exit(&out, 1);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("\ndrift: the live schema differs from the accepted baseline: 0 critical, 1 warning, 0 info\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("attribution: last touched by migration 2 (order lines)"),
+        "{text}"
+    );
+    assert!(!text.contains("unknown (no replayed history)"), "{text}");
+}
