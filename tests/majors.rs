@@ -355,17 +355,24 @@ async fn postgres_12_is_refused_with_one_line() {
         vec!["snapshot", live],
         vec!["diff", live, live],
         vec!["history", live],
-        vec![
-            "check", "--url", live, "--name", "old", "--store", &store_arg,
-        ],
     ] {
         let out = driftwatch(&args);
         common::assert_one_line_error(&out, refused, "");
         assert!(out.stdout.is_empty(), "{args:?} printed a result");
     }
+    // `check` reports a failed scan as its result (stdout), exit 2: the
+    // reason in one line, and no snapshot recorded as the accepted state.
+    let out = driftwatch(&[
+        "check", "--url", live, "--name", "old", "--store", &store_arg,
+    ]);
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{report}");
+    let failed: Vec<&str> = report.lines().filter(|l| l.contains(refused)).collect();
+    assert_eq!(failed.len(), 1, "{report}");
+    assert!(failed[0].starts_with("scan failed: "), "{report}");
+    let stored = common::files_under(store.path());
     assert!(
-        common::files_under(store.path()).is_empty(),
-        "check wrote {:?}",
-        common::files_under(store.path())
+        stored.iter().all(|f| f.ends_with("scans.jsonl")),
+        "check stored {stored:?}"
     );
 }

@@ -89,6 +89,9 @@ pub async fn run(args: HistoryArgs) -> Result<ExitCode> {
         Some(dir) => Some(crate::migrations::read(dir, args.migration_format)?),
         None => None,
     };
+    // The history table reads on any major, but what driftwatch says about
+    // a database it cannot capture would be half an answer: refused alike.
+    url.supported_major().await?;
     let history = history::read(&url, &args.table.locate()).await?;
     let files = match &set {
         Some(set) if !history::compares_with_files(history.tool) => {
