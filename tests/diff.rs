@@ -685,7 +685,8 @@ async fn sql_holds_back_type_changes_and_dropped_generations_until_allowed() {
         "{sql}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let held = "\n-- (not run: loses data; use --allow-drops)\n-- ALTER TABLE public.h ALTER COLUMN";
+    let held =
+        "\n-- (not run: loses data; use --allow-drops)\n-- ALTER TABLE public.h ALTER COLUMN";
     for (hazard, statement) in [
         ("drops-generation", "twice DROP EXPRESSION;"),
         ("changes-type", "code TYPE character varying(20)"),

@@ -4,9 +4,7 @@
 //! who is dropped, in which order, is checked here; how many milliseconds
 //! that takes is measured by `make bench` (benches/metrics).
 
-use driftwatch::metrics::http::{
-    serve, Health, MAX_CONNECTIONS, MAX_HEAD, PER_ADDRESS,
-};
+use driftwatch::metrics::http::{serve, Health, MAX_CONNECTIONS, MAX_HEAD, PER_ADDRESS};
 use driftwatch::metrics::{FindingCounts, Metrics, ScanOutcome};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -272,7 +272,11 @@ fn flyway_checksums_are_flyways_own() {
         ("migrations/demo", "V1__create_shop.sql", 1_275_487_278),
         ("migrations/demo", "V3__order_total.sql", -1_360_736_842),
         ("migrations/evolving", "V11__dependents.sql", -2_075_778_879),
-        ("migrations/evolving", "R__reporting_view.sql", -1_733_850_101),
+        (
+            "migrations/evolving",
+            "R__reporting_view.sql",
+            -1_733_850_101,
+        ),
         ("migrations/flyway_java", "V1__accounts.sql", 2_095_784_264),
     ];
     let work = tempfile::tempdir().unwrap();
@@ -289,10 +293,18 @@ fn flyway_checksums_are_flyways_own() {
     let cases = fixtures
         .iter()
         .map(|(dir, file, sum)| (repo().join("fixtures").join(dir), *file, *sum))
-        .chain([(std::path::PathBuf::from(&edge), "V1__edge.sql", 1_847_475_300)]);
+        .chain([(
+            std::path::PathBuf::from(&edge),
+            "V1__edge.sql",
+            1_847_475_300,
+        )]);
     for (dir, file, expected) in cases {
         let text = std::fs::read_to_string(dir.join(file)).unwrap();
-        assert_eq!(flyway::flyway_checksum(&text), expected, "tests' formula, {file}");
+        assert_eq!(
+            flyway::flyway_checksum(&text),
+            expected,
+            "tests' formula, {file}"
+        );
         let set = driftwatch::migrations::read(&dir, None).unwrap();
         assert_eq!(set.format, driftwatch::migrations::Format::Flyway);
         let m = set

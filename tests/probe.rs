@@ -493,7 +493,10 @@ async fn the_probe_hashes_every_row_of_its_catalogs() {
         .await
         .expect("cost");
     let p = probe_of(&db).await;
-    assert_eq!(cost.probe_rows, p.rows, "probe_cost reports the probe's rows");
+    assert_eq!(
+        cost.probe_rows, p.rows,
+        "probe_cost reports the probe's rows"
+    );
     let tables = snap(&db).await.objects.tables.len();
     assert_eq!(tables, TABLES, "{tables} tables");
     // The capture's statement count does not grow with the schema (a
@@ -502,16 +505,25 @@ async fn the_probe_hashes_every_row_of_its_catalogs() {
     // Each catalog's count is its own `count(*)`, read apart from the probe.
     let mut counted = 0;
     for c in &p.catalogs {
-        if !c.catalog.starts_with("pg_") || ["pg_settings", "pg_roles", "pg_user_mappings"].contains(&c.catalog.as_str()) {
+        if !c.catalog.starts_with("pg_")
+            || ["pg_settings", "pg_roles", "pg_user_mappings"].contains(&c.catalog.as_str())
+        {
             continue;
         }
         let rows = psql_rows(&db, &format!("SELECT count(*) FROM {}", c.catalog));
         assert_eq!(rows, [c.rows.to_string()], "{}", c.catalog);
         counted += 1;
     }
-    assert!(counted >= 30, "{counted} catalogs checked: {:?}", p.catalogs);
+    assert!(
+        counted >= 30,
+        "{counted} catalogs checked: {:?}",
+        p.catalogs
+    );
     // The schema's rows are among those hashed: every table's columns,
     // indexes, constraints and comments.
     let added = p.rows - empty.rows;
-    assert!(added as usize > TABLES * 20, "{added} rows added for {TABLES} tables");
+    assert!(
+        added as usize > TABLES * 20,
+        "{added} rows added for {TABLES} tables"
+    );
 }

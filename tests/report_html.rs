@@ -509,7 +509,11 @@ async fn the_html_reports_csp_keeps_a_script_from_running() {
 
     let csp = csp_of(&html);
     let sources = |name: &str| csp.iter().find(|(d, _)| d == name).map(|(_, s)| s.clone());
-    assert_eq!(sources("default-src"), Some(vec!["'none'".to_string()]), "{csp:?}");
+    assert_eq!(
+        sources("default-src"),
+        Some(vec!["'none'".to_string()]),
+        "{csp:?}"
+    );
     for (directive, allowed) in &csp {
         assert!(
             !directive.starts_with("script-src") && directive != "connect-src",
@@ -535,8 +539,14 @@ async fn the_html_reports_csp_keeps_a_script_from_running() {
     };
     let raw = html.replace(&escaped, PAYLOAD);
     assert!(has_element(&raw, "script"));
-    assert_eq!(load("raw.html", &raw), title, "the script ran under the policy");
-    let start = raw.find("<meta http-equiv=\"Content-Security-Policy\"").unwrap();
+    assert_eq!(
+        load("raw.html", &raw),
+        title,
+        "the script ran under the policy"
+    );
+    let start = raw
+        .find("<meta http-equiv=\"Content-Security-Policy\"")
+        .unwrap();
     let end = start + raw[start..].find('>').unwrap() + 1;
     let unguarded = format!("{}{}", &raw[..start], &raw[end..]);
     assert_eq!(

@@ -96,7 +96,9 @@ pub fn run() {
 
     // A stalled client: how long until the server lets it go.
     let mut stalled = connect(addr);
-    stalled.write_all(b"GET /metrics HTTP/1.1\r\nHost: te").unwrap();
+    stalled
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: te")
+        .unwrap();
     let started = Instant::now();
     let mut rest = Vec::new();
     let _ = stalled.read_to_end(&mut rest);

@@ -25,7 +25,11 @@ fn schema() -> String {
     }
     for i in 0..TABLES {
         if i % 200 == 0 {
-            sql.push_str(if i == 0 { "BEGIN;\n" } else { "COMMIT;\nBEGIN;\n" });
+            sql.push_str(if i == 0 {
+                "BEGIN;\n"
+            } else {
+                "COMMIT;\nBEGIN;\n"
+            });
         }
         let s = i % 10;
         let _ = writeln!(
@@ -56,7 +60,11 @@ pub fn run(cluster: &Cluster) {
     super::psql(cluster, "postgres", &["-c", "CREATE DATABASE probe_bench"]);
     let file = tempfile::NamedTempFile::new().expect("temp file");
     std::fs::write(file.path(), schema()).expect("write schema");
-    super::psql(cluster, "probe_bench", &["-f", file.path().to_str().unwrap()]);
+    super::psql(
+        cluster,
+        "probe_bench",
+        &["-f", file.path().to_str().unwrap()],
+    );
     let url = cluster.url("probe_bench");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let opts = driftwatch::catalog::CaptureOptions::default();

@@ -78,7 +78,12 @@ async fn summary_lines_show_what_differs() {
     )
     .await;
     let out = run(&["diff", &base, &other, "--color", "never"]);
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = stdout(&out);
     for needle in [
         "on delete: no action → cascade",
@@ -106,7 +111,12 @@ async fn the_header_names_the_arguments_and_edited_snapshots_are_flagged() {
         "--color",
         "never",
     ]);
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = stdout(&out);
     let header = text.lines().next().unwrap_or_default();
     assert_eq!(
@@ -127,7 +137,12 @@ async fn the_header_names_the_arguments_and_edited_snapshots_are_flagged() {
         "--color",
         "never",
     ]);
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = stdout(&out);
     assert!(text.contains("b.json: its fingerprint sha256:"), "{text}");
 }
