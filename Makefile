@@ -17,7 +17,8 @@ tools:
 	@bash scripts/tools.sh install
 
 # Server binaries of PostgreSQL 13, 14, 16, 17 and 18 (15 is Debian's) for
-# the version matrix (tests/majors.rs), cached outside the repo.
+# the version matrix (tests/majors.rs), and of 12 for the test of its
+# refusal, cached outside the repo.
 postgres:
 	@bash scripts/postgres.sh install
 

@@ -22,6 +22,8 @@ pub fn target(what: &str, met: bool, measured: &str) {
     );
 }
 
+mod metrics;
+mod probe;
 mod replay;
 mod schema_file;
 mod watch;
@@ -254,6 +256,16 @@ fn main() {
         schema_file::run(&cluster, std::path::Path::new(&driftwatch));
         return;
     }
+    // DRIFTWATCH_BENCH_ONLY=probe: the catalog probe against a capture.
+    if std::env::var("DRIFTWATCH_BENCH_ONLY").as_deref() == Ok("probe") {
+        probe::run(&cluster);
+        return;
+    }
+    // DRIFTWATCH_BENCH_ONLY=metrics: the metrics endpoint's timings.
+    if std::env::var("DRIFTWATCH_BENCH_ONLY").as_deref() == Ok("metrics") {
+        metrics::run();
+        return;
+    }
     // DRIFTWATCH_BENCH_ONLY=watch runs the 200-target daemon section alone.
     if std::env::var("DRIFTWATCH_BENCH_ONLY").as_deref() == Ok("watch") {
         schema_file::run(&cluster, std::path::Path::new(&driftwatch));
@@ -367,6 +379,8 @@ fn main() {
     ddl_latency::run(&cluster, &driftwatch, "bench", 4);
     replay::run(&cluster, std::path::Path::new(&driftwatch));
     schema_file::run(&cluster, std::path::Path::new(&driftwatch));
+    probe::run(&cluster);
+    metrics::run();
     watch::run(&cluster, std::path::Path::new(&driftwatch));
 }
 

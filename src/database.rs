@@ -172,6 +172,16 @@ impl DatabaseUrl {
         let _ = sqlx::Connection::close(conn).await;
         Ok(major)
     }
+
+    /// [`Self::server_major`], refused with one line when it is older than
+    /// the oldest major driftwatch reads (as every capture refuses it), for
+    /// commands that read a database without capturing it (`history`).
+    pub async fn supported_major(&self) -> Result<u32> {
+        let conn = self.connect(&[]).await?;
+        let major = crate::catalog::server_major(&conn, self.redacted());
+        let _ = sqlx::Connection::close(conn).await;
+        major
+    }
 }
 
 /// `SET LOCAL` statements for `settings` (each ending in `;`), for the start

@@ -134,10 +134,7 @@ async fn the_alert_email_renders_on_a_phone_with_one_block_per_finding_and_no_sc
     // A database as Flyway left it.
     let db = fresh_db().await;
     let dir = repo().join("fixtures/migrations/demo");
-    let set = driftwatch::migrations::read(&dir, None).expect("read fixtures/migrations/demo");
-    driftwatch::replay::migrate(&db, &set, &set.migrations)
-        .await
-        .expect("apply fixtures/migrations/demo");
+    common::flyway::migrate(&db, &dir).await;
 
     let smtp = mail::SmtpServer::start(mail::SmtpOptions::default());
     let tmp = tempfile::tempdir().unwrap();

@@ -551,22 +551,51 @@ async fn a_schema_file_shadow_runs_in_a_private_dir_and_leaves_nothing_behind() 
     let left = common::processes_mentioning(&base.display().to_string());
     assert!(left.is_empty(), "server processes left behind: {left:?}");
 
-    // Without TMPDIR: a roomy tmpfs (/dev/shm) when there is one.
-    if std::env::var_os("TMPDIR").is_none() {
-        let data = shadow_data_directory(live.expose(), &schema, None);
-        let base = data.parent().unwrap();
-        assert_eq!(base.parent().unwrap(), driftwatch::shadow::temp_root());
-        assert!(!base.exists(), "{} outlived the command", base.display());
-        let left = common::processes_mentioning(&base.display().to_string());
-        assert!(left.is_empty(), "server processes left behind: {left:?}");
+    // Without TMPDIR (removed for the child, whatever this process has): a
+    // roomy tmpfs (/dev/shm) when there is one.
+    let data = shadow_data_directory(live.expose(), &schema, None);
+    let base = data.parent().unwrap();
+    assert_eq!(base.parent().unwrap(), root_without_tmpdir());
+    assert!(!base.exists(), "{} outlived the command", base.display());
+    let left = common::processes_mentioning(&base.display().to_string());
+    assert!(left.is_empty(), "server processes left behind: {left:?}");
+}
+
+/// Where a private cluster goes when TMPDIR is unset, worked out here
+/// from the rule the README states (not from `shadow::temp_root`, which
+/// reads this process's TMPDIR): `/dev/shm` when it is a tmpfs with at
+/// least 1 GiB free that we may write, else `/tmp`.
+fn root_without_tmpdir() -> std::path::PathBuf {
+    use nix::sys::statfs::{statfs, TMPFS_MAGIC};
+    let shm = std::path::Path::new("/dev/shm");
+    let roomy = statfs(shm).is_ok_and(|fs| {
+        fs.filesystem_type() == TMPFS_MAGIC
+            && fs.blocks_available() as u128 * fs.block_size() as u128 >= 1 << 30
+    });
+    let writable = nix::unistd::access(shm, nix::unistd::AccessFlags::W_OK).is_ok();
+    if roomy && writable {
+        shm.to_path_buf()
+    } else {
+        std::path::PathBuf::from("/tmp")
     }
 }
 
 #[tokio::test]
 async fn a_private_clusters_postgres_database_is_the_first_scratch_database() {
-    let shadow = shadow();
-    let driftwatch::shadow::Shadow::Local(cluster) = shadow else {
-        return; // DRIFTWATCH_SHADOW_URL: no private cluster here.
+    use driftwatch::shadow::{Cluster, ClusterOptions, Shadow};
+    // The binary's shared cluster when it is a private one; under
+    // DRIFTWATCH_SHADOW_URL (a server given, not started) a private
+    // cluster of the test's own, so the test proves the same either way.
+    let own;
+    let shadow = match shadow() {
+        local @ Shadow::Local(_) => local,
+        Shadow::External(_) => {
+            own = Shadow::Local(Cluster::start(ClusterOptions::default()).expect("cluster"));
+            &own
+        }
+    };
+    let Shadow::Local(cluster) = shadow else {
+        unreachable!("a private cluster")
     };
     // Every scratch database starts empty; the first one is the
     // cluster's own `postgres` database (no CREATE DATABASE), which
@@ -625,6 +654,95 @@ async fn sql_runs_widenings_and_holds_back_narrowings() {
     assert!(!sql.contains("DROP DEFAULT"), "{sql}");
     // With the narrowing allowed too, the result equals b.
     let out = driftwatch(&["diff", a.expose(), b.expose(), "--sql", "--allow-drops"]);
+    apply_and_compare(a.expose(), b.expose(), &out.stdout);
+}
+
+/// What may lose values is written commented out until `--allow-drops`: a
+/// narrowing and a cast between kinds (`changes-type`), a generated column
+/// made plain (`drops-generation`). Without the flag the script, applied,
+/// leaves the database as it was; with it, those statements run and the
+/// result equals the target.
+#[tokio::test]
+async fn sql_holds_back_type_changes_and_dropped_generations_until_allowed() {
+    let a = fresh_db().await;
+    exec(
+        &a,
+        "CREATE TABLE h (n int, code varchar(100), qty text,
+            twice int GENERATED ALWAYS AS (n * 2) STORED);",
+    )
+    .await;
+    let b = fresh_db().await;
+    exec(
+        &b,
+        "CREATE TABLE h (n int, code varchar(20), qty integer, twice int);",
+    )
+    .await;
+    let out = driftwatch(&["diff", a.expose(), b.expose(), "--sql"]);
+    let sql = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{sql}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let held =
+        "\n-- (not run: loses data; use --allow-drops)\n-- ALTER TABLE public.h ALTER COLUMN";
+    for (hazard, statement) in [
+        ("drops-generation", "twice DROP EXPRESSION;"),
+        ("changes-type", "code TYPE character varying(20)"),
+        ("changes-type", "qty TYPE integer"),
+    ] {
+        let wanted = format!("-- hazard: {hazard}{held} {statement}");
+        assert!(sql.contains(&wanted), "{wanted:?} not held back in:\n{sql}");
+    }
+    // Nothing that touches the table runs.
+    let running: Vec<&str> = sql
+        .lines()
+        .filter(|l| l.contains("public.h") && !l.starts_with("--"))
+        .collect();
+    assert!(running.is_empty(), "{running:?} in:\n{sql}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--allow-drops"));
+    // Applied as written, it changes nothing.
+    let before = objects_json(&snap(&a).await);
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), &sql).unwrap();
+    psql_file(&a, file.path());
+    assert_eq!(objects_json(&snap(&a).await), before, "{sql}");
+
+    // The JSON plan says the same: the three statements are disabled, and
+    // enabled with --allow-drops.
+    let held_back = |flags: &[&str]| -> Vec<(String, bool)> {
+        let mut args = vec!["diff", a.expose(), b.expose(), "--sql", "--format", "json"];
+        args.extend_from_slice(flags);
+        let out = driftwatch(&args);
+        assert_eq!(out.status.code(), Some(1), "{flags:?}");
+        let plan: Value = serde_json::from_slice(&out.stdout).expect("a JSON plan");
+        plan["statements"]
+            .as_array()
+            .expect("statements")
+            .iter()
+            .filter(|s| {
+                s["hazards"].as_array().is_some_and(|h| {
+                    h.iter()
+                        .any(|h| h == "changes-type" || h == "drops-generation")
+                })
+            })
+            .map(|s| (s["sql"].as_str().unwrap().to_string(), s["enabled"] == true))
+            .collect()
+    };
+    let without = held_back(&[]);
+    assert_eq!(without.len(), 3, "{without:?}");
+    assert!(without.iter().all(|(_, enabled)| !enabled), "{without:?}");
+    let with = held_back(&["--allow-drops"]);
+    assert_eq!(
+        with.iter().map(|(s, _)| s).collect::<Vec<_>>(),
+        without.iter().map(|(s, _)| s).collect::<Vec<_>>()
+    );
+    assert!(with.iter().all(|(_, enabled)| *enabled), "{with:?}");
+
+    // Allowed, they run, and the result equals b.
+    let out = driftwatch(&["diff", a.expose(), b.expose(), "--sql", "--allow-drops"]);
+    assert_eq!(out.status.code(), Some(1));
     apply_and_compare(a.expose(), b.expose(), &out.stdout);
 }
 

@@ -8,7 +8,6 @@ mod common;
 
 use common::*;
 use driftwatch::catalog::DatabaseUrl;
-use std::path::Path;
 
 /// A fresh database holding the hostile fixture.
 async fn hostile_db() -> DatabaseUrl {
@@ -185,7 +184,7 @@ async fn a_baseline_migration_of_the_hostile_schema_runs_no_payload() {
     )
     .unwrap();
     let live = fresh_db().await;
-    migrate_all(&live, dir.path()).await;
+    common::flyway::migrate(&live, dir.path()).await;
     psql_file(&live, &repo().join("fixtures/schemas/hostile.sql"));
     let store = tempfile::tempdir().unwrap();
     let config = store.path().join("driftwatch.toml");
@@ -231,7 +230,7 @@ async fn a_baseline_migration_of_the_hostile_schema_runs_no_payload() {
     assert!(sql.starts_with("-- driftwatch baseline of t at "), "{sql}");
 
     let fresh = fresh_db().await;
-    migrate_all(&fresh, dir.path()).await;
+    common::flyway::migrate(&fresh, dir.path()).await;
     assert_eq!(canaries(&fresh), Vec::<String>::new(), "{sql}");
     let out = driftwatch(&[
         "diff",
@@ -247,12 +246,4 @@ async fn a_baseline_migration_of_the_hostile_schema_runs_no_payload() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-/// Applies every migration of `dir` to `db` as Flyway records them.
-async fn migrate_all(db: &DatabaseUrl, dir: &Path) {
-    let set = driftwatch::migrations::read(dir, None).expect("read migrations");
-    driftwatch::replay::migrate(db, &set, &set.migrations)
-        .await
-        .expect("migrate");
 }

@@ -212,10 +212,7 @@ async fn diff_shows_hostile_names_comments_and_bodies_as_text() {
 async fn check_text_markdown_and_html_show_hostile_text_as_text() {
     let db = fresh_db().await;
     let migrations = repo().join("fixtures/migrations/demo");
-    let set = driftwatch::migrations::read(&migrations, None).expect("read migrations");
-    driftwatch::replay::migrate(&db, &set, &set.migrations)
-        .await
-        .expect("migrate");
+    common::flyway::migrate(&db, &migrations).await;
     exec(
         &db,
         &format!("{}{}", plain_sql("shop"), hostile_sql("shop")),

@@ -8,7 +8,8 @@
 //! added must change the snapshot; a replay of `fixtures/migrations/evolving`
 //! on a shadow of that major ends where the replay on 15 ends; a history
 //! table reads; and a schema file diffed against a database of that major
-//! loads into a shadow of that major.
+//! loads into a shadow of that major. The reference is checked to be 15.
+//! PostgreSQL 12 (installed apart by the same script) is refused.
 
 mod common;
 
@@ -60,6 +61,23 @@ const DOCUMENTED: &[(u32, u32, &str, &str, &str)] = &[
         "each major ships its own contrib versions",
     ),
 ];
+
+/// The major every other one is compared with: the machine's own server,
+/// which the shared cluster and a replay without `--pg-bindir` run on. A
+/// machine whose default server is another major would compare two
+/// captures of that major and prove nothing about 15.
+const REFERENCE_MAJOR: u32 = 15;
+
+/// Asserts that `s` was captured on a server of `major` (its
+/// `server_version_num`, e.g. 150018).
+fn assert_major(s: &Snapshot, major: u32, what: &str) {
+    assert_eq!(
+        s.meta.server_version_num.map(|n| n / 10_000),
+        Some(major),
+        "{what} ran on PostgreSQL {:?}, not {major}",
+        s.meta.server_version
+    );
+}
 
 /// The bin directory of `major`'s server binaries.
 fn bindir(major: u32) -> PathBuf {
@@ -163,6 +181,7 @@ async fn check_major(major: u32) {
     let shared = fixture_files(major.min(15));
     let (db, on_major) = load_and_capture(&here, &shared).await;
     let (_, on_15) = load_and_capture(shadow(), &shared).await;
+    assert_major(&on_15, REFERENCE_MAJOR, "the reference capture");
     let left = undocumented(major, diff(&on_15, &on_major));
     assert!(
         left.is_empty(),
@@ -194,17 +213,14 @@ async fn check_major(major: u32) {
     let last = replay_last_after(&evolving, Some(&bindir(major)));
     static REFERENCE: std::sync::OnceLock<Snapshot> = std::sync::OnceLock::new();
     let reference = REFERENCE.get_or_init(|| replay_last_after(&evolving, None));
+    assert_major(reference, REFERENCE_MAJOR, "the reference replay");
     let left = undocumented(major, diff(reference, &last));
     assert!(
         left.is_empty(),
         "replay on {major} differs from 15:\n{}",
         left.join("\n")
     );
-    assert!(last
-        .meta
-        .server_version
-        .as_deref()
-        .is_some_and(|v| v.starts_with(&major.to_string())));
+    assert_major(&last, major, "the replay");
 
     // 4. A history table reads.
     let hist = here.fresh_database("majors_history").await.expect("db");
@@ -314,4 +330,49 @@ async fn postgres_17() {
 #[tokio::test(flavor = "multi_thread")]
 async fn postgres_18() {
     check_major(18).await;
+}
+
+/// PostgreSQL 12, the newest major driftwatch does not read, on a real 12
+/// server (`scripts/postgres.sh` installs its binaries apart, for this test
+/// only): every command that reads a live database stops with one line
+/// naming the versions it reads, exit 2, and writes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_12_is_refused_with_one_line() {
+    let cluster = Cluster::start(ClusterOptions {
+        bindir: Some(bindir(12)),
+        ..ClusterOptions::default()
+    })
+    .expect("cluster");
+    let url = cluster.url("postgres");
+    let version = psql_rows(&url, "SHOW server_version_num");
+    assert!(version[0].starts_with("12"), "{version:?} is not 12");
+    psql(&url, "CREATE TABLE t (id int PRIMARY KEY)");
+    let store = tempfile::tempdir().expect("temp dir");
+    let store_arg = store.path().display().to_string();
+    let refused = "PostgreSQL 12 is not supported; driftwatch reads PostgreSQL 13 to 18";
+    let live = url.expose();
+    for args in [
+        vec!["snapshot", live],
+        vec!["diff", live, live],
+        vec!["history", live],
+    ] {
+        let out = driftwatch(&args);
+        common::assert_one_line_error(&out, refused, "");
+        assert!(out.stdout.is_empty(), "{args:?} printed a result");
+    }
+    // `check` reports a failed scan as its result (stdout), exit 2: the
+    // reason in one line, and no snapshot recorded as the accepted state.
+    let out = driftwatch(&[
+        "check", "--url", live, "--name", "old", "--store", &store_arg,
+    ]);
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{report}");
+    let failed: Vec<&str> = report.lines().filter(|l| l.contains(refused)).collect();
+    assert_eq!(failed.len(), 1, "{report}");
+    assert!(failed[0].starts_with("scan failed: "), "{report}");
+    let stored = common::files_under(store.path());
+    assert!(
+        stored.iter().all(|f| f.ends_with("scans.jsonl")),
+        "check stored {stored:?}"
+    );
 }

@@ -260,3 +260,58 @@ async fn flyway_checksums_are_recomputed_through_history_migrations() {
         ["no-file-expected", "ok", "checksum-changed", "ok", "ok"]
     );
 }
+
+/// Flyway's checksums of fixture files, worked out apart from driftwatch
+/// with Python's zlib: `zlib.crc32` over the UTF-8 bytes of the file's
+/// lines joined without their terminators (`\r\n`, `\r`, `\n`), a leading
+/// BOM removed, read as a signed 32-bit int. The tests' own formula
+/// (tests/common/flyway.rs) and driftwatch's must both give them.
+#[test]
+fn flyway_checksums_are_flyways_own() {
+    let fixtures: [(&str, &str, i32); 5] = [
+        ("migrations/demo", "V1__create_shop.sql", 1_275_487_278),
+        ("migrations/demo", "V3__order_total.sql", -1_360_736_842),
+        ("migrations/evolving", "V11__dependents.sql", -2_075_778_879),
+        (
+            "migrations/evolving",
+            "R__reporting_view.sql",
+            -1_733_850_101,
+        ),
+        ("migrations/flyway_java", "V1__accounts.sql", 2_095_784_264),
+    ];
+    let work = tempfile::tempdir().unwrap();
+    // A BOM, CRLF, a blank line, a bare CR (a line end to Java's
+    // readLine) and a non-ASCII character.
+    write(
+        work.path(),
+        &[(
+            "V1__edge.sql",
+            "\u{feff}CREATE TABLE t (id int);\r\n\r\n-- café\rINSERT INTO t VALUES (1);\n",
+        )],
+    );
+    let edge = work.path().display().to_string();
+    let cases = fixtures
+        .iter()
+        .map(|(dir, file, sum)| (repo().join("fixtures").join(dir), *file, *sum))
+        .chain([(
+            std::path::PathBuf::from(&edge),
+            "V1__edge.sql",
+            1_847_475_300,
+        )]);
+    for (dir, file, expected) in cases {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        assert_eq!(
+            flyway::flyway_checksum(&text),
+            expected,
+            "tests' formula, {file}"
+        );
+        let set = driftwatch::migrations::read(&dir, None).unwrap();
+        assert_eq!(set.format, driftwatch::migrations::Format::Flyway);
+        let m = set
+            .migrations
+            .iter()
+            .find(|m| m.path.file_name().is_some_and(|n| n == file))
+            .unwrap_or_else(|| panic!("{file} not read"));
+        assert_eq!(m.checksum, expected.to_string(), "driftwatch's, {file}");
+    }
+}

@@ -208,10 +208,7 @@ async fn a_pgbouncer_that_refuses_startup_parameters_gets_one_line() {
 async fn check_through_pgbouncer() {
     let db = fresh_db().await;
     let dir = common::repo().join("fixtures/migrations/demo");
-    let set = driftwatch::migrations::read(&dir, None).expect("read migrations");
-    driftwatch::replay::migrate(&db, &set, &set.migrations)
-        .await
-        .expect("migrate");
+    common::flyway::migrate(&db, &dir).await;
     let bouncer = Bouncer::start(Some("extra_float_digits,options"));
     let store = tempfile::tempdir().unwrap();
     let through = bouncer.url(&db);
@@ -263,10 +260,7 @@ async fn check_through_pgbouncer() {
 async fn the_history_reader_keeps_its_lock_timeout_through_pgbouncer() {
     let db = fresh_db().await;
     let dir = common::repo().join("fixtures/migrations/demo");
-    let set = driftwatch::migrations::read(&dir, None).expect("read migrations");
-    driftwatch::replay::migrate(&db, &set, &set.migrations)
-        .await
-        .expect("migrate");
+    let set = common::flyway::migrate(&db, &dir).await;
     let bouncer = Bouncer::start(Some("extra_float_digits,options"));
     let mut migration = db.connect(&[]).await.unwrap();
     sqlx::raw_sql("BEGIN; LOCK TABLE public.flyway_schema_history IN ACCESS EXCLUSIVE MODE")

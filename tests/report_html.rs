@@ -296,11 +296,7 @@ async fn the_html_report_renders_in_chromium_with_one_row_per_finding_and_no_scr
 
     // A database as Flyway left it, then hand-made changes.
     let db = fresh_db().await;
-    let set = driftwatch::migrations::read(&repo().join("fixtures/migrations/demo"), None)
-        .expect("read fixtures/migrations/demo");
-    driftwatch::replay::migrate(&db, &set, &set.migrations)
-        .await
-        .expect("apply fixtures/migrations/demo");
+    common::flyway::migrate(&db, &repo().join("fixtures/migrations/demo")).await;
     exec(&db, OUT_OF_BAND).await;
 
     let dir = tempfile::tempdir().unwrap();
@@ -443,4 +439,120 @@ async fn the_html_report_renders_in_chromium_with_one_row_per_finding_and_no_scr
 
     shadow().drop_database(&db).await.unwrap();
     eprintln!("report_html: {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// A script a hostile table name carries, which sets the page's title.
+const PAYLOAD: &str = "<script>document.title='pwned'</script>";
+
+/// The sources each directive of the report's Content-Security-Policy
+/// allows, from its `<meta http-equiv>` tag, which must come before
+/// anything it governs (a policy applies only to what follows it).
+fn csp_of(html: &str) -> Vec<(String, Vec<String>)> {
+    let tag = "<meta http-equiv=\"Content-Security-Policy\" content=\"";
+    let start = html
+        .find(tag)
+        .unwrap_or_else(|| panic!("no Content-Security-Policy meta tag:\n{html}"));
+    for governed in ["<style", "<body", "<script", "<img"] {
+        if let Some(at) = html.find(governed) {
+            assert!(start < at, "the policy comes after {governed}:\n{html}");
+        }
+    }
+    assert_eq!(html.matches("Content-Security-Policy").count(), 1, "{html}");
+    let content = &html[start + tag.len()..];
+    let content = &content[..content.find('"').expect("end of the policy")];
+    content
+        .split(';')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|d| {
+            let mut words = d.split_whitespace().map(str::to_string);
+            (words.next().unwrap(), words.collect())
+        })
+        .collect()
+}
+
+/// The report's Content-Security-Policy, the line of defence behind
+/// escaping: present, before what it governs, and strict (nothing loads,
+/// no script of any kind runs, only the report's own inline style). In
+/// Chromium, a hostile table name's script written raw into the report, as
+/// an escaping bug would write it, does not run under the policy; the
+/// same page without the policy runs it, which shows this Chromium runs
+/// scripts and the check can fail.
+#[tokio::test]
+async fn the_html_reports_csp_keeps_a_script_from_running() {
+    find_chromium("the HTML report's Content-Security-Policy");
+    let db = fresh_db().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let html_path = dir.path().join("report.html");
+    let scan = || {
+        let out = driftwatch(&[
+            "check",
+            "--url",
+            db.expose(),
+            "--name",
+            "csp",
+            "--store",
+            store.to_str().unwrap(),
+            "--format",
+            "html",
+            "-o",
+            html_path.to_str().unwrap(),
+        ]);
+        out.status.code()
+    };
+    // The first scan records the accepted state; the table then drifts in.
+    assert_eq!(scan(), Some(0));
+    exec(&db, &format!("CREATE TABLE \"{PAYLOAD}\" (id int)")).await;
+    assert_eq!(scan(), Some(1), "drift");
+    let html = std::fs::read_to_string(&html_path).unwrap();
+
+    let csp = csp_of(&html);
+    let sources = |name: &str| csp.iter().find(|(d, _)| d == name).map(|(_, s)| s.clone());
+    assert_eq!(
+        sources("default-src"),
+        Some(vec!["'none'".to_string()]),
+        "{csp:?}"
+    );
+    for (directive, allowed) in &csp {
+        assert!(
+            !directive.starts_with("script-src") && directive != "connect-src",
+            "{directive} loosens the policy: {csp:?}"
+        );
+        for source in allowed {
+            let inline_style = directive == "style-src" && source == "'unsafe-inline'";
+            assert!(
+                source == "'none'" || inline_style,
+                "{directive} allows {source}: {csp:?}"
+            );
+        }
+    }
+
+    // The name is escaped; written raw instead, its script is in the page.
+    let escaped = driftwatch::report::escape_html(PAYLOAD);
+    assert!(html.contains(&escaped), "the hostile name in:\n{html}");
+    let title = "driftwatch: csp drift".to_string();
+    let load = |name: &str, page: &str| -> String {
+        let path = dir.path().join(name);
+        std::fs::write(&path, page).unwrap();
+        title_of(&dump_dom(&path)).to_string()
+    };
+    let raw = html.replace(&escaped, PAYLOAD);
+    assert!(has_element(&raw, "script"));
+    assert_eq!(
+        load("raw.html", &raw),
+        title,
+        "the script ran under the policy"
+    );
+    let start = raw
+        .find("<meta http-equiv=\"Content-Security-Policy\"")
+        .unwrap();
+    let end = start + raw[start..].find('>').unwrap() + 1;
+    let unguarded = format!("{}{}", &raw[..start], &raw[end..]);
+    assert_eq!(
+        load("unguarded.html", &unguarded),
+        "pwned",
+        "without the policy the script runs (else this proves nothing)"
+    );
+    shadow().drop_database(&db).await.unwrap();
 }

@@ -23,6 +23,7 @@ mod checks;
 mod guard;
 mod probe;
 mod runner;
+pub(crate) use runner::server_major;
 mod session;
 pub mod versioned;
 

@@ -90,6 +90,9 @@ pub async fn run(args: HistoryArgs) -> Result<ExitCode> {
         Some(dir) => Some(crate::migrations::read(dir, args.migration_format)?),
         None => None,
     };
+    // The history table reads on any major, but what driftwatch says about
+    // a database it cannot capture would be half an answer: refused alike.
+    url.supported_major().await?;
     let locate = Locate {
         migrations: args.migrations.clone(),
         format: set.as_ref().map(|s| s.format),

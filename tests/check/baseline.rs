@@ -136,13 +136,17 @@ async fn flyway_baseline_migration_reproduces_the_live_schema_and_is_recorded() 
     let set = driftwatch::migrations::read(dir.path(), None).unwrap();
     let new = set.migrations.last().unwrap();
     assert_eq!(new.version.as_deref(), Some("5"));
+    // The row holds Flyway's checksum of the file, computed apart from
+    // driftwatch's own formula.
+    let flyway = common::flyway::flyway_checksum(&std::fs::read_to_string(&file).unwrap());
     assert_eq!(
         psql_rows(
             &w.db,
             "SELECT installed_rank || ' ' || checksum || ' ' || success FROM flyway_schema_history WHERE version = '5'"
         ),
-        [format!("5 {} true", new.checksum)]
+        [format!("5 {flyway} true")]
     );
+    assert_eq!(new.checksum, flyway.to_string());
     let (out, report) = check_json(&cfg);
     assert_exit(&out, 0);
     assert_eq!(report["result"], "clean", "{report}");
@@ -154,6 +158,7 @@ async fn flyway_baseline_migration_reproduces_the_live_schema_and_is_recorded() 
     driftwatch::replay::migrate(&fresh, &set, &set.migrations)
         .await
         .expect("the baseline migration applies");
+    assert_eq!(common::flyway::assert_flyway_history(&fresh, dir.path()), 5);
     let opts = driftwatch::catalog::CaptureOptions {
         history_tables: driftwatch::history::HistoryTables::Tool(
             driftwatch::history::Tool::Flyway,

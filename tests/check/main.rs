@@ -31,7 +31,8 @@ pub struct Watched {
 impl Watched {
     /// A fresh database with `dir`'s migrations applied as their tool
     /// records them (`driftwatch::replay::migrate`), the first `count` only
-    /// when given.
+    /// when given. Flyway's rows are then checked against Flyway's checksum
+    /// as the tests compute it (tests/common/flyway.rs).
     pub async fn migrated(dir: &Path, count: Option<usize>) -> Watched {
         let db = common::fresh_db().await;
         let set = driftwatch::migrations::read(dir, None).expect("read migrations");
@@ -39,6 +40,10 @@ impl Watched {
         driftwatch::replay::migrate(&db, &set, &set.migrations[..n])
             .await
             .expect("migrate");
+        if set.format == driftwatch::migrations::Format::Flyway && n > 0 {
+            // Written by driftwatch's own formula: checked against Flyway's.
+            common::flyway::assert_flyway_history(&db, dir);
+        }
         Watched::on(db, Some(dir.to_path_buf()))
     }
 

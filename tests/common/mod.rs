@@ -3,6 +3,8 @@
 //! SQL, capture snapshots and run the driftwatch binary.
 #![allow(dead_code)]
 
+pub mod flyway;
+
 use driftwatch::catalog::{capture, CaptureOptions, DatabaseUrl};
 use driftwatch::model::Snapshot;
 use driftwatch::shadow::Shadow;

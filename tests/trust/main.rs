@@ -32,13 +32,33 @@ fn run(args: &[&str]) -> Output {
 }
 
 /// `diff --format json` with the shared cluster: exit code, report, stderr.
+/// A run that exits 0 or 1 must have printed a JSON report (else this
+/// panics: a failed command must not read as an empty report, which every
+/// "nothing like this was reported" check would pass); an error (exit 2)
+/// gives `Value::Null`, for the caller to assert on its code and stderr.
 fn diff_json(from: &str, to: &str, extra: &[&str]) -> (i32, Value, String) {
     let mut args = vec!["diff", from, to, "--format", "json"];
     args.extend_from_slice(extra);
     let out = run(&args);
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    (out.status.code().unwrap_or(-1), json, stderr)
+    let code = out.status.code().unwrap_or(-1);
+    let json = match code {
+        0 | 1 => serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "diff {from} {to}: exit {code} without a JSON report ({e}): {}\n{stderr}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        }),
+        _ => Value::Null,
+    };
+    (code, json, stderr)
+}
+
+/// `diff --format json` that must find drift (exit 1): the report.
+fn drift_json(from: &str, to: &str, extra: &[&str]) -> Value {
+    let (code, report, stderr) = diff_json(from, to, extra);
+    assert_eq!(code, 1, "diff {from} {to}: {stderr}");
+    report
 }
 
 /// `severity code object` per change.

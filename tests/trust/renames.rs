@@ -40,7 +40,7 @@ async fn a_live_diff_claims_a_rename_only_when_proven() {
 
     // A rename in place (the column keeps its position) is a rename.
     let renamed = db("ALTER TABLE jobs RENAME COLUMN cron_str TO \"trigger\";").await;
-    let (_, report, _) = diff_json(&base, &renamed, &[]);
+    let report = drift_json(&base, &renamed, &[]);
     assert_eq!(
         codes(&report),
         ["warning column-renamed public.jobs.trigger"]
@@ -48,7 +48,7 @@ async fn a_live_diff_claims_a_rename_only_when_proven() {
 
     // Two columns of one type swapped for two others: no unique pairing.
     let two = db("ALTER TABLE jobs DROP COLUMN cron_str, DROP COLUMN done; ALTER TABLE jobs ADD COLUMN a text, ADD COLUMN b text;").await;
-    let (_, report, _) = diff_json(&base, &two, &[]);
+    let report = drift_json(&base, &two, &[]);
     let got = codes(&report);
     assert!(!got.iter().any(|c| c.contains("renamed")), "{got:?}");
     assert_eq!(
@@ -59,7 +59,7 @@ async fn a_live_diff_claims_a_rename_only_when_proven() {
 
     // The last column renamed cannot be told from a drop plus an add: both shown.
     let last = db("ALTER TABLE jobs RENAME COLUMN done TO finished;").await;
-    let (_, report, _) = diff_json(&base, &last, &[]);
+    let report = drift_json(&base, &last, &[]);
     let got = codes(&report);
     assert!(
         got.contains(&"warning column-removed public.jobs.done".to_string()),
@@ -68,7 +68,7 @@ async fn a_live_diff_claims_a_rename_only_when_proven() {
 
     // Index and constraint renames by ALTER INDEX / RENAME CONSTRAINT.
     let parts = db("ALTER INDEX jobs_note_idx RENAME TO jobs_remark_idx; ALTER TABLE jobs RENAME CONSTRAINT jobs_note_check TO jobs_remark_check;").await;
-    let (_, report, _) = diff_json(&base, &parts, &[]);
+    let report = drift_json(&base, &parts, &[]);
     assert_eq!(
         codes(&report),
         [
@@ -80,7 +80,7 @@ async fn a_live_diff_claims_a_rename_only_when_proven() {
     // With the column renamed too, the index names the new column: still
     // the one index, renamed.
     let both = db("ALTER TABLE jobs RENAME COLUMN note TO remark; ALTER INDEX jobs_note_idx RENAME TO jobs_remark_idx;").await;
-    let (_, report, _) = diff_json(&base, &both, &[]);
+    let report = drift_json(&base, &both, &[]);
     let got = codes(&report);
     assert!(
         got.contains(&"warning column-renamed public.jobs.remark".to_string()),
