@@ -96,7 +96,12 @@ async fn ad_hoc_baseline_takes_checks_options_and_env_fallbacks() {
     let out = driftwatch(&refs);
     assert_exit(&out, 0);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["result"], "clean", "{report}");
+    assert_eq!(report["expected"]["from"], "baseline", "{report}");
+    assert_eq!(
+        findings(&report),
+        ["info pending 5 -"],
+        "only the written migration, not applied yet: {report}"
+    );
 }
 
 #[tokio::test]
@@ -169,6 +174,26 @@ async fn ad_hoc_baseline_bad_input_is_one_line_and_exit_2() {
         &[],
     );
     assert_one_line_error(&out, "127.0.0.1", "adh0c-pw");
+
+    // A history with nothing applied: the one line says why nothing was
+    // compared (not "see its warnings").
+    let none = Watched::migrated(dir.path(), Some(0)).await;
+    let out = dw_env(
+        &[
+            "baseline",
+            "--url",
+            none.db.expose(),
+            "--migrations",
+            &dir_s,
+            "--store",
+            &store,
+            "--reason",
+            "x",
+            "--yes",
+        ],
+        &[],
+    );
+    assert_one_line_error(&out, "no migration is applied successfully yet", "");
     assert_eq!(common::files_under(dir.path()).len(), 4);
     assert!(contents(w.store.path()).is_empty(), "nothing stored");
 }
