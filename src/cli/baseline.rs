@@ -235,6 +235,8 @@ fn visible(text: &str) -> String {
         .collect()
 }
 
+/// The first 12 hex digits of a fingerprint (`sha256:` left off).
 fn short(fingerprint: &str) -> &str {
-    fingerprint.get(..12).unwrap_or(fingerprint)
+    let hex = fingerprint.strip_prefix("sha256:").unwrap_or(fingerprint);
+    hex.get(..12).unwrap_or(hex)
 }

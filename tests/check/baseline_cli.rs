@@ -252,6 +252,16 @@ async fn a_baseline_answered_no_writes_nothing_and_exits_1() {
     let out = child.wait_with_output().unwrap();
     let shown = String::from_utf8_lossy(&out.stdout);
     assert!(shown.contains("Accept? [y/N]"), "asked: {shown}");
+    // The fingerprint as the README shows it: 12 hex digits.
+    let shown_fp = shown
+        .split("accept the live schema (")
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+        .unwrap_or_default();
+    assert!(
+        shown_fp.len() == 12 && shown_fp.chars().all(|c| c.is_ascii_hexdigit()),
+        "{shown}"
+    );
     assert!(shown.contains("migration: V5__baseline_not_this_one.sql"), "{shown}");
     assert!(shown.contains("nothing written"), "{shown}");
     assert_eq!(out.status.code(), Some(1), "exit 1 as documented: {shown}");

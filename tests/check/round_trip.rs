@@ -88,7 +88,9 @@ REVOKE EXECUTE ON FUNCTION app.order_count(integer) FROM PUBLIC;
 ALTER TABLE app.orders DISABLE TRIGGER orders_touch;
 ALTER TABLE app.orders ADD CONSTRAINT orders_total_nonnegative CHECK (total >= 0);
 ALTER TABLE app.accounts ADD CONSTRAINT accounts_email_key UNIQUE (email);
-CREATE OR REPLACE VIEW app.order_totals AS
+DROP VIEW app.order_totals;
+ALTER TABLE app.orders ALTER COLUMN total TYPE numeric(14,2);
+CREATE VIEW app.order_totals AS
     SELECT account_id, sum(total) AS total, count(*) AS n FROM app.orders GROUP BY account_id;
 ALTER SEQUENCE app.invoice_no INCREMENT BY 5 MAXVALUE 1000000 CACHE 10;
 COMMENT ON TABLE app.accounts IS 'customers, by hand';
@@ -99,6 +101,23 @@ CREATE TABLE app.audit_log (
     account_id integer REFERENCES app.accounts (id) ON DELETE CASCADE,
     note text
 );
+ALTER TABLE app.orders ALTER COLUMN id SET INCREMENT BY 10;
+ALTER TABLE app.orders ALTER COLUMN updated_at SET NOT NULL;
+ALTER TABLE app.orders DROP COLUMN tags;
+CREATE INDEX accounts_lower_email_idx ON app.accounts (lower(email));
+ALTER TABLE app.accounts ENABLE ROW LEVEL SECURITY;
+CREATE POLICY accounts_own ON app.accounts USING (email = current_user);
+CREATE MATERIALIZED VIEW app.big_accounts AS SELECT id, email FROM app.accounts WHERE balance > 1000;
+CREATE DOMAIN app.positive AS numeric CHECK (VALUE > 0);
+ALTER TABLE app.orders ENABLE ALWAYS TRIGGER orders_touch;
+ALTER TABLE app.accounts ADD COLUMN email_domain text GENERATED ALWAYS AS (split_part(email, '@', 2)) STORED;
+ALTER TABLE app.accounts ADD COLUMN kind varchar(10) CHECK (kind IN ('person', 'company'));
+ALTER TABLE app.orders DROP CONSTRAINT orders_account_id_fkey;
+ALTER TABLE app.orders ADD CONSTRAINT orders_account_id_fkey FOREIGN KEY (account_id)
+    REFERENCES app.accounts (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED;
+ALTER SEQUENCE app.invoice_no OWNED BY app.orders.id;
+ALTER TABLE app.orders ALTER COLUMN status SET STATISTICS 500;
+ALTER TABLE app.orders SET (fillfactor = 80);
 ";
 
 /// A layout: its name for `--migration-format`, the two migrations' files,
