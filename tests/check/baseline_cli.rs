@@ -129,7 +129,14 @@ async fn ad_hoc_baseline_bad_input_is_one_line_and_exit_2() {
     assert_one_line_error(&out, "--url", "");
     let out = dw_env(
         &[
-            "baseline", "--url", w.db.expose(), "--target", "t", "--reason", "x", "--yes",
+            "baseline",
+            "--url",
+            w.db.expose(),
+            "--target",
+            "t",
+            "--reason",
+            "x",
+            "--yes",
         ],
         &[],
     );
@@ -262,7 +269,10 @@ async fn a_baseline_answered_no_writes_nothing_and_exits_1() {
         shown_fp.len() == 12 && shown_fp.chars().all(|c| c.is_ascii_hexdigit()),
         "{shown}"
     );
-    assert!(shown.contains("migration: V5__baseline_not_this_one.sql"), "{shown}");
+    assert!(
+        shown.contains("migration: V5__baseline_not_this_one.sql"),
+        "{shown}"
+    );
     assert!(shown.contains("nothing written"), "{shown}");
     assert_eq!(out.status.code(), Some(1), "exit 1 as documented: {shown}");
 

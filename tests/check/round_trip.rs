@@ -359,7 +359,10 @@ async fn round_trip(layout: &Layout) {
     assert_eq!(set.migrations.len(), 3, "{what}");
     let last = set.migrations.last().unwrap();
     assert!(
-        last.path.display().to_string().contains("baseline_round_trip"),
+        last.path
+            .display()
+            .to_string()
+            .contains("baseline_round_trip"),
         "{what}: the baseline runs last, yet the last is {}",
         last.path.display()
     );
