@@ -128,6 +128,9 @@ struct Layout {
     files: Vec<(&'static str, String)>,
     expect: &'static [&'static str],
     records: bool,
+    /// golang-migrate's `x-migrations-table`: the history table renamed,
+    /// named to driftwatch with `--history-table public.NAME`.
+    history_table: Option<&'static str>,
 }
 
 fn layouts() -> Vec<Layout> {
@@ -139,6 +142,7 @@ fn layouts() -> Vec<Layout> {
             files: vec![("V1__init.sql", s(INIT)), ("V2__more.sql", s(MORE))],
             expect: &["V3__baseline_round_trip.sql"],
             records: true,
+            history_table: None,
         },
         Layout {
             format: "golang-migrate",
@@ -153,6 +157,22 @@ fn layouts() -> Vec<Layout> {
                 "000003_baseline_round_trip.up.sql",
             ],
             records: true,
+            history_table: None,
+        },
+        Layout {
+            format: "golang-migrate",
+            files: vec![
+                ("1_init.up.sql", s(INIT)),
+                ("1_init.down.sql", s(INIT_DOWN)),
+                ("2_more.up.sql", s(MORE)),
+                ("2_more.down.sql", s(MORE_DOWN)),
+            ],
+            expect: &[
+                "3_baseline_round_trip.down.sql",
+                "3_baseline_round_trip.up.sql",
+            ],
+            records: true,
+            history_table: Some("schema_om"),
         },
         Layout {
             format: "sqlx",
@@ -162,6 +182,7 @@ fn layouts() -> Vec<Layout> {
             ],
             expect: &["#_baseline_round_trip.sql"],
             records: true,
+            history_table: None,
         },
         Layout {
             format: "sqlx",
@@ -176,6 +197,7 @@ fn layouts() -> Vec<Layout> {
                 "#_baseline_round_trip.up.sql",
             ],
             records: true,
+            history_table: None,
         },
         Layout {
             format: "dbmate",
@@ -185,12 +207,14 @@ fn layouts() -> Vec<Layout> {
             ],
             expect: &["#_baseline_round_trip.sql"],
             records: true,
+            history_table: None,
         },
         Layout {
             format: "plain",
             files: vec![("001_init.sql", s(INIT)), ("002_more.sql", s(MORE))],
             expect: &["003_baseline_round_trip.sql"],
             records: false,
+            history_table: None,
         },
         Layout {
             format: "plain",
@@ -205,6 +229,7 @@ fn layouts() -> Vec<Layout> {
                 "003_baseline_round_trip.up.sql",
             ],
             records: false,
+            history_table: None,
         },
         Layout {
             format: "diesel",
@@ -219,6 +244,7 @@ fn layouts() -> Vec<Layout> {
                 "#_baseline_round_trip/up.sql",
             ],
             records: false,
+            history_table: None,
         },
         Layout {
             format: "prisma",
@@ -228,6 +254,7 @@ fn layouts() -> Vec<Layout> {
             ],
             expect: &["#_baseline_round_trip/migration.sql"],
             records: true,
+            history_table: None,
         },
         Layout {
             format: "version-folders",
@@ -242,6 +269,7 @@ fn layouts() -> Vec<Layout> {
                 "003_baseline_round_trip/up.sql",
             ],
             records: false,
+            history_table: None,
         },
     ]
 }
@@ -294,7 +322,15 @@ fn dw(args: &[&str]) -> Output {
 
 /// The whole round trip for one layout.
 async fn round_trip(layout: &Layout) {
-    let what = format!("{} ({})", layout.format, layout.files[0].0);
+    let what = format!(
+        "{} ({}{})",
+        layout.format,
+        layout.files[0].0,
+        layout
+            .history_table
+            .map(|t| format!(", table {t}"))
+            .unwrap_or_default()
+    );
     let dir = tempfile::tempdir().unwrap();
     for (name, text) in &layout.files {
         let path = dir.path().join(name);
@@ -310,6 +346,18 @@ async fn round_trip(layout: &Layout) {
     if !layout.records {
         record_by_hand(&db, &set).await;
     }
+    let history_args: Vec<String> = match layout.history_table {
+        Some(t) => {
+            exec(&db, &format!("ALTER TABLE schema_migrations RENAME TO {t}")).await;
+            vec![
+                "--history".into(),
+                layout.format.into(),
+                "--history-table".into(),
+                format!("public.{t}"),
+            ]
+        }
+        None => Vec::new(),
+    };
     exec(&db, DRIFT).await;
     let before = common::files_under(dir.path());
     let store = tempfile::tempdir().unwrap();
@@ -336,6 +384,7 @@ async fn round_trip(layout: &Layout) {
     if layout.records {
         args.push("--record-history");
     }
+    args.extend(history_args.iter().map(String::as_str));
     let out = dw(&args);
     assert_eq!(
         out.status.code(),
@@ -378,6 +427,18 @@ async fn round_trip(layout: &Layout) {
     driftwatch::replay::migrate(&fresh, &set, &set.migrations)
         .await
         .unwrap_or_else(|e| panic!("{what}: the directory does not apply: {e}\n{sql}"));
+    if let Some(t) = layout.history_table {
+        exec(
+            &fresh,
+            &format!("ALTER TABLE schema_migrations RENAME TO {t}"),
+        )
+        .await;
+        assert_eq!(
+            super::common::psql_rows(&db, &format!("SELECT version || ' ' || dirty FROM {t}")),
+            ["3 false"],
+            "{what}: the row goes into the custom table"
+        );
+    }
     let out = driftwatch(&["diff", fresh.expose(), db.expose()]);
     assert_eq!(
         out.status.code(),
@@ -389,7 +450,7 @@ async fn round_trip(layout: &Layout) {
     // The check replays the directory up to the recorded baseline version:
     // clean.
     if layout.records {
-        let out = dw(&[
+        let mut check = vec![
             "check",
             "--url",
             db.expose(),
@@ -403,7 +464,9 @@ async fn round_trip(layout: &Layout) {
             &store_s,
             "--format",
             "json",
-        ]);
+        ];
+        check.extend(history_args.iter().map(String::as_str));
+        let out = dw(&check);
         let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
             panic!(
                 "{what}: check printed no report ({e}): {}",
