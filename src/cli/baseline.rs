@@ -19,14 +19,12 @@ use std::process::ExitCode;
 /// Arguments of `driftwatch baseline`.
 #[derive(Debug, Args)]
 pub struct BaselineArgs {
-    /// The configuration file (default: ./driftwatch.toml when present).
-    #[arg(
-        long,
-        short,
-        env = "DRIFTWATCH_CONFIG",
-        value_name = "FILE",
-        conflicts_with = "url"
-    )]
+    /// The configuration file (default: $DRIFTWATCH_CONFIG, else
+    /// ./driftwatch.toml when present; neither is read with --url).
+    // DRIFTWATCH_CONFIG is read in code, not by clap: clap counts an
+    // environment value as given, and an exported config would then
+    // refuse every --url.
+    #[arg(long, short, value_name = "FILE", conflicts_with = "url")]
     pub config: Option<PathBuf>,
     /// The target whose live schema becomes the expected state (needed
     /// when the file has several).
@@ -192,7 +190,7 @@ fn target_and_store(args: &BaselineArgs) -> Result<(ScanTarget, TargetStore)> {
         let store = TargetStore::new(&root, &target.name)?;
         return Ok((target, store));
     }
-    let Some(path) = Config::path_or_default(args.config.as_deref()) else {
+    let Some(path) = super::config_path(args.config.as_deref()) else {
         return Err(Error::Usage(
             "baseline needs --config FILE (or ./driftwatch.toml) naming the target, or --url URL for an ad hoc target"
                 .into(),

@@ -24,14 +24,12 @@ use std::process::ExitCode;
 /// Arguments of `driftwatch check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// The configuration file (default: ./driftwatch.toml when present).
-    #[arg(
-        long,
-        short,
-        env = "DRIFTWATCH_CONFIG",
-        value_name = "FILE",
-        conflicts_with = "url"
-    )]
+    /// The configuration file (default: $DRIFTWATCH_CONFIG, else
+    /// ./driftwatch.toml when present; neither is read with --url).
+    // DRIFTWATCH_CONFIG is read in code, not by clap: clap counts an
+    // environment value as given, and an exported config would then
+    // refuse every --url.
+    #[arg(long, short, value_name = "FILE", conflicts_with = "url")]
     pub config: Option<PathBuf>,
     /// Scan this configured target (repeatable).
     #[arg(long = "target", value_name = "NAME")]
@@ -161,7 +159,7 @@ pub(crate) fn targets_and_store(
             .unwrap_or_else(crate::config::default_store_path);
         return Ok((vec![target], store, None));
     }
-    let Some(path) = Config::path_or_default(args.config.as_deref()) else {
+    let Some(path) = super::config_path(args.config.as_deref()) else {
         return Err(Error::Usage(
             "check needs --config FILE (or ./driftwatch.toml), or --url URL for an ad hoc scan"
                 .into(),

@@ -62,7 +62,12 @@ async fn ad_hoc_baseline_takes_checks_options_and_env_fallbacks() {
             "--write-migration",
             "--allow-drops",
         ],
-        &[("DRIFTWATCH_STORE", &store), ("DRIFTWATCH_USER", "dba")],
+        &[
+            ("DRIFTWATCH_STORE", &store),
+            ("DRIFTWATCH_USER", "dba"),
+            // An exported config does not stand in the way of --url.
+            ("DRIFTWATCH_CONFIG", "/nonexistent/driftwatch.toml"),
+        ],
     );
     assert_exit(&out, 0);
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -92,8 +97,12 @@ async fn ad_hoc_baseline_takes_checks_options_and_env_fallbacks() {
         })
         .chain(["--format".to_string(), "json".to_string()])
         .collect();
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = driftwatch(&refs);
+    let out = Command::new(env!("CARGO_BIN_EXE_driftwatch"))
+        .args(&args)
+        .env_remove("DRIFTWATCH_SHADOW_URL")
+        .env("DRIFTWATCH_CONFIG", "/nonexistent/driftwatch.toml")
+        .output()
+        .unwrap();
     assert_exit(&out, 0);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["expected"]["from"], "baseline", "{report}");
