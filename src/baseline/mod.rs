@@ -120,10 +120,17 @@ pub async fn prepare(req: &BaselineRequest, store: &TargetStore) -> Result<Prepa
         _ => {}
     }
     let live = examined.live.ok_or_else(|| {
+        // Why nothing was compared is in the warnings: shown here, on the
+        // one line, so the admin need not run check to learn it.
+        let why = if report.warnings.is_empty() {
+            "see driftwatch check".to_string()
+        } else {
+            report.warnings.join("; ")
+        };
         problem(
             report.url.clone(),
-            "the scan compared no schema (see its warnings)".into(),
-            "run driftwatch check to see why",
+            format!("the scan compared no schema ({why})"),
+            "fix what it says and run baseline again; nothing was written",
         )
     })?;
     let expected = examined.expected;

@@ -1,7 +1,9 @@
 //! `driftwatch baseline`: accept a target's live schema as its expected
 //! state, after showing what would be written and asking.
 
+use super::check::AdHocArgs;
 use super::diff::PlanArgs;
+use super::history::HistoryTableArgs;
 use super::{CaptureArgs, ShadowArgs};
 use crate::baseline::{apply, prepare, BaselineRequest};
 use crate::check::ScanTarget;
@@ -17,13 +19,20 @@ use std::process::ExitCode;
 /// Arguments of `driftwatch baseline`.
 #[derive(Debug, Args)]
 pub struct BaselineArgs {
-    /// The configuration file (default: ./driftwatch.toml when present).
-    #[arg(long, short, env = "DRIFTWATCH_CONFIG", value_name = "FILE")]
+    /// The configuration file (default: $DRIFTWATCH_CONFIG, else
+    /// ./driftwatch.toml when present; neither is read with --url).
+    // DRIFTWATCH_CONFIG is read in code, not by clap: clap counts an
+    // environment value as given, and an exported config would then
+    // refuse every --url.
+    #[arg(long, short, value_name = "FILE", conflicts_with = "url")]
     pub config: Option<PathBuf>,
     /// The target whose live schema becomes the expected state (needed
     /// when the file has several).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", conflicts_with = "url")]
     pub target: Option<String>,
+    /// A target named on the command line, as for `check`.
+    #[command(flatten)]
+    pub ad_hoc: AdHocArgs,
     /// Why: kept in the audit record and in the migration's name.
     #[arg(long, value_name = "TEXT")]
     pub reason: String,
@@ -45,6 +54,8 @@ pub struct BaselineArgs {
     #[arg(long, env = "DRIFTWATCH_STORE", value_name = "PATH")]
     pub store: Option<PathBuf>,
     #[command(flatten)]
+    pub history: HistoryTableArgs,
+    #[command(flatten)]
     pub plan: PlanArgs,
     #[command(flatten)]
     pub shadow: ShadowArgs,
@@ -63,40 +74,14 @@ fn os_user() -> String {
 
 /// Runs `driftwatch baseline`.
 pub async fn run(args: BaselineArgs) -> Result<ExitCode> {
-    let Some(path) = Config::path_or_default(args.config.as_deref()) else {
-        return Err(Error::Usage(
-            "baseline needs --config FILE (or ./driftwatch.toml) naming the target".into(),
-        )
-        .into());
-    };
-    let config = Config::read(&path)?;
-    config.require_file_store("baseline")?;
-    let t = match &args.target {
-        Some(name) => config.target(name)?,
-        None if config.targets.len() == 1 => &config.targets[0],
-        None => {
-            return Err(Error::Usage(format!(
-                "{} has {} targets: name one with --target NAME",
-                path.display(),
-                config.targets.len()
-            ))
-            .into())
-        }
-    };
+    let (target, store) = target_and_store(&args)?;
     if !args.yes && !std::io::stdin().is_terminal() {
         return Err(Error::Usage(
             "baseline asks before it writes: run it on a terminal, or pass --yes".into(),
         )
         .into());
     }
-    let target = ScanTarget::from_config(
-        t,
-        &config.store,
-        &args.capture.options(),
-        &args.shadow.options(),
-    );
-    let root = args.store.clone().unwrap_or(config.store.path.clone());
-    let store = TargetStore::new(&root, &t.name)?;
+    let name = target.name.clone();
     let req = BaselineRequest {
         target,
         reason: args.reason.clone(),
@@ -110,7 +95,7 @@ pub async fn run(args: BaselineArgs) -> Result<ExitCode> {
     writeln!(
         e,
         "baseline {}: accept the live schema ({}) as the expected state{}",
-        t.name,
+        crate::report::escape::terminal(&name),
         short(&prepared.live.fingerprint),
         prepared
             .report
@@ -178,7 +163,11 @@ pub async fn run(args: BaselineArgs) -> Result<ExitCode> {
     }
     drop(e);
     let applied = apply(&req, &store, prepared).await?;
-    println!("accepted: store:{}@baseline ({})", t.name, applied.baseline);
+    println!(
+        "accepted: store:{}@baseline ({})",
+        crate::report::escape::terminal(&name),
+        applied.baseline
+    );
     for f in &applied.migration_files {
         println!("wrote {}", f.display());
     }
@@ -186,6 +175,49 @@ pub async fn run(args: BaselineArgs) -> Result<ExitCode> {
         println!("recorded the migration in the history table");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The target (ad hoc with `--url`, else from the configuration) and its
+/// store.
+fn target_and_store(args: &BaselineArgs) -> Result<(ScanTarget, TargetStore)> {
+    let capture = args.capture.options();
+    let shadow = args.shadow.options();
+    if let Some(target) = args.ad_hoc.target(&args.history, &capture, &shadow)? {
+        let root = args
+            .store
+            .clone()
+            .unwrap_or_else(crate::config::default_store_path);
+        let store = TargetStore::new(&root, &target.name)?;
+        return Ok((target, store));
+    }
+    let Some(path) = super::config_path(args.config.as_deref()) else {
+        return Err(Error::Usage(
+            "baseline needs --config FILE (or ./driftwatch.toml) naming the target, or --url URL for an ad hoc target"
+                .into(),
+        )
+        .into());
+    };
+    let config = Config::read(&path)?;
+    config.require_file_store("baseline")?;
+    let t = match &args.target {
+        Some(name) => config.target(name)?,
+        None if config.targets.len() == 1 => &config.targets[0],
+        None => {
+            return Err(Error::Usage(format!(
+                "{} has {} targets: name one with --target NAME",
+                path.display(),
+                config.targets.len()
+            ))
+            .into())
+        }
+    };
+    let mut target = ScanTarget::from_config(t, &config.store, &capture, &shadow);
+    if args.history.tool.is_some() || args.history.history_table.is_some() {
+        target.locate = args.history.locate();
+    }
+    let root = args.store.clone().unwrap_or(config.store.path.clone());
+    let store = TargetStore::new(&root, &t.name)?;
+    Ok((target, store))
 }
 
 /// Database text for the terminal: control characters shown escaped.
@@ -201,6 +233,8 @@ fn visible(text: &str) -> String {
         .collect()
 }
 
+/// The first 12 hex digits of a fingerprint (`sha256:` left off).
 fn short(fingerprint: &str) -> &str {
-    fingerprint.get(..12).unwrap_or(fingerprint)
+    let hex = fingerprint.strip_prefix("sha256:").unwrap_or(fingerprint);
+    hex.get(..12).unwrap_or(hex)
 }

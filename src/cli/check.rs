@@ -24,14 +24,12 @@ use std::process::ExitCode;
 /// Arguments of `driftwatch check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// The configuration file (default: ./driftwatch.toml when present).
-    #[arg(
-        long,
-        short,
-        env = "DRIFTWATCH_CONFIG",
-        value_name = "FILE",
-        conflicts_with = "url"
-    )]
+    /// The configuration file (default: $DRIFTWATCH_CONFIG, else
+    /// ./driftwatch.toml when present; neither is read with --url).
+    // DRIFTWATCH_CONFIG is read in code, not by clap: clap counts an
+    // environment value as given, and an exported config would then
+    // refuse every --url.
+    #[arg(long, short, value_name = "FILE", conflicts_with = "url")]
     pub config: Option<PathBuf>,
     /// Scan this configured target (repeatable).
     #[arg(long = "target", value_name = "NAME")]
@@ -39,18 +37,8 @@ pub struct CheckArgs {
     /// Scan every configured target.
     #[arg(long, conflicts_with = "targets")]
     pub all: bool,
-    /// Ad hoc: the database to scan (postgres://… or env:VAR), without a config file.
-    #[arg(long, value_name = "URL")]
-    pub url: Option<String>,
-    /// Ad hoc: its migration directory.
-    #[arg(long, value_name = "DIR", requires = "url")]
-    pub migrations: Option<PathBuf>,
-    /// Ad hoc: the directory's layout (detected by default).
-    #[arg(long = "migration-format", value_parser = super::named::<Format>(), value_name = "FORMAT", requires = "url")]
-    pub migration_format: Option<Format>,
-    /// Ad hoc: the target's name in the store (default: the database's name).
-    #[arg(long, value_name = "NAME", requires = "url")]
-    pub name: Option<String>,
+    #[command(flatten)]
+    pub ad_hoc: AdHocArgs,
     /// The store (default: the config's, else ./snapshots).
     #[arg(long, env = "DRIFTWATCH_STORE", value_name = "PATH")]
     pub store: Option<PathBuf>,
@@ -86,6 +74,68 @@ pub struct CheckArgs {
     pub capture: CaptureArgs,
 }
 
+/// A target given on the command line instead of a config file: shared by
+/// `check` and `baseline`, so both take the same `--url --migrations
+/// --migration-format --name`.
+#[derive(Debug, Args)]
+pub struct AdHocArgs {
+    /// Ad hoc: the database (postgres://… or env:VAR), without a config file.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Ad hoc: its migration directory.
+    #[arg(long, value_name = "DIR", requires = "url")]
+    pub migrations: Option<PathBuf>,
+    /// Ad hoc: the directory's layout (detected by default).
+    #[arg(long = "migration-format", value_parser = super::named::<Format>(), value_name = "FORMAT", requires = "url")]
+    pub migration_format: Option<Format>,
+    /// Ad hoc: the target's name in the store (default: the database's name).
+    #[arg(long, value_name = "NAME", requires = "url")]
+    pub name: Option<String>,
+}
+
+impl AdHocArgs {
+    /// The target these options name (None without `--url`), with the
+    /// command line's history, capture and shadow settings; the store's
+    /// defaults for everything a config file would say.
+    pub fn target(
+        &self,
+        history: &HistoryTableArgs,
+        capture: &crate::catalog::CaptureOptions,
+        shadow: &crate::shadow::ShadowOptions,
+    ) -> crate::Result<Option<ScanTarget>> {
+        let Some(url) = &self.url else {
+            return Ok(None);
+        };
+        let name = match &self.name {
+            Some(n) => n.clone(),
+            None => crate::database::DatabaseUrl::resolve(url)?
+                .database_name()
+                .unwrap_or_else(|| "default".into()),
+        };
+        Ok(Some(ScanTarget {
+            name,
+            url: url.clone(),
+            migrations: self.migrations.clone(),
+            format: self.migration_format,
+            // The directory's layout decides between several tools'
+            // history tables.
+            locate: crate::history::Locate {
+                migrations: self.migrations.clone(),
+                format: self.migration_format,
+                ..history.locate()
+            },
+            capture: capture.clone(),
+            ignore: Vec::new(),
+            fail_on: Severity::Info,
+            shadow: shadow.clone(),
+            keep_live: crate::config::StoreConfig::default().keep_live,
+            scan_rotation: Default::default(),
+            alerts: Default::default(),
+            probe: false,
+        }))
+    }
+}
+
 /// Report formats of `check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CheckFormat {
@@ -106,39 +156,16 @@ pub(crate) fn targets_and_store(
 ) -> Result<(Vec<ScanTarget>, PathBuf, Option<Config>)> {
     let capture = args.capture.options();
     let shadow = args.shadow.options();
-    if let Some(url) = &args.url {
-        let name = match &args.name {
-            Some(n) => n.clone(),
-            None => crate::database::DatabaseUrl::resolve(url)?
-                .database_name()
-                .unwrap_or_else(|| "default".into()),
-        };
-        let target = ScanTarget {
-            name,
-            url: url.clone(),
-            migrations: args.migrations.clone(),
-            format: args.migration_format,
-            locate: crate::history::Locate {
-                migrations: args.migrations.clone(),
-                format: args.migration_format,
-                ..args.history.locate()
-            },
-            capture,
-            ignore: args.ignore.clone(),
-            fail_on: args.fail_on.unwrap_or(Severity::Info),
-            shadow,
-            keep_live: crate::config::StoreConfig::default().keep_live,
-            scan_rotation: Default::default(),
-            alerts: Default::default(),
-            probe: false,
-        };
+    if let Some(mut target) = args.ad_hoc.target(&args.history, &capture, &shadow)? {
+        target.ignore = args.ignore.clone();
+        target.fail_on = args.fail_on.unwrap_or(Severity::Info);
         let store = args
             .store
             .clone()
             .unwrap_or_else(crate::config::default_store_path);
         return Ok((vec![target], store, None));
     }
-    let Some(path) = Config::path_or_default(args.config.as_deref()) else {
+    let Some(path) = super::config_path(args.config.as_deref()) else {
         return Err(Error::Usage(
             "check needs --config FILE (or ./driftwatch.toml), or --url URL for an ad hoc scan"
                 .into(),

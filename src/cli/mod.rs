@@ -175,6 +175,15 @@ fn usage_error_line(e: &clap::Error) -> String {
     }
 }
 
+/// The configuration file: `--config`, else `DRIFTWATCH_CONFIG` (when not
+/// empty), else `./driftwatch.toml` when present.
+pub(crate) fn config_path(given: Option<&std::path::Path>) -> Option<std::path::PathBuf> {
+    let from_env = std::env::var_os("DRIFTWATCH_CONFIG")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from);
+    crate::config::Config::path_or_default(given.or(from_env.as_deref()))
+}
+
 /// Parses the command line, runs the command, and maps errors to exit code 2.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {

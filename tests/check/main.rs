@@ -8,10 +8,12 @@
 mod common;
 
 mod baseline;
+mod baseline_cli;
 mod faults;
 mod flyway;
 mod prisma;
 mod record_history;
+mod round_trip;
 mod tools;
 
 use common::{driftwatch, repo, shadow};

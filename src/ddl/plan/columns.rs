@@ -40,8 +40,9 @@ pub(super) fn alter_column(
                     format!("ALTER TABLE {table} DROP COLUMN {col};"),
                     &[Hazard::DeletesData],
                 );
+                // A new expression may read columns re-typed here.
                 out.push(
-                    phase::COLUMNS,
+                    phase::GENERATED_COLUMNS,
                     format!("ALTER TABLE {table} ADD COLUMN {};", column_line(n)),
                     &[],
                 );
@@ -216,7 +217,7 @@ pub(super) fn column_extras(table: &str, c: Option<&Column>, n: &Column, out: &m
         && (c.is_some() || n.statistics_target.is_some())
     {
         out.push(
-            phase::COLUMNS,
+            phase::column_extras(c.is_some(), n),
             at(format!(
                 "SET STATISTICS {}",
                 n.statistics_target.unwrap_or(-1)
@@ -227,7 +228,7 @@ pub(super) fn column_extras(table: &str, c: Option<&Column>, n: &Column, out: &m
     if let Some(s) = &n.storage {
         if c.and_then(|c| c.storage.as_ref()) != Some(s) {
             out.push(
-                phase::COLUMNS,
+                phase::column_extras(c.is_some(), n),
                 at(format!("SET STORAGE {}", s.to_uppercase())),
                 &[],
             );
@@ -236,7 +237,7 @@ pub(super) fn column_extras(table: &str, c: Option<&Column>, n: &Column, out: &m
     if c.map(|c| &c.compression) != Some(&n.compression) && (c.is_some() || n.compression.is_some())
     {
         out.push(
-            phase::COLUMNS,
+            phase::column_extras(c.is_some(), n),
             at(format!(
                 "SET COMPRESSION {}",
                 n.compression.as_deref().unwrap_or("default")
@@ -254,14 +255,14 @@ pub(super) fn column_extras(table: &str, c: Option<&Column>, n: &Column, out: &m
             .collect();
         if !gone.is_empty() {
             out.push(
-                phase::COLUMNS,
+                phase::column_extras(c.is_some(), n),
                 at(format!("RESET ({})", gone.join(", "))),
                 &[],
             );
         }
         if !n.options.is_empty() {
             out.push(
-                phase::COLUMNS,
+                phase::column_extras(c.is_some(), n),
                 at(format!("SET ({})", n.options.join(", "))),
                 &[],
             );

@@ -194,28 +194,43 @@ pub(crate) mod phase {
     pub const TABLES: u16 = 26;
     pub const COLUMNS: u16 = 27;
     pub const RETYPE: u16 = 28;
+    /// Generated columns added: after the columns their expression reads
+    /// are re-typed (PostgreSQL refuses to re-type a column one uses); and
+    /// the columns added after one, so they keep their order.
+    pub const GENERATED_COLUMNS: u16 = 29;
     /// Types and collations no column uses any more, once columns are re-typed.
-    pub const LATE_DROPS: u16 = 29;
+    pub const LATE_DROPS: u16 = 30;
     /// Collations, once the types and columns that use them are gone.
-    pub const LATE_DROP_COLLATIONS: u16 = 30;
+    pub const LATE_DROP_COLLATIONS: u16 = 31;
     /// Extensions, foreign servers and schemas, once nothing in them is left.
-    pub const DROP_SCHEMAS: u16 = 31;
+    pub const DROP_SCHEMAS: u16 = 32;
     /// Functions that name a relation created here (signature or SQL-standard body).
-    pub const LATE_FUNCTIONS: u16 = 32;
+    pub const LATE_FUNCTIONS: u16 = 33;
     /// Columns moved to the end (--reorder-columns).
-    pub const REORDER: u16 = 33;
-    pub const CONSTRAINTS: u16 = 34;
-    pub const INDEXES: u16 = 35;
-    pub const DEFAULTS: u16 = 36;
-    pub const SEQUENCE_OWNERS: u16 = 37;
-    pub const FOREIGN_KEYS: u16 = 38;
-    pub const VIEWS: u16 = 39;
-    pub const TRIGGERS: u16 = 40;
-    pub const POLICIES: u16 = 41;
-    pub const OTHERS: u16 = 42;
-    pub const OWNERS: u16 = 43;
-    pub const PRIVILEGES: u16 = 44;
-    pub const COMMENTS: u16 = 45;
+    pub const REORDER: u16 = 34;
+    pub const CONSTRAINTS: u16 = 35;
+    pub const INDEXES: u16 = 36;
+    pub const DEFAULTS: u16 = 37;
+    pub const SEQUENCE_OWNERS: u16 = 38;
+    pub const FOREIGN_KEYS: u16 = 39;
+    pub const VIEWS: u16 = 40;
+    pub const TRIGGERS: u16 = 41;
+    pub const POLICIES: u16 = 42;
+    pub const OTHERS: u16 = 43;
+    pub const OWNERS: u16 = 44;
+    pub const PRIVILEGES: u16 = 45;
+    pub const COMMENTS: u16 = 46;
+
+    /// The phase of the statements on column `n` that `column_extras`
+    /// writes: a column added (or added again) may be added late (see
+    /// [`GENERATED_COLUMNS`]), so they come after every add.
+    pub fn column_extras(existed: bool, n: &crate::model::Column) -> u16 {
+        if !existed || n.generated.is_some() {
+            GENERATED_COLUMNS
+        } else {
+            COLUMNS
+        }
+    }
 }
 
 /// Collects statements as the planners find them.

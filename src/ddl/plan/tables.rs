@@ -412,16 +412,25 @@ fn alter_table(
             );
         }
     }
+    // From the first generated column added on, columns are added once
+    // the table's columns are re-typed (its expression may read one), in
+    // their order.
+    let mut late = false;
     for n in b.columns.iter().filter(|c| !c.inherited) {
         match a.columns.iter().find(|c| c.name == n.name && !c.inherited) {
             None if moved(&n.name) => {}
             None => {
+                late |= n.generated.is_some();
                 let may_fail = n.not_null
                     && n.default.is_none()
                     && n.identity.is_none()
                     && n.generated.is_none();
                 out.push(
-                    phase::COLUMNS,
+                    if late {
+                        phase::GENERATED_COLUMNS
+                    } else {
+                        phase::COLUMNS
+                    },
                     format!("ALTER TABLE {name} ADD COLUMN {};", column_line(n)),
                     if may_fail { &[Hazard::MayFail] } else { &[] },
                 );

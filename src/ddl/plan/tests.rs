@@ -125,3 +125,28 @@ fn owned_by_reads_back_quoted_names_and_refuses_anything_else() {
         assert_eq!(OwnerColumn::parse(bad), None, "{bad}");
     }
 }
+
+#[test]
+fn a_generated_column_is_added_after_the_column_it_reads_is_retyped() {
+    let a = objects(vec![table(
+        "accounts",
+        vec![column("id", 1, "bigint"), column("email", 2, "varchar(50)")],
+    )]);
+    let mut domain = column("domain", 3, "text");
+    domain.generated = Some("split_part((email)::text, '@'::text, 2)".into());
+    let b = objects(vec![table(
+        "accounts",
+        vec![
+            column("id", 1, "bigint"),
+            column("email", 2, "varchar(100)"),
+            domain,
+            column("note", 4, "text"),
+        ],
+    )]);
+    let sql = plan(&a, &b, &PlanOptions::default()).to_sql();
+    let retype = sql.find("ALTER COLUMN email TYPE").expect(&sql);
+    let add = sql.find("ADD COLUMN domain").expect(&sql);
+    assert!(retype < add, "PostgreSQL refuses the retype after:\n{sql}");
+    let note = sql.find("ADD COLUMN note").expect(&sql);
+    assert!(add < note, "columns keep their order:\n{sql}");
+}
