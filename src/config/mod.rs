@@ -50,8 +50,8 @@ pub struct StoreConfig {
     /// The store folder (default `snapshots`, relative to the config file).
     #[serde(default = "default_store_path")]
     pub path: PathBuf,
-    /// Live snapshots kept per target (older ones are removed, except the
-    /// first, which may be the recorded expected state).
+    /// Live snapshots kept per target (the oldest are removed; a first
+    /// scan's recorded expected state is a baseline, kept apart).
     #[serde(default = "default_keep_live")]
     pub keep_live: usize,
     /// `[store.scans]`: when `scans.jsonl` is rotated (`max_bytes`,

@@ -63,6 +63,9 @@ struct TargetSeries {
     ticks_skipped: u64,
     outbox_depth: u64,
     outbox_set_aside: u64,
+    /// When the next scan starts (Unix seconds); None when the schedule
+    /// has no next run.
+    next_scan: Option<i64>,
 }
 
 #[derive(Debug, Default)]
@@ -157,9 +160,24 @@ impl Metrics {
         self.with_target(target, |t| t.outbox_set_aside = n);
     }
 
-    /// Sets how many scans are running now.
-    pub fn set_in_flight(&self, n: u64) {
-        self.lock().in_flight = n;
+    /// Sets when the target's next scan starts (Unix seconds; None when
+    /// its schedule has no next run): a reload's new schedule or time zone
+    /// shows here at once, not when the next tick comes.
+    pub fn set_next_scan(&self, target: &str, at_unix: Option<i64>) {
+        self.with_target(target, |t| t.next_scan = at_unix);
+    }
+
+    /// Counts a scan that holds one of the `max_concurrent_scans` permits
+    /// (a job still waiting for one is not running).
+    pub fn scan_began(&self) {
+        self.lock().in_flight += 1;
+    }
+
+    /// Counts off a scan counted by [`Metrics::scan_began`] (finished,
+    /// failed or cancelled).
+    pub fn scan_ended(&self) {
+        let mut state = self.lock();
+        state.in_flight = state.in_flight.saturating_sub(1);
     }
 
     /// The exposition text (format 0.0.4), targets in name order.
@@ -187,7 +205,11 @@ impl Metrics {
         );
         o.family("driftwatch_targets", "gauge", "Targets configured.");
         o.sample("driftwatch_targets", &[], targets.len());
-        o.family("driftwatch_scans_in_flight", "gauge", "Scans running now.");
+        o.family(
+            "driftwatch_scans_in_flight",
+            "gauge",
+            "Scans running now (at most max_concurrent_scans; ticks waiting for their turn are not counted).",
+        );
         o.sample("driftwatch_scans_in_flight", &[], in_flight);
 
         o.per_target(
@@ -293,6 +315,12 @@ impl Metrics {
             }
         }
 
+        o.per_target(
+            "driftwatch_next_scan_timestamp_seconds",
+            "gauge",
+            "When the target's next scheduled scan starts (Unix time; absent when its schedule has no next run).",
+            |t| t.next_scan,
+        );
         o.per_target(
             "driftwatch_ticks_skipped_total",
             "counter",

@@ -47,7 +47,10 @@ fn two_targets_after_a_few_scans() {
     m.tick_skipped("beta");
     m.set_outbox_depth("alpha", 4);
     m.set_outbox_set_aside("beta", 2);
-    m.set_in_flight(2);
+    m.scan_began();
+    m.scan_began();
+    m.scan_began();
+    m.scan_ended();
 
     let text = m.render();
     let s = check_format(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
@@ -316,4 +319,21 @@ fn updates_from_many_threads_all_count() {
         value(&s, "driftwatch_catalog_probes_total", &labels),
         Some(2000.0)
     );
+}
+
+#[test]
+fn the_next_scan_time_is_exported_once_known() {
+    let m = Metrics::new();
+    m.set_targets(&names(&["a", "b"]));
+    let series = "driftwatch_next_scan_timestamp_seconds";
+    let s = check_format(&m.render()).unwrap();
+    assert!(s.iter().all(|(n, _, _)| n != series), "absent before known");
+    m.set_next_scan("a", Some(1_798_761_600));
+    m.set_next_scan("b", None);
+    let s = check_format(&m.render()).unwrap();
+    assert_eq!(value(&s, series, &[("target", "a")]), Some(1_798_761_600.0));
+    assert_eq!(value(&s, series, &[("target", "b")]), None);
+    m.set_next_scan("a", Some(1_798_700_000));
+    let s = check_format(&m.render()).unwrap();
+    assert_eq!(value(&s, series, &[("target", "a")]), Some(1_798_700_000.0));
 }

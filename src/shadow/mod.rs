@@ -2,6 +2,7 @@
 //! binaries, or an existing server given by URL (`--shadow-url`,
 //! `DRIFTWATCH_SHADOW_URL`) where driftwatch may CREATE DATABASE.
 
+mod abandon;
 pub mod binaries;
 mod cluster;
 pub mod elevate;
@@ -10,6 +11,7 @@ mod initdb;
 mod load;
 mod role;
 
+pub use abandon::settle as settle_abandoned;
 pub use cluster::{find_bindir, temp_root, Cluster, ClusterOptions};
 pub use load::{load_sql, load_sql_as};
 pub use role::REPLAY_ROLE;
@@ -50,6 +52,9 @@ pub struct ReplayDatabase {
     /// The shadow server's superusers, when `superuser` is set.
     pub superusers: Vec<String>,
     name: String,
+    /// Drops the database if it is not given back (a cancelled replay on a
+    /// server given by URL).
+    guard: Option<std::sync::Arc<abandon::Guard>>,
 }
 
 impl ReplayDatabase {
@@ -195,12 +200,21 @@ impl Shadow {
             None => self.create_database(prefix, owner).await?,
         };
         let name = db.database_name().unwrap_or_default();
+        // Armed from here: an error below, or a cancelled replay, drops it.
+        let guard = match self {
+            Shadow::External(_) => Some(std::sync::Arc::new(abandon::Guard::new(
+                admin.clone(),
+                name.clone(),
+            ))),
+            Shadow::Local(_) => None,
+        };
         let Some(role) = role else {
             return Ok(ReplayDatabase {
                 url: db,
                 superuser: None,
                 superusers: Vec::new(),
                 name,
+                guard,
             });
         };
         let url = role::as_replay_role(&db, &role)?;
@@ -220,6 +234,7 @@ impl Shadow {
             superuser: Some(db),
             superusers: role.superusers.clone(),
             name,
+            guard,
         })
     }
 
@@ -232,7 +247,11 @@ impl Shadow {
             }
         }
         self.drop_database(&self.admin_url().with_database(&db.name))
-            .await
+            .await?;
+        if let Some(guard) = &db.guard {
+            guard.disarm();
+        }
+        Ok(())
     }
 
     /// Drops a database made by [`Shadow::fresh_database`].
@@ -244,14 +263,23 @@ impl Shadow {
         if name.is_empty() {
             return Ok(());
         }
-        let admin = self.admin_url();
-        let mut conn = admin.connect(&[]).await?;
-        sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-            .execute(&mut conn)
-            .await
-            .map_err(|e| Error::Shadow(format!("DROP DATABASE {name} failed: {e}")))?;
-        Ok(())
+        drop_named(&self.admin_url(), &name).await
     }
+}
+
+/// Drops database `name` (one of ours) on the server `admin` reaches,
+/// ending its sessions (`WITH (FORCE)`).
+async fn drop_named(admin: &DatabaseUrl, name: &str) -> Result<()> {
+    let mut conn = admin.connect(&[]).await?;
+    let quoted = name.replace('"', "\"\"");
+    // Executor::execute, not raw_sql(..).execute: the future must be Send
+    // (see "Async and Send" in docs/architecture.md).
+    let sql = format!("DROP DATABASE IF EXISTS \"{quoted}\" WITH (FORCE)");
+    sqlx::Executor::execute(&mut conn, sqlx::raw_sql(&sql))
+        .await
+        .map_err(|e| Error::Shadow(format!("DROP DATABASE {name} failed: {e}")))?;
+    let _ = sqlx::Connection::close(conn).await;
+    Ok(())
 }
 
 /// The replay role of the server `admin` reaches, set up once per process

@@ -82,7 +82,7 @@ pub fn run_on_thread(
 async fn run(shared: Arc<Shared>, spec: JobSpec, tick: Tick) -> JobEnd {
     let name = spec.target.name.clone();
     let _permit = match shared.permits.clone().acquire_owned().await {
-        Ok(p) => p,
+        Ok(p) => Running::new(p, shared.metrics.clone()),
         Err(_) => return JobEnd::Error,
     };
     match run_claimed(&shared, &spec, tick).await {
@@ -91,6 +91,29 @@ async fn run(shared: Arc<Shared>, spec: JobSpec, tick: Tick) -> JobEnd {
             tracing::error!(target = %name, tick = %tick.at, error = %e, "scan could not run");
             JobEnd::Error
         }
+    }
+}
+
+/// A permit held: counted in `driftwatch_scans_in_flight` until dropped,
+/// however the job ends (cancelled at shutdown or by `scan_timeout` too).
+struct Running {
+    _permit: tokio::sync::OwnedSemaphorePermit,
+    metrics: Arc<Metrics>,
+}
+
+impl Running {
+    fn new(permit: tokio::sync::OwnedSemaphorePermit, metrics: Arc<Metrics>) -> Running {
+        metrics.scan_began();
+        Running {
+            _permit: permit,
+            metrics,
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.metrics.scan_ended();
     }
 }
 

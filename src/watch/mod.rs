@@ -156,6 +156,17 @@ impl Setup {
     }
 }
 
+/// The longest the scheduler sleeps between two turns of its loop, so
+/// that a clock change is noticed and [`STALL_AFTER`] can be short.
+const MAX_SLEEP: Duration = Duration::from_secs(5);
+
+/// Seconds without a turn of the scheduler's loop after which `/healthz`
+/// answers 503: three turns missed. The loop only awaits what cannot block
+/// long (a due tick, a job ending, timers, signals, the fleet sweep), so
+/// this is a scheduler stuck (a fleet store that stopped answering, a
+/// starved process), and a liveness probe should restart it.
+const STALL_AFTER: i64 = 15;
+
 /// The daemon's state as `/healthz` reports it.
 struct Liveness {
     stopping: AtomicBool,
@@ -168,7 +179,7 @@ impl Health for Liveness {
             return Err("shutting down".into());
         }
         let age = Timestamp::now().as_second() - self.last_loop.load(Ordering::Relaxed);
-        if age > 120 {
+        if age > STALL_AFTER {
             return Err(format!("the scheduler has not run for {age}s"));
         }
         Ok(())
@@ -303,15 +314,17 @@ pub async fn run(opts: WatchOptions) -> Result<()> {
             running.insert(name.clone());
             spawn_job(&mut jobs, &shared, w.spec.clone(), tick, &cancel_rx);
         }
-        metrics.set_in_flight(running.len() as u64);
+        for (name, w) in &setup.targets {
+            metrics.set_next_scan(name, w.next.map(|t| t.start.as_second()));
+        }
         let wake = setup
             .targets
             .values()
             .filter_map(|w| w.next.map(|t| t.start))
             .min()
             .map(|t| t.duration_since(Timestamp::now()).unsigned_abs())
-            .unwrap_or(Duration::from_secs(60))
-            .min(Duration::from_secs(30));
+            .unwrap_or(MAX_SLEEP)
+            .min(MAX_SLEEP);
         tokio::select! {
             _ = tokio::time::sleep(wake) => {}
             Some(done) = jobs.join_next(), if !jobs.is_empty() => {
@@ -406,6 +419,9 @@ pub async fn run(opts: WatchOptions) -> Result<()> {
         let _ = cancel_tx.send(true);
         while jobs.join_next().await.is_some() {}
     }
+    // A replay cancelled here or by scan_timeout drops its shadow database
+    // in a task of its own: let those finish before the process ends.
+    crate::shadow::settle_abandoned(Duration::from_secs(10)).await;
     if let Some(f) = &fleet {
         if let Err(e) = f.release().await {
             tracing::warn!(error = %e, "could not release this replica's claims");

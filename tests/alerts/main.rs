@@ -13,6 +13,7 @@ mod email;
 mod faults;
 mod hostile;
 mod outbox;
+mod retention;
 mod webhook;
 
 use common::{exec, repo, shadow};

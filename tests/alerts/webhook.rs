@@ -215,3 +215,89 @@ async fn a_webhook_url_is_given_exactly_once_and_a_missing_one_is_one_line() {
     );
     assert_one_line_error(&check(&[]), "webhooks.ops.url", "tok3nSecret77");
 }
+
+/// The outcomes in `alerts/deliveries.jsonl`, in order, as `outcome error`.
+fn deliveries(s: &Scene) -> Vec<String> {
+    std::fs::read_to_string(s.target_dir().join("alerts/deliveries.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"));
+            format!(
+                "{} {}",
+                v["outcome"].as_str().unwrap_or("?"),
+                v["error"].as_str().unwrap_or("")
+            )
+        })
+        .collect()
+}
+
+/// A 4xx answer is a refusal: recorded as rejected, taken out of the outbox
+/// and never posted again. 408 (Request Timeout) and 429 (Too Many
+/// Requests) are the receiver asking for a later try: deferred, kept, and
+/// posted again until accepted.
+#[tokio::test]
+async fn a_webhook_4xx_is_refused_for_good_but_408_and_429_are_retried() {
+    let hook = WebhookServer::start();
+    let s = Scene::demo().await;
+    s.configure(
+        &format!("[webhooks.ops]\nurl = \"{}\"", hook.url("/hook")),
+        r#"webhooks = ["ops"]"#,
+    );
+    let config = s.config_path().display().to_string();
+    let flush = || {
+        let out = s.run(&["alert", "flush", "--config", &config], &[]);
+        assert!(out.status.code().is_some(), "{}", stderr(&out));
+    };
+    assert_exit(&s.check(&[]), 0);
+
+    // Refused (422, then 401): one POST each, rejected, not kept.
+    let mut answered = 0;
+    for (code, change) in [(422, ADD_INDEX), (401, DROP_INDEX)] {
+        hook.set_status(Some(code));
+        s.sql(change).await;
+        s.check(&[]);
+        answered += 1;
+        assert_eq!(hook.rejected(), answered, "HTTP {code}: posted once");
+        assert!(s.outbox().is_empty(), "HTTP {code}: not kept for a retry");
+        let last = deliveries(&s).pop().unwrap_or_default();
+        assert!(
+            last.starts_with("rejected ") && last.ends_with(&format!("HTTP {code}")),
+            "{last}"
+        );
+        flush();
+        assert_eq!(hook.rejected(), answered, "HTTP {code}: never posted again");
+    }
+    assert!(
+        s.status().contains("alert rejected by ops"),
+        "{}",
+        s.status()
+    );
+
+    // Deferred (408, then 429): kept, posted again at each flush, and
+    // delivered once the receiver accepts.
+    let mut delivered = 0;
+    for (code, change) in [(408, ADD_COLUMN), (429, ADD_INDEX)] {
+        hook.set_status(Some(code));
+        s.sql(change).await;
+        s.check(&[]);
+        answered += 1;
+        assert_eq!(hook.rejected(), answered, "HTTP {code}: posted");
+        assert_eq!(s.outbox().len(), 1, "HTTP {code}: kept for a retry");
+        let last = deliveries(&s).pop().unwrap_or_default();
+        assert!(
+            last.starts_with("deferred ") && last.ends_with(&format!("HTTP {code}")),
+            "{last}"
+        );
+        flush();
+        answered += 1;
+        assert_eq!(hook.rejected(), answered, "HTTP {code}: retried");
+        assert_eq!(s.outbox().len(), 1);
+        hook.set_status(None);
+        flush();
+        delivered += 1;
+        assert_eq!(hook.wait_for(delivered, ARRIVES).len(), delivered);
+        assert!(s.outbox().is_empty(), "HTTP {code}: delivered at last");
+        assert!(deliveries(&s).pop().unwrap_or_default().starts_with("sent"));
+    }
+}

@@ -10,6 +10,7 @@ mod mail;
 
 mod daemon;
 mod fleet;
+mod promises;
 
 use driftwatch::catalog::DatabaseUrl;
 use nix::sys::signal::{kill, Signal};
