@@ -41,11 +41,8 @@ impl Scene {
     /// A fresh database migrated with the demo migrations (Flyway).
     pub async fn demo() -> Scene {
         let db = common::fresh_db().await;
-        let migrations = demo_dir();
-        let set = driftwatch::migrations::read(&migrations, None).expect("read migrations");
-        driftwatch::replay::migrate(&db, &set, &set.migrations)
-            .await
-            .expect("migrate");
+        // As Flyway records them, checksums checked against Flyway's own.
+        common::flyway::migrate(&db, &demo_dir()).await;
         Scene {
             db,
             dir: tempfile::tempdir().expect("temp dir"),

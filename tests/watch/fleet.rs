@@ -68,6 +68,18 @@ async fn three_replicas_scan_each_tick_once_alert_once_and_survive_a_sigkill() {
     common::exec(&targets[0], DRIFT).await;
     let mail = smtp.wait_for(1, Duration::from_secs(30));
     assert!(mail[0].header("Subject").unwrap_or_default().contains("t0"));
+    // The kill comes once the delivery is stored (the outbox emptied, the
+    // delivery logged): a replica killed between the server's acceptance
+    // and that write leaves the message to be sent again, the one
+    // duplicate the README admits, and the kill would otherwise aim at it.
+    wait_until("the delivery stored", Duration::from_secs(30), || {
+        psql_rows(
+            &store_db,
+            "SELECT count(*) FILTER (WHERE path LIKE 'outbox/%') || ',' ||
+                    count(*) FILTER (WHERE path = 'alerts/deliveries.jsonl')
+               FROM driftwatch.files WHERE target = 't0'",
+        ) == ["0,1"]
+    });
 
     // One replica dies without a word; its targets' ticks go on.
     replicas[0].child.kill().unwrap();
@@ -387,6 +399,18 @@ async fn a_taken_over_tick_whose_results_were_stored_is_delivered_not_rescanned(
     let mut replica = Daemon::start(&config, &dir.path().join("r.log"), &[]);
     let mail = smtp.wait_for(1, Duration::from_secs(30));
     assert!(mail[0].header("Subject").unwrap_or_default().contains("t0"));
+    // The kill comes once the delivery is stored (the outbox emptied, the
+    // delivery logged): a replica killed between the server's acceptance
+    // and that write leaves the message to be sent again, the one
+    // duplicate the README admits, and the kill would otherwise aim at it.
+    wait_until("the delivery stored", Duration::from_secs(30), || {
+        psql_rows(
+            &store_db,
+            "SELECT count(*) FILTER (WHERE path LIKE 'outbox/%') || ',' ||
+                    count(*) FILTER (WHERE path = 'alerts/deliveries.jsonl')
+               FROM driftwatch.files WHERE target = 't0'",
+        ) == ["0,1"]
+    });
     wait_until("the tick finished", Duration::from_secs(15), || {
         psql_rows(
             &store_db,
