@@ -34,8 +34,20 @@ fn diff_json(from: &str, to: &str, extra: &[&str]) -> (i32, Value, String) {
     args.extend_from_slice(extra);
     let out = driftwatch(&args);
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    (out.status.code().unwrap_or(-1), json, stderr)
+    let code = out.status.code().unwrap_or(-1);
+    // A diff that answered (0 or 1) printed its report: output that is not
+    // JSON is a failure here, not an empty report that negative assertions
+    // would pass on. Only an error (2) leaves stdout empty.
+    let json = match code {
+        0 | 1 => serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "exit {code} without a JSON report ({e}): {}\nstderr: {stderr}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        }),
+        _ => Value::Null,
+    };
+    (code, json, stderr)
 }
 
 fn codes(report: &Value) -> Vec<String> {
