@@ -425,6 +425,21 @@ mod tests {
     use crate::report::{Attribution, FindingCode, MigrationName};
     use crate::store::ScanResult;
 
+    /// A message of `kind` about all of `r`'s findings, none marked new or
+    /// gone, no report path.
+    fn plain_view(r: &CheckReport, kind: AlertKind) -> AlertView<'_> {
+        AlertView {
+            report: r,
+            kind,
+            findings: r.findings.iter().collect(),
+            new_findings: &[],
+            gone_findings: &[],
+            failures: 0,
+            drift_since: None,
+            report_path: None,
+        }
+    }
+
     fn report() -> CheckReport {
         let finding = |kind, name: &str, severity, attribution, ddl: Option<&str>| Finding {
             code: FindingCode::Schema(ChangeCode::Added(kind)),
@@ -536,16 +551,7 @@ mod tests {
     #[test]
     fn the_html_part_escapes_database_text_and_uses_inline_styles_only() {
         let r = report();
-        let view = AlertView {
-            report: &r,
-            kind: AlertKind::Drift,
-            findings: r.findings.iter().collect(),
-            new_findings: &[],
-            gone_findings: &[],
-            failures: 0,
-            drift_since: None,
-            report_path: None,
-        };
+        let view = plain_view(&r, AlertKind::Drift);
         let html = view.html();
         assert!(!html.contains("<script>"), "{html}");
         assert!(html.contains("shop.&lt;script&gt;x&lt;/script&gt;"));
@@ -605,16 +611,7 @@ mod tests {
         let mut r = report();
         r.result = ScanResult::Recorded;
         r.findings.truncate(1);
-        let view = AlertView {
-            report: &r,
-            kind: AlertKind::Drift,
-            findings: r.findings.iter().collect(),
-            new_findings: &[],
-            gone_findings: &[],
-            failures: 0,
-            drift_since: None,
-            report_path: None,
-        };
+        let view = plain_view(&r, AlertKind::Drift);
         assert_eq!(
             view.subject(),
             "[driftwatch] shop: 1 warning in the migration history (schema not compared)"
@@ -640,19 +637,7 @@ mod tests {
     #[test]
     fn headlines_name_the_expected_state() {
         let mut r = report();
-        let view = |r: &CheckReport, kind| {
-            AlertView {
-                report: r,
-                kind,
-                findings: r.findings.iter().collect(),
-                new_findings: &[],
-                gone_findings: &[],
-                failures: 0,
-                drift_since: None,
-                report_path: None,
-            }
-            .headline()
-        };
+        let view = |r: &CheckReport, kind| plain_view(r, kind).headline();
         assert_eq!(
             view(&r, AlertKind::Drift),
             "shop: the live schema differs from its migrations (1 critical, 1 warning)."
