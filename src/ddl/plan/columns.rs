@@ -5,7 +5,7 @@
 use super::casts::{self, Cast};
 use super::privileges::{acl, comment, literal};
 use super::reorder::{temporary, Reorder};
-use super::{phase, Hazard, Out};
+use super::{Hazard, Out, Phase};
 use crate::ddl::{column_line, identity_clause};
 use crate::model::{quote_ident, Column, Identity, Table};
 use std::collections::BTreeSet;
@@ -26,7 +26,7 @@ pub(super) fn alter_column(
     if !moved && (c.generated != n.generated || c.generated_virtual != n.generated_virtual) {
         match (&c.generated, &n.generated) {
             (Some(_), None) => out.push(
-                phase::COLUMNS,
+                Phase::Columns,
                 at("DROP EXPRESSION"),
                 &[Hazard::DropsGeneration],
             ),
@@ -36,13 +36,13 @@ pub(super) fn alter_column(
                 forced.insert(key.to_string());
                 out.drops_column(key.to_string(), &n.name);
                 out.push(
-                    phase::DROP_COLUMNS,
+                    Phase::DropColumns,
                     format!("ALTER TABLE {table} DROP COLUMN {col};"),
                     &[Hazard::DeletesData],
                 );
                 // A new expression may read columns re-typed here.
                 out.push(
-                    phase::GENERATED_COLUMNS,
+                    Phase::GeneratedColumns,
                     format!("ALTER TABLE {table} ADD COLUMN {};", column_line(n)),
                     &[],
                 );
@@ -62,10 +62,10 @@ pub(super) fn alter_column(
     let widened = retyped && cast != Cast::MayLose;
     if c.default != n.default || (retyped && !widened && c.default.is_some()) {
         if c.default.is_some() {
-            out.push(phase::DROP_DEFAULTS, at("DROP DEFAULT"), &[]);
+            out.push(Phase::DropDefaults, at("DROP DEFAULT"), &[]);
         }
         if let Some(d) = &n.default {
-            out.push(phase::DEFAULTS, at(&format!("SET DEFAULT {d}")), &[]);
+            out.push(Phase::Defaults, at(&format!("SET DEFAULT {d}")), &[]);
         }
     }
     if widened {
@@ -76,7 +76,7 @@ pub(super) fn alter_column(
         };
         // No USING: the assignment cast is what lets PostgreSQL see that a
         // catalog-only widening needs no rewrite.
-        out.push(phase::RETYPE, at(&format!("TYPE {}", n.data_type)), hazards);
+        out.push(Phase::Retype, at(&format!("TYPE {}", n.data_type)), hazards);
     } else if retyped {
         forced.insert(key.to_string());
         let collate = n
@@ -103,7 +103,7 @@ pub(super) fn alter_column(
         };
         if via == "::text" && !user(&c.data_type) && !user(&n.data_type) {
             out.note(
-                phase::RETYPE,
+                Phase::Retype,
                 format!(
                     "{table}.{col}: no cast from {} to {} is known, so USING converts through text; write your own conversion if the values need one",
                     c.data_type, n.data_type
@@ -111,7 +111,7 @@ pub(super) fn alter_column(
             );
         }
         out.push(
-            phase::RETYPE,
+            Phase::Retype,
             at(&format!(
                 "TYPE {}{collate} USING {col}{via}::{}",
                 n.data_type, n.data_type
@@ -125,16 +125,16 @@ pub(super) fn alter_column(
             // An identity column must be NOT NULL first; both after the
             // re-type, so the sequence's bounds fit the column's new type.
             if !c.not_null {
-                out.push(phase::DEFAULTS, at("SET NOT NULL"), &[Hazard::MayFail]);
+                out.push(Phase::Defaults, at("SET NOT NULL"), &[Hazard::MayFail]);
                 not_null_done = true;
             }
             out.push(
-                phase::DEFAULTS,
+                Phase::Defaults,
                 at(&format!("ADD {}", identity_clause(id))),
                 &[],
             )
         }
-        (Some(_), None) => out.push(phase::COLUMNS, at("DROP IDENTITY"), &[]),
+        (Some(_), None) => out.push(Phase::Columns, at("DROP IDENTITY"), &[]),
         (Some(x), Some(y)) => {
             // One ALTER COLUMN for every option, checked together (a new
             // MINVALUE and START are valid only as a pair). The re-type
@@ -153,9 +153,9 @@ pub(super) fn alter_column(
             if !options.is_empty() {
                 out.push(
                     if narrower {
-                        phase::COLUMNS
+                        Phase::Columns
                     } else {
-                        phase::DEFAULTS
+                        Phase::Defaults
                     },
                     at(&options.join(" ")),
                     if tighter { &[Hazard::MayFail] } else { &[] },
@@ -166,9 +166,9 @@ pub(super) fn alter_column(
     }
     if c.not_null != n.not_null && !not_null_done {
         if n.not_null {
-            out.push(phase::DEFAULTS, at("SET NOT NULL"), &[Hazard::MayFail]);
+            out.push(Phase::Defaults, at("SET NOT NULL"), &[Hazard::MayFail]);
         } else {
-            out.push(phase::COLUMNS, at("DROP NOT NULL"), &[]);
+            out.push(Phase::Columns, at("DROP NOT NULL"), &[]);
         }
     }
     column_extras(table, Some(c), n, out);
@@ -217,7 +217,7 @@ pub(super) fn column_extras(table: &str, c: Option<&Column>, n: &Column, out: &m
         && (c.is_some() || n.statistics_target.is_some())
     {
         out.push(
-            phase::column_extras(c.is_some(), n),
+            Phase::column_extras(c.is_some(), n),
             at(format!(
                 "SET STATISTICS {}",
                 n.statistics_target.unwrap_or(-1)
@@ -228,7 +228,7 @@ pub(super) fn column_extras(table: &str, c: Option<&Column>, n: &Column, out: &m
     if let Some(s) = &n.storage {
         if c.and_then(|c| c.storage.as_ref()) != Some(s) {
             out.push(
-                phase::column_extras(c.is_some(), n),
+                Phase::column_extras(c.is_some(), n),
                 at(format!("SET STORAGE {}", s.to_uppercase())),
                 &[],
             );
@@ -237,7 +237,7 @@ pub(super) fn column_extras(table: &str, c: Option<&Column>, n: &Column, out: &m
     if c.map(|c| &c.compression) != Some(&n.compression) && (c.is_some() || n.compression.is_some())
     {
         out.push(
-            phase::column_extras(c.is_some(), n),
+            Phase::column_extras(c.is_some(), n),
             at(format!(
                 "SET COMPRESSION {}",
                 n.compression.as_deref().unwrap_or("default")
@@ -255,14 +255,14 @@ pub(super) fn column_extras(table: &str, c: Option<&Column>, n: &Column, out: &m
             .collect();
         if !gone.is_empty() {
             out.push(
-                phase::column_extras(c.is_some(), n),
+                Phase::column_extras(c.is_some(), n),
                 at(format!("RESET ({})", gone.join(", "))),
                 &[],
             );
         }
         if !n.options.is_empty() {
             out.push(
-                phase::column_extras(c.is_some(), n),
+                Phase::column_extras(c.is_some(), n),
                 at(format!("SET ({})", n.options.join(", "))),
                 &[],
             );
@@ -314,25 +314,25 @@ pub(super) fn move_columns(name: &str, a: &Table, b: &Table, m: &Reorder, out: &
                 format!("ALTER TABLE {name} DROP COLUMN {q};"),
                 format!("ALTER TABLE {name} RENAME COLUMN {tmp} TO {q};"),
             ] {
-                out.push(phase::REORDER, sql, &[Hazard::RewritesTable]);
+                out.push(Phase::Reorder, sql, &[Hazard::RewritesTable]);
             }
             if let Some(d) = &n.default {
                 out.push(
-                    phase::REORDER,
+                    Phase::Reorder,
                     format!("ALTER TABLE {name} ALTER COLUMN {q} SET DEFAULT {d};"),
                     &[],
                 );
             }
             if n.not_null {
                 out.push(
-                    phase::REORDER,
+                    Phase::Reorder,
                     format!("ALTER TABLE {name} ALTER COLUMN {q} SET NOT NULL;"),
                     &[],
                 );
             }
             if let Some(id) = &n.identity {
                 out.push(
-                    phase::REORDER,
+                    Phase::Reorder,
                     format!(
                         "ALTER TABLE {name} ALTER COLUMN {q} ADD {};",
                         identity_clause(id)
@@ -342,7 +342,7 @@ pub(super) fn move_columns(name: &str, a: &Table, b: &Table, m: &Reorder, out: &
                 // The new identity sequence starts over: past the values
                 // the rows already have.
                 out.push(
-                    phase::REORDER,
+                    Phase::Reorder,
                     format!(
                         "SELECT setval(pg_get_serial_sequence({}, {}), max({q})) FROM {name} HAVING max({q}) IS NOT NULL;",
                         literal(name),
@@ -354,13 +354,13 @@ pub(super) fn move_columns(name: &str, a: &Table, b: &Table, m: &Reorder, out: &
         } else {
             if existing {
                 out.push(
-                    phase::REORDER,
+                    Phase::Reorder,
                     format!("ALTER TABLE {name} DROP COLUMN {q};"),
                     &[Hazard::RewritesTable],
                 );
             }
             out.push(
-                phase::REORDER,
+                Phase::Reorder,
                 format!("ALTER TABLE {name} ADD COLUMN {};", column_line(n)),
                 &[],
             );

@@ -3,13 +3,12 @@
 //! around the tables their signatures or SQL-standard bodies name.
 
 use super::deps::rel;
+use super::pair::pair;
 use super::privileges::{acl, comment, owner, public_defaults};
-use super::{phase, Hazard, Out};
+use super::{Hazard, Out, Phase};
 use crate::diff::{Keyed, ObjectKind};
 use crate::model::{qualified, quote_ident, Function, Objects};
 use std::collections::{BTreeMap, BTreeSet};
-
-use super::others::by_key;
 
 fn function_word(f: &Function) -> &'static str {
     match f.kind.as_str() {
@@ -137,7 +136,7 @@ pub(super) fn functions(
     forced: &mut BTreeSet<String>,
     out: &mut Out,
 ) {
-    let (a, b) = (by_key(&from.functions), by_key(&to.functions));
+    let (a, b) = pair(&from.functions, &to.functions);
     // Functions whose signature names a relation this migration creates
     // wait for it.
     let new_relations: Vec<String> = to
@@ -223,9 +222,9 @@ pub(super) fn functions(
                 });
             out.push(
                 if early {
-                    phase::DROP_FUNCTIONS
+                    Phase::DropFunctions
                 } else {
-                    phase::DROP_LATE_FUNCTIONS
+                    Phase::DropLateFunctions
                 },
                 format!("DROP {} {};", function_word(f), function_id(f)),
                 &[],
@@ -241,13 +240,13 @@ pub(super) fn functions(
             if old.is_none_or_changed(f) {
                 if let Some(o) = old {
                     out.push(
-                        phase::DROP_FUNCTIONS,
+                        Phase::DropFunctions,
                         format!("DROP AGGREGATE {};", function_id(o)),
                         &[],
                     );
                 }
                 if let Some(sql) = super::global::create_aggregate(f) {
-                    out.push(phase::LATE_FUNCTIONS, sql, &[]);
+                    out.push(Phase::LateFunctions, sql, &[]);
                 }
                 comment(out, "AGGREGATE", &id, None, f.comment.as_ref());
                 let defaults = public_defaults(ObjectKind::Function);
@@ -261,9 +260,9 @@ pub(super) fn functions(
                     || f.returns.as_deref().is_some_and(|x| x.contains(r.as_str()))
             });
         let at = if late {
-            phase::LATE_FUNCTIONS
+            Phase::LateFunctions
         } else {
-            phase::FUNCTIONS
+            Phase::Functions
         };
         match old {
             None => out.push(at, create_function(f, false), &[]),
@@ -308,7 +307,7 @@ pub(super) fn functions(
         );
     }
     for sql in late_drops {
-        out.push(phase::LATE_FUNCTIONS, sql, &[]);
+        out.push(Phase::LateFunctions, sql, &[]);
     }
 }
 

@@ -3,15 +3,11 @@
 //! the two function-like kinds that need their own CREATE: aggregates and
 //! range types.
 
+use super::pair::pair;
 use super::privileges::{acl, comment, literal, owner};
-use super::{phase, Hazard, Out};
-use crate::diff::Keyed;
+use super::{Hazard, Out, Phase};
 use crate::model::{quote_ident, DefaultPrivilege, Function, Objects, TypeDef, TypeKind};
-use std::collections::{BTreeMap, BTreeSet};
-
-fn by_key<T: Keyed>(list: &[T]) -> BTreeMap<String, &T> {
-    list.iter().map(|x| (x.key(), x)).collect()
-}
+use std::collections::BTreeSet;
 
 /// `OPTIONS (k 'v', …)` from catalog options (`k=v`), or nothing.
 pub(crate) fn options_clause(options: &[String]) -> String {
@@ -44,11 +40,8 @@ pub(super) fn plan(from: &Objects, to: &Objects, out: &mut Out) {
 }
 
 fn wrappers_and_servers(from: &Objects, to: &Objects, out: &mut Out) {
-    let (a, b) = (by_key(&from.foreign_servers), by_key(&to.foreign_servers));
-    let (wa, wb) = (
-        by_key(&from.foreign_data_wrappers),
-        by_key(&to.foreign_data_wrappers),
-    );
+    let (a, b) = pair(&from.foreign_servers, &to.foreign_servers);
+    let (wa, wb) = pair(&from.foreign_data_wrappers, &to.foreign_data_wrappers);
     let server_changed = |k: &String| match (a.get(k), b.get(k)) {
         (Some(x), Some(y)) => {
             x.wrapper != y.wrapper || x.server_type != y.server_type || x.options != y.options
@@ -60,9 +53,9 @@ fn wrappers_and_servers(from: &Objects, to: &Objects, out: &mut Out) {
             // A changed server is dropped before its new definition is
             // created; a removed one once its foreign tables are gone.
             let at = if b.contains_key(k) {
-                phase::DROP_TYPES
+                Phase::DropTypes
             } else {
-                phase::DROP_SCHEMAS
+                Phase::DropSchemas
             };
             for m in &s.user_mappings {
                 out.push(
@@ -86,9 +79,9 @@ fn wrappers_and_servers(from: &Objects, to: &Objects, out: &mut Out) {
         if wb.get(k).is_none_or_other(w) {
             out.push(
                 if wb.contains_key(k) {
-                    phase::DROP_TYPES
+                    Phase::DropTypes
                 } else {
-                    phase::DROP_SCHEMAS
+                    Phase::DropSchemas
                 },
                 format!("DROP FOREIGN DATA WRAPPER {};", quote_ident(&w.name)),
                 &[],
@@ -112,7 +105,7 @@ fn wrappers_and_servers(from: &Objects, to: &Objects, out: &mut Out) {
             }
             sql.push_str(&options_clause(&w.options));
             sql.push(';');
-            out.push(phase::EXTENSIONS, sql, &[]);
+            out.push(Phase::Extensions, sql, &[]);
         }
         owner(
             out,
@@ -154,11 +147,11 @@ fn wrappers_and_servers(from: &Objects, to: &Objects, out: &mut Out) {
                 quote_ident(&s.wrapper),
                 options_clause(&s.options)
             ));
-            out.push(phase::EXTENSIONS, sql, &[]);
+            out.push(Phase::Extensions, sql, &[]);
         } else if let Some(o) = old {
             if o.version != s.version {
                 out.push(
-                    phase::EXTENSIONS,
+                    Phase::Extensions,
                     format!(
                         "ALTER SERVER {name} VERSION {};",
                         s.version.as_deref().map_or("NULL".into(), literal)
@@ -170,7 +163,7 @@ fn wrappers_and_servers(from: &Objects, to: &Objects, out: &mut Out) {
         let before: &[String] = old.map(|o| o.user_mappings.as_slice()).unwrap_or(&[]);
         for m in before.iter().filter(|m| !s.user_mappings.contains(m)) {
             out.push(
-                phase::DROP_SCHEMAS,
+                Phase::DropSchemas,
                 format!("DROP USER MAPPING FOR {} SERVER {name};", role(m)),
                 &[],
             );
@@ -178,7 +171,7 @@ fn wrappers_and_servers(from: &Objects, to: &Objects, out: &mut Out) {
         for m in s.user_mappings.iter().filter(|m| !before.contains(m)) {
             // Mapping options (credentials) are not captured: set them by hand.
             out.push(
-                phase::EXTENSIONS,
+                Phase::Extensions,
                 format!("CREATE USER MAPPING FOR {} SERVER {name};", role(m)),
                 &[Hazard::AuthzUpdate],
             );
@@ -224,14 +217,14 @@ impl<T: PartialEq> NoneOrOther<T> for Option<&&T> {
 }
 
 fn event_triggers(from: &Objects, to: &Objects, out: &mut Out) {
-    let (a, b) = (by_key(&from.event_triggers), by_key(&to.event_triggers));
+    let (a, b) = pair(&from.event_triggers, &to.event_triggers);
     let same = |x: &crate::model::EventTrigger, y: &crate::model::EventTrigger| {
         x.event == y.event && x.function == y.function && x.tags == y.tags
     };
     for (k, t) in &a {
         if !b.get(k).is_some_and(|n| same(t, n)) {
             out.push(
-                phase::DROP_TRIGGERS,
+                Phase::DropTriggers,
                 format!("DROP EVENT TRIGGER {};", quote_ident(&t.name)),
                 &[],
             );
@@ -254,7 +247,7 @@ fn event_triggers(from: &Objects, to: &Objects, out: &mut Out) {
                 )
             };
             out.push(
-                phase::TRIGGERS,
+                Phase::Triggers,
                 format!(
                     "CREATE EVENT TRIGGER {name} ON {}{when} EXECUTE FUNCTION {}();",
                     t.event, t.function
@@ -271,7 +264,7 @@ fn event_triggers(from: &Objects, to: &Objects, out: &mut Out) {
                 _ => "ENABLE",
             };
             out.push(
-                phase::TRIGGERS,
+                Phase::Triggers,
                 format!("ALTER EVENT TRIGGER {name} {state};"),
                 &[],
             );
@@ -294,7 +287,7 @@ fn event_triggers(from: &Objects, to: &Objects, out: &mut Out) {
 }
 
 fn publications(from: &Objects, to: &Objects, out: &mut Out) {
-    let (a, b) = (by_key(&from.publications), by_key(&to.publications));
+    let (a, b) = pair(&from.publications, &to.publications);
     let same = |x: &crate::model::Publication, y: &crate::model::Publication| {
         crate::model::Publication {
             owner: String::new(),
@@ -309,7 +302,7 @@ fn publications(from: &Objects, to: &Objects, out: &mut Out) {
     for (k, p) in &a {
         if !b.get(k).is_some_and(|n| same(p, n)) {
             out.push(
-                phase::DROP_TRIGGERS,
+                Phase::DropTriggers,
                 format!("DROP PUBLICATION {};", quote_ident(&p.name)),
                 &[],
             );
@@ -348,7 +341,7 @@ fn publications(from: &Objects, to: &Objects, out: &mut Out) {
                 with.push(format!("publish_generated_columns = {g}"));
             }
             out.push(
-                phase::OTHERS,
+                Phase::Others,
                 format!(
                     "CREATE PUBLICATION {name}{scope} WITH ({});",
                     with.join(", ")
@@ -374,10 +367,7 @@ fn publications(from: &Objects, to: &Objects, out: &mut Out) {
 }
 
 fn default_privileges(from: &Objects, to: &Objects, out: &mut Out) {
-    let (a, b) = (
-        by_key(&from.default_privileges),
-        by_key(&to.default_privileges),
-    );
+    let (a, b) = pair(&from.default_privileges, &to.default_privileges);
     let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
     for k in keys {
         let (x, y) = (a.get(k), b.get(k));
@@ -402,9 +392,9 @@ fn default_privileges(from: &Objects, to: &Objects, out: &mut Out) {
             // revoked before the schema is dropped.
             out.push(
                 if s.sql.starts_with("REVOKE") {
-                    phase::DROP_TRIGGERS
+                    Phase::DropTriggers
                 } else {
-                    phase::PRIVILEGES
+                    Phase::Privileges
                 },
                 format!(
                     "ALTER DEFAULT PRIVILEGES {}{}",

@@ -18,7 +18,9 @@ mod deps;
 mod functions;
 mod global;
 mod others;
+mod pair;
 mod partitions;
+mod phase;
 mod privileges;
 mod renames;
 mod reorder;
@@ -29,6 +31,7 @@ mod views;
 
 use crate::ddl::quote;
 use crate::model::{Objects, Snapshot};
+pub(crate) use phase::Phase;
 use serde::Serialize;
 
 /// Why a statement deserves a second look, in pg-schema-diff's spirit.
@@ -115,7 +118,7 @@ pub struct Statement {
     /// commented out.
     pub enabled: bool,
     #[serde(skip)]
-    phase: u16,
+    phase: Phase,
     #[serde(skip)]
     seq: usize,
 }
@@ -165,74 +168,6 @@ pub struct Plan {
     pub warnings: Vec<String>,
 }
 
-/// Phases, in execution order. Drops first (dependents before what they
-/// depend on), then creates and alters (dependencies first).
-pub(crate) mod phase {
-    /// Renames the differ proves: first, so everything after uses the new names.
-    pub const RENAMES: u16 = 5;
-    /// Sequences that stay let go of an owning column that goes or changes
-    /// (dropping the column would drop them too).
-    pub const DETACH_SEQUENCES: u16 = 6;
-    pub const DROP_TRIGGERS: u16 = 10;
-    pub const DROP_VIEWS: u16 = 11;
-    pub const DROP_FOREIGN_KEYS: u16 = 12;
-    pub const DROP_DEFAULTS: u16 = 13;
-    pub const DROP_CONSTRAINTS: u16 = 14;
-    /// Functions whose signature or SQL-standard body names a relation that goes.
-    pub const DROP_FUNCTIONS: u16 = 15;
-    pub const DROP_COLUMNS: u16 = 16;
-    pub const DROP_TABLES: u16 = 17;
-    /// Other functions: after the tables whose triggers and defaults call them.
-    pub const DROP_LATE_FUNCTIONS: u16 = 18;
-    pub const DROP_SEQUENCES: u16 = 19;
-    pub const DROP_TYPES: u16 = 20;
-    pub const SCHEMAS: u16 = 21;
-    pub const EXTENSIONS: u16 = 22;
-    pub const TYPES: u16 = 23;
-    pub const SEQUENCES: u16 = 24;
-    pub const FUNCTIONS: u16 = 25;
-    pub const TABLES: u16 = 26;
-    pub const COLUMNS: u16 = 27;
-    pub const RETYPE: u16 = 28;
-    /// Generated columns added: after the columns their expression reads
-    /// are re-typed (PostgreSQL refuses to re-type a column one uses); and
-    /// the columns added after one, so they keep their order.
-    pub const GENERATED_COLUMNS: u16 = 29;
-    /// Types and collations no column uses any more, once columns are re-typed.
-    pub const LATE_DROPS: u16 = 30;
-    /// Collations, once the types and columns that use them are gone.
-    pub const LATE_DROP_COLLATIONS: u16 = 31;
-    /// Extensions, foreign servers and schemas, once nothing in them is left.
-    pub const DROP_SCHEMAS: u16 = 32;
-    /// Functions that name a relation created here (signature or SQL-standard body).
-    pub const LATE_FUNCTIONS: u16 = 33;
-    /// Columns moved to the end (--reorder-columns).
-    pub const REORDER: u16 = 34;
-    pub const CONSTRAINTS: u16 = 35;
-    pub const INDEXES: u16 = 36;
-    pub const DEFAULTS: u16 = 37;
-    pub const SEQUENCE_OWNERS: u16 = 38;
-    pub const FOREIGN_KEYS: u16 = 39;
-    pub const VIEWS: u16 = 40;
-    pub const TRIGGERS: u16 = 41;
-    pub const POLICIES: u16 = 42;
-    pub const OTHERS: u16 = 43;
-    pub const OWNERS: u16 = 44;
-    pub const PRIVILEGES: u16 = 45;
-    pub const COMMENTS: u16 = 46;
-
-    /// The phase of the statements on column `n` that `column_extras`
-    /// writes: a column added (or added again) may be added late (see
-    /// [`GENERATED_COLUMNS`]), so they come after every add.
-    pub fn column_extras(existed: bool, n: &crate::model::Column) -> u16 {
-        if !existed || n.generated.is_some() {
-            GENERATED_COLUMNS
-        } else {
-            COLUMNS
-        }
-    }
-}
-
 /// Collects statements as the planners find them.
 pub(crate) struct Out {
     statements: Vec<Statement>,
@@ -250,14 +185,14 @@ pub(crate) struct Out {
 
 impl Out {
     /// Adds a statement to run in the transaction.
-    pub(crate) fn push(&mut self, phase: u16, sql: String, hazards: &[Hazard]) {
+    pub(crate) fn push(&mut self, phase: Phase, sql: String, hazards: &[Hazard]) {
         self.push_at(phase, sql, hazards, Placement::Transaction);
     }
 
     /// Adds a statement with its placement.
     pub(crate) fn push_at(
         &mut self,
-        phase: u16,
+        phase: Phase,
         sql: String,
         hazards: &[Hazard],
         placement: Placement,
@@ -277,7 +212,7 @@ impl Out {
 
     /// Something the reader must know about the statements around it: a
     /// warning, and the same words as a comment line in the SQL.
-    pub(crate) fn note(&mut self, phase: u16, what: String) {
+    pub(crate) fn note(&mut self, phase: Phase, what: String) {
         let comment = crate::ddl::quote::comment(&format!("note: {what}"));
         self.warnings.push(what);
         self.push(phase, comment, &[]);
@@ -289,7 +224,7 @@ impl Out {
     }
 
     /// A change driftwatch cannot write: a comment and a warning.
-    pub(crate) fn unsupported(&mut self, phase: u16, what: String) {
+    pub(crate) fn unsupported(&mut self, phase: Phase, what: String) {
         let comment = crate::ddl::quote::comment(&format!("driftwatch cannot generate: {what}"));
         self.warnings
             .push(format!("{what}: not generated, write it by hand"));

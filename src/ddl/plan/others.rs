@@ -2,15 +2,11 @@
 //! the entry point for types (`types.rs`) and functions (`functions.rs`).
 
 use super::deps::rel;
+use super::pair::pair;
 use super::privileges::{acl, comment, literal, owner};
-use super::{phase, Hazard, Out};
-use crate::diff::Keyed;
+use super::{Hazard, Out, Phase};
 use crate::model::{qualified, quote_ident, Objects, Sequence};
-use std::collections::{BTreeMap, BTreeSet};
-
-pub(super) fn by_key<T: Keyed>(list: &[T]) -> BTreeMap<String, &T> {
-    list.iter().map(|x| (x.key(), x)).collect()
-}
+use std::collections::BTreeSet;
 
 /// Plans the kinds other than tables and views; adds to `forced` the
 /// relations and functions (`fn:schema.name`) whose readers must be
@@ -24,11 +20,11 @@ pub(super) fn plan(from: &Objects, to: &Objects, forced: &mut BTreeSet<String>, 
 }
 
 fn schemas_and_extensions(from: &Objects, to: &Objects, out: &mut Out) {
-    let (a, b) = (by_key(&from.extensions), by_key(&to.extensions));
+    let (a, b) = pair(&from.extensions, &to.extensions);
     for (k, e) in &a {
         if !b.contains_key(k) {
             out.push(
-                phase::DROP_SCHEMAS,
+                Phase::DropSchemas,
                 format!("DROP EXTENSION {};", quote_ident(&e.name)),
                 &[Hazard::DeletesData],
             );
@@ -37,7 +33,7 @@ fn schemas_and_extensions(from: &Objects, to: &Objects, out: &mut Out) {
     for (k, e) in &b {
         match a.get(k) {
             None => out.push(
-                phase::EXTENSIONS,
+                Phase::Extensions,
                 format!(
                     "CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {} VERSION {};",
                     quote_ident(&e.name),
@@ -49,7 +45,7 @@ fn schemas_and_extensions(from: &Objects, to: &Objects, out: &mut Out) {
             Some(old) => {
                 if old.schema != e.schema {
                     out.push(
-                        phase::EXTENSIONS,
+                        Phase::Extensions,
                         format!(
                             "ALTER EXTENSION {} SET SCHEMA {};",
                             quote_ident(&e.name),
@@ -60,7 +56,7 @@ fn schemas_and_extensions(from: &Objects, to: &Objects, out: &mut Out) {
                 }
                 if old.version != e.version {
                     out.push(
-                        phase::EXTENSIONS,
+                        Phase::Extensions,
                         format!(
                             "ALTER EXTENSION {} UPDATE TO {};",
                             quote_ident(&e.name),
@@ -72,11 +68,11 @@ fn schemas_and_extensions(from: &Objects, to: &Objects, out: &mut Out) {
             }
         }
     }
-    let (a, b) = (by_key(&from.schemas), by_key(&to.schemas));
+    let (a, b) = pair(&from.schemas, &to.schemas);
     for (k, s) in &a {
         if !b.contains_key(k) {
             out.push(
-                phase::DROP_SCHEMAS,
+                Phase::DropSchemas,
                 format!("DROP SCHEMA {};", quote_ident(&s.name)),
                 &[Hazard::DeletesData],
             );
@@ -86,7 +82,7 @@ fn schemas_and_extensions(from: &Objects, to: &Objects, out: &mut Out) {
         let name = quote_ident(&s.name);
         let old = a.get(k);
         if old.is_none() {
-            out.push(phase::SCHEMAS, format!("CREATE SCHEMA {name};"), &[]);
+            out.push(Phase::Schemas, format!("CREATE SCHEMA {name};"), &[]);
         }
         owner(
             out,
@@ -112,16 +108,16 @@ fn schemas_and_extensions(from: &Objects, to: &Objects, out: &mut Out) {
             &s.owner,
         );
     }
-    let (a, b) = (by_key(&from.collations), by_key(&to.collations));
+    let (a, b) = pair(&from.collations, &to.collations);
     for (k, c) in &a {
         if b.get(k) != Some(c) {
             // A removed collation goes once no column uses it; a changed
             // one before its new definition takes the name.
             out.push(
                 if b.contains_key(k) {
-                    phase::DROP_TYPES
+                    Phase::DropTypes
                 } else {
-                    phase::LATE_DROP_COLLATIONS
+                    Phase::LateDropCollations
                 },
                 format!("DROP COLLATION {};", qualified(&c.schema, &c.name)),
                 &[],
@@ -153,7 +149,7 @@ fn schemas_and_extensions(from: &Objects, to: &Objects, out: &mut Out) {
         }
         let name = qualified(&c.schema, &c.name);
         out.push(
-            phase::SCHEMAS,
+            Phase::Schemas,
             format!("CREATE COLLATION {name} ({});", parts.join(", ")),
             &[],
         );
@@ -163,7 +159,7 @@ fn schemas_and_extensions(from: &Objects, to: &Objects, out: &mut Out) {
 }
 
 fn sequences(from: &Objects, to: &Objects, out: &mut Out) {
-    let (a, b) = (by_key(&from.sequences), by_key(&to.sequences));
+    let (a, b) = pair(&from.sequences, &to.sequences);
     let column_survives = |owned: &str| {
         let Some(o) = OwnerColumn::parse(owned) else {
             return false;
@@ -183,7 +179,7 @@ fn sequences(from: &Objects, to: &Objects, out: &mut Out) {
             continue;
         }
         out.push(
-            phase::DROP_SEQUENCES,
+            Phase::DropSequences,
             format!("DROP SEQUENCE {};", qualified(&s.schema, &s.name)),
             &[],
         );
@@ -193,7 +189,7 @@ fn sequences(from: &Objects, to: &Objects, out: &mut Out) {
         let old = a.get(k);
         match old {
             None => {
-                out.push(phase::SEQUENCES, create_sequence(s), &[]);
+                out.push(Phase::Sequences, create_sequence(s), &[]);
             }
             Some(o) => {
                 let (x, y) = (&o.options, &s.options);
@@ -221,7 +217,7 @@ fn sequences(from: &Objects, to: &Objects, out: &mut Out) {
                 }
                 if !parts.is_empty() {
                     out.push(
-                        phase::SEQUENCES,
+                        Phase::Sequences,
                         format!("ALTER SEQUENCE {name} {};", parts.join(" ")),
                         &[],
                     );
@@ -332,7 +328,7 @@ impl OwnerColumn {
 /// would drop the sequence with it. It takes its new column once that
 /// column exists.
 pub(super) fn sequence_owners(from: &Objects, to: &Objects, out: &mut Out) {
-    let (a, b) = (by_key(&from.sequences), by_key(&to.sequences));
+    let (a, b) = pair(&from.sequences, &to.sequences);
     for (k, s) in &b {
         let name = qualified(&s.schema, &s.name);
         let old = a.get(k).and_then(|o| o.owned_by.as_deref());
@@ -342,7 +338,7 @@ pub(super) fn sequence_owners(from: &Objects, to: &Objects, out: &mut Out) {
             let parsed = OwnerColumn::parse(text);
             if parsed.is_none() {
                 out.unsupported(
-                    phase::SEQUENCE_OWNERS,
+                    Phase::SequenceOwners,
                     format!("sequence {name}: OWNED BY a column named in an unexpected form"),
                 );
             }
@@ -360,7 +356,7 @@ pub(super) fn sequence_owners(from: &Objects, to: &Objects, out: &mut Out) {
         });
         if detach {
             out.push(
-                phase::DETACH_SEQUENCES,
+                Phase::DetachSequences,
                 format!("ALTER SEQUENCE {name} OWNED BY NONE;"),
                 &[],
             );
@@ -368,7 +364,7 @@ pub(super) fn sequence_owners(from: &Objects, to: &Objects, out: &mut Out) {
         if let Some(n) = new_owner {
             if detach || old_owner.is_none() {
                 out.push(
-                    phase::SEQUENCE_OWNERS,
+                    Phase::SequenceOwners,
                     format!("ALTER SEQUENCE {name} OWNED BY {};", n.sql()),
                     &[],
                 );
@@ -394,11 +390,11 @@ fn create_sequence(s: &Sequence) -> String {
 }
 
 fn statistics(from: &Objects, to: &Objects, out: &mut Out) {
-    let (a, b) = (by_key(&from.statistics), by_key(&to.statistics));
+    let (a, b) = pair(&from.statistics, &to.statistics);
     for (k, s) in &a {
         if b.get(k) != Some(s) {
             out.push(
-                phase::DROP_CONSTRAINTS,
+                Phase::DropConstraints,
                 format!("DROP STATISTICS {};", qualified(&s.schema, &s.name)),
                 &[],
             );
@@ -423,7 +419,7 @@ fn statistics(from: &Objects, to: &Objects, out: &mut Out) {
             )
         };
         out.push(
-            phase::OTHERS,
+            Phase::Others,
             format!(
                 "CREATE STATISTICS {name}{kinds} ON {} FROM {};",
                 s.keys.join(", "),
@@ -433,7 +429,7 @@ fn statistics(from: &Objects, to: &Objects, out: &mut Out) {
         );
         if let Some(t) = s.target {
             out.push(
-                phase::OTHERS,
+                Phase::Others,
                 format!("ALTER STATISTICS {name} SET STATISTICS {t};"),
                 &[],
             );

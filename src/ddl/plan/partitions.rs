@@ -2,7 +2,7 @@
 //! ON ONLY the parent, with the partitions' own indexes attached one by one.
 
 use super::deps::rel;
-use super::{phase, Hazard, Out};
+use super::{Hazard, Out, Phase};
 use crate::ddl::index_statement;
 use crate::model::{qualified, Table};
 use std::collections::{BTreeMap, BTreeSet};
@@ -59,12 +59,12 @@ pub(super) fn attach_partition_indexes(
                 continue;
             };
             out.push(
-                phase::INDEXES,
+                Phase::Indexes,
                 index_statement(i, &name, false),
                 &[Hazard::IndexBuild],
             );
             out.push(
-                phase::OTHERS,
+                Phase::Others,
                 format!(
                     "ALTER INDEX {parent} ATTACH PARTITION {};",
                     qualified(&t.schema, &i.name)

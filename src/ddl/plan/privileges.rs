@@ -1,6 +1,6 @@
 //! Grants, owners and comments: the attributes every kind shares.
 
-use super::{phase, Hazard, Out};
+use super::{Hazard, Out, Phase};
 use crate::model::{quote_ident, Grant, Grantee};
 
 /// The privileges PostgreSQL gives PUBLIC on a new object of `kind` (the
@@ -70,7 +70,7 @@ pub(crate) fn acl(
         let revoke: Vec<&String> = b.iter().filter(|p| !a.contains(p)).collect();
         if !revoke.is_empty() {
             out.push(
-                phase::PRIVILEGES,
+                Phase::Privileges,
                 format!(
                     "REVOKE {} ON {what} {name} FROM {};",
                     list(revoke),
@@ -85,7 +85,7 @@ pub(crate) fn acl(
             .collect();
         if !lose_option.is_empty() {
             out.push(
-                phase::PRIVILEGES,
+                Phase::Privileges,
                 format!(
                     "REVOKE GRANT OPTION FOR {} ON {what} {name} FROM {};",
                     list(lose_option),
@@ -100,7 +100,7 @@ pub(crate) fn acl(
             .collect();
         if !plain.is_empty() {
             out.push(
-                phase::PRIVILEGES,
+                Phase::Privileges,
                 format!(
                     "GRANT {} ON {what} {name} TO {};",
                     list(plain),
@@ -112,7 +112,7 @@ pub(crate) fn acl(
         let with_option: Vec<&String> = ag.iter().filter(|p| !bg.contains(p)).collect();
         if !with_option.is_empty() {
             out.push(
-                phase::PRIVILEGES,
+                Phase::Privileges,
                 format!(
                     "GRANT {} ON {what} {name} TO {} WITH GRANT OPTION;",
                     list(with_option),
@@ -139,7 +139,7 @@ pub(crate) fn comment(
     }
     let text = after.map_or("NULL".to_string(), |c| literal(c));
     out.push(
-        phase::COMMENTS,
+        Phase::Comments,
         format!("COMMENT ON {what} {name} IS {text};"),
         &[],
     );
@@ -155,7 +155,7 @@ pub(crate) fn owner(out: &mut Out, what: &str, name: &str, before: Option<&str>,
         return;
     }
     out.push(
-        phase::OWNERS,
+        Phase::Owners,
         format!("ALTER {what} {name} OWNER TO {};", quote_ident(after)),
         &[Hazard::AuthzUpdate],
     );

@@ -6,7 +6,7 @@
 //! about them is dropped or created.
 
 use super::reorder::mentions;
-use super::{phase, Out};
+use super::{Out, Phase};
 use crate::diff::{ChangeCode, ObjectKind};
 use crate::model::{qualified, quote_ident, Objects, Snapshot, Table};
 
@@ -74,7 +74,7 @@ fn rename_column(t: &mut Table, old: &str, new: &str) {
 /// `ALTER TABLE t RENAME <what> old TO new` (a column or a constraint).
 fn rename_part(out: &mut Out, t: &Table, what: &str, old: &str, new: &str) {
     out.push(
-        phase::RENAMES,
+        Phase::Renames,
         format!(
             "ALTER TABLE {} RENAME {what} {} TO {};",
             qualified(&t.schema, &t.name),
@@ -133,7 +133,7 @@ pub(super) fn apply<'a>(
             ChangeCode::Renamed(ObjectKind::Table) => {
                 let (old_q, new_q) = (qualified(&schema, old), qualified(&schema, new));
                 out.push(
-                    phase::RENAMES,
+                    Phase::Renames,
                     format!("ALTER TABLE {old_q} RENAME TO {};", quote_ident(new)),
                     &[],
                 );
@@ -181,7 +181,7 @@ pub(super) fn apply<'a>(
                 {
                     for c in t.columns.iter().filter(|c| c.identity.is_some()) {
                         out.push(
-                            phase::RENAMES,
+                            Phase::Renames,
                             format!(
                                 "DO $$ BEGIN EXECUTE format('ALTER SEQUENCE %s RENAME TO %I', pg_get_serial_sequence({}, {}), {}); END $$;",
                                 super::privileges::literal(&new_q),
@@ -208,7 +208,7 @@ pub(super) fn apply<'a>(
                     continue;
                 };
                 out.push(
-                    phase::RENAMES,
+                    Phase::Renames,
                     format!(
                         "ALTER INDEX {} RENAME TO {};",
                         qualified(&schema, old),
@@ -262,7 +262,7 @@ pub(super) fn apply<'a>(
         }
         let (old, new) = (s.name.clone(), target.name.clone());
         out.push(
-            phase::RENAMES,
+            Phase::Renames,
             format!(
                 "ALTER SEQUENCE {} RENAME TO {};",
                 qualified(&s.schema, &old),

@@ -5,7 +5,7 @@
 
 use super::privileges::{acl, comment, literal, owner};
 use super::reorder::Reorder;
-use super::{phase, Hazard, Out};
+use super::{Hazard, Out, Phase};
 use crate::ddl::{policy_statement, trigger_state, trigger_statement};
 use crate::model::{quote_ident, Table};
 
@@ -59,7 +59,7 @@ pub(super) fn alter_rest(
     for t in &a.triggers {
         if !kept(t, &b.triggers) {
             out.push(
-                phase::DROP_TRIGGERS,
+                Phase::DropTriggers,
                 format!("DROP TRIGGER {} ON {name};", quote_ident(&t.name)),
                 &[],
             );
@@ -78,11 +78,11 @@ pub(super) fn alter_rest(
                         quote_ident(&t.name)
                     )
                 });
-                out.push(phase::TRIGGERS, state, &[]);
+                out.push(Phase::Triggers, state, &[]);
             }
             if old.comment != t.comment {
                 out.push(
-                    phase::COMMENTS,
+                    Phase::Comments,
                     format!(
                         "COMMENT ON TRIGGER {} ON {name} IS {};",
                         quote_ident(&t.name),
@@ -94,13 +94,13 @@ pub(super) fn alter_rest(
             continue;
         }
         if trigger_moves(t) || a.triggers.iter().find(|x| x.name == t.name) != Some(t) {
-            out.push(phase::TRIGGERS, trigger_statement(t, name), &[]);
+            out.push(Phase::Triggers, trigger_statement(t, name), &[]);
             if let Some(s) = trigger_state(t, name) {
-                out.push(phase::TRIGGERS, s, &[]);
+                out.push(Phase::Triggers, s, &[]);
             }
             if let Some(c) = &t.comment {
                 out.push(
-                    phase::COMMENTS,
+                    Phase::Comments,
                     format!(
                         "COMMENT ON TRIGGER {} ON {name} IS {};",
                         quote_ident(&t.name),
@@ -114,7 +114,7 @@ pub(super) fn alter_rest(
     for p in &a.policies {
         if policy_moves(p) || b.policies.iter().find(|x| x.name == p.name) != Some(p) {
             out.push(
-                phase::DROP_TRIGGERS,
+                Phase::DropTriggers,
                 format!("DROP POLICY {} ON {name};", quote_ident(&p.name)),
                 &[Hazard::AuthzUpdate],
             );
@@ -123,7 +123,7 @@ pub(super) fn alter_rest(
     for p in &b.policies {
         if policy_moves(p) || a.policies.iter().find(|x| x.name == p.name) != Some(p) {
             out.push(
-                phase::POLICIES,
+                Phase::Policies,
                 policy_statement(p, name),
                 &[Hazard::AuthzUpdate],
             );
@@ -132,7 +132,7 @@ pub(super) fn alter_rest(
     for r in &a.rules {
         if b.rules.iter().find(|x| x.name == r.name) != Some(r) {
             out.push(
-                phase::DROP_TRIGGERS,
+                Phase::DropTriggers,
                 format!("DROP RULE {} ON {name};", quote_ident(&r.name)),
                 &[],
             );
@@ -140,13 +140,13 @@ pub(super) fn alter_rest(
     }
     for r in &b.rules {
         if a.rules.iter().find(|x| x.name == r.name) != Some(r) {
-            out.push(phase::TRIGGERS, r.definition.trim().to_string(), &[]);
+            out.push(Phase::Triggers, r.definition.trim().to_string(), &[]);
         }
     }
     let flag = |on: bool, yes: &str, no: &str| if on { yes.to_string() } else { no.to_string() };
     if a.row_security != b.row_security {
         out.push(
-            phase::POLICIES,
+            Phase::Policies,
             format!(
                 "ALTER TABLE {name} {} ROW LEVEL SECURITY;",
                 flag(b.row_security, "ENABLE", "DISABLE")
@@ -156,7 +156,7 @@ pub(super) fn alter_rest(
     }
     if a.force_row_security != b.force_row_security {
         out.push(
-            phase::POLICIES,
+            Phase::Policies,
             format!(
                 "ALTER TABLE {name} {} ROW LEVEL SECURITY;",
                 flag(b.force_row_security, "FORCE", "NO FORCE")
@@ -166,7 +166,7 @@ pub(super) fn alter_rest(
     }
     if !new && a.unlogged != b.unlogged {
         out.push(
-            phase::COLUMNS,
+            Phase::Columns,
             format!(
                 "ALTER TABLE {name} SET {};",
                 flag(b.unlogged, "UNLOGGED", "LOGGED")
@@ -183,7 +183,7 @@ pub(super) fn alter_rest(
             },
         };
         out.push(
-            phase::OTHERS,
+            Phase::Others,
             format!("ALTER TABLE {name} REPLICA IDENTITY {how};"),
             &[],
         );
@@ -193,7 +193,7 @@ pub(super) fn alter_rest(
             Some(i) => format!("ALTER TABLE {name} CLUSTER ON {};", quote_ident(i)),
             None => format!("ALTER TABLE {name} SET WITHOUT CLUSTER;"),
         };
-        out.push(phase::OTHERS, sql, &[]);
+        out.push(Phase::Others, sql, &[]);
     }
     if !new && a.options != b.options {
         let gone: Vec<&str> = a
@@ -204,14 +204,14 @@ pub(super) fn alter_rest(
             .collect();
         if !gone.is_empty() {
             out.push(
-                phase::OTHERS,
+                Phase::Others,
                 format!("ALTER TABLE {name} RESET ({});", gone.join(", ")),
                 &[],
             );
         }
         if !b.options.is_empty() {
             out.push(
-                phase::OTHERS,
+                Phase::Others,
                 format!("ALTER TABLE {name} SET ({});", b.options.join(", ")),
                 &[],
             );
@@ -223,7 +223,7 @@ pub(super) fn alter_rest(
             || a.server_options != b.server_options)
     {
         out.unsupported(
-            phase::OTHERS,
+            Phase::Others,
             format!("{name}: tablespace, access method or foreign table OPTIONS changed"),
         );
     }

@@ -4,11 +4,12 @@
 
 use super::columns::{alter_column, column_extras, move_columns};
 use super::deps::rel;
+use super::pair::by;
 use super::partitions::{attach_partition_indexes, only_indexes};
 use super::privileges::{comment, literal};
 use super::reorder::{reorder, Reorder};
 use super::rest::alter_rest;
-use super::{phase, Hazard, Out, Placement, PlanOptions};
+use super::{Hazard, Out, Phase, Placement, PlanOptions};
 use crate::ddl::{column_line, constraint_body, index_statement};
 use crate::model::{qualified, quote_ident, Constraint, Objects, Table};
 use std::collections::{BTreeMap, BTreeSet};
@@ -32,16 +33,8 @@ pub(super) fn plan(
     forced: &mut BTreeSet<String>,
     out: &mut Out,
 ) {
-    let a: BTreeMap<String, &Table> = from
-        .tables
-        .iter()
-        .map(|t| (rel(&t.schema, &t.name), t))
-        .collect();
-    let b: BTreeMap<String, &Table> = to
-        .tables
-        .iter()
-        .map(|t| (rel(&t.schema, &t.name), t))
-        .collect();
+    let relation = |t: &Table| rel(&t.schema, &t.name);
+    let (a, b) = (by(&from.tables, relation), by(&to.tables, relation));
     // Unique keys a changed table loses: the foreign keys that lean on
     // them go first and come back after.
     let mut rekeyed: BTreeSet<String> = BTreeSet::new();
@@ -122,7 +115,7 @@ fn drop_tables(dropped: &[&Table], out: &mut Out) {
             .filter(|c| c.constraint_type == "foreign-key" && !c.inherited)
         {
             out.push(
-                phase::DROP_FOREIGN_KEYS,
+                Phase::DropForeignKeys,
                 format!(
                     "ALTER TABLE {name} DROP CONSTRAINT {};",
                     quote_ident(&c.name)
@@ -137,7 +130,7 @@ fn drop_tables(dropped: &[&Table], out: &mut Out) {
         let name = qualified(&t.schema, &t.name);
         for tr in &t.triggers {
             out.push(
-                phase::DROP_TRIGGERS,
+                Phase::DropTriggers,
                 format!("DROP TRIGGER {} ON {name};", quote_ident(&tr.name)),
                 &[],
             );
@@ -162,7 +155,7 @@ fn drop_tables(dropped: &[&Table], out: &mut Out) {
             "TABLE"
         };
         out.push(
-            phase::DROP_TABLES,
+            Phase::DropTables,
             format!("DROP {what} {};", qualified(&t.schema, &t.name)),
             &[Hazard::DeletesData],
         );
@@ -228,7 +221,7 @@ fn create_tables(created: &[&Table], only: &BTreeSet<String>, out: &mut Out) {
             sql.push_str(&format!(" WITH ({})", t.options.join(", ")));
         }
         sql.push(';');
-        out.push(phase::TABLES, sql, &[]);
+        out.push(Phase::Tables, sql, &[]);
         if t.partition_of.is_some() {
             // A partition's own constraints and defaults beyond its parent's.
             for c in &inline {
@@ -244,17 +237,17 @@ fn create_tables(created: &[&Table], only: &BTreeSet<String>, out: &mut Out) {
                     )
                 };
                 if let Some(d) = &c.default {
-                    out.push(phase::DEFAULTS, at(&format!("SET DEFAULT {d}")), &[]);
+                    out.push(Phase::Defaults, at(&format!("SET DEFAULT {d}")), &[]);
                 }
                 if c.not_null {
-                    out.push(phase::DEFAULTS, at("SET NOT NULL"), &[]);
+                    out.push(Phase::Defaults, at("SET NOT NULL"), &[]);
                 }
             }
         } else {
             for c in &inline {
                 if let Some(text) = &c.comment {
                     out.push(
-                        phase::COMMENTS,
+                        Phase::Comments,
                         format!(
                             "COMMENT ON CONSTRAINT {} ON {name} IS {};",
                             quote_ident(&c.name),
@@ -271,7 +264,7 @@ fn create_tables(created: &[&Table], only: &BTreeSet<String>, out: &mut Out) {
             } else {
                 name.clone()
             };
-            out.push(phase::INDEXES, index_statement(i, &on, false), &[]);
+            out.push(Phase::Indexes, index_statement(i, &on, false), &[]);
             comment(
                 out,
                 "INDEX",
@@ -321,9 +314,9 @@ fn add_constraint(table: &str, c: &Constraint, out: &mut Out) {
     };
     out.push(
         if fk {
-            phase::FOREIGN_KEYS
+            Phase::ForeignKeys
         } else {
-            phase::CONSTRAINTS
+            Phase::Constraints
         },
         format!(
             "ALTER TABLE {table} ADD CONSTRAINT {} {};",
@@ -337,7 +330,7 @@ fn add_constraint(table: &str, c: &Constraint, out: &mut Out) {
         // disabling them again would take DISABLE TRIGGER ALL, which
         // turns off every other trigger of both tables too.
         out.unsupported(
-            phase::FOREIGN_KEYS,
+            Phase::ForeignKeys,
             format!(
                 "foreign key {} on {table} with its triggers disabled (ALTER TABLE … DISABLE TRIGGER ALL)",
                 c.name
@@ -346,7 +339,7 @@ fn add_constraint(table: &str, c: &Constraint, out: &mut Out) {
     }
     if let Some(text) = &c.comment {
         out.push(
-            phase::COMMENTS,
+            Phase::Comments,
             format!(
                 "COMMENT ON CONSTRAINT {} ON {table} IS {};",
                 quote_ident(&c.name),
@@ -406,7 +399,7 @@ fn alter_table(
             forced.insert(key.clone());
             out.drops_column(key.clone(), &c.name);
             out.push(
-                phase::DROP_COLUMNS,
+                Phase::DropColumns,
                 format!("ALTER TABLE {name} DROP COLUMN {};", quote_ident(&c.name)),
                 &[Hazard::DeletesData],
             );
@@ -427,9 +420,9 @@ fn alter_table(
                     && n.generated.is_none();
                 out.push(
                     if late {
-                        phase::GENERATED_COLUMNS
+                        Phase::GeneratedColumns
                     } else {
-                        phase::COLUMNS
+                        Phase::Columns
                     },
                     format!("ALTER TABLE {name} ADD COLUMN {};", column_line(n)),
                     if may_fail { &[Hazard::MayFail] } else { &[] },
@@ -453,15 +446,15 @@ fn alter_table(
         };
         if c.default != n.default {
             match &n.default {
-                Some(d) => out.push(phase::DEFAULTS, at(&format!("SET DEFAULT {d}")), &[]),
-                None => out.push(phase::DROP_DEFAULTS, at("DROP DEFAULT"), &[]),
+                Some(d) => out.push(Phase::Defaults, at(&format!("SET DEFAULT {d}")), &[]),
+                None => out.push(Phase::DropDefaults, at("DROP DEFAULT"), &[]),
             }
         }
         if c.not_null != n.not_null {
             if n.not_null {
-                out.push(phase::DEFAULTS, at("SET NOT NULL"), &[Hazard::MayFail]);
+                out.push(Phase::Defaults, at("SET NOT NULL"), &[Hazard::MayFail]);
             } else {
-                out.push(phase::COLUMNS, at("DROP NOT NULL"), &[]);
+                out.push(Phase::Columns, at("DROP NOT NULL"), &[]);
             }
         }
     }
@@ -494,7 +487,7 @@ fn alter_table(
         // kept, without its stderr (and with nothing else to do, it would
         // be empty and read as "no differences").
         out.note(
-            phase::REORDER,
+            Phase::Reorder,
             format!(
                 "{name}: the column order will differ; ALTER TABLE only appends columns (--reorder-columns moves them, rewriting the table)"
             ),
@@ -516,9 +509,9 @@ fn alter_table(
         if !same || leans {
             out.push(
                 if c.constraint_type == "foreign-key" {
-                    phase::DROP_FOREIGN_KEYS
+                    Phase::DropForeignKeys
                 } else {
-                    phase::DROP_CONSTRAINTS
+                    Phase::DropConstraints
                 },
                 format!(
                     "ALTER TABLE {name} DROP CONSTRAINT {};",
@@ -532,7 +525,7 @@ fn alter_table(
         } else if let Some(n) = next {
             if c.comment != n.comment {
                 out.push(
-                    phase::COMMENTS,
+                    Phase::Comments,
                     format!(
                         "COMMENT ON CONSTRAINT {} ON {name} IS {};",
                         quote_ident(&n.name),
@@ -578,7 +571,7 @@ fn alter_table(
             });
         if !same && i.partition_of.is_none() {
             out.push(
-                phase::DROP_CONSTRAINTS,
+                Phase::DropConstraints,
                 format!("DROP INDEX {};", qualified(&a.schema, &i.name)),
                 &[],
             );
@@ -620,7 +613,7 @@ fn alter_table(
             hazards.push(Hazard::MayFail);
         }
         out.push_at(
-            phase::INDEXES,
+            Phase::Indexes,
             index_statement(n, &on, concurrently),
             &hazards,
             if concurrently {
@@ -631,7 +624,7 @@ fn alter_table(
         );
         if let Some(c) = &n.comment {
             out.push(
-                phase::COMMENTS,
+                Phase::Comments,
                 format!(
                     "COMMENT ON INDEX {} IS {};",
                     qualified(&b.schema, &n.name),

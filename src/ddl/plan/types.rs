@@ -3,13 +3,12 @@
 //! types.
 
 use super::deps::rel;
+use super::pair::pair;
 use super::privileges::{acl, comment, literal, owner, public_defaults};
-use super::{phase, Hazard, Out, Placement};
+use super::{Hazard, Out, Phase, Placement};
 use crate::diff::ObjectKind;
 use crate::model::{qualified, quote_ident, Objects, TypeDef, TypeKind};
 use std::collections::BTreeSet;
-
-use super::others::by_key;
 
 /// Columns (`table`, `column`) of `objects` whose type is `name` or its array.
 fn columns_of_type<'a>(
@@ -33,11 +32,11 @@ fn columns_of_type<'a>(
 }
 
 pub(super) fn types(from: &Objects, to: &Objects, forced: &mut BTreeSet<String>, out: &mut Out) {
-    let (a, b) = (by_key(&from.types), by_key(&to.types));
+    let (a, b) = pair(&from.types, &to.types);
     for (k, t) in &a {
         if !b.contains_key(k) {
             out.push(
-                phase::LATE_DROPS,
+                Phase::LateDrops,
                 format!("DROP {} {};", type_word(t), qualified(&t.schema, &t.name)),
                 &[],
             );
@@ -46,7 +45,7 @@ pub(super) fn types(from: &Objects, to: &Objects, forced: &mut BTreeSet<String>,
     for (k, t) in &b {
         let name = qualified(&t.schema, &t.name);
         let Some(old) = a.get(k) else {
-            out.push(phase::TYPES, create_type(t), &[]);
+            out.push(Phase::Types, create_type(t), &[]);
             owner(out, type_word(t), &name, None, &t.owner);
             comment(out, type_word(t), &name, None, t.comment.as_ref());
             acl(
@@ -86,11 +85,11 @@ pub(super) fn types(from: &Objects, to: &Objects, forced: &mut BTreeSet<String>,
                 },
             ) => {
                 if b1 != b2 || c1 != c2 {
-                    out.unsupported(phase::TYPES, format!("domain {name}: base type changed"));
+                    out.unsupported(Phase::Types, format!("domain {name}: base type changed"));
                 }
                 if d1 != d2 {
                     out.push(
-                        phase::TYPES,
+                        Phase::Types,
                         match d2 {
                             Some(d) => format!("ALTER DOMAIN {name} SET DEFAULT {d};"),
                             None => format!("ALTER DOMAIN {name} DROP DEFAULT;"),
@@ -100,7 +99,7 @@ pub(super) fn types(from: &Objects, to: &Objects, forced: &mut BTreeSet<String>,
                 }
                 if n1 != n2 {
                     out.push(
-                        phase::TYPES,
+                        Phase::Types,
                         format!(
                             "ALTER DOMAIN {name} {} NOT NULL;",
                             if *n2 { "SET" } else { "DROP" }
@@ -111,7 +110,7 @@ pub(super) fn types(from: &Objects, to: &Objects, forced: &mut BTreeSet<String>,
                 for c in k1 {
                     if k2.iter().find(|x| x.name == c.name) != Some(c) {
                         out.push(
-                            phase::DROP_CONSTRAINTS,
+                            Phase::DropConstraints,
                             format!(
                                 "ALTER DOMAIN {name} DROP CONSTRAINT {};",
                                 quote_ident(&c.name)
@@ -123,7 +122,7 @@ pub(super) fn types(from: &Objects, to: &Objects, forced: &mut BTreeSet<String>,
                 for c in k2 {
                     if k1.iter().find(|x| x.name == c.name) != Some(c) {
                         out.push(
-                            phase::TYPES,
+                            Phase::Types,
                             format!(
                                 "ALTER DOMAIN {name} ADD CONSTRAINT {} CHECK {}{};",
                                 quote_ident(&c.name),
@@ -139,7 +138,7 @@ pub(super) fn types(from: &Objects, to: &Objects, forced: &mut BTreeSet<String>,
                 for at in x {
                     match y.iter().find(|n| n.name == at.name) {
                         None => out.push(
-                            phase::TYPES,
+                            Phase::Types,
                             format!(
                                 "ALTER TYPE {name} DROP ATTRIBUTE {};",
                                 quote_ident(&at.name)
@@ -147,7 +146,7 @@ pub(super) fn types(from: &Objects, to: &Objects, forced: &mut BTreeSet<String>,
                             &[Hazard::DeletesData],
                         ),
                         Some(n) if n != at => out.push(
-                            phase::TYPES,
+                            Phase::Types,
                             format!(
                                 "ALTER TYPE {name} ALTER ATTRIBUTE {} TYPE {};",
                                 quote_ident(&n.name),
@@ -160,7 +159,7 @@ pub(super) fn types(from: &Objects, to: &Objects, forced: &mut BTreeSet<String>,
                 }
                 for n in y.iter().filter(|n| !x.iter().any(|a| a.name == n.name)) {
                     out.push(
-                        phase::TYPES,
+                        Phase::Types,
                         format!(
                             "ALTER TYPE {name} ADD ATTRIBUTE {} {};",
                             quote_ident(&n.name),
@@ -171,7 +170,7 @@ pub(super) fn types(from: &Objects, to: &Objects, forced: &mut BTreeSet<String>,
                 }
             }
             (x, y) if x != y => {
-                out.unsupported(phase::TYPES, format!("type {name}: definition changed"));
+                out.unsupported(Phase::Types, format!("type {name}: definition changed"));
             }
             _ => {}
         }
@@ -245,7 +244,7 @@ fn alter_enum(
                 _ => place,
             };
             out.push_at(
-                phase::TYPES,
+                Phase::Types,
                 format!("ALTER TYPE {name} ADD VALUE {}{place};", literal(l)),
                 &[],
                 Placement::Before,
@@ -257,14 +256,14 @@ fn alter_enum(
     // new one, convert every column through text, drop the old type.
     let temp = qualified(&t.schema, &format!("{}__driftwatch_old", t.name));
     out.push(
-        phase::DROP_DEFAULTS,
+        Phase::DropDefaults,
         format!(
             "ALTER TYPE {name} RENAME TO {};",
             quote_ident(&format!("{}__driftwatch_old", t.name))
         ),
         &[],
     );
-    out.push(phase::TYPES, create_type(t), &[]);
+    out.push(Phase::Types, create_type(t), &[]);
     for (table, column) in columns_of_type(to, old) {
         let tname = qualified(&table.schema, &table.name);
         forced.insert(rel(&table.schema, &table.name));
@@ -278,18 +277,18 @@ fn alter_enum(
         };
         if let Some(d) = c.and_then(|c| c.default.as_ref()) {
             out.push(
-                phase::DROP_DEFAULTS,
+                Phase::DropDefaults,
                 format!("ALTER TABLE {tname} ALTER COLUMN {col} DROP DEFAULT;"),
                 &[],
             );
             out.push(
-                phase::DEFAULTS,
+                Phase::Defaults,
                 format!("ALTER TABLE {tname} ALTER COLUMN {col} SET DEFAULT {d};"),
                 &[],
             );
         }
         out.push(
-            phase::RETYPE,
+            Phase::Retype,
             format!(
                 "ALTER TABLE {tname} ALTER COLUMN {col} TYPE {target} USING {col}::text{}::{target};",
                 if array { "[]" } else { "" }
@@ -297,5 +296,5 @@ fn alter_enum(
             &[Hazard::MayFail],
         );
     }
-    out.push(phase::LATE_FUNCTIONS, format!("DROP TYPE {temp};"), &[]);
+    out.push(Phase::LateFunctions, format!("DROP TYPE {temp};"), &[]);
 }

@@ -5,7 +5,7 @@
 
 use super::deps::{rel, Graph};
 use super::privileges::{acl, comment, owner};
-use super::{phase, Hazard, Out};
+use super::{Hazard, Out, Phase};
 use crate::ddl::{index_statement, trigger_state, trigger_statement};
 use crate::model::{qualified, quote_ident, MaterializedView, Objects, View};
 use std::collections::{BTreeMap, BTreeSet};
@@ -98,7 +98,7 @@ pub(super) fn plan_views(
         } else {
             &[]
         };
-        out.push(phase::DROP_VIEWS, sql, hazards);
+        out.push(Phase::DropViews, sql, hazards);
     }
     let create: BTreeSet<String> = b
         .keys()
@@ -132,7 +132,7 @@ fn create_view(v: &View, recreated: bool, out: &mut Out) {
         format!(" WITH ({})", v.options.join(", "))
     };
     out.push(
-        phase::VIEWS,
+        Phase::Views,
         format!(
             "CREATE VIEW {name}{with} AS\n{};",
             v.definition.trim_end().trim_end_matches(';')
@@ -171,7 +171,7 @@ fn alter_view(o: &View, v: &View, out: &mut Out) {
         let before_default = old.and_then(|o| o.default.as_ref());
         if before_default != c.default.as_ref() {
             out.push(
-                phase::VIEWS,
+                Phase::Views,
                 match &c.default {
                     Some(d) => format!("ALTER VIEW {name} ALTER COLUMN {col} SET DEFAULT {d};"),
                     None => format!("ALTER VIEW {name} ALTER COLUMN {col} DROP DEFAULT;"),
@@ -199,7 +199,7 @@ fn alter_view(o: &View, v: &View, out: &mut Out) {
     for t in &o.triggers {
         if v.triggers.iter().find(|x| x.name == t.name) != Some(t) {
             out.push(
-                phase::DROP_TRIGGERS,
+                Phase::DropTriggers,
                 format!("DROP TRIGGER {} ON {name};", quote_ident(&t.name)),
                 &[],
             );
@@ -207,9 +207,9 @@ fn alter_view(o: &View, v: &View, out: &mut Out) {
     }
     for t in &v.triggers {
         if o.triggers.iter().find(|x| x.name == t.name) != Some(t) {
-            out.push(phase::TRIGGERS, trigger_statement(t, &name), &[]);
+            out.push(Phase::Triggers, trigger_statement(t, &name), &[]);
             if let Some(s) = trigger_state(t, &name) {
-                out.push(phase::TRIGGERS, s, &[]);
+                out.push(Phase::Triggers, s, &[]);
             }
         }
     }
@@ -227,7 +227,7 @@ fn create_matview(m: &MaterializedView, recreated: bool, out: &mut Out) {
         format!(" WITH ({})", m.options.join(", "))
     };
     out.push(
-        phase::VIEWS,
+        Phase::Views,
         format!(
             "CREATE MATERIALIZED VIEW {name}{with} AS\n{};",
             m.definition.trim_end().trim_end_matches(';')
@@ -236,7 +236,7 @@ fn create_matview(m: &MaterializedView, recreated: bool, out: &mut Out) {
     );
     for i in &m.indexes {
         out.push(
-            phase::VIEWS,
+            Phase::Views,
             index_statement(i, &name, false),
             &[Hazard::IndexBuild],
         );
@@ -268,7 +268,7 @@ fn alter_matview(o: &MaterializedView, m: &MaterializedView, out: &mut Out) {
     for i in &o.indexes {
         if m.indexes.iter().find(|x| x.name == i.name) != Some(i) {
             out.push(
-                phase::DROP_CONSTRAINTS,
+                Phase::DropConstraints,
                 format!("DROP INDEX {};", qualified(&o.schema, &i.name)),
                 &[],
             );
@@ -277,7 +277,7 @@ fn alter_matview(o: &MaterializedView, m: &MaterializedView, out: &mut Out) {
     for i in &m.indexes {
         if o.indexes.iter().find(|x| x.name == i.name) != Some(i) {
             out.push(
-                phase::VIEWS,
+                Phase::Views,
                 index_statement(i, &name, false),
                 &[Hazard::IndexBuild],
             );
