@@ -21,7 +21,7 @@
 use super::runner::{self, Rendered, Rows, ScopeOids};
 use super::{CaptureOptions, DatabaseUrl};
 use crate::error::{Error, Result};
-use crate::model::{Objects, Snapshot};
+use crate::model::{Capture, Listed, Objects, Snapshot};
 use sqlx::postgres::types::Oid;
 use sqlx::postgres::PgConnection;
 use sqlx::Row;
@@ -224,8 +224,9 @@ fn as_refs(i: &Identity) -> (&str, &str, &str, &str) {
 
 /// The previous objects with every dirty or vanished object taken out
 /// (under its old identity and its new one), and the fresh captures of the
-/// dirty objects put in. Database-wide kinds come from the fresh capture,
-/// which reads them whole.
+/// dirty objects put in, for every kind whose query is narrowed; the kinds
+/// read whole ([`Capture::Whole`]) come from the fresh capture alone. Every
+/// list is named: a new one does not compile until it is merged.
 fn merge(
     previous: &Previous,
     prev: &Objects,
@@ -244,33 +245,113 @@ fn merge(
             stale.insert(as_refs(identity));
         }
     }
-    let keep = |list: &str, schema: &str, name: &str, args: &str| -> bool {
+    let keep = |list: &str, (schema, name, args): (&str, &str, &str)| -> bool {
         !stale.contains(&(list, schema, name, args))
     };
-    macro_rules! merged {
-        ($list:ident) => {
-            prev.$list
+    /// One kind: the fresh list when it is read whole, else the previous
+    /// objects still current followed by the fresh ones.
+    fn merged<T: Listed>(
+        prev: &[T],
+        fresh: Vec<T>,
+        keep: &dyn Fn(&str, (&str, &str, &str)) -> bool,
+    ) -> Vec<T> {
+        match T::CAPTURE {
+            Capture::Whole => fresh,
+            Capture::Narrowed => prev
                 .iter()
-                .filter(|o| keep(stringify!($list), &o.schema, &o.name, ""))
+                .filter(|o| keep(T::LIST, o.sort_key()))
                 .cloned()
-                .chain(fresh.$list)
-                .collect()
-        };
+                .chain(fresh)
+                .collect(),
+        }
     }
+    let Objects {
+        schemas,
+        extensions,
+        collations,
+        types,
+        sequences,
+        tables,
+        views,
+        materialized_views,
+        functions,
+        statistics,
+        event_triggers,
+        publications,
+        foreign_data_wrappers,
+        foreign_servers,
+        default_privileges,
+    } = fresh;
     Objects {
-        tables: merged!(tables),
-        views: merged!(views),
-        materialized_views: merged!(materialized_views),
-        sequences: merged!(sequences),
-        types: merged!(types),
-        statistics: merged!(statistics),
-        functions: prev
-            .functions
-            .iter()
-            .filter(|f| keep("functions", &f.schema, &f.name, &f.arguments))
-            .cloned()
-            .chain(fresh.functions)
-            .collect(),
-        ..fresh
+        schemas: merged(&prev.schemas, schemas, &keep),
+        extensions: merged(&prev.extensions, extensions, &keep),
+        collations: merged(&prev.collations, collations, &keep),
+        types: merged(&prev.types, types, &keep),
+        sequences: merged(&prev.sequences, sequences, &keep),
+        tables: merged(&prev.tables, tables, &keep),
+        views: merged(&prev.views, views, &keep),
+        materialized_views: merged(&prev.materialized_views, materialized_views, &keep),
+        functions: merged(&prev.functions, functions, &keep),
+        statistics: merged(&prev.statistics, statistics, &keep),
+        event_triggers: merged(&prev.event_triggers, event_triggers, &keep),
+        publications: merged(&prev.publications, publications, &keep),
+        foreign_data_wrappers: merged(&prev.foreign_data_wrappers, foreign_data_wrappers, &keep),
+        foreign_servers: merged(&prev.foreign_servers, foreign_servers, &keep),
+        default_privileges: merged(&prev.default_privileges, default_privileges, &keep),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Schema, Table};
+
+    fn table(name: &str) -> Table {
+        serde_json::from_value(serde_json::json!({
+            "schema": "s", "name": name, "kind": "table", "owner": "o"
+        }))
+        .expect("a minimal table")
+    }
+
+    fn schema(name: &str) -> Schema {
+        Schema::named(name)
+    }
+
+    fn identity(list: &str, name: &str) -> Identity {
+        (list.into(), "s".into(), name.into(), String::new())
+    }
+
+    /// A narrowed kind keeps its clean objects and takes the fresh capture
+    /// of its dirty ones, dropping the vanished; a kind read whole is the
+    /// fresh capture's.
+    #[test]
+    fn narrowed_kinds_merge_and_whole_kinds_are_fresh() {
+        let previous = Previous {
+            marker: String::new(),
+            identities: HashMap::from([
+                (1, identity("tables", "clean")),
+                (2, identity("tables", "dirty")),
+                (3, identity("tables", "gone")),
+            ]),
+        };
+        let prev = Objects {
+            tables: vec![table("clean"), table("dirty"), table("gone")],
+            schemas: vec![schema("old")],
+            ..Objects::default()
+        };
+        let mut changed = table("dirty");
+        changed.comment = Some("changed".into());
+        let fresh = Objects {
+            tables: vec![changed.clone()],
+            schemas: vec![schema("new")],
+            ..Objects::default()
+        };
+        let now = HashMap::from([
+            (1, identity("tables", "clean")),
+            (2, identity("tables", "dirty")),
+        ]);
+        let merged = merge(&previous, &prev, fresh, &now, &HashSet::from([2]));
+        assert_eq!(merged.tables, vec![table("clean"), changed]);
+        assert_eq!(merged.schemas, vec![schema("new")]);
     }
 }

@@ -1,66 +1,98 @@
 //! Renders snapshot objects as SQL, for the unified diffs of reports: a
 //! table with its columns, constraints, indexes, triggers, policies,
 //! comments and grants; views, functions, sequences, types, schemas and
-//! extensions as their CREATE statements; other kinds as their snapshot
-//! JSON. Pure: no I/O.
+//! extensions as their CREATE statements;
+//! other kinds as their snapshot JSON. The CREATE statements the planner
+//! shares with reports are written here, once. Pure: no I/O.
 
-use crate::diff::{Keyed, ObjectKind};
-use crate::model::json::to_layout;
+use crate::diff::ObjectKind;
 use crate::model::{
-    qualified, quote_ident, Column, Function, Grant, MaterializedView, Objects, Sequence, Table,
-    TypeDef, TypeKind, View,
+    qualified, quote_ident, Column, Extension, Function, Grant, MaterializedView, Objects, Schema,
+    Sequence, Table, TypeDef, TypeKind, View,
 };
+use kind::Kind;
 use std::fmt::Write as _;
 
+pub(crate) mod kind;
 pub mod plan;
 pub mod quote;
 
 /// SQL (or JSON) text of the top-level object `kind` + `identity`, if the
 /// snapshot has it. Identities are those of `diff::ObjectRef::name`
-/// ([`Keyed::key`]).
+/// ([`Keyed::key`]). Every kind is named here: a new `ObjectKind` does not
+/// compile until it says how it renders.
 pub fn render(objects: &Objects, kind: ObjectKind, identity: &str) -> Option<String> {
-    fn find<'a, T: Keyed>(list: &'a [T], identity: &str) -> Option<&'a T> {
-        list.iter().find(|x| x.key() == identity)
+    fn one<T: Kind>(list: &[T], kind: ObjectKind, identity: &str) -> Option<String> {
+        // The arm below names the list of this kind, not another's.
+        debug_assert_eq!(T::KIND, kind);
+        list.iter().find(|x| x.key() == identity).map(T::render)
     }
+    let (o, k, id) = (objects, kind, identity);
     match kind {
-        ObjectKind::Table => find(&objects.tables, identity).map(table),
-        ObjectKind::View => find(&objects.views, identity).map(view),
-        ObjectKind::MaterializedView => {
-            find(&objects.materialized_views, identity).map(materialized_view)
-        }
-        ObjectKind::Function => find(&objects.functions, identity).map(function),
-        ObjectKind::Sequence => find(&objects.sequences, identity).map(sequence),
-        ObjectKind::Type => find(&objects.types, identity).map(type_def),
-        ObjectKind::Schema => find(&objects.schemas, identity).map(|s| {
-            let name = quote_ident(&s.name);
-            let mut out = format!(
-                "CREATE SCHEMA {name} AUTHORIZATION {};\n",
-                quote_ident(&s.owner)
-            );
-            comment(&mut out, "SCHEMA", &name, &s.comment);
-            grants(&mut out, "SCHEMA", &name, &s.acl, &s.owner);
-            out
-        }),
-        ObjectKind::Extension => find(&objects.extensions, identity).map(|e| {
-            format!(
-                "CREATE EXTENSION {} WITH SCHEMA {} VERSION {};\n",
-                quote_ident(&e.name),
-                quote_ident(&e.schema),
-                quote::literal(&e.version)
-            )
-        }),
-        ObjectKind::Collation => find(&objects.collations, identity).map(to_layout),
-        ObjectKind::Statistics => find(&objects.statistics, identity).map(to_layout),
-        ObjectKind::EventTrigger => find(&objects.event_triggers, identity).map(to_layout),
-        ObjectKind::Publication => find(&objects.publications, identity).map(to_layout),
-        ObjectKind::ForeignDataWrapper => {
-            find(&objects.foreign_data_wrappers, identity).map(to_layout)
-        }
-        ObjectKind::ForeignServer => find(&objects.foreign_servers, identity).map(to_layout),
-        ObjectKind::DefaultPrivilege => find(&objects.default_privileges, identity).map(to_layout),
+        ObjectKind::Schema => one(&o.schemas, k, id),
+        ObjectKind::Extension => one(&o.extensions, k, id),
+        ObjectKind::Collation => one(&o.collations, k, id),
+        ObjectKind::Type => one(&o.types, k, id),
+        ObjectKind::Sequence => one(&o.sequences, k, id),
+        ObjectKind::Table => one(&o.tables, k, id),
+        ObjectKind::View => one(&o.views, k, id),
+        ObjectKind::MaterializedView => one(&o.materialized_views, k, id),
+        ObjectKind::Function => one(&o.functions, k, id),
+        ObjectKind::Statistics => one(&o.statistics, k, id),
+        ObjectKind::EventTrigger => one(&o.event_triggers, k, id),
+        ObjectKind::Publication => one(&o.publications, k, id),
+        ObjectKind::ForeignDataWrapper => one(&o.foreign_data_wrappers, k, id),
+        ObjectKind::ForeignServer => one(&o.foreign_servers, k, id),
+        ObjectKind::DefaultPrivilege => one(&o.default_privileges, k, id),
         // Children are rendered as part of their relation.
-        _ => None,
+        ObjectKind::Column
+        | ObjectKind::Constraint
+        | ObjectKind::Index
+        | ObjectKind::Trigger
+        | ObjectKind::Policy
+        | ObjectKind::Rule => None,
     }
+}
+
+/// `CREATE SCHEMA name`, with `AUTHORIZATION owner` when one is given
+/// (the report names the owner; the planner leaves a new schema to the
+/// migrating role and writes ALTER … OWNER TO only when it must).
+pub(crate) fn create_schema(name: &str, owner: Option<&str>) -> String {
+    let mut sql = format!("CREATE SCHEMA {}", quote_ident(name));
+    if let Some(owner) = owner {
+        let _ = write!(sql, " AUTHORIZATION {}", quote_ident(owner));
+    }
+    sql.push(';');
+    sql
+}
+
+/// CREATE SCHEMA with its owner, comment and grants.
+fn schema(s: &Schema) -> String {
+    let name = quote_ident(&s.name);
+    let mut out = create_schema(&s.name, Some(&s.owner));
+    out.push('\n');
+    comment(&mut out, "SCHEMA", &name, &s.comment);
+    grants(&mut out, "SCHEMA", &name, &s.acl, &s.owner);
+    out
+}
+
+/// `CREATE EXTENSION [IF NOT EXISTS] name WITH SCHEMA s VERSION 'v';`
+/// (the planner's may find it there already: another migration, or the
+/// template database, may have installed it).
+pub(crate) fn create_extension(e: &Extension, if_not_exists: bool) -> String {
+    format!(
+        "CREATE EXTENSION {}{} WITH SCHEMA {} VERSION {};",
+        if if_not_exists { "IF NOT EXISTS " } else { "" },
+        quote_ident(&e.name),
+        quote_ident(&e.schema),
+        quote::literal(&e.version)
+    )
+}
+
+fn extension(e: &Extension) -> String {
+    let mut out = create_extension(e, false);
+    out.push('\n');
+    out
 }
 
 fn comment(out: &mut String, what: &str, name: &str, text: &Option<String>) {
@@ -414,15 +446,47 @@ pub(crate) fn constraint_body(c: &crate::model::Constraint) -> String {
     body
 }
 
+/// ` WITH (options)` of a view or materialized view, or nothing.
+fn with_options(options: &[String]) -> String {
+    if options.is_empty() {
+        String::new()
+    } else {
+        format!(" WITH ({})", options.join(", "))
+    }
+}
+
+/// A query as the server deparsed it, ending in exactly one `;`.
+fn query_statement(definition: &str) -> String {
+    format!("{};", definition.trim_end().trim_end_matches(';'))
+}
+
+/// `CREATE VIEW name [WITH (…)] AS` and its query: for reports and the
+/// planner alike.
+pub(crate) fn create_view(v: &View) -> String {
+    format!(
+        "CREATE VIEW {}{} AS\n{}",
+        qualified(&v.schema, &v.name),
+        with_options(&v.options),
+        query_statement(&v.definition)
+    )
+}
+
+/// `CREATE MATERIALIZED VIEW name [WITH (…)] AS` and its query: for
+/// reports and the planner alike.
+pub(crate) fn create_materialized_view(m: &MaterializedView) -> String {
+    format!(
+        "CREATE MATERIALIZED VIEW {}{} AS\n{}",
+        qualified(&m.schema, &m.name),
+        with_options(&m.options),
+        query_statement(&m.definition)
+    )
+}
+
 /// CREATE VIEW with owner, comment and grants.
 pub(crate) fn view(v: &View) -> String {
     let name = qualified(&v.schema, &v.name);
-    let with = if v.options.is_empty() {
-        String::new()
-    } else {
-        format!(" WITH ({})", v.options.join(", "))
-    };
-    let mut out = format!("CREATE VIEW {name}{with} AS\n{}\n", v.definition.trim_end());
+    let mut out = create_view(v);
+    out.push('\n');
     let _ = writeln!(out, "ALTER VIEW {name} OWNER TO {};", quote_ident(&v.owner));
     comment(&mut out, "VIEW", &name, &v.comment);
     grants(&mut out, "TABLE", &name, &v.acl, &v.owner);
@@ -432,10 +496,8 @@ pub(crate) fn view(v: &View) -> String {
 /// CREATE MATERIALIZED VIEW with indexes, owner, comment and grants.
 pub(crate) fn materialized_view(v: &MaterializedView) -> String {
     let name = qualified(&v.schema, &v.name);
-    let mut out = format!(
-        "CREATE MATERIALIZED VIEW {name} AS\n{}\n",
-        v.definition.trim_end()
-    );
+    let mut out = create_materialized_view(v);
+    out.push('\n');
     for i in &v.indexes {
         let _ = writeln!(
             out,
@@ -456,6 +518,21 @@ pub(crate) fn materialized_view(v: &MaterializedView) -> String {
     out
 }
 
+/// `CREATE [OR REPLACE] <what> name(signature) [RETURNS type]`: the head
+/// of a function, procedure or aggregate, for reports and the planner.
+pub(crate) fn create_function_head(what: &str, f: &Function, replace: bool) -> String {
+    let mut out = format!(
+        "CREATE {}{what} {}({})",
+        if replace { "OR REPLACE " } else { "" },
+        qualified(&f.schema, &f.name),
+        f.signature
+    );
+    if let Some(r) = &f.returns {
+        let _ = write!(out, " RETURNS {r}");
+    }
+    out
+}
+
 /// CREATE FUNCTION with owner, comment and grants.
 pub(crate) fn function(f: &Function) -> String {
     let name = qualified(&f.schema, &f.name);
@@ -464,10 +541,7 @@ pub(crate) fn function(f: &Function) -> String {
     } else {
         "FUNCTION"
     };
-    let mut out = format!("CREATE {what} {name}({})", f.signature);
-    if let Some(r) = &f.returns {
-        let _ = write!(out, " RETURNS {r}");
-    }
+    let mut out = create_function_head(what, f, false);
     let _ = write!(
         out,
         "\n    LANGUAGE {} {} PARALLEL {}",

@@ -121,6 +121,54 @@ impl Keyed for m::DefaultPrivilege {
     }
 }
 
+/// How an incremental capture (a replay's capture after each migration)
+/// reads a kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capture {
+    /// Its query is narrowed to the changed objects: the unchanged ones are
+    /// kept from the previous capture (by the inventory's identity,
+    /// [`Keyed::sort_key`]).
+    Narrowed,
+    /// Its query reads it whole every time: the fresh list is complete.
+    Whole,
+}
+
+/// A top-level kind's place in a snapshot: its list and how captures read
+/// it. Implemented once per kind, beside its identity.
+pub trait Listed: Keyed + Clone {
+    /// Its field in [`Objects`](crate::model::Objects), which is also the
+    /// list the capture's `inventory.sql` names.
+    const LIST: &'static str;
+    /// How an incremental capture reads it.
+    const CAPTURE: Capture;
+}
+
+macro_rules! listed {
+    ($($t:ty, $list:ident, $capture:ident;)*) => {$(
+        impl Listed for $t {
+            const LIST: &'static str = stringify!($list);
+            const CAPTURE: Capture = Capture::$capture;
+        }
+    )*};
+}
+listed! {
+    m::Schema, schemas, Whole;
+    m::Extension, extensions, Whole;
+    m::Collation, collations, Whole;
+    m::TypeDef, types, Narrowed;
+    m::Sequence, sequences, Narrowed;
+    m::Table, tables, Narrowed;
+    m::View, views, Narrowed;
+    m::MaterializedView, materialized_views, Narrowed;
+    m::Function, functions, Narrowed;
+    m::Statistics, statistics, Narrowed;
+    m::EventTrigger, event_triggers, Whole;
+    m::Publication, publications, Whole;
+    m::ForeignDataWrapper, foreign_data_wrappers, Whole;
+    m::ForeignServer, foreign_servers, Whole;
+    m::DefaultPrivilege, default_privileges, Whole;
+}
+
 /// Puts a list of objects (and each object's own lists) in canonical order:
 /// by identity.
 pub fn sort_keyed<T: Keyed>(list: &mut [T]) {
@@ -169,6 +217,17 @@ mod tests {
             };
         }
         crate::each_kind!(name);
+        // And each list's objects name it as theirs.
+        fn listed<T: super::Listed>(_: &[T], list: &str) {
+            assert_eq!(T::LIST, list);
+        }
+        let objects = Objects::default();
+        macro_rules! check {
+            ($list:ident, $kind:ident) => {
+                listed(&objects.$list, stringify!($list));
+            };
+        }
+        crate::each_kind!(check);
         let mut lists = lists;
         lists.sort();
         registered.sort();

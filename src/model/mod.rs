@@ -10,7 +10,7 @@ mod objects;
 mod relations;
 
 pub use acl::{parse_acl, Grant, Grantee};
-pub use identity::{sort_keyed, Keyed};
+pub use identity::{sort_keyed, Capture, Keyed, Listed};
 pub use objects::*;
 pub use relations::*;
 

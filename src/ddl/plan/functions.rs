@@ -26,15 +26,7 @@ fn function_id(f: &Function) -> String {
 /// CREATE [OR REPLACE] FUNCTION / PROCEDURE with every attribute.
 fn create_function(f: &Function, replace: bool) -> String {
     let word = function_word(f);
-    let mut s = format!(
-        "CREATE {}{word} {}({})",
-        if replace { "OR REPLACE " } else { "" },
-        qualified(&f.schema, &f.name),
-        f.signature
-    );
-    if let Some(r) = &f.returns {
-        s.push_str(&format!(" RETURNS {r}"));
-    }
+    let mut s = crate::ddl::create_function_head(word, f, replace);
     s.push_str(&format!("\n    LANGUAGE {}", quote_ident(&f.language)));
     if f.kind == "window" {
         s.push_str(" WINDOW");

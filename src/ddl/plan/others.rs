@@ -34,12 +34,7 @@ fn schemas_and_extensions(from: &Objects, to: &Objects, out: &mut Out) {
         match a.get(k) {
             None => out.push(
                 Phase::Extensions,
-                format!(
-                    "CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {} VERSION {};",
-                    quote_ident(&e.name),
-                    quote_ident(&e.schema),
-                    literal(&e.version)
-                ),
+                crate::ddl::create_extension(e, true),
                 &[],
             ),
             Some(old) => {
@@ -82,7 +77,11 @@ fn schemas_and_extensions(from: &Objects, to: &Objects, out: &mut Out) {
         let name = quote_ident(&s.name);
         let old = a.get(k);
         if old.is_none() {
-            out.push(Phase::Schemas, format!("CREATE SCHEMA {name};"), &[]);
+            out.push(
+                Phase::Schemas,
+                crate::ddl::create_schema(&s.name, None),
+                &[],
+            );
         }
         owner(
             out,

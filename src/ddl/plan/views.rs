@@ -125,20 +125,7 @@ pub(super) fn plan_views(
 }
 
 fn create_view(v: &View, recreated: bool, out: &mut Out) {
-    let name = qualified(&v.schema, &v.name);
-    let with = if v.options.is_empty() {
-        String::new()
-    } else {
-        format!(" WITH ({})", v.options.join(", "))
-    };
-    out.push(
-        Phase::Views,
-        format!(
-            "CREATE VIEW {name}{with} AS\n{};",
-            v.definition.trim_end().trim_end_matches(';')
-        ),
-        &[],
-    );
+    out.push(Phase::Views, crate::ddl::create_view(v), &[]);
     let empty = View {
         acl: Vec::new(),
         comment: None,
@@ -221,19 +208,7 @@ fn alter_view(o: &View, v: &View, out: &mut Out) {
 
 fn create_matview(m: &MaterializedView, recreated: bool, out: &mut Out) {
     let name = qualified(&m.schema, &m.name);
-    let with = if m.options.is_empty() {
-        String::new()
-    } else {
-        format!(" WITH ({})", m.options.join(", "))
-    };
-    out.push(
-        Phase::Views,
-        format!(
-            "CREATE MATERIALIZED VIEW {name}{with} AS\n{};",
-            m.definition.trim_end().trim_end_matches(';')
-        ),
-        &[],
-    );
+    out.push(Phase::Views, crate::ddl::create_materialized_view(m), &[]);
     for i in &m.indexes {
         out.push(
             Phase::Views,
