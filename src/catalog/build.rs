@@ -278,6 +278,7 @@ pub(crate) fn assemble(
         ..Objects::default()
     };
     super::build_types::fill(&mut objects, rows, lookups)?;
+    objects.text_search_configurations = super::build_text_search::configurations(rows)?;
     if let Some(keep) = keep {
         relations.tables.retain(|oid, _| keep.contains(oid));
         relations.views.retain(|oid, _| keep.contains(oid));

@@ -18,6 +18,7 @@
 
 mod build;
 mod build_parts;
+mod build_text_search;
 mod build_types;
 mod checks;
 mod guard;
@@ -322,6 +323,7 @@ pub(crate) fn jobs() -> Vec<Job> {
         sql!(C, "foreign_data_wrappers.sql"),
         sql!(C, "foreign_servers.sql"),
         sql!(C, "default_privileges.sql"),
+        sql!(C, "text_search_configurations.sql"),
         sql!(C, "server.sql"),
         sql!(D, "deparse_exclusions.sql", O("k.conrelid")),
         sql!(D, "deparse_views.sql", L("c.oid")),

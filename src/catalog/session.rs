@@ -281,6 +281,7 @@ fn merge(
         foreign_data_wrappers,
         foreign_servers,
         default_privileges,
+        text_search_configurations,
     } = fresh;
     Objects {
         schemas: merged(&prev.schemas, schemas, &keep),
@@ -298,13 +299,18 @@ fn merge(
         foreign_data_wrappers: merged(&prev.foreign_data_wrappers, foreign_data_wrappers, &keep),
         foreign_servers: merged(&prev.foreign_servers, foreign_servers, &keep),
         default_privileges: merged(&prev.default_privileges, default_privileges, &keep),
+        text_search_configurations: merged(
+            &prev.text_search_configurations,
+            text_search_configurations,
+            &keep,
+        ),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Schema, Table};
+    use crate::model::{Table, TextSearchConfiguration};
 
     fn table(name: &str) -> Table {
         serde_json::from_value(serde_json::json!({
@@ -313,8 +319,11 @@ mod tests {
         .expect("a minimal table")
     }
 
-    fn schema(name: &str) -> Schema {
-        Schema::named(name)
+    fn configuration(name: &str) -> TextSearchConfiguration {
+        serde_json::from_value(serde_json::json!({
+            "schema": "s", "name": name, "parser": "default", "owner": "o"
+        }))
+        .expect("a minimal configuration")
     }
 
     fn identity(list: &str, name: &str) -> Identity {
@@ -336,14 +345,14 @@ mod tests {
         };
         let prev = Objects {
             tables: vec![table("clean"), table("dirty"), table("gone")],
-            schemas: vec![schema("old")],
+            text_search_configurations: vec![configuration("old")],
             ..Objects::default()
         };
         let mut changed = table("dirty");
         changed.comment = Some("changed".into());
         let fresh = Objects {
             tables: vec![changed.clone()],
-            schemas: vec![schema("new")],
+            text_search_configurations: vec![configuration("new")],
             ..Objects::default()
         };
         let now = HashMap::from([
@@ -352,6 +361,9 @@ mod tests {
         ]);
         let merged = merge(&previous, &prev, fresh, &now, &HashSet::from([2]));
         assert_eq!(merged.tables, vec![table("clean"), changed]);
-        assert_eq!(merged.schemas, vec![schema("new")]);
+        assert_eq!(
+            merged.text_search_configurations,
+            vec![configuration("new")]
+        );
     }
 }

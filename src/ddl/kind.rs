@@ -53,6 +53,7 @@ kind! {
     m::ForeignDataWrapper, ForeignDataWrapper;
     m::ForeignServer, ForeignServer;
     m::DefaultPrivilege, DefaultPrivilege;
+    m::TextSearchConfiguration, TextSearchConfiguration, super::text_search::configuration;
 }
 
 #[cfg(test)]

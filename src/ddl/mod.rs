@@ -1,7 +1,7 @@
 //! Renders snapshot objects as SQL, for the unified diffs of reports: a
 //! table with its columns, constraints, indexes, triggers, policies,
-//! comments and grants; views, functions, sequences, types, schemas and
-//! extensions as their CREATE statements;
+//! comments and grants; views, functions, sequences, types, schemas,
+//! extensions and text search configurations as their CREATE statements;
 //! other kinds as their snapshot JSON. The CREATE statements the planner
 //! shares with reports are written here, once. Pure: no I/O.
 
@@ -16,6 +16,7 @@ use std::fmt::Write as _;
 pub(crate) mod kind;
 pub mod plan;
 pub mod quote;
+pub(crate) mod text_search;
 
 /// SQL (or JSON) text of the top-level object `kind` + `identity`, if the
 /// snapshot has it. Identities are those of `diff::ObjectRef::name`
@@ -44,6 +45,7 @@ pub fn render(objects: &Objects, kind: ObjectKind, identity: &str) -> Option<Str
         ObjectKind::ForeignDataWrapper => one(&o.foreign_data_wrappers, k, id),
         ObjectKind::ForeignServer => one(&o.foreign_servers, k, id),
         ObjectKind::DefaultPrivilege => one(&o.default_privileges, k, id),
+        ObjectKind::TextSearchConfiguration => one(&o.text_search_configurations, k, id),
         // Children are rendered as part of their relation.
         ObjectKind::Column
         | ObjectKind::Constraint

@@ -67,11 +67,13 @@ pub enum ObjectKind {
     ForeignServer,
     /// An ALTER DEFAULT PRIVILEGES entry.
     DefaultPrivilege,
+    /// A text search configuration.
+    TextSearchConfiguration,
 }
 
 impl ObjectKind {
     /// Every kind, in report order.
-    pub const ALL: [ObjectKind; 21] = [
+    pub const ALL: [ObjectKind; 22] = [
         ObjectKind::Schema,
         ObjectKind::Extension,
         ObjectKind::Collation,
@@ -93,6 +95,7 @@ impl ObjectKind {
         ObjectKind::ForeignDataWrapper,
         ObjectKind::ForeignServer,
         ObjectKind::DefaultPrivilege,
+        ObjectKind::TextSearchConfiguration,
     ];
 
     /// The kebab-case name (`materialized-view`).
@@ -119,6 +122,7 @@ impl ObjectKind {
             ObjectKind::ForeignDataWrapper => "foreign-data-wrapper",
             ObjectKind::ForeignServer => "foreign-server",
             ObjectKind::DefaultPrivilege => "default-privilege",
+            ObjectKind::TextSearchConfiguration => "text-search-configuration",
         }
     }
 

@@ -47,11 +47,14 @@ pub fn write_objects(objects: &Objects, sink: &mut dyn FnMut(&[u8])) {
     let mut pieces: Vec<Piece<'_>> = Vec::new();
     macro_rules! cut {
         ($list:ident, $kind:ident) => {
-            let first = pieces.len();
-            for chunk in objects.$list.chunks(CHUNK) {
-                pieces.push(Box::new(move || items(chunk)));
+            // Left out as serde leaves it out (`skip_serializing_if`).
+            if !super::skipped_when_empty(stringify!($list), objects.$list.len()) {
+                let first = pieces.len();
+                for chunk in objects.$list.chunks(CHUNK) {
+                    pieces.push(Box::new(move || items(chunk)));
+                }
+                lists.push((stringify!($list), pieces.len() - first));
             }
-            lists.push((stringify!($list), pieces.len() - first));
         };
     }
     crate::each_kind!(cut);
@@ -171,6 +174,34 @@ mod tests {
             let snap = Snapshot::new(Meta::default(), objects);
             let expected = serde_json::to_vec(&snap).unwrap();
             assert!(objects_eq(&super::snapshot(&snap), &expected), "n = {n}");
+        }
+    }
+
+    /// An optional list ([`OPTIONAL_LISTS`](crate::model::OPTIONAL_LISTS))
+    /// is stitched in when it holds something, left out when empty, as
+    /// serde does on either side of the parallel threshold.
+    #[test]
+    fn optional_lists_are_written_only_when_not_empty() {
+        let configuration: crate::model::TextSearchConfiguration =
+            serde_json::from_value(serde_json::json!({
+                "schema": "s", "name": "c", "parser": "default", "owner": "o",
+                "mappings": [{"token": "word", "dictionaries": ["simple"]}]
+            }))
+            .expect("a configuration");
+        for n in [1, 2_251] {
+            for configurations in [vec![], vec![configuration.clone()]] {
+                let objects = Objects {
+                    tables: (0..n).map(table).collect(),
+                    text_search_configurations: configurations.clone(),
+                    ..Objects::default()
+                };
+                let expected = serde_json::to_vec(&objects).unwrap();
+                let written = super::objects(&objects);
+                assert!(objects_eq(&written, &expected), "n = {n}");
+                let named =
+                    String::from_utf8_lossy(&written).contains("text_search_configurations");
+                assert_eq!(named, !configurations.is_empty(), "n = {n}");
+            }
         }
     }
 

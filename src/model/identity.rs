@@ -26,7 +26,21 @@ macro_rules! each_kind {
         $m!(foreign_data_wrappers, ForeignDataWrapper);
         $m!(foreign_servers, ForeignServer);
         $m!(default_privileges, DefaultPrivilege);
+        $m!(text_search_configurations, TextSearchConfiguration);
     };
+}
+
+/// The lists of [`Objects`](crate::model::Objects) added after the
+/// snapshot format was fixed: written only when they hold something (in
+/// snapshots, fingerprints and store manifests alike), so that every
+/// snapshot taken before a kind existed, and every one without an object
+/// of that kind, keeps its bytes and its fingerprint.
+pub const OPTIONAL_LISTS: &[&str] = &["text_search_configurations"];
+
+/// Whether the list `field` is left out of a snapshot: an optional list
+/// ([`OPTIONAL_LISTS`]) with nothing in it.
+pub fn skipped_when_empty(field: &str, len: usize) -> bool {
+    len == 0 && OPTIONAL_LISTS.contains(&field)
 }
 
 use super::{self as m, qualified, quote_ident};
@@ -79,7 +93,8 @@ keyed_in_schema!(
     m::Table => canonicalize,
     m::View => canonicalize,
     m::MaterializedView => canonicalize,
-    m::Statistics
+    m::Statistics,
+    m::TextSearchConfiguration
 );
 keyed_by_name!(
     m::Schema,
@@ -167,6 +182,7 @@ listed! {
     m::ForeignDataWrapper, foreign_data_wrappers, Whole;
     m::ForeignServer, foreign_servers, Whole;
     m::DefaultPrivilege, default_privileges, Whole;
+    m::TextSearchConfiguration, text_search_configurations, Whole;
 }
 
 /// Puts a list of objects (and each object's own lists) in canonical order:
@@ -210,6 +226,17 @@ mod tests {
             Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect::<Vec<_>>(),
             _ => panic!("objects serialize to a map"),
         };
+        // Optional lists are absent while empty, and only they are.
+        for optional in super::OPTIONAL_LISTS {
+            assert!(
+                !lists.iter().any(|l| l == optional),
+                "{optional} written empty"
+            );
+        }
+        let lists: Vec<String> = lists
+            .into_iter()
+            .chain(super::OPTIONAL_LISTS.iter().map(|l| l.to_string()))
+            .collect();
         let mut registered: Vec<String> = Vec::new();
         macro_rules! name {
             ($list:ident, $kind:ident) => {

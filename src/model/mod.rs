@@ -8,11 +8,13 @@ mod identity;
 pub mod json;
 mod objects;
 mod relations;
+mod text_search;
 
 pub use acl::{parse_acl, Grant, Grantee};
-pub use identity::{sort_keyed, Capture, Keyed, Listed};
+pub use identity::{skipped_when_empty, sort_keyed, Capture, Keyed, Listed, OPTIONAL_LISTS};
 pub use objects::*;
 pub use relations::*;
+pub use text_search::*;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

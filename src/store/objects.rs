@@ -120,9 +120,13 @@ pub fn write_objects(objects: &Path, snapshot: &Snapshot) -> Result<String> {
                 }
                 names.push(name);
             }
-            order.push(stringify!($list));
-            let trees = write_trees(objects, &names, &mut written)?;
-            lists.insert(stringify!($list).to_string(), trees);
+            // An optional list left out of the snapshot while empty is
+            // left out of its manifest too (the same bytes as before it existed).
+            if !crate::model::skipped_when_empty(stringify!($list), names.len()) {
+                order.push(stringify!($list));
+                let trees = write_trees(objects, &names, &mut written)?;
+                lists.insert(stringify!($list).to_string(), trees);
+            }
         }};
     }
     crate::each_kind!(store_kind);

@@ -26,6 +26,7 @@ mod renames;
 mod reorder;
 mod rest;
 mod tables;
+mod text_search;
 mod types;
 mod views;
 
@@ -250,6 +251,7 @@ pub fn plan(from: &Snapshot, to: &Snapshot, opts: &PlanOptions) -> Plan {
     let mut forced = std::collections::BTreeSet::new();
     others::plan(from, to, &mut forced, &mut out);
     global::plan(from, to, &mut out);
+    text_search::plan(from, to, &mut out);
     tables::plan(from, to, opts, &mut forced, &mut out);
     others::sequence_owners(from, to, &mut out);
     views::plan_views(from, to, &graph, &forced, &mut out);

@@ -30,6 +30,9 @@ pub(crate) enum Phase {
     DropColumns,
     /// Tables that go or are re-created.
     DropTables,
+    /// Text search configurations that go or are re-created: once the
+    /// columns, indexes, views and functions that named them are gone.
+    DropTextSearch,
     /// Other functions: after the tables whose triggers and defaults call them.
     DropLateFunctions,
     /// Sequences that go.
@@ -46,6 +49,10 @@ pub(crate) enum Phase {
     Sequences,
     /// Functions created or replaced.
     Functions,
+    /// Text search configurations created or altered: after the functions
+    /// and extensions their parsers and dictionaries come from, before the
+    /// tables, indexes and views that may name them.
+    TextSearch,
     /// Tables created.
     Tables,
     /// Columns added or altered.
