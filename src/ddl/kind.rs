@@ -62,11 +62,14 @@ mod tests {
     use crate::model::Objects;
 
     /// Every list of `each_kind!` holds the `Kind` whose `KIND` is the one
-    /// registered there (and does not compile without one).
+    /// registered there (and does not compile without one), and that kind
+    /// is in `ObjectKind::ALL` (which reports and ignore rules read).
     #[test]
     fn kinds_match_their_registration() {
         fn check<T: Kind>(_: &[T], kind: crate::diff::ObjectKind) {
             assert_eq!(T::KIND, kind);
+            assert!(crate::diff::ObjectKind::ALL.contains(&kind), "{kind:?}");
+            assert_eq!(crate::diff::ObjectKind::parse(kind.as_str()), Some(kind));
         }
         let objects = Objects::default();
         macro_rules! registered {
