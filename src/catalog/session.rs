@@ -218,6 +218,10 @@ impl CaptureSession {
     }
 }
 
+/// Whether an object of a list, by its `(schema, name, arguments)`, stays
+/// from the previous capture.
+type Keep<'a> = dyn Fn(&str, (&str, &str, &str)) -> bool + 'a;
+
 fn as_refs(i: &Identity) -> (&str, &str, &str, &str) {
     (i.0.as_str(), i.1.as_str(), i.2.as_str(), i.3.as_str())
 }
@@ -250,11 +254,7 @@ fn merge(
     };
     /// One kind: the fresh list when it is read whole, else the previous
     /// objects still current followed by the fresh ones.
-    fn merged<T: Listed>(
-        prev: &[T],
-        fresh: Vec<T>,
-        keep: &dyn Fn(&str, (&str, &str, &str)) -> bool,
-    ) -> Vec<T> {
+    fn merged<T: Listed>(prev: &[T], fresh: Vec<T>, keep: &Keep<'_>) -> Vec<T> {
         match T::CAPTURE {
             Capture::Whole => fresh,
             Capture::Narrowed => prev

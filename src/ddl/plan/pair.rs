@@ -13,7 +13,7 @@ pub(super) fn by_key<T: Keyed>(list: &[T]) -> BTreeMap<String, &T> {
 /// One side's objects by the identity `key` gives them (relations are
 /// keyed by their unquoted `schema.name`, the form `forced` and the
 /// dependency graph use).
-pub(super) fn by<'a, T>(list: &'a [T], key: impl Fn(&T) -> String) -> BTreeMap<String, &'a T> {
+pub(super) fn by<T>(list: &[T], key: impl Fn(&T) -> String) -> BTreeMap<String, &T> {
     list.iter().map(|x| (key(x), x)).collect()
 }
 
