@@ -1,6 +1,7 @@
-//! Text search configurations end to end, on every supported major (13 to
-//! 18, each on a cluster of its own from `scripts/postgres.sh`'s binaries):
-//! captured with their parser and mappings, diffed, rendered for reports,
+//! Text search configurations and dictionaries end to end, on every
+//! supported major (13 to 18, each on a cluster of its own from
+//! `scripts/postgres.sh`'s binaries): captured with their parser and
+//! mappings (a dictionary with its template and options), diffed, rendered for reports,
 //! planned and applied (created from nothing, mappings dropped, altered and
 //! added, owner and comment changed, dropped to nothing) until the database
 //! captures as the target; and read by a replay's incremental captures as a
@@ -22,9 +23,12 @@ use std::process::Command;
 const BASE: &str = r#"
 CREATE EXTENSION unaccent SCHEMA public;
 CREATE SCHEMA search;
+CREATE TEXT SEARCH DICTIONARY search.english_simple (TEMPLATE = simple, STOPWORDS = english);
+COMMENT ON TEXT SEARCH DICTIONARY search.english_simple IS 'simple, less English stop words';
 CREATE TEXT SEARCH CONFIGURATION search.docs (COPY = english);
 ALTER TEXT SEARCH CONFIGURATION search.docs
   ALTER MAPPING FOR hword, hword_part, word WITH public.unaccent, english_stem;
+ALTER TEXT SEARCH CONFIGURATION search.docs ALTER MAPPING FOR numword WITH search.english_simple;
 COMMENT ON TEXT SEARCH CONFIGURATION search.docs IS 'documents';
 CREATE TABLE search.doc (
   id int PRIMARY KEY,
@@ -39,7 +43,12 @@ CREATE INDEX doc_body ON search.doc USING gin (to_tsvector('search.docs'::regcon
 const CHANGED: &str = r#"
 CREATE EXTENSION unaccent SCHEMA public;
 CREATE SCHEMA search;
+CREATE TEXT SEARCH DICTIONARY search.english_simple
+  (TEMPLATE = simple, STOPWORDS = english, ACCEPT = false);
+CREATE TEXT SEARCH DICTIONARY search.french (TEMPLATE = snowball, LANGUAGE = french);
 CREATE TEXT SEARCH CONFIGURATION search.docs (COPY = english);
+ALTER TEXT SEARCH CONFIGURATION search.docs ALTER MAPPING FOR numword WITH search.english_simple;
+ALTER TEXT SEARCH CONFIGURATION search.docs ALTER MAPPING FOR int WITH search.french, simple;
 ALTER TEXT SEARCH CONFIGURATION search.docs DROP MAPPING FOR email, url, url_path;
 ALTER TEXT SEARCH CONFIGURATION search.docs
   ALTER MAPPING FOR asciiword, asciihword, hword_asciipart WITH simple;
@@ -174,7 +183,9 @@ async fn replay_keeps_configurations(here: &Shadow, major: u32) {
     let unowned = |s: &Snapshot| {
         let mut list = s.objects.text_search_configurations.clone();
         list.iter_mut().for_each(|c| c.owner.clear());
-        list
+        let mut dictionaries = s.objects.text_search_dictionaries.clone();
+        dictionaries.iter_mut().for_each(|d| d.owner.clear());
+        (list, dictionaries)
     };
     assert_eq!(
         unowned(&replayed),
@@ -259,6 +270,17 @@ async fn check_major(major: u32) {
         dictionaries(docs, "asciiword"),
         Some(&["english_stem".to_string()][..])
     );
+    assert_eq!(
+        dictionaries(docs, "numword"),
+        Some(&["search.english_simple".to_string()][..])
+    );
+    assert_eq!(s.objects.text_search_dictionaries.len(), 1);
+    let simple = &s.objects.text_search_dictionaries[0];
+    assert_eq!(
+        (simple.name.as_str(), simple.template.as_str()),
+        ("english_simple", "simple")
+    );
+    assert_eq!(simple.options, ["stopwords = 'english'"]);
     let tokens: Vec<&str> = docs.mappings.iter().map(|m| m.token.as_str()).collect();
     let parser_order = psql_rows(
         &db,
@@ -294,6 +316,9 @@ async fn check_major(major: u32) {
         "owner-changed search.docs",
         "comment-changed search.docs",
         "text-search-configuration-added search.\"Odd \"\"name\"\"\"",
+        "text-search-dictionary-options-changed search.english_simple",
+        "comment-changed search.english_simple",
+        "text-search-dictionary-added search.french",
     ] {
         assert!(
             changed.contains(&expected.to_string()),
@@ -317,7 +342,27 @@ async fn check_major(major: u32) {
     );
     round_trip(&here, major, CHANGED, BASE).await;
     let dropped = round_trip(&here, major, BASE, "").await;
-    assert!(dropped.contains("DROP TEXT SEARCH CONFIGURATION search.docs;"));
+    let at = |sql: &str, what: &str| {
+        sql.find(what)
+            .unwrap_or_else(|| panic!("no {what} in {sql}"))
+    };
+    assert!(
+        at(&dropped, "DROP TEXT SEARCH CONFIGURATION search.docs;")
+            < at(
+                &dropped,
+                "DROP TEXT SEARCH DICTIONARY search.english_simple;"
+            )
+    );
+    assert!(
+        at(
+            &created,
+            "CREATE TEXT SEARCH DICTIONARY search.english_simple"
+        ) < at(&created, "CREATE TEXT SEARCH CONFIGURATION search.docs")
+    );
+    assert!(
+        altered.contains("ALTER TEXT SEARCH DICTIONARY search.english_simple (accept = 'false');"),
+        "{altered}"
+    );
 
     // Replayed: the incremental captures keep it and follow its changes.
     replay_keeps_configurations(&here, major).await;

@@ -279,6 +279,7 @@ pub(crate) fn assemble(
     };
     super::build_types::fill(&mut objects, rows, lookups)?;
     objects.text_search_configurations = super::build_text_search::configurations(rows)?;
+    objects.text_search_dictionaries = super::build_text_search::dictionaries(rows)?;
     if let Some(keep) = keep {
         relations.tables.retain(|oid, _| keep.contains(oid));
         relations.views.retain(|oid, _| keep.contains(oid));

@@ -1,9 +1,14 @@
-//! Text search configurations from `text_search_configurations.sql`: the
-//! parser's and dictionaries' names quoted here, from their raw parts.
+//! Text search configurations and dictionaries from
+//! `text_search_configurations.sql` and `text_search_dictionaries.sql`:
+//! the names of parsers, dictionaries and templates quoted here, from
+//! their raw parts.
 
 use super::build::BuildError;
 use super::runner::Rows;
-use crate::model::{quote_ident, TextSearchConfiguration, TextSearchMapping};
+use crate::model::{
+    quote_ident, split_dictionary_options, TextSearchConfiguration, TextSearchDictionary,
+    TextSearchMapping,
+};
 use serde::Deserialize;
 use sqlx::types::Json;
 
@@ -16,6 +21,33 @@ struct ConfigurationRow {
     mappings: Json<Vec<MappingRow>>,
     owner: String,
     comment: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct DictionaryRow {
+    schema: String,
+    name: String,
+    template_schema: String,
+    template_name: String,
+    options: Option<String>,
+    owner: String,
+    comment: Option<String>,
+}
+
+/// Every text search dictionary of the capture.
+pub(crate) fn dictionaries(rows: &Rows) -> Result<Vec<TextSearchDictionary>, BuildError> {
+    Ok(rows
+        .decode::<DictionaryRow>("text_search_dictionaries.sql")?
+        .into_iter()
+        .map(|d| TextSearchDictionary {
+            schema: d.schema,
+            name: d.name,
+            template: catalog_name(&d.template_schema, &d.template_name),
+            options: split_dictionary_options(d.options.as_deref().unwrap_or_default()),
+            owner: d.owner,
+            comment: d.comment,
+        })
+        .collect())
 }
 
 /// One token type's mapping as the query builds it.

@@ -324,6 +324,7 @@ pub(crate) fn jobs() -> Vec<Job> {
         sql!(C, "foreign_servers.sql"),
         sql!(C, "default_privileges.sql"),
         sql!(C, "text_search_configurations.sql"),
+        sql!(C, "text_search_dictionaries.sql"),
         sql!(C, "server.sql"),
         sql!(D, "deparse_exclusions.sql", O("k.conrelid")),
         sql!(D, "deparse_views.sql", L("c.oid")),

@@ -281,6 +281,7 @@ fn merge(
         foreign_data_wrappers,
         foreign_servers,
         default_privileges,
+        text_search_dictionaries,
         text_search_configurations,
     } = fresh;
     Objects {
@@ -299,6 +300,11 @@ fn merge(
         foreign_data_wrappers: merged(&prev.foreign_data_wrappers, foreign_data_wrappers, &keep),
         foreign_servers: merged(&prev.foreign_servers, foreign_servers, &keep),
         default_privileges: merged(&prev.default_privileges, default_privileges, &keep),
+        text_search_dictionaries: merged(
+            &prev.text_search_dictionaries,
+            text_search_dictionaries,
+            &keep,
+        ),
         text_search_configurations: merged(
             &prev.text_search_configurations,
             text_search_configurations,

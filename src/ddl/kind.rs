@@ -54,6 +54,7 @@ kind! {
     m::ForeignServer, ForeignServer;
     m::DefaultPrivilege, DefaultPrivilege;
     m::TextSearchConfiguration, TextSearchConfiguration, super::text_search::configuration;
+    m::TextSearchDictionary, TextSearchDictionary, super::text_search::dictionary;
 }
 
 #[cfg(test)]

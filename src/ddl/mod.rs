@@ -1,7 +1,7 @@
 //! Renders snapshot objects as SQL, for the unified diffs of reports: a
 //! table with its columns, constraints, indexes, triggers, policies,
 //! comments and grants; views, functions, sequences, types, schemas,
-//! extensions and text search configurations as their CREATE statements;
+//! extensions, text search configurations and dictionaries as their CREATE statements;
 //! other kinds as their snapshot JSON. The CREATE statements the planner
 //! shares with reports are written here, once. Pure: no I/O.
 
@@ -46,6 +46,7 @@ pub fn render(objects: &Objects, kind: ObjectKind, identity: &str) -> Option<Str
         ObjectKind::ForeignServer => one(&o.foreign_servers, k, id),
         ObjectKind::DefaultPrivilege => one(&o.default_privileges, k, id),
         ObjectKind::TextSearchConfiguration => one(&o.text_search_configurations, k, id),
+        ObjectKind::TextSearchDictionary => one(&o.text_search_dictionaries, k, id),
         // Children are rendered as part of their relation.
         ObjectKind::Column
         | ObjectKind::Constraint

@@ -1,8 +1,11 @@
-//! Text search configurations as SQL: the one writer of their CREATE,
-//! mapping and DROP statements, for reports and the planner alike.
+//! Text search configurations and dictionaries as SQL: the one writer of
+//! their CREATE, ALTER and DROP statements, for reports and the planner
+//! alike.
 
 use super::quote;
-use crate::model::{qualified, quote_ident, TextSearchConfiguration, TextSearchMapping};
+use crate::model::{
+    qualified, quote_ident, TextSearchConfiguration, TextSearchDictionary, TextSearchMapping,
+};
 use std::fmt::Write as _;
 
 /// The configuration's name, quoted and qualified.
@@ -115,9 +118,106 @@ pub(crate) fn configuration(c: &TextSearchConfiguration) -> String {
     out
 }
 
+/// `CREATE TEXT SEARCH DICTIONARY name (TEMPLATE = t, options…);`
+pub(crate) fn create_dictionary(d: &TextSearchDictionary) -> String {
+    let mut parts = vec![format!("TEMPLATE = {}", d.template)];
+    parts.extend(d.options.iter().cloned());
+    format!(
+        "CREATE TEXT SEARCH DICTIONARY {} ({});",
+        qualified(&d.schema, &d.name),
+        parts.join(", ")
+    )
+}
+
+/// `DROP TEXT SEARCH DICTIONARY name;`
+pub(crate) fn drop_dictionary(d: &TextSearchDictionary) -> String {
+    format!(
+        "DROP TEXT SEARCH DICTIONARY {};",
+        qualified(&d.schema, &d.name)
+    )
+}
+
+/// The name of an option as the server writes it (`name = value`).
+fn option_name(option: &str) -> &str {
+    option
+        .split_once('=')
+        .map_or(option, |(name, _)| name)
+        .trim()
+}
+
+/// `ALTER TEXT SEARCH DICTIONARY name (…)` that turns options `from` into
+/// `to`: every new or changed option with its value, every option that
+/// goes by its name alone (which takes the template's default); None when
+/// they are the same.
+pub(crate) fn alter_dictionary(
+    d: &TextSearchDictionary,
+    from: &[String],
+    to: &[String],
+) -> Option<String> {
+    let mut parts: Vec<String> = to.iter().filter(|o| !from.contains(o)).cloned().collect();
+    for gone in from {
+        let name = option_name(gone);
+        if !to.iter().any(|o| option_name(o) == name) {
+            parts.push(name.to_string());
+        }
+    }
+    (!parts.is_empty()).then(|| {
+        format!(
+            "ALTER TEXT SEARCH DICTIONARY {} ({});",
+            qualified(&d.schema, &d.name),
+            parts.join(", ")
+        )
+    })
+}
+
+/// The dictionary as a report shows it: CREATE, owner and comment.
+pub(crate) fn dictionary(d: &TextSearchDictionary) -> String {
+    let name = qualified(&d.schema, &d.name);
+    let mut out = create_dictionary(d);
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "ALTER TEXT SEARCH DICTIONARY {name} OWNER TO {};",
+        quote_ident(&d.owner)
+    );
+    if let Some(text) = &d.comment {
+        let _ = writeln!(
+            out,
+            "COMMENT ON TEXT SEARCH DICTIONARY {name} IS {};",
+            quote::literal(text)
+        );
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dictionary_options_are_set_and_reset() {
+        let d = TextSearchDictionary {
+            schema: "s".into(),
+            name: "d".into(),
+            template: "simple".into(),
+            options: vec!["stopwords = 'english'".into(), "accept = 'false'".into()],
+            owner: "o".into(),
+            comment: None,
+        };
+        assert_eq!(
+            create_dictionary(&d),
+            "CREATE TEXT SEARCH DICTIONARY s.d (TEMPLATE = simple, stopwords = 'english', accept = 'false');"
+        );
+        let before = [
+            "stopwords = 'french'".to_string(),
+            "accept = 'true'".to_string(),
+        ];
+        assert_eq!(
+            alter_dictionary(&d, &before, &d.options[..1]).as_deref(),
+            Some("ALTER TEXT SEARCH DICTIONARY s.d (stopwords = 'english', accept);")
+        );
+        assert_eq!(alter_dictionary(&d, &d.options, &d.options), None);
+    }
 
     fn mapping(token: &str, dictionaries: &[&str]) -> TextSearchMapping {
         TextSearchMapping {

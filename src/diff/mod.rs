@@ -69,11 +69,13 @@ pub enum ObjectKind {
     DefaultPrivilege,
     /// A text search configuration.
     TextSearchConfiguration,
+    /// A text search dictionary.
+    TextSearchDictionary,
 }
 
 impl ObjectKind {
     /// Every kind, in report order.
-    pub const ALL: [ObjectKind; 22] = [
+    pub const ALL: [ObjectKind; 23] = [
         ObjectKind::Schema,
         ObjectKind::Extension,
         ObjectKind::Collation,
@@ -96,6 +98,7 @@ impl ObjectKind {
         ObjectKind::ForeignServer,
         ObjectKind::DefaultPrivilege,
         ObjectKind::TextSearchConfiguration,
+        ObjectKind::TextSearchDictionary,
     ];
 
     /// The kebab-case name (`materialized-view`).
@@ -123,6 +126,7 @@ impl ObjectKind {
             ObjectKind::ForeignServer => "foreign-server",
             ObjectKind::DefaultPrivilege => "default-privilege",
             ObjectKind::TextSearchConfiguration => "text-search-configuration",
+            ObjectKind::TextSearchDictionary => "text-search-dictionary",
         }
     }
 

@@ -26,6 +26,7 @@ macro_rules! each_kind {
         $m!(foreign_data_wrappers, ForeignDataWrapper);
         $m!(foreign_servers, ForeignServer);
         $m!(default_privileges, DefaultPrivilege);
+        $m!(text_search_dictionaries, TextSearchDictionary);
         $m!(text_search_configurations, TextSearchConfiguration);
     };
 }
@@ -35,7 +36,7 @@ macro_rules! each_kind {
 /// snapshots, fingerprints and store manifests alike), so that every
 /// snapshot taken before a kind existed, and every one without an object
 /// of that kind, keeps its bytes and its fingerprint.
-pub const OPTIONAL_LISTS: &[&str] = &["text_search_configurations"];
+pub const OPTIONAL_LISTS: &[&str] = &["text_search_dictionaries", "text_search_configurations"];
 
 /// Whether the list `field` is left out of a snapshot: an optional list
 /// ([`OPTIONAL_LISTS`]) with nothing in it.
@@ -94,6 +95,7 @@ keyed_in_schema!(
     m::View => canonicalize,
     m::MaterializedView => canonicalize,
     m::Statistics,
+    m::TextSearchDictionary,
     m::TextSearchConfiguration
 );
 keyed_by_name!(
@@ -182,6 +184,7 @@ listed! {
     m::ForeignDataWrapper, foreign_data_wrappers, Whole;
     m::ForeignServer, foreign_servers, Whole;
     m::DefaultPrivilege, default_privileges, Whole;
+    m::TextSearchDictionary, text_search_dictionaries, Whole;
     m::TextSearchConfiguration, text_search_configurations, Whole;
 }
 

@@ -1,6 +1,9 @@
 //! Schema-level object kinds other than relations.
 
-use super::{sort_keyed, Grant, MaterializedView, Sequence, Table, TextSearchConfiguration, View};
+use super::{
+    sort_keyed, Grant, MaterializedView, Sequence, Table, TextSearchConfiguration,
+    TextSearchDictionary, View,
+};
 use serde::{Deserialize, Serialize};
 
 /// Every object of a snapshot, one list per kind, each in canonical order.
@@ -37,6 +40,10 @@ pub struct Objects {
     pub foreign_servers: Vec<ForeignServer>,
     /// ALTER DEFAULT PRIVILEGES entries.
     pub default_privileges: Vec<DefaultPrivilege>,
+    /// Text search dictionaries. Added after the snapshot format was fixed:
+    /// left out while empty, as the configurations below.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub text_search_dictionaries: Vec<TextSearchDictionary>,
     /// Text search configurations. Added after the snapshot format was
     /// fixed: left out while empty (see [`OPTIONAL_LISTS`](super::OPTIONAL_LISTS)),
     /// so every snapshot without one stays byte for byte what it was.
@@ -80,6 +87,7 @@ impl Objects {
         objects.materialized_views.retain(|v| keep(&v.schema));
         objects.functions.retain(|f| keep(&f.schema));
         objects.statistics.retain(|s| keep(&s.schema));
+        objects.text_search_dictionaries.retain(|d| keep(&d.schema));
         objects
             .text_search_configurations
             .retain(|c| keep(&c.schema));
@@ -131,6 +139,10 @@ impl Objects {
             ("foreign_data_wrappers", self.foreign_data_wrappers.len()),
             ("foreign_servers", self.foreign_servers.len()),
             ("default_privileges", self.default_privileges.len()),
+            (
+                "text_search_dictionaries",
+                self.text_search_dictionaries.len(),
+            ),
             (
                 "text_search_configurations",
                 self.text_search_configurations.len(),

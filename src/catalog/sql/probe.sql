@@ -38,6 +38,7 @@ UNION ALL SELECT 'pg_ts_config', count(*)::text, coalesce(sum(hashtidextended(ct
 UNION ALL SELECT 'pg_ts_dict', count(*)::text, coalesce(sum(hashtidextended(ctid, xmin::text::int8)), 0)::text FROM pg_ts_dict
 UNION ALL SELECT 'pg_ts_config_map', count(*)::text, coalesce(sum(hashtidextended(ctid, xmin::text::int8)), 0)::text FROM pg_ts_config_map
 UNION ALL SELECT 'pg_ts_parser', count(*)::text, coalesce(sum(hashtidextended(ctid, xmin::text::int8)), 0)::text FROM pg_ts_parser
+UNION ALL SELECT 'pg_ts_template', count(*)::text, coalesce(sum(hashtidextended(ctid, xmin::text::int8)), 0)::text FROM pg_ts_template
 UNION ALL SELECT 'pg_rewrite', count(*)::text, coalesce(sum(hashtidextended(ctid, xmin::text::int8)), 0)::text FROM pg_rewrite
 UNION ALL SELECT 'pg_trigger', count(*)::text, coalesce(sum(hashtidextended(ctid, xmin::text::int8)), 0)::text FROM pg_trigger
 UNION ALL SELECT 'pg_event_trigger', count(*)::text, coalesce(sum(hashtidextended(ctid, xmin::text::int8)), 0)::text FROM pg_event_trigger

@@ -49,10 +49,16 @@ pub(crate) enum Phase {
     Sequences,
     /// Functions created or replaced.
     Functions,
+    /// Text search dictionaries created or altered: before the
+    /// configurations that map token types to them.
+    TextSearchDictionaries,
     /// Text search configurations created or altered: after the functions
     /// and extensions their parsers and dictionaries come from, before the
     /// tables, indexes and views that may name them.
     TextSearch,
+    /// Text search dictionaries that go or are re-created: once the
+    /// configurations that used them are gone or map other dictionaries.
+    DropTextSearchDictionaries,
     /// Tables created.
     Tables,
     /// Columns added or altered.
