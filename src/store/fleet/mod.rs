@@ -1,4 +1,5 @@
-//! The fleet store: a PostgreSQL database several `watch` processes share.
+//! The fleet store: a PostgreSQL database several `watch` processes share
+//! (one of the two [`super::Backend`]s).
 //!
 //! It holds the same records as the file store (`[store] path`), as files:
 //! `driftwatch.files(target, path, content)` is each target's folder. A
@@ -21,11 +22,9 @@
 //! The tables are created and migrated at start, under an advisory lock,
 //! with `driftwatch.store_version` saying how far.
 
-mod checkout;
 mod files;
 mod scans;
 
-pub use checkout::Checkout;
 pub use files::Stage;
 
 use crate::database::DatabaseUrl;
@@ -142,22 +141,14 @@ impl Fleet {
         })
     }
 
-    /// The fleet store `config` names (`[store] url`), opened; None for a
-    /// file store.
-    pub async fn for_config(
-        config: &crate::config::Config,
-    ) -> Result<Option<std::sync::Arc<Fleet>>> {
-        match &config.store.fleet_url {
-            Some(url) => Ok(Some(std::sync::Arc::new(
-                Fleet::open(url, config.watch.lease).await?,
-            ))),
-            None => Ok(None),
-        }
-    }
-
     /// This replica's name in `ticks.holder`.
     pub fn holder(&self) -> &str {
         &self.holder
+    }
+
+    /// How long a claim lives without a renewal.
+    pub fn lease(&self) -> Duration {
+        self.lease
     }
 
     /// How often a holder renews its claim: three times per lease, so a

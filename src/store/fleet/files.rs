@@ -163,7 +163,7 @@ impl Fleet {
             // A grown log: send the new lines only.
             if let Some(old) = old.filter(|o| is_log(rel) && (o.len as usize) < content.len()) {
                 let (head, tail) = content.split_at(old.len as usize);
-                if hex(&Sha256::digest(head)) == old.sha {
+                if crate::util::hex(&Sha256::digest(head)) == old.sha {
                     let n = sqlx::query(
                         "UPDATE driftwatch.files SET content = content || $3, sha256 = $4, updated_at = now()
                           WHERE target = $1 AND path = $2 AND sha256 = $5",
@@ -305,7 +305,7 @@ fn local_files(dir: &Path, cache: &Files) -> Result<Files> {
                 Some(c) if c.len == len && c.mtime.is_some() && c.mtime == mtime => c.sha.clone(),
                 _ => {
                     let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-                    hex(&Sha256::digest(&bytes))
+                    crate::util::hex(&Sha256::digest(&bytes))
                 }
             };
             out.insert(rel, FileState { sha, len, mtime });
@@ -330,10 +330,6 @@ fn inside(dir: &Path, rel: &str) -> Result<PathBuf> {
         });
     }
     Ok(dir.join(rel))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
@@ -368,7 +364,10 @@ mod tests {
         // ... and ignored once the file grew.
         std::fs::write(dir.path().join("scans.jsonl.1"), "a\nb\n").unwrap();
         let grown = local_files(dir.path(), &lying).unwrap();
-        assert_eq!(grown["scans.jsonl.1"].sha, hex(&Sha256::digest(b"a\nb\n")));
+        assert_eq!(
+            grown["scans.jsonl.1"].sha,
+            crate::util::hex(&Sha256::digest(b"a\nb\n"))
+        );
         assert_eq!(grown["scans.jsonl.1"].len, 4);
     }
 }

@@ -4,11 +4,11 @@
 //! strip `<style>`), tables for layout, no script, no image, everything
 //! from a database escaped, and nothing wider than a phone's screen.
 
-use super::check::{CheckReport, Finding, FindingCode};
-use super::escape::{html as escape_html, html_block, terminal};
-use super::text::{paint_diff, Style};
-use crate::alert::AlertKind;
+use super::AlertKind;
 use crate::diff::Severity;
+use crate::escape::{html as escape_html, html_block, terminal};
+use crate::report::text::{paint_diff, Style};
+use crate::report::{CheckReport, Finding, FindingCode};
 use crate::util::Named;
 use std::fmt::Write as _;
 
@@ -52,7 +52,7 @@ impl AlertView<'_> {
     /// (a first scan without replayable migrations): its findings are the
     /// history's, and no schema drift was looked for.
     fn not_compared(&self) -> bool {
-        self.report.result == crate::store::ScanResult::Recorded
+        self.report.result == crate::report::ScanResult::Recorded
     }
 
     /// The subject line (a header: one line, control characters visible).
@@ -371,7 +371,7 @@ fn diff_html(diff: &str) -> String {
     let mut out = String::from(
         "<pre class=\"ddl\" style=\"margin:8px 0 0;padding:6px;background:#fafafa;border:1px solid #e4e4e7;border-radius:4px;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;line-height:1.35;white-space:pre-wrap;overflow-wrap:normal;word-break:normal;overflow-x:auto\">",
     );
-    for line in super::diff_lines(diff) {
+    for line in crate::report::diff_lines(diff) {
         let style = if line.starts_with("+++") || line.starts_with("---") || line.starts_with("@@")
         {
             "color:#71717a"
@@ -422,8 +422,8 @@ fn token_breaks(escaped: &str) -> String {
 mod tests {
     use super::*;
     use crate::diff::{ChangeCode, ObjectKind, ObjectRef};
+    use crate::report::ScanResult;
     use crate::report::{Attribution, FindingCode, MigrationName};
-    use crate::store::ScanResult;
 
     /// A message of `kind` about all of `r`'s findings, none marked new or
     /// gone, no report path.
@@ -579,7 +579,7 @@ mod tests {
             drift_since: None,
             report_path: Some("/store/shop\x1b.html".into()),
         };
-        let acts = |c: char| crate::report::escape::is_control(c);
+        let acts = |c: char| crate::escape::is_control(c);
         let subject = view.subject();
         assert!(!subject.chars().any(acts), "{subject:?}");
         assert!(
