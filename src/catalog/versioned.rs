@@ -1,7 +1,7 @@
 //! Catalog SQL for every supported PostgreSQL major from one text per query.
 //!
-//! The catalogs differ between majors by a handful of columns (see the
-//! README's "Supported PostgreSQL majors"). Rather than a copy of a query per
+//! The catalogs differ between majors by a handful of columns (see
+//! docs/postgres-majors.md). Rather than a copy of a query per
 //! major, a query marks the parts that differ:
 //!
 //! ```sql

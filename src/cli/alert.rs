@@ -87,7 +87,7 @@ async fn test(args: TestArgs) -> Result<ExitCode> {
         return Err(Error::Input {
             path: config.path.display().to_string(),
             message: "has no [smtp] section".into(),
-            hint: "add one (see the README's alerts section)".into(),
+            hint: "add one (see docs/commands/check.md, alerts)".into(),
         }
         .into());
     }

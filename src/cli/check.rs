@@ -194,7 +194,7 @@ pub(crate) fn targets_and_store(
         return Err(Error::Input {
             path: path.display().to_string(),
             message: "defines no [[target]]".into(),
-            hint: "add one (see the README's configuration section)".into(),
+            hint: "add one (see docs/configuration.md)".into(),
         }
         .into());
     }

@@ -217,7 +217,7 @@ impl Config {
                     None => path.display().to_string(),
                 },
                 message: e.message().trim().replace('\n', " "),
-                hint: "see the configuration section of the README".into(),
+                hint: "see docs/configuration.md".into(),
             }
         })?;
         let base = path.parent().unwrap_or(Path::new(""));
@@ -266,7 +266,7 @@ impl Config {
             IgnoreRules::parse(&t.ignore).map_err(|m| Error::Input {
                 path: where_.clone(),
                 message: format!("target {}: {m}", t.name),
-                hint: "see --ignore in the README".into(),
+                hint: "see --ignore in docs/commands/diff.md".into(),
             })?;
             t.migrations = t.migrations.as_deref().map(resolve);
             t.schedule = match &t.schedule_text {
