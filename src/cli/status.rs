@@ -3,7 +3,6 @@
 
 use crate::check::{self, TargetStatus};
 use crate::config::Config;
-use crate::error::Error;
 use crate::escape::terminal;
 use crate::store::TargetStore;
 use anyhow::Result;
@@ -63,16 +62,7 @@ pub async fn run(args: StatusArgs) -> Result<ExitCode> {
     } else if let Some(c) = &config {
         c.targets.iter().map(|t| t.name.clone()).collect()
     } else {
-        let entries = std::fs::read_dir(&root).map_err(|e| Error::Input {
-            path: root.display().to_string(),
-            message: format!("cannot read the store ({e})"),
-            hint: "give the store with --store PATH or a config with --config FILE".into(),
-        })?;
-        entries
-            .flatten()
-            .filter(|e| e.path().join("scans.jsonl").is_file())
-            .map(|e| e.file_name().to_string_lossy().to_string())
-            .collect()
+        crate::store::scanned_targets(&root)?
     };
     names.sort();
     let statuses = names

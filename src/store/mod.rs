@@ -23,7 +23,8 @@ pub use backend::{Backend, Claimed, Lease, ReadView};
 pub use records::KEEP_REPORTS;
 pub use refs::{Stored, StoredRef};
 pub use scans::{
-    carried, first_seen, time_stem, BaselineAudit, BaselineRecord, ScanRecord, ScanRotation,
+    carried, first_seen, scanned_targets, time_stem, BaselineAudit, BaselineRecord, ScanRecord,
+    ScanRotation,
 };
 
 use crate::error::{Error, Result};

@@ -219,6 +219,21 @@ pub fn time_stem(time: &str) -> String {
     time.chars().filter(|c| *c != '-' && *c != ':').collect()
 }
 
+/// The targets of the file store at `root` that have a scan log, by
+/// folder name (unsorted).
+pub fn scanned_targets(root: &Path) -> Result<Vec<String>> {
+    let entries = std::fs::read_dir(root).map_err(|e| Error::Input {
+        path: root.display().to_string(),
+        message: format!("cannot read the store ({e})"),
+        hint: "give the store with --store PATH or a config with --config FILE".into(),
+    })?;
+    Ok(entries
+        .flatten()
+        .filter(|e| e.path().join("scans.jsonl").is_file())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect())
+}
+
 impl TargetStore {
     fn scans_path(&self) -> PathBuf {
         self.dir().join("scans.jsonl")
