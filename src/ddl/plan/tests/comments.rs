@@ -19,7 +19,7 @@ case!(comments_set_on_many_kinds,
         "views": [{"name": "v", "definition": " SELECT id\n   FROM app.orders;", "comment": "a view",
             "columns": ["id bigint"]}],
         "functions": [{"name": "f", "returns": "integer", "body": "SELECT 1", "comment": "one"}],
-        "collations": [{"name": "c", "lc_collate": "C", "lc_ctype": "C"}]
+        "collations": [{"name": "c", "lc_collate": "C", "lc_ctype": "C", "comment": "bytes"}]
     }
 );
 

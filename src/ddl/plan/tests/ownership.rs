@@ -45,3 +45,14 @@ case!(owned_sequence_follows_its_table,
             {"name": "u", "columns": ["id bigint"]}]
     }
 );
+
+case!(new_view_owned_by_another_role,
+    {"tables": [{"name": "a", "columns": ["id bigint"]}, {"name": "b", "columns": ["id bigint"]}]}
+    => {
+        "tables": [{"name": "a", "columns": ["id bigint"]}, {"name": "b", "columns": ["id bigint"]}],
+        "views": [{"name": "audit_view", "owner": "auditor", "definition": " SELECT id\n   FROM app.a;",
+            "columns": ["id bigint"]}],
+        "materialized_views": [{"name": "audit_counts", "owner": "auditor",
+            "definition": " SELECT count(*) AS n\n   FROM app.a;", "columns": ["n bigint"]}]
+    }
+);

@@ -46,8 +46,10 @@ case!(partition_default_and_not_null_of_its_own,
         ]}]}
 );
 
+// Invalid in the target because the 2027 partition has no index attached.
 case!(invalid_parent_index_created_on_only_with_attached_partition_indexes,
-    {"tables": [parent(), partition("events_2026", "FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')")]}
+    {"tables": [parent(), partition("events_2026", "FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')"),
+        partition("events_2027", "FOR VALUES FROM ('2027-01-01') TO ('2028-01-01')")]}
     => {"tables": [
         {"name": "events", "kind": "partitioned-table", "partition_by": "RANGE (happened)",
             "columns": [{"name": "id", "type": "bigint", "not_null": true},
@@ -60,6 +62,12 @@ case!(invalid_parent_index_created_on_only_with_attached_partition_indexes,
                 {"name": "happened", "type": "date", "not_null": true, "inherited": true}
             ],
             "indexes": [{"name": "events_2026_happened_idx", "keys": ["happened"],
-                "partition_of": "app.events_happened_idx"}]}
+                "partition_of": "app.events_happened_idx"}]},
+        partition("events_2027", "FOR VALUES FROM ('2027-01-01') TO ('2028-01-01')")
     ]}
+);
+
+case!(partition_bound_change_without_drops_allowed,
+    {"tables": [parent(), partition("events_2026", "FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')")]}
+    => {"tables": [parent(), partition("events_2026", "FOR VALUES FROM ('2026-01-01') TO ('2026-07-01')")]}
 );

@@ -68,3 +68,13 @@ case!(serial_sequence_renamed,
             "default": "nextval('app.t_id_seq'::regclass)"}]}]
     }
 );
+
+case!(column_renamed_to_a_name_needing_quotes_under_an_index_and_a_trigger,
+    {"tables": [{"name": "orders", "columns": ["id bigint", "note text", "total numeric"],
+        "indexes": [{"name": "orders_note_idx", "keys": ["lower(note)"]}],
+        "triggers": [{"name": "orders_touch", "timing": "before", "events": ["update of note"]}]}]}
+    => {"tables": [{"name": "orders", "columns": ["id bigint",
+        {"name": "Customer Note", "type": "text"}, "total numeric"],
+        "indexes": [{"name": "orders_note_idx", "keys": ["lower(\"Customer Note\")"]}],
+        "triggers": [{"name": "orders_touch", "timing": "before", "events": ["update of \"Customer Note\""]}]}]}
+);

@@ -57,3 +57,8 @@ case!(sequence_that_stays_lets_go_of_a_dropped_column, drops(),
         "tables": [{"name": "orders", "columns": ["note text"]}]
     }
 );
+
+case!(sequence_bounds_tightened,
+    {"sequences": [{"name": "ticket"}]}
+    => {"sequences": [{"name": "ticket", "min": 100, "start": 100, "max": 999999}]}
+);

@@ -63,3 +63,10 @@ case!(trigger_dropped,
     ]}]}
     => {"tables": [{"name": "orders", "columns": ["status text"]}]}
 );
+
+case!(update_of_a_column_needing_quotes_keeps_its_case,
+    {"tables": [{"name": "orders", "columns": [{"name": "Status", "type": "text"}, "placed date"]}]}
+    => {"tables": [{"name": "orders", "columns": [{"name": "Status", "type": "text"}, "placed date"],
+        "triggers": [{"name": "orders_touch", "timing": "before",
+            "events": ["update of \"Status\", placed"]}]}]}
+);
