@@ -17,12 +17,7 @@ case!(owners_changed_on_many_kinds,
         "sequences": [{"name": "s", "owner": "admin"}],
         "tables": [{"name": "orders", "columns": ["id bigint"], "owner": "admin"}],
         "functions": [{"name": "f", "returns": "integer", "body": "SELECT 1", "owner": "admin"}],
-        "views": [{"name": "v", "definition": " SELECT id\n   FROM app.orders;", "columns": ["id bigint"],
-            "owner": "app"},
-            {"name": "w", "definition": " SELECT id\n   FROM app.orders;", "columns": ["id bigint"],
-            "owner": "app"},
-            {"name": "x", "definition": " SELECT id\n   FROM app.orders;", "columns": ["id bigint"],
-            "owner": "app"}]
+        "views": [{"name": "v", "definition": " SELECT id\n   FROM app.orders;", "columns": ["id bigint"]}]
     }
 );
 
