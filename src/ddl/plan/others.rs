@@ -219,11 +219,14 @@ fn sequences(from: &Objects, to: &Objects, out: &mut Out) {
                 if x.cycle != y.cycle {
                     parts.push(if y.cycle { "CYCLE" } else { "NO CYCLE" }.into());
                 }
+                // Tighter bounds refuse a current value outside them, as
+                // for an identity column's sequence.
+                let tighter = y.min > x.min || y.max < x.max;
                 if !parts.is_empty() {
                     out.push(
                         phase::SEQUENCES,
                         format!("ALTER SEQUENCE {name} {};", parts.join(" ")),
-                        &[],
+                        if tighter { &[Hazard::MayFail] } else { &[] },
                     );
                 }
             }
