@@ -119,3 +119,24 @@ case!(foreign_key_with_disabled_triggers_is_left_to_the_user,
                 "triggers_disabled": true, "references": {"table": "app.p", "columns": ["id"]}}]}
     ]}
 );
+
+case!(temporal_keys_added,
+    {} => {"tables": [
+        {"name": "rooms", "columns": [{"name": "id", "type": "integer", "not_null": true},
+            {"name": "valid_at", "type": "tstzrange", "not_null": true}],
+            "constraints": [{"name": "rooms_pkey", "type": "primary-key", "columns": ["id", "valid_at"],
+                "without_overlaps": true}]},
+        {"name": "stays", "columns": ["room_id integer", "valid_at tstzrange"],
+            "constraints": [{"name": "stays_room_fk", "type": "foreign-key", "columns": ["room_id", "valid_at"],
+                "references": {"table": "app.rooms", "columns": ["id", "valid_at"], "period": true}}]}
+    ]}
+);
+
+// PostgreSQL 18 marks a NOT ENFORCED constraint not validated too.
+case!(not_enforced_check_added,
+    {"tables": [{"name": "orders", "columns": ["total numeric"]}]}
+    => {"tables": [{"name": "orders", "columns": ["total numeric"], "constraints": [
+        {"name": "orders_total_check", "type": "check", "expression": "(total > (0)::numeric)",
+            "not_enforced": true, "validated": false}
+    ]}]}
+);

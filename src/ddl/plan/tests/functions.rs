@@ -86,3 +86,15 @@ case!(hostile_body_is_dollar_quoted,
     {} => {"functions": [{"name": "tricky", "returns": "text", "language": "plpgsql",
         "body": " BEGIN RETURN '$$; DROP TABLE x; $$' || $q$it's$q$; END "}]}
 );
+
+case!(overload_added_beside_an_existing_function,
+    {"functions": [{"name": "area", "arguments": "r double precision", "signature": "r double precision",
+        "returns": "double precision", "volatility": "immutable", "body": "SELECT pi() * r * r"}]}
+    => {"functions": [
+        {"name": "area", "arguments": "r double precision", "signature": "r double precision",
+            "returns": "double precision", "volatility": "immutable", "body": "SELECT pi() * r * r"},
+        {"name": "area", "arguments": "w double precision, h double precision",
+            "signature": "w double precision, h double precision",
+            "returns": "double precision", "volatility": "immutable", "body": "SELECT w * h"}
+    ]}
+);

@@ -110,3 +110,12 @@ fn the_same_tables_plan_nothing() {
         "options": ["fillfactor=90"], "comment": "kept"}]});
     assert!(no_change(t.clone(), t));
 }
+
+case!(custom_timeouts_are_written_as_literals,
+    crate::ddl::plan::PlanOptions {
+        lock_timeout: "5s'; DROP TABLE x; --".into(),
+        statement_timeout: "1h".into(),
+        ..crate::ddl::plan::PlanOptions::default()
+    },
+    {} => {"tables": [{"name": "t", "columns": ["id bigint"]}]}
+);
