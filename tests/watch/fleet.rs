@@ -292,6 +292,19 @@ async fn baseline_on_a_fleet_store_with_two_replicas_running() {
             .expect("exits")
             .success());
     }
+    // The store's maintenance works on the fleet store too: gc under a
+    // claim of its own, verify on a pulled copy.
+    for command in ["gc", "verify"] {
+        let out = common::driftwatch(&["store", command, "--config", cfg]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "store {command}: {stderr}");
+        assert!(stderr.starts_with("t0: "), "store {command}: {stderr}");
+    }
+    let maintenance = psql_rows(
+        &store_db,
+        "SELECT count(*) FROM driftwatch.ticks WHERE target = 't0' AND result = 'store-maintenance'",
+    );
+    assert_eq!(maintenance, ["1"], "store gc claimed the target once");
 }
 
 #[tokio::test(flavor = "multi_thread")]
