@@ -39,9 +39,18 @@ impl TargetStore {
 
     /// Writes `html` as the report of the scan at `time` (RFC 3339),
     /// atomically, keeping the newest [`KEEP_REPORTS`]; returns its path.
+    /// A second report of the same second is `<time>-2.html` (and so on):
+    /// an alert already sent links to the first, which must not change.
+    /// Callers hold the store lock.
     pub fn write_report(&self, time: &str, html: &str) -> Result<PathBuf> {
         let dir = self.reports_dir();
-        let path = dir.join(format!("{}.html", super::time_stem(time)));
+        let stem = super::time_stem(time);
+        let mut path = dir.join(format!("{stem}.html"));
+        let mut n = 2;
+        while path.exists() {
+            path = dir.join(format!("{stem}-{n}.html"));
+            n += 1;
+        }
         crate::util::write_atomic(&path, html.as_bytes())?;
         if let Ok(read) = std::fs::read_dir(&dir) {
             let mut files: Vec<PathBuf> = read
@@ -55,5 +64,22 @@ impl TargetStore {
             }
         }
         Ok(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_reports_of_one_second_are_both_kept() {
+        let root = tempfile::tempdir().unwrap();
+        let store = TargetStore::new(root.path(), "shop").unwrap();
+        let first = store.write_report("2026-12-07T10:00:00Z", "one").unwrap();
+        let second = store.write_report("2026-12-07T10:00:00Z", "two").unwrap();
+        assert_ne!(first, second);
+        assert_eq!(std::fs::read_to_string(&first).unwrap(), "one");
+        assert_eq!(std::fs::read_to_string(&second).unwrap(), "two");
+        assert!(second.ends_with("20261207T100000Z-2.html"), "{second:?}");
     }
 }
