@@ -433,8 +433,8 @@ async fn run(
                 // An accepted state at the applied version: the replayed
                 // migrations before it still say who last touched what.
                 if let (true, Some(set), Some(version)) = (accepted_here, &set, &applied_version) {
-                    match replayed_history(target, store, set, version, major, &capture).await {
-                        Ok((applied, _)) => applied_migrations = applied,
+                    match replayed(target, store, set, version, major, &capture).await {
+                        Ok(state) => applied_migrations = state.applied,
                         Err(e) => warnings.push(format!(
                             "attribution unavailable: the migrations before the accepted state could not be replayed ({e})"
                         )),
@@ -606,9 +606,9 @@ fn in_progress(
     }
 }
 
-/// The snapshot after `version` ([`crate::replay::state_after`]), the
-/// warning it may call for added to `warnings`. Returns it, its `store:`
-/// name, and the stored migrations up to it.
+/// The snapshot after `version` ([`replayed`]), the warning it may call
+/// for added to `warnings`. Returns it, its `store:` name, and the stored
+/// migrations up to it.
 async fn replayed_state(
     target: &ScanTarget,
     store: &TargetStore,
@@ -618,13 +618,7 @@ async fn replayed_state(
     capture: &CaptureOptions,
     warnings: &mut Vec<String>,
 ) -> Result<(Snapshot, String, Vec<crate::store::StoredMigration>)> {
-    let state = crate::replay::state_after(
-        set,
-        store,
-        version,
-        &replay_settings(target, major, capture),
-    )
-    .await?;
+    let state = replayed(target, store, set, version, major, capture).await?;
     if state.pending_repeatables {
         warnings.push(
             "repeatable migrations run after pending ones: the expected state leaves them out"
@@ -635,23 +629,19 @@ async fn replayed_state(
     Ok((snapshot, name, state.applied))
 }
 
-/// The stored migrations up to `version` (see [`crate::replay::history_after`]).
-async fn replayed_history(
+/// The history of `set` up to `version` ([`crate::replay::state_after`]),
+/// replayed on a shadow of the target's `major` when the store's copy is
+/// not current.
+async fn replayed(
     target: &ScanTarget,
     store: &TargetStore,
     set: &MigrationSet,
     version: &str,
     major: u32,
     capture: &CaptureOptions,
-) -> Result<(Vec<crate::store::StoredMigration>, bool)> {
-    let state = crate::replay::state_after(
-        set,
-        store,
-        version,
-        &replay_settings(target, major, capture),
-    )
-    .await?;
-    Ok((state.applied, state.pending_repeatables))
+) -> Result<crate::replay::StateAfter> {
+    let settings = replay_settings(target, major, capture);
+    crate::replay::state_after(set, store, version, &settings).await
 }
 
 /// How the target's history is replayed when the store's copy is not

@@ -287,35 +287,23 @@ impl Lease {
     /// that takes over delivers them instead of scanning again). False when
     /// the claim was lost and nothing was stored. A no-op on files.
     pub async fn store_results(&self, result: &str) -> Result<bool> {
-        match &self.fleet {
-            None => Ok(true),
-            Some(f) => {
-                f.fleet
-                    .push(
-                        self.store.target(),
-                        f.tick,
-                        &self.store.dir(),
-                        Stage::Stored(result),
-                    )
-                    .await
-            }
-        }
+        self.push(Stage::Stored(result)).await
     }
 
     /// Stores what the work wrote and ends the lease, with `result` (None:
     /// the one [`Self::store_results`] stored). False when the claim was
     /// lost and nothing was stored. A no-op on files.
     pub async fn finish(self, result: Option<&str>) -> Result<bool> {
+        self.push(Stage::Finished(result)).await
+    }
+
+    /// Pushes the folder and takes the tick to `stage` (true on files).
+    async fn push(&self, stage: Stage<'_>) -> Result<bool> {
         match &self.fleet {
             None => Ok(true),
             Some(f) => {
                 f.fleet
-                    .push(
-                        self.store.target(),
-                        f.tick,
-                        &self.store.dir(),
-                        Stage::Finished(result),
-                    )
+                    .push(self.store.target(), f.tick, &self.store.dir(), stage)
                     .await
             }
         }
