@@ -32,6 +32,7 @@ demo: setup
 test: setup tools postgres
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
+	scripts/module-map >/dev/null || scripts/module-map
 	$(CARGO) test --lib --bins --tests
 
 bench: setup

@@ -11,6 +11,38 @@ use sqlx::ConnectOptions;
 use std::str::FromStr;
 use std::time::Duration;
 
+/// The oldest major driftwatch reads.
+pub const OLDEST_MAJOR: u32 = 13;
+/// The newest major the catalog SQL was written for.
+pub const NEWEST_MAJOR: u32 = 18;
+
+/// The major of a `server_version_num` (150018 → 15).
+pub fn major_of(server_version_num: u32) -> u32 {
+    server_version_num / 10_000
+}
+
+/// The server's major, refused with one line when it is older than
+/// [`OLDEST_MAJOR`]; `target` is the URL with the password hidden.
+pub fn supported_major(conn: &PgConnection, target: &str) -> Result<u32> {
+    let num = conn.server_version_num().unwrap_or(0);
+    let major = major_of(num);
+    if major < OLDEST_MAJOR {
+        return Err(Error::Query {
+            target: target.to_string(),
+            query: "server_version_num".into(),
+            message: format!(
+                "PostgreSQL {} is not supported; driftwatch reads PostgreSQL {OLDEST_MAJOR} to {NEWEST_MAJOR}",
+                if num == 0 {
+                    "of unknown version".to_string()
+                } else {
+                    major.to_string()
+                },
+            ),
+        });
+    }
+    Ok(major)
+}
+
 /// A boxed `Send` future.
 pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
@@ -168,7 +200,7 @@ impl DatabaseUrl {
     /// statement runs).
     pub async fn server_major(&self) -> Result<u32> {
         let conn = self.connect(&[]).await?;
-        let major = crate::catalog::versioned::major_of(conn.server_version_num().unwrap_or(0));
+        let major = major_of(conn.server_version_num().unwrap_or(0));
         let _ = sqlx::Connection::close(conn).await;
         Ok(major)
     }
@@ -178,7 +210,7 @@ impl DatabaseUrl {
     /// commands that read a database without capturing it (`history`).
     pub async fn supported_major(&self) -> Result<u32> {
         let conn = self.connect(&[]).await?;
-        let major = crate::catalog::server_major(&conn, self.redacted());
+        let major = supported_major(&conn, self.redacted());
         let _ = sqlx::Connection::close(conn).await;
         major
     }

@@ -172,9 +172,9 @@ impl Source {
     /// sides of a diff.
     pub fn history_tool(&self) -> Result<Option<Tool>> {
         match self {
-            Source::MigrationDir(d) => Ok(Some(
-                crate::migrations::read(&d.dir, None)?.format.history_tool(),
-            )),
+            Source::MigrationDir(d) => Ok(Some(Tool::for_format(
+                crate::migrations::read(&d.dir, None)?.format,
+            ))),
             _ => Ok(None),
         }
     }
@@ -237,7 +237,7 @@ impl Source {
                 let set = crate::migrations::read(&d.dir, None)?;
                 set.require_some(d.allow_empty)?;
                 let migrations = set.up_to(d.up_to.as_deref())?;
-                let tool = set.format.history_tool();
+                let tool = Tool::for_format(set.format);
                 // The replay creates this tool's table, and only it is not
                 // schema, whatever the other side of a diff uses.
                 let opts = CaptureOptions {
@@ -307,6 +307,60 @@ async fn in_shadow(
     snap.meta.source = label.to_string();
     snap.meta.database = None;
     Ok(snap)
+}
+
+/// Two sources captured for a comparison (`diff`, `diff --sql`).
+pub struct Pair {
+    /// The FROM side, named as the user gave it.
+    pub from: Snapshot,
+    /// The TO side, named as the user gave it.
+    pub to: Snapshot,
+    /// What the captures said (a shadow of another major, empty sources).
+    pub warnings: Vec<String>,
+}
+
+/// Captures `from` and `to` at once with one capture policy: a migration
+/// directory names the tool whose history table is left out on both
+/// sides; a schema file or migrations compared with a live database load
+/// into a shadow of that database's major; objects a replay created are
+/// read as owned by the other side's migrating role.
+pub async fn capture_pair(
+    from: &Source,
+    to: &Source,
+    mut opts: CaptureOptions,
+    shadow: ShadowOptions,
+) -> Result<Pair> {
+    let shadow = LazyShadow::new(shadow);
+    if let Some(tool) = match from.history_tool()? {
+        Some(t) => Some(t),
+        None => to.history_tool()?,
+    } {
+        opts.history_tables = crate::history::HistoryTables::Tool(tool, None);
+    }
+    let needs_shadow = |s: &Source| matches!(s, Source::SqlFile(_) | Source::MigrationDir(..));
+    if needs_shadow(from) || needs_shadow(to) {
+        for side in [from, to] {
+            if let Source::Database(url) = side {
+                shadow.want_major(url.server_major().await?);
+            }
+        }
+    }
+    let (a, b) = tokio::try_join!(from.snapshot(&opts, &shadow), to.snapshot(&opts, &shadow))?;
+    let (a, _, mut warnings) = a;
+    let (b, _, more) = b;
+    let replayed = |s: &Source| !matches!(s, Source::Database(_));
+    let (mut a, mut b) = crate::replay::owners::aligned(a, b, replayed(from), replayed(to));
+    // The report names the sources as the user gave them, not what a
+    // snapshot file recorded about where it came from.
+    a.meta.source = from.display();
+    b.meta.source = to.display();
+    warnings.extend(more);
+    warnings.extend(shadow.warning());
+    Ok(Pair {
+        from: a,
+        to: b,
+        warnings,
+    })
 }
 
 /// Reads a snapshot file (see [`crate::store::read_snapshot_file`]).

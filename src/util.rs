@@ -4,6 +4,17 @@ use crate::error::{Error, Result};
 use std::io::Write;
 use std::path::Path;
 
+/// Lowercase hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
 /// The current UTC time as RFC 3339 with second precision.
 pub fn now_rfc3339() -> String {
     let now = time::OffsetDateTime::now_utc();

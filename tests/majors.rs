@@ -4,7 +4,7 @@
 //! For each major: a cluster of its own; the fixtures of
 //! `fixtures/schemas/majors/` that major accepts, captured and diffed
 //! against the same files captured on 15, which must show nothing but the
-//! differences the README lists ([`DOCUMENTED`]); each feature the major
+//! differences docs/postgres-majors.md lists ([`DOCUMENTED`]); each feature the major
 //! added must change the snapshot; a replay of `fixtures/migrations/evolving`
 //! on a shadow of that major ends where the replay on 15 ends; a history
 //! table reads; and a schema file diffed against a database of that major
@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// What still differs on the same DDL between a major and 15, with why
-/// (kept in step with the README's "Supported PostgreSQL majors").
+/// (kept in step with docs/postgres-majors.md).
 const DOCUMENTED: &[(u32, u32, &str, &str, &str)] = &[
     // (from major, to major, change code, object name, reason)
     (
@@ -109,7 +109,7 @@ async fn load_and_capture(shadow: &Shadow, files: &[(u32, PathBuf)]) -> (Databas
     (db, s)
 }
 
-/// The changes the README does not list for `major`.
+/// The changes docs/postgres-majors.md does not list for `major`.
 fn undocumented(major: u32, changes: Vec<Change>) -> Vec<String> {
     changes
         .into_iter()

@@ -1,4 +1,4 @@
-//! The command-line options and environment variables the README promises,
+//! The command-line options and environment variables the README and docs/ promise,
 //! each seen to take effect: capture tuning, DRIFTWATCH_* variables, ignore
 //! rules, --fail-on, colour, and no password in any successful output.
 

@@ -4,9 +4,10 @@
 
 use super::outbox::{OutboxEntry, Payload, OUTBOX_FORMAT};
 use super::state::{alerted, Alert, AlertKind, AlertState};
+use super::view::AlertView;
 use crate::config::AlertPolicy;
 use crate::error::{Error, Result};
-use crate::report::{AlertView, CheckReport};
+use crate::report::CheckReport;
 use crate::util::Named;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
@@ -96,7 +97,7 @@ pub(super) fn entries(
             ))
             .raw_header(HeaderValue::new(
                 HeaderName::new_from_ascii_str("X-Driftwatch-Target"),
-                crate::report::escape::terminal(&report.target).into_owned(),
+                crate::escape::terminal(&report.target).into_owned(),
             ));
         for to in &ctx.policy.recipients {
             b = b.to(to.clone());
@@ -161,7 +162,7 @@ fn webhook_body(view: &AlertView<'_>, message_id: &str) -> String {
         .collect();
     let body = json!({
         // Slack reads `text` as mrkdwn: `<…>` would be a link or a mention.
-        "text": crate::report::escape::slack(&view.chat_text()),
+        "text": crate::escape::slack(&view.chat_text()),
         "format": "driftwatch.alert/1",
         "id": message_id,
         "kind": view.kind,
@@ -204,14 +205,14 @@ pub(super) fn test_entry(
     );
     let html = format!(
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"></head><body style=\"font-family:sans-serif\"><p>{}</p></body></html>",
-        crate::report::escape::html_block(&text)
+        crate::escape::html_block(&text)
     );
     let message = lettre::Message::builder()
         .from(from.clone())
         .to(to.clone())
         .subject(format!(
             "[driftwatch] {}: test message",
-            crate::report::escape::terminal(target)
+            crate::escape::terminal(target)
         ))
         .message_id(Some(message_id.clone()))
         .multipart(MultiPart::alternative_plain_html(text, html))

@@ -13,10 +13,12 @@ mod message;
 pub mod notifier;
 pub mod outbox;
 pub mod state;
+pub mod view;
 
 pub use notifier::{DeliveryError, Notifier};
 pub use outbox::{ChannelKind, DeliveryOutcome, DeliveryRecord, Outbox, OutboxEntry, Payload};
 pub use state::{decide, AlertKind, AlertState};
+pub use view::AlertView;
 
 use crate::config::{AlertPolicy, Config};
 use crate::error::{Error, Result};
@@ -106,7 +108,7 @@ impl Alerting {
             return Ok(Vec::new());
         }
         let _lock = store.lock()?;
-        let state_path = store.dir().join("alerts").join("state.json");
+        let state_path = store.alert_state_file();
         let state = read_state(&state_path)?;
         let now = crate::util::unix_seconds(&report.time)
             .unwrap_or_else(|| crate::util::unix_seconds(&crate::util::now_rfc3339()).unwrap_or(0));
@@ -299,35 +301,10 @@ impl Alerting {
         Ok(outcome)
     }
 
-    /// After a scan: queue what it calls for, then deliver the outbox (a
-    /// dry run writes its messages and leaves the outbox alone).
-    pub async fn after_scan(
-        &self,
-        store: &TargetStore,
-        policy: &AlertPolicy,
-        report: &CheckReport,
-    ) -> Result<AlertOutcome> {
-        let entries = self.queue(store, policy, report)?;
-        if let Some(dir) = &self.dry_run {
-            let queued = entries.iter().map(|e| e.id.clone()).collect();
-            let deliveries = self.deliver_now(entries).await?;
-            return Ok(AlertOutcome {
-                queued,
-                deliveries,
-                pending: 0,
-                set_aside: Vec::new(),
-                written_to: Some(dir.clone()),
-            });
-        }
-        let queued: Vec<String> = entries.iter().map(|e| e.id.clone()).collect();
-        let me = self.clone();
-        let store = store.clone();
-        let policy = policy.clone();
-        let mut outcome = tokio::task::spawn_blocking(move || me.flush(&store, &policy, false))
-            .await
-            .map_err(|e| Error::Usage(format!("delivery task failed: {e}")))??;
-        outcome.queued = queued;
-        Ok(outcome)
+    /// The folder a dry run writes its messages to (None: they are
+    /// queued and delivered).
+    pub fn dry_run_dir(&self) -> Option<&std::path::Path> {
+        self.dry_run.as_deref()
     }
 
     /// A test message to `to` through the configured SMTP server, sent at
@@ -400,23 +377,10 @@ fn write_state(path: &std::path::Path, state: &AlertState) -> Result<()> {
 /// The scan's full report as HTML in `<target>/reports/`, the newest 50
 /// kept; returns its path.
 fn write_report(store: &TargetStore, report: &CheckReport) -> Result<String> {
-    let dir = store.dir().join("reports");
-    let path = dir.join(format!("{}.html", crate::store::time_stem(&report.time)));
-    crate::util::write_atomic(
-        &path,
-        crate::report::render_check_html(std::slice::from_ref(report)).as_bytes(),
+    let path = store.write_report(
+        &report.time,
+        &crate::report::render_check_html(std::slice::from_ref(report)),
     )?;
-    if let Ok(read) = std::fs::read_dir(&dir) {
-        let mut files: Vec<PathBuf> = read
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "html"))
-            .collect();
-        files.sort();
-        let excess = files.len().saturating_sub(50);
-        for old in &files[..excess] {
-            let _ = std::fs::remove_file(old);
-        }
-    }
     Ok(std::path::absolute(&path)
         .unwrap_or(path)
         .display()

@@ -142,10 +142,7 @@ pub fn signature(key: &[u8], body: &[u8]) -> String {
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key)
         .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
     mac.update(body);
-    format!(
-        "sha256={}",
-        crate::migrations::checksum::hex(&mac.finalize().into_bytes())
-    )
+    format!("sha256={}", crate::util::hex(&mac.finalize().into_bytes()))
 }
 
 impl WebhookNotifier {

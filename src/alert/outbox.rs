@@ -144,8 +144,8 @@ impl Outbox {
     /// The outbox of `store`'s target.
     pub fn of(store: &TargetStore) -> Outbox {
         Outbox {
-            dir: store.dir().join("outbox"),
-            log: store.dir().join("alerts").join("deliveries.jsonl"),
+            dir: store.outbox_dir(),
+            log: store.delivery_log(),
         }
     }
 

@@ -6,7 +6,7 @@
 
 use crate::config::AlertPolicy;
 use crate::report::CheckReport;
-use crate::store::ScanResult;
+use crate::report::ScanResult;
 use serde::{Deserialize, Serialize};
 
 /// What kind of message a decision sends.
@@ -99,7 +99,7 @@ fn fingerprint(ids: &[String]) -> Option<String> {
     }
     use sha2::Digest;
     let digest = sha2::Sha256::digest(ids.join("\n").as_bytes());
-    Some(crate::migrations::checksum::hex(&digest))
+    Some(crate::util::hex(&digest))
 }
 
 /// The messages this scan calls for, and the state after them. `now` is

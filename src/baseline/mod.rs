@@ -22,7 +22,8 @@ use crate::history::Tool;
 use crate::migrations::{self, Format};
 use crate::model::Snapshot;
 use crate::report::CheckReport;
-use crate::store::{BaselineAudit, ScanResult, TargetStore};
+use crate::report::ScanResult;
+use crate::store::{BaselineAudit, TargetStore};
 use record::{HistoryTable, Timeouts};
 use std::path::{Path, PathBuf};
 
@@ -88,6 +89,27 @@ fn problem(path: impl Into<String>, message: String, hint: &str) -> Error {
         message,
         hint: hint.into(),
     }
+}
+
+/// A baseline of `req.target` on `backend`: the target leased (on a fleet
+/// store claimed from the preparation to the last write, so no replica
+/// scans it meanwhile), prepared, shown to `confirm`, and applied when it
+/// says yes. None when it said no (nothing written).
+pub async fn accept(
+    backend: &crate::store::Backend,
+    req: &BaselineRequest,
+    confirm: impl FnOnce(&Prepared) -> bool,
+) -> Result<Option<Applied>> {
+    let lease = backend.checkout(&req.target.name).await?;
+    let store = lease.store().clone();
+    let prepared = prepare(req, &store).await?;
+    if !confirm(&prepared) {
+        lease.finish_checked(Some("baseline-declined")).await?;
+        return Ok(None);
+    }
+    let applied = apply(req, &store, prepared).await?;
+    lease.finish_checked(Some("baseline")).await?;
+    Ok(Some(applied))
 }
 
 /// Scans the target and works out the baseline; writes nothing.
@@ -211,7 +233,7 @@ pub async fn prepare(req: &BaselineRequest, store: &TargetStore) -> Result<Prepa
                 }
             }
             if req.record_history {
-                let tool = set.format.history_tool();
+                let tool = crate::history::Tool::for_format(set.format);
                 if crate::replay::history_row_sql(tool, &placeholder(&names.version), 1).is_none() {
                     return Err(Error::Usage(format!(
                         "--record-history: driftwatch cannot write {} history rows (Flyway, sqlx, golang-migrate, dbmate and Prisma only)",

@@ -24,7 +24,6 @@ mod checks;
 mod guard;
 mod probe;
 mod runner;
-pub(crate) use runner::server_major;
 mod session;
 pub mod versioned;
 

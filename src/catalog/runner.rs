@@ -80,25 +80,7 @@ impl Job {
 /// The major of the server `conn` talks to (from the startup parameters,
 /// no statement). Majors older than the oldest supported are refused.
 pub(crate) fn server_major(conn: &PgConnection, target: &str) -> Result<u32> {
-    let num = conn.server_version_num().unwrap_or(0);
-    let major = super::versioned::major_of(num);
-    if major < super::versioned::OLDEST_MAJOR {
-        return Err(Error::Query {
-            target: target.to_string(),
-            query: "server_version_num".into(),
-            message: format!(
-                "PostgreSQL {} is not supported; driftwatch reads PostgreSQL {} to {}",
-                if num == 0 {
-                    "of unknown version".to_string()
-                } else {
-                    major.to_string()
-                },
-                super::versioned::OLDEST_MAJOR,
-                super::versioned::NEWEST_MAJOR
-            ),
-        });
-    }
-    Ok(major)
+    crate::database::supported_major(conn, target)
 }
 
 /// The rows of every query, by file name.

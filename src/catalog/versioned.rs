@@ -1,7 +1,7 @@
 //! Catalog SQL for every supported PostgreSQL major from one text per query.
 //!
-//! The catalogs differ between majors by a handful of columns (see the
-//! README's "Supported PostgreSQL majors"). Rather than a copy of a query per
+//! The catalogs differ between majors by a handful of columns (see
+//! docs/postgres-majors.md). Rather than a copy of a query per
 //! major, a query marks the parts that differ:
 //!
 //! ```sql
@@ -13,15 +13,9 @@
 //! and newer, `N-M`: N to M) and the `else` branch (empty when absent) on
 //! the others. Gates do not nest.
 
-/// The oldest major the catalog SQL supports.
-pub const OLDEST_MAJOR: u32 = 13;
-/// The newest major the catalog SQL was written for.
-pub const NEWEST_MAJOR: u32 = 18;
-
-/// The major of a `server_version_num` (150018 → 15).
-pub fn major_of(server_version_num: u32) -> u32 {
-    server_version_num / 10_000
-}
+// The supported majors are a property of the connection layer (every
+// command that connects refuses an older server, capturing or not).
+pub use crate::database::{major_of, NEWEST_MAJOR, OLDEST_MAJOR};
 
 /// `template` with every `/*if N+*/ A /*else*/ B /*end*/` (or `N-M`) gate
 /// resolved for `major`. A malformed gate is a bug in a bundled file: the

@@ -18,14 +18,15 @@ pub use status::{alert_status, standing, status, AlertStatus, TargetStatus};
 
 use crate::catalog::CaptureOptions;
 use crate::database::DatabaseUrl;
-use crate::diff::{diff, IgnoreRules, Severity};
+use crate::diff::{IgnoreRules, Severity};
 use crate::error::{Error, Result};
 use crate::history::{self as hist, HistoryTables, Locate};
 use crate::migrations::{self, Format, MigrationSet};
 use crate::model::Snapshot;
+use crate::report::ScanResult;
 use crate::report::{CheckReport, Expected, ExpectedFrom, Finding, FindingCode, CHECK_FORMAT};
 use crate::shadow::ShadowOptions;
-use crate::store::{ScanRecord, ScanResult, TargetStore};
+use crate::store::{ScanRecord, TargetStore};
 use std::path::PathBuf;
 
 /// Everything a scan of one target needs.
@@ -432,8 +433,8 @@ async fn run(
                 // An accepted state at the applied version: the replayed
                 // migrations before it still say who last touched what.
                 if let (true, Some(set), Some(version)) = (accepted_here, &set, &applied_version) {
-                    match replayed_history(target, store, set, version, major, &capture).await {
-                        Ok((applied, _)) => applied_migrations = applied,
+                    match replayed(target, store, set, version, major, &capture).await {
+                        Ok(state) => applied_migrations = state.applied,
                         Err(e) => warnings.push(format!(
                             "attribution unavailable: the migrations before the accepted state could not be replayed ({e})"
                         )),
@@ -523,9 +524,9 @@ async fn run(
     let (expected, live) = crate::replay::owners::aligned(expected, live, true, false);
 
     // 6. The diff, minus ignore rules.
-    let mut changes = diff(&expected, &live);
-    warnings.extend(rules.apply(&mut changes));
-    warnings.extend(crate::report::version_warning(&expected, &live));
+    let compared = crate::diff::compare(&expected, &live, &rules);
+    let changes = compared.changes;
+    warnings.extend(compared.warnings);
     let mut schema_findings = crate::report::schema_findings(&changes, &expected, &live, time);
     if expected_info.from == ExpectedFrom::Replay || !applied_migrations.is_empty() {
         attribution::attribute(&mut schema_findings, store, &applied_migrations)?;
@@ -605,9 +606,9 @@ fn in_progress(
     }
 }
 
-/// The snapshot after `version`, from the store when its replay is there
-/// and current, else replayed now on a shadow of the target's major.
-/// Returns it, its `store:` name, and the stored migrations up to it.
+/// The snapshot after `version` ([`replayed`]), the warning it may call
+/// for added to `warnings`. Returns it, its `store:` name, and the stored
+/// migrations up to it.
 async fn replayed_state(
     target: &ScanTarget,
     store: &TargetStore,
@@ -617,87 +618,43 @@ async fn replayed_state(
     capture: &CaptureOptions,
     warnings: &mut Vec<String>,
 ) -> Result<(Snapshot, String, Vec<crate::store::StoredMigration>)> {
-    let (applied, pending_repeatables) =
-        replayed_history(target, store, set, version, major, capture).await?;
-    if pending_repeatables {
+    let state = replayed(target, store, set, version, major, capture).await?;
+    if state.pending_repeatables {
         warnings.push(
             "repeatable migrations run after pending ones: the expected state leaves them out"
                 .into(),
         );
     }
-    // The applied version's migration (`up_to` ends with it), or the last
-    // repeatable when every versioned file is applied.
-    let last = applied.last().ok_or_else(|| Error::Input {
-        path: store.migrations_dir().display().to_string(),
-        message: format!("no replayed migration {version}"),
-        hint: "run driftwatch replay again".into(),
-    })?;
-    let snapshot = store.read_snapshot(&last.after)?;
-    let name = format!(
-        "store:{}@{}:after",
-        store.target(),
-        last.version
-            .clone()
-            .unwrap_or_else(|| format!("R:{}", last.description))
-    );
-    Ok((snapshot, name, applied))
+    let (snapshot, name) = state.snapshot(store)?;
+    Ok((snapshot, name, state.applied))
 }
 
-/// The stored migrations up to `version` (the repeatables too when every
-/// versioned file is applied), from the store's index when it is current,
-/// else replayed now on a shadow of the target's major; and whether
-/// repeatables were left out because versions are pending.
-async fn replayed_history(
+/// The history of `set` up to `version` ([`crate::replay::state_after`]),
+/// replayed on a shadow of the target's `major` when the store's copy is
+/// not current.
+async fn replayed(
     target: &ScanTarget,
     store: &TargetStore,
     set: &MigrationSet,
     version: &str,
     major: u32,
     capture: &CaptureOptions,
-) -> Result<(Vec<crate::store::StoredMigration>, bool)> {
-    let wanted = set.up_to(Some(version)).map_err(|_| Error::Input {
-        path: set.dir.display().to_string(),
-        message: format!("the applied version {version} has no migration file"),
-        hint: "point the target's migrations at the directory its tool applies".into(),
-    })?;
-    // Every versioned file applied: the repeatables that run after them too.
-    let all_applied = !set.migrations.iter().any(|m| {
-        m.version
-            .as_deref()
-            .is_some_and(|v| migrations::compare_versions(v, version).is_gt())
-    });
-    let wanted_len = if all_applied {
-        set.migrations.len()
-    } else {
-        wanted.len()
-    };
-    let current = |index: &crate::store::MigrationIndex| {
-        crate::replay::reusable(&set.migrations[..wanted_len], Some(index), store) == wanted_len
-    };
-    let index = match store.read_index()? {
-        Some(index) if current(&index) => index,
-        _ => {
-            let mut shadow = target.shadow.clone();
-            shadow.major.get_or_insert(major);
-            let opts = crate::replay::ReplayOptions {
-                to: if all_applied {
-                    None
-                } else {
-                    Some(version.to_string())
-                },
-                full_capture: false,
-                capture: CaptureOptions {
-                    schemas: Vec::new(),
-                    exclude_schemas: Vec::new(),
-                    history_tables: HistoryTables::Tool(set.format.history_tool(), None),
-                    ..capture.clone()
-                },
-                shadow,
-                force: true,
-            };
-            crate::replay::replay(set, store, &opts, &()).await?.index
-        }
-    };
-    let pending_repeatables = !all_applied && set.migrations.iter().any(|m| m.version.is_none());
-    Ok((index.migrations[..wanted_len].to_vec(), pending_repeatables))
+) -> Result<crate::replay::StateAfter> {
+    let settings = replay_settings(target, major, capture);
+    crate::replay::state_after(set, store, version, &settings).await
+}
+
+/// How the target's history is replayed when the store's copy is not
+/// current: on a shadow of the target's `major`, captured as `capture`.
+fn replay_settings(
+    target: &ScanTarget,
+    major: u32,
+    capture: &CaptureOptions,
+) -> crate::replay::StateSettings {
+    let mut shadow = target.shadow.clone();
+    shadow.major.get_or_insert(major);
+    crate::replay::StateSettings {
+        shadow,
+        capture: capture.clone(),
+    }
 }

@@ -3,7 +3,8 @@
 use crate::alert::{DeliveryOutcome, DeliveryRecord, Outbox};
 use crate::database::hide_url_paths;
 use crate::error::Result;
-use crate::store::{ScanRecord, ScanResult, TargetStore};
+use crate::report::ScanResult;
+use crate::store::{ScanRecord, TargetStore};
 use serde::Serialize;
 
 /// One target's standing.

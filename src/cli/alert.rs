@@ -4,7 +4,6 @@
 use crate::alert::{AlertOutcome, Alerting, ChannelKind, DeliveryOutcome, DeliveryRecord};
 use crate::config::Config;
 use crate::error::Error;
-use crate::store::TargetStore;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -88,7 +87,7 @@ async fn test(args: TestArgs) -> Result<ExitCode> {
         return Err(Error::Input {
             path: config.path.display().to_string(),
             message: "has no [smtp] section".into(),
-            hint: "add one (see the README's alerts section)".into(),
+            hint: "add one (see docs/commands/check.md, alerts)".into(),
         }
         .into());
     }
@@ -103,7 +102,7 @@ async fn test(args: TestArgs) -> Result<ExitCode> {
                 eprintln!(
                     "driftwatch: test message to {} not delivered: {}",
                     r.recipient,
-                    crate::report::escape::terminal(r.error.as_deref().unwrap_or(""))
+                    crate::escape::terminal(r.error.as_deref().unwrap_or(""))
                 );
             }
         }
@@ -127,23 +126,15 @@ async fn flush(args: FlushArgs) -> Result<ExitCode> {
     };
     let alerting = Alerting::from_config(&config, None)?;
     let mut pending = 0;
-    let fleet = crate::watch::fleet::Fleet::for_config(&config).await?;
+    let backend = config.open_store(None).await?;
     for name in names {
-        // A fleet store: the target's folder checked out under a claim.
-        let checkout = match &fleet {
-            Some(f) => Some(crate::watch::fleet::Checkout::take(f.clone(), &name).await?),
-            None => None,
-        };
-        let root = checkout
-            .as_ref()
-            .map_or(config.store.path.as_path(), |c| c.root());
-        let store = TargetStore::new(root, &name)?;
-        let a = alerting.clone();
+        let lease = backend.checkout(&name).await?;
         let policy = config.target(&name)?.alerts.clone();
-        let outcome = tokio::task::spawn_blocking(move || a.flush(&store, &policy, true)).await??;
-        if let Some(c) = checkout {
-            c.finish("alert-flush").await?;
-        }
+        let Some(outcome) =
+            crate::job::flush_target(lease, &alerting, &policy, true, Some("alert-flush")).await?
+        else {
+            return Err(backend.lost_claim(&name).into());
+        };
         print_outcome(&name, &outcome);
         pending += outcome.pending;
         println!(
@@ -173,14 +164,14 @@ fn not_delivered(target: &str, r: &DeliveryRecord) -> String {
         "driftwatch: {target}: alert {} to {} {what}: {}",
         r.id,
         r.recipient,
-        crate::report::escape::terminal(r.error.as_deref().unwrap_or(""))
+        crate::escape::terminal(r.error.as_deref().unwrap_or(""))
     )
 }
 
 /// One line for a delivery that went through: what kind of alert, by
 /// which channel, to whom (or, in a dry run, into which folder).
 fn delivered(target: &str, r: &DeliveryRecord, written_to: Option<&std::path::Path>) -> String {
-    let recipient = crate::report::escape::terminal(&r.recipient);
+    let recipient = crate::escape::terminal(&r.recipient);
     let how = match (written_to, r.channel) {
         (Some(dir), Some(ChannelKind::Webhook)) => format!(
             "for webhook {recipient} written to {} (dry run: not sent)",
@@ -204,7 +195,7 @@ fn delivered(target: &str, r: &DeliveryRecord, written_to: Option<&std::path::Pa
 /// Prints, on standard error, each delivery: what was sent, on which
 /// channel and to whom, and what did not go through and why.
 pub(crate) fn print_outcome(target: &str, outcome: &AlertOutcome) {
-    let target = crate::report::escape::terminal(target);
+    let target = crate::escape::terminal(target);
     for line in &outcome.set_aside {
         eprintln!("driftwatch: {target}: {line}");
     }

@@ -5,11 +5,11 @@ use super::check::AdHocArgs;
 use super::diff::PlanArgs;
 use super::history::HistoryTableArgs;
 use super::{CaptureArgs, ShadowArgs};
-use crate::baseline::{apply, prepare, BaselineRequest};
+use crate::baseline::{accept, BaselineRequest, Prepared};
 use crate::check::ScanTarget;
 use crate::config::Config;
 use crate::error::Error;
-use crate::store::TargetStore;
+use crate::store::{Backend, TargetStore};
 use anyhow::Result;
 use clap::Args;
 use std::io::{BufRead, IsTerminal, Write};
@@ -74,7 +74,7 @@ fn os_user() -> String {
 
 /// Runs `driftwatch baseline`.
 pub async fn run(args: BaselineArgs) -> Result<ExitCode> {
-    let (target, store) = target_and_store(&args)?;
+    let (target, backend) = target_and_store(&args).await?;
     if !args.yes && !std::io::stdin().is_terminal() {
         return Err(Error::Usage(
             "baseline asks before it writes: run it on a terminal, or pass --yes".into(),
@@ -90,12 +90,38 @@ pub async fn run(args: BaselineArgs) -> Result<ExitCode> {
         record_history: args.record_history,
         plan: args.plan.options(),
     };
-    let prepared = prepare(&req, &store).await?;
+    let confirm = |prepared: &Prepared| match show_and_ask(&args, &name, prepared) {
+        Ok(yes) => yes,
+        Err(e) => {
+            eprintln!("driftwatch: {e}");
+            false
+        }
+    };
+    let Some(applied) = accept(&backend, &req, confirm).await? else {
+        return Ok(ExitCode::from(1));
+    };
+    println!(
+        "accepted: store:{}@baseline ({})",
+        crate::escape::terminal(&name),
+        applied.baseline
+    );
+    for f in &applied.migration_files {
+        println!("wrote {}", f.display());
+    }
+    if applied.history_recorded {
+        println!("recorded the migration in the history table");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Shows what the baseline accepts and writes; asks unless `--yes`. True
+/// to go on.
+fn show_and_ask(args: &BaselineArgs, name: &str, prepared: &Prepared) -> std::io::Result<bool> {
     let mut e = std::io::stderr().lock();
     writeln!(
         e,
         "baseline {}: accept the live schema ({}) as the expected state{}",
-        crate::report::escape::terminal(&name),
+        crate::escape::terminal(name),
         short(&prepared.live.fingerprint),
         prepared
             .report
@@ -158,28 +184,15 @@ pub async fn run(args: BaselineArgs) -> Result<ExitCode> {
         std::io::stdin().lock().read_line(&mut answer)?;
         if !matches!(answer.trim(), "y" | "Y" | "yes") {
             writeln!(e, "nothing written")?;
-            return Ok(ExitCode::from(1));
+            return Ok(false);
         }
     }
-    drop(e);
-    let applied = apply(&req, &store, prepared).await?;
-    println!(
-        "accepted: store:{}@baseline ({})",
-        crate::report::escape::terminal(&name),
-        applied.baseline
-    );
-    for f in &applied.migration_files {
-        println!("wrote {}", f.display());
-    }
-    if applied.history_recorded {
-        println!("recorded the migration in the history table");
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(true)
 }
 
 /// The target (ad hoc with `--url`, else from the configuration) and its
 /// store.
-fn target_and_store(args: &BaselineArgs) -> Result<(ScanTarget, TargetStore)> {
+async fn target_and_store(args: &BaselineArgs) -> Result<(ScanTarget, Backend)> {
     let capture = args.capture.options();
     let shadow = args.shadow.options();
     if let Some(target) = args.ad_hoc.target(&args.history, &capture, &shadow)? {
@@ -187,8 +200,8 @@ fn target_and_store(args: &BaselineArgs) -> Result<(ScanTarget, TargetStore)> {
             .store
             .clone()
             .unwrap_or_else(crate::config::default_store_path);
-        let store = TargetStore::new(&root, &target.name)?;
-        return Ok((target, store));
+        TargetStore::new(&root, &target.name)?;
+        return Ok((target, Backend::files(root)));
     }
     let Some(path) = super::config_path(args.config.as_deref()) else {
         return Err(Error::Usage(
@@ -198,7 +211,6 @@ fn target_and_store(args: &BaselineArgs) -> Result<(ScanTarget, TargetStore)> {
         .into());
     };
     let config = Config::read(&path)?;
-    config.require_file_store("baseline")?;
     let t = match &args.target {
         Some(name) => config.target(name)?,
         None if config.targets.len() == 1 => &config.targets[0],
@@ -215,9 +227,9 @@ fn target_and_store(args: &BaselineArgs) -> Result<(ScanTarget, TargetStore)> {
     if args.history.tool.is_some() || args.history.history_table.is_some() {
         target.locate = args.history.locate();
     }
-    let root = args.store.clone().unwrap_or(config.store.path.clone());
-    let store = TargetStore::new(&root, &t.name)?;
-    Ok((target, store))
+    TargetStore::new(&config.store.path, &t.name)?;
+    let backend = config.open_store(args.store.as_deref()).await?;
+    Ok((target, backend))
 }
 
 /// Database text for the terminal: control characters shown escaped.

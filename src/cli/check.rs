@@ -5,16 +5,17 @@ use super::diff::ColorChoice;
 use super::history::HistoryTableArgs;
 use super::{CaptureArgs, ShadowArgs};
 use crate::alert::Alerting;
-use crate::check::{self, ScanTarget};
+use crate::check::ScanTarget;
 use crate::config::Config;
 use crate::diff::Severity;
 use crate::error::Error;
+use crate::job::check_targets;
 use crate::migrations::Format;
+use crate::report::ScanResult;
 use crate::report::{
     render_check_html, render_check_markdown, render_check_text, CheckReport, Style,
 };
-use crate::store::{ScanResult, TargetStore};
-use crate::watch::fleet::Checkout;
+use crate::store::Backend;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -193,7 +194,7 @@ pub(crate) fn targets_and_store(
         return Err(Error::Input {
             path: path.display().to_string(),
             message: "defines no [[target]]".into(),
-            hint: "add one (see the README's configuration section)".into(),
+            hint: "add one (see docs/configuration.md)".into(),
         }
         .into());
     }
@@ -222,41 +223,24 @@ pub(crate) fn targets_and_store(
 /// Runs `driftwatch check`.
 pub async fn run(args: CheckArgs) -> Result<ExitCode> {
     let (targets, store_root, config) = targets_and_store(&args)?;
-    let stores = targets
-        .iter()
-        .map(|t| TargetStore::new(&store_root, &t.name))
-        .collect::<crate::Result<Vec<_>>>()?;
+    // Every target name checked before the first scan.
+    for t in &targets {
+        crate::store::TargetStore::new(&store_root, &t.name)?;
+    }
     // Set up before any scan: a missing password is an error now, not
     // after the scans when there is drift to report.
     let alerting = match (&config, args.notify) {
         (Some(c), true) => Some(Alerting::from_config(c, args.dry_run.clone())?),
         _ => None,
     };
-    let fleet = match (&config, &args.store) {
-        (Some(c), None) => crate::watch::fleet::Fleet::for_config(c).await?,
-        _ => None,
+    let backend = match &config {
+        Some(c) => c.open_store(args.store.as_deref()).await?,
+        None => Backend::files(store_root),
     };
-    let mut reports: Vec<CheckReport> = Vec::with_capacity(targets.len());
-    for (target, store) in targets.iter().zip(&stores) {
-        // A fleet store: the target's folder checked out under a claim.
-        let checkout = match &fleet {
-            Some(f) => Some(Checkout::take(f.clone(), &target.name).await?),
-            None => None,
-        };
-        let store = match &checkout {
-            Some(c) => TargetStore::new(c.root(), &target.name)?,
-            None => store.clone(),
-        };
-        let report = check::scan(target, &store).await?;
-        if let Some(a) = &alerting {
-            let outcome = a.after_scan(&store, &target.alerts, &report).await?;
-            super::alert::print_outcome(&target.name, &outcome);
-        }
-        if let Some(c) = checkout {
-            c.finish(report.result.as_str()).await?;
-        }
-        reports.push(report);
-    }
+    let reports = check_targets(&backend, &targets, alerting.as_ref(), |name, outcome| {
+        super::alert::print_outcome(name, outcome)
+    })
+    .await?;
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -293,15 +277,15 @@ pub async fn run(args: CheckArgs) -> Result<ExitCode> {
             for w in &r.warnings {
                 eprintln!(
                     "warning: {}: {}",
-                    crate::report::escape::terminal(&r.target),
-                    crate::report::escape::terminal(w)
+                    crate::escape::terminal(&r.target),
+                    crate::escape::terminal(w)
                 );
             }
             if let Some(e) = &r.error {
                 eprintln!(
                     "driftwatch: {}: scan failed: {}",
-                    crate::report::escape::terminal(&r.target),
-                    crate::report::escape::terminal(e)
+                    crate::escape::terminal(&r.target),
+                    crate::escape::terminal(e)
                 );
             }
         }

@@ -1,11 +1,10 @@
 //! `driftwatch diff FROM TO`: compare any two sources.
 
 use super::{CaptureArgs, ShadowArgs};
-use crate::diff::{diff, IgnoreRules, Severity};
+use crate::diff::{compare, IgnoreRules, Severity};
 use crate::error::Error;
-use crate::history::HistoryTables;
-use crate::report::{render_markdown, render_text, version_warning, DiffReport, Style};
-use crate::source::{LazyShadow, Source};
+use crate::report::{render_markdown, render_text, DiffReport, Style};
+use crate::source::{capture_pair, Source};
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -114,45 +113,14 @@ pub async fn run(args: DiffArgs) -> Result<ExitCode> {
     let rules = IgnoreRules::parse(&args.ignore).map_err(Error::Usage)?;
     let from = Source::parse(&args.from)?.allowing_empty(args.allow_empty);
     let to = Source::parse(&args.to)?.allowing_empty(args.allow_empty);
-    let shadow = LazyShadow::new(args.shadow.options());
-    let mut opts = args.capture.options();
-    // A migration directory names the tool: only its history table is
-    // left out, on both sides.
-    if let Some(tool) = match from.history_tool()? {
-        Some(t) => Some(t),
-        None => to.history_tool()?,
-    } {
-        opts.history_tables = HistoryTables::Tool(tool, None);
-    }
-    // A schema file or migrations compared with a live database load into a
-    // shadow of that database's major.
-    let needs_shadow = |s: &Source| matches!(s, Source::SqlFile(_) | Source::MigrationDir(..));
-    if needs_shadow(&from) || needs_shadow(&to) {
-        for side in [&from, &to] {
-            if let Source::Database(url) = side {
-                shadow.want_major(url.server_major().await?);
-            }
-        }
-    }
-    let (a, b) = tokio::try_join!(from.snapshot(&opts, &shadow), to.snapshot(&opts, &shadow))?;
-    let (a, _, mut warnings) = a;
-    let (b, _, more) = b;
-    // Objects a replay created belong to the replay role: read it as the
-    // other side's migrating role.
-    let replayed = |s: &Source| !matches!(s, Source::Database(_));
-    let (mut a, mut b) = crate::replay::owners::aligned(a, b, replayed(&from), replayed(&to));
-    // The report names the sources as the user gave them, not what a
-    // snapshot file recorded about where it came from.
-    a.meta.source = from.display();
-    b.meta.source = to.display();
-    warnings.extend(more);
-    warnings.extend(shadow.warning());
+    let pair = capture_pair(&from, &to, args.capture.options(), args.shadow.options()).await?;
+    let (a, b, mut warnings) = (pair.from, pair.to, pair.warnings);
     if args.sql {
         return print_plan(&args, &a, &b, &warnings);
     }
-    let mut changes = diff(&a, &b);
-    warnings.extend(version_warning(&a, &b));
-    warnings.extend(rules.apply(&mut changes));
+    let compared = compare(&a, &b, &rules);
+    let changes = compared.changes;
+    warnings.extend(compared.warnings);
     let report = DiffReport::new(&a, &b, changes, warnings);
     let text = match args.format {
         ReportFormat::Json => {
@@ -179,7 +147,7 @@ pub async fn run(args: DiffArgs) -> Result<ExitCode> {
     };
     if args.format != ReportFormat::Text {
         for w in &report.warnings {
-            eprintln!("warning: {}", crate::report::escape::terminal(w));
+            eprintln!("warning: {}", crate::escape::terminal(w));
         }
     }
     let mut out = std::io::stdout().lock();
@@ -215,7 +183,7 @@ fn print_plan(
             t
         }
         ReportFormat::Markdown if plan.is_empty() => String::new(),
-        ReportFormat::Markdown => crate::report::escape::markdown_fence(&plan.to_sql(), "sql"),
+        ReportFormat::Markdown => crate::escape::markdown_fence(&plan.to_sql(), "sql"),
         ReportFormat::Text => {
             let mut t = String::new();
             if !plan.is_empty() {
@@ -232,7 +200,7 @@ fn print_plan(
         }
     };
     for w in warnings.iter().chain(&plan.warnings) {
-        eprintln!("warning: {}", crate::report::escape::terminal(w));
+        eprintln!("warning: {}", crate::escape::terminal(w));
     }
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;

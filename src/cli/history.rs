@@ -1,7 +1,7 @@
 //! `driftwatch history SOURCE`: what a database says was applied.
 
+use crate::escape::terminal;
 use crate::history::{self, Locate, Tool};
-use crate::report::escape::terminal;
 use crate::report::render_history_text;
 use crate::source::Source;
 use anyhow::Result;

@@ -28,6 +28,10 @@ pub struct LogArgs {
     pub verbose: bool,
     #[command(flatten)]
     pub store: StoreArgs,
+    /// With --target: read the stored snapshots from the store this
+    /// configuration names (a fleet store too) instead of --store.
+    #[arg(long, short, value_name = "FILE", conflicts_with = "dir")]
+    pub config: Option<PathBuf>,
     #[command(flatten)]
     pub source: ReplaySourceArgs,
 }
@@ -45,6 +49,8 @@ pub enum LogFormat {
 
 /// Runs `driftwatch log`.
 pub async fn run(args: LogArgs) -> Result<ExitCode> {
+    // A configured store (a fleet store: read through a copy).
+    let mut _view = None;
     let (store, index) = match &args.dir {
         Some(dir) => {
             let store = args.store.for_dir(dir)?;
@@ -58,7 +64,17 @@ pub async fn run(args: LogArgs) -> Result<ExitCode> {
                 )
                 .into());
             };
-            let store = crate::store::TargetStore::new(&args.store.store, target)?;
+            let root = match &args.config {
+                Some(path) => {
+                    let backend = crate::config::Config::read(path)?.open_store(None).await?;
+                    let view = backend.read_view(std::slice::from_ref(target)).await?;
+                    let root = view.root().to_path_buf();
+                    _view = Some(view);
+                    root
+                }
+                None => args.store.store.clone(),
+            };
+            let store = crate::store::TargetStore::new(&root, target)?;
             let index = store.read_index()?.ok_or_else(|| Error::Input {
                 path: store.migrations_dir().display().to_string(),
                 message: format!("holds no replayed migrations for target {target}"),

@@ -231,10 +231,7 @@ pub fn main() -> ExitCode {
         Err(e) => {
             // Errors quote database text (names, server messages): shown, not obeyed.
             let line = format!("{e:#}");
-            eprintln!(
-                "driftwatch: {}",
-                crate::report::escape::terminal_block(&line)
-            );
+            eprintln!("driftwatch: {}", crate::escape::terminal_block(&line));
             ExitCode::from(2)
         }
     }

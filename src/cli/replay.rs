@@ -89,7 +89,7 @@ pub async fn replay_dir(
     let set = migrations::read(dir, args.migration_format)?;
     set.require_some(args.allow_empty)?;
     for w in &set.warnings {
-        eprintln!("warning: {}", crate::report::escape::terminal(w));
+        eprintln!("warning: {}", crate::escape::terminal(w));
     }
     let progress = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());

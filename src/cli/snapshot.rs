@@ -46,7 +46,7 @@ pub async fn run(args: SnapshotArgs) -> Result<ExitCode> {
     let shadow = LazyShadow::new(args.shadow.options());
     let (snapshot, stats, warnings) = source.snapshot(&args.capture.options(), &shadow).await?;
     for w in warnings {
-        eprintln!("warning: {}", crate::report::escape::terminal(&w));
+        eprintln!("warning: {}", crate::escape::terminal(&w));
     }
     if args.stats {
         if let Some(stats) = &stats {
@@ -93,7 +93,7 @@ pub async fn run(args: SnapshotArgs) -> Result<ExitCode> {
 /// Object counts by kind (non-zero ones) and the fingerprint.
 pub fn summary(snapshot: &crate::model::Snapshot) -> String {
     // A snapshot file says what it likes about itself: shown, not obeyed.
-    use crate::report::escape::terminal;
+    use crate::escape::terminal;
     let mut out = String::new();
     out.push_str(&format!(
         "source       {}\n",

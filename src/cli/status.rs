@@ -3,8 +3,7 @@
 
 use crate::check::{self, TargetStatus};
 use crate::config::Config;
-use crate::error::Error;
-use crate::report::escape::terminal;
+use crate::escape::terminal;
 use crate::store::TargetStore;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
@@ -44,37 +43,26 @@ pub async fn run(args: StatusArgs) -> Result<ExitCode> {
     let config_path = Config::path_or_default(args.config.as_deref());
     let config = config_path.as_deref().map(Config::read).transpose()?;
     // A fleet store is read through a copy of its targets' folders.
-    let mut fleet_copy = None;
-    if let (None, Some(c)) = (&args.store, &config) {
-        if let Some(fleet) = crate::watch::fleet::Fleet::for_config(c).await? {
-            let dir = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
-            for t in &c.targets {
-                fleet.pull(&t.name, &dir.path().join(&t.name)).await?;
-            }
-            fleet_copy = Some(dir);
-        }
-    }
-    let root = args
-        .store
-        .clone()
-        .or_else(|| fleet_copy.as_ref().map(|d| d.path().to_path_buf()))
-        .or_else(|| config.as_ref().map(|c| c.store.path.clone()))
-        .unwrap_or_else(crate::config::default_store_path);
+    let backend = match &config {
+        Some(c) => c.open_store(args.store.as_deref()).await?,
+        None => crate::store::Backend::files(
+            args.store
+                .clone()
+                .unwrap_or_else(crate::config::default_store_path),
+        ),
+    };
+    let configured: Vec<String> = config
+        .iter()
+        .flat_map(|c| c.targets.iter().map(|t| t.name.clone()))
+        .collect();
+    let view = backend.read_view(&configured).await?;
+    let root = view.root().to_path_buf();
     let mut names: Vec<String> = if !args.targets.is_empty() {
         args.targets.clone()
     } else if let Some(c) = &config {
         c.targets.iter().map(|t| t.name.clone()).collect()
     } else {
-        let entries = std::fs::read_dir(&root).map_err(|e| Error::Input {
-            path: root.display().to_string(),
-            message: format!("cannot read the store ({e})"),
-            hint: "give the store with --store PATH or a config with --config FILE".into(),
-        })?;
-        entries
-            .flatten()
-            .filter(|e| e.path().join("scans.jsonl").is_file())
-            .map(|e| e.file_name().to_string_lossy().to_string())
-            .collect()
+        crate::store::scanned_targets(&root)?
     };
     names.sort();
     let statuses = names

@@ -533,7 +533,7 @@ impl Place<'_> {
             return Err(self.err(
                 first.span(),
                 "notify: email recipients, but the file has no [smtp] section".into(),
-                "add [smtp] with the relay to send through (see the README)",
+                "add [smtp] with the relay to send through (see docs/configuration.md)",
             ));
         }
         for w in &f.webhooks {

@@ -217,7 +217,7 @@ impl Config {
                     None => path.display().to_string(),
                 },
                 message: e.message().trim().replace('\n', " "),
-                hint: "see the configuration section of the README".into(),
+                hint: "see docs/configuration.md".into(),
             }
         })?;
         let base = path.parent().unwrap_or(Path::new(""));
@@ -266,7 +266,7 @@ impl Config {
             IgnoreRules::parse(&t.ignore).map_err(|m| Error::Input {
                 path: where_.clone(),
                 message: format!("target {}: {m}", t.name),
-                hint: "see --ignore in the README".into(),
+                hint: "see --ignore in docs/commands/diff.md".into(),
             })?;
             t.migrations = t.migrations.as_deref().map(resolve);
             t.schedule = match &t.schedule_text {
@@ -293,18 +293,14 @@ impl Config {
         })
     }
 
-    /// An error when the store is a fleet store (`[store] url`): `command`
-    /// works on file stores only, and must not quietly use `[store] path`.
-    pub fn require_file_store(&self, command: &str) -> Result<()> {
-        match &self.store.fleet_url {
-            None => Ok(()),
-            Some(_) => Err(Error::Input {
-                path: self.path.display().to_string(),
-                message: format!(
-                    "[store] url is a fleet store, and {command} works on file stores only for now"
-                ),
-                hint: "status, check and alert flush work on it; for baseline, copy the target's folder to a file store (or run it before moving to the fleet store)".into(),
-            }),
+    /// The store `[store]` names: the fleet store when `url` is set, else
+    /// the files at `path`. `path_override` (a command's `--store PATH`)
+    /// chooses a file store there instead.
+    pub async fn open_store(&self, path_override: Option<&Path>) -> Result<crate::store::Backend> {
+        match (path_override, &self.store.fleet_url) {
+            (Some(path), _) => Ok(crate::store::Backend::files(path.to_path_buf())),
+            (None, Some(url)) => crate::store::Backend::fleet(url, self.watch.lease).await,
+            (None, None) => Ok(crate::store::Backend::files(self.store.path.clone())),
         }
     }
 

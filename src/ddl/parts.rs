@@ -137,7 +137,11 @@ pub(crate) fn trigger_statement(tr: &crate::model::Trigger, on: &str) -> String 
         if tr.constraint { "CONSTRAINT " } else { "" },
         quote_ident(&tr.name),
         tr.timing.replace('-', " ").to_uppercase(),
-        tr.events.join(" OR ").to_uppercase(),
+        tr.events
+            .iter()
+            .map(|e| trigger_event(e))
+            .collect::<Vec<_>>()
+            .join(" OR "),
         if tr.constraint && tr.deferrable {
             " DEFERRABLE"
         } else {
@@ -161,6 +165,16 @@ pub(crate) fn trigger_statement(tr: &crate::model::Trigger, on: &str) -> String 
             .collect::<Vec<_>>()
             .join(", "),
     )
+}
+
+/// A trigger event as CREATE TRIGGER writes it: the keyword upper-cased,
+/// the columns of `update of …` as the snapshot quoted them (upper-casing
+/// `"Status"` would name another column).
+fn trigger_event(event: &str) -> String {
+    match event.strip_prefix("update of ") {
+        Some(columns) => format!("UPDATE OF {columns}"),
+        None => event.to_uppercase(),
+    }
 }
 
 /// The ALTER that gives trigger `tr` its enabled state, when CREATE

@@ -74,7 +74,7 @@ pub fn comment(text: &str) -> String {
         out.push_str("--");
         if !line.is_empty() {
             out.push(' ');
-            out.push_str(&crate::report::escape::terminal(line));
+            out.push_str(&crate::escape::terminal(line));
         }
     }
     out

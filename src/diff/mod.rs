@@ -10,6 +10,7 @@
 mod compare;
 mod entries;
 mod ignore;
+mod outcome;
 mod renames;
 mod summary;
 
@@ -17,6 +18,7 @@ pub use crate::model::Keyed;
 pub(crate) use compare::public_default_privilege;
 pub use compare::{diff, diff_with};
 pub use ignore::{IgnoreRule, IgnoreRules};
+pub use outcome::{compare, version_warning, Compared};
 pub use renames::Renames;
 
 use serde::{Deserialize, Serialize};

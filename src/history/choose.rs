@@ -76,7 +76,7 @@ fn recognise<'a>(c: &'a Candidate, tools: &[Tool], given_table: bool) -> Option<
 pub(super) fn layout_tools(format: Format) -> Vec<Tool> {
     match format {
         Format::Flyway => vec![Tool::Flyway, Tool::Refinery],
-        other => vec![other.history_tool()],
+        other => vec![Tool::for_format(other)],
     }
 }
 

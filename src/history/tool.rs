@@ -41,6 +41,23 @@ pub enum Tool {
 }
 
 impl Tool {
+    /// The tool whose history table runs of the `format` layout write: the
+    /// table a replay creates first and leaves out of snapshots (plain
+    /// files and version folders: a hand-written runner's
+    /// `schema_migrations`).
+    pub fn for_format(format: crate::migrations::Format) -> Tool {
+        use crate::migrations::Format;
+        match format {
+            Format::Flyway => Tool::Flyway,
+            Format::GolangMigrate => Tool::GolangMigrate,
+            Format::Sqlx => Tool::Sqlx,
+            Format::Dbmate => Tool::Dbmate,
+            Format::Plain | Format::VersionFolders => Tool::Generic,
+            Format::Diesel => Tool::Diesel,
+            Format::Prisma => Tool::Prisma,
+        }
+    }
+
     /// Every tool, in the order detection prefers them.
     pub const ALL: [Tool; 15] = [
         Tool::Driftwatch,

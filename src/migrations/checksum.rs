@@ -1,6 +1,7 @@
 //! Migration checksums exactly as each tool computes them, so a checksum
 //! read from a history table can be compared with the file on disk.
 
+use crate::util::hex;
 use sha2::{Digest, Sha256, Sha384};
 
 /// Flyway's checksum (flyway-core `ChecksumCalculator`): CRC32 over the
@@ -67,17 +68,6 @@ pub fn prisma_matches(text: &str, stored: &str) -> bool {
         .any(|digest| {
             let unpadded: String = digest.iter().map(|b| format!("{b:x}")).collect();
             stored == hex(digest) || stored == unpadded
-        })
-}
-
-/// Lowercase hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
         })
 }
 

@@ -74,22 +74,6 @@ impl Format {
             Format::VersionFolders => "version-folders",
         }
     }
-
-    /// The tool whose history table this layout's runs write: the table a
-    /// replay creates first and leaves out of snapshots (plain files and
-    /// version folders: a hand-written runner's `schema_migrations`).
-    pub fn history_tool(self) -> crate::history::Tool {
-        use crate::history::Tool;
-        match self {
-            Format::Flyway => Tool::Flyway,
-            Format::GolangMigrate => Tool::GolangMigrate,
-            Format::Sqlx => Tool::Sqlx,
-            Format::Dbmate => Tool::Dbmate,
-            Format::Plain | Format::VersionFolders => Tool::Generic,
-            Format::Diesel => Tool::Diesel,
-            Format::Prisma => Tool::Prisma,
-        }
-    }
 }
 
 /// The layouts driftwatch reads, as named in messages.

@@ -70,7 +70,7 @@ pub async fn migrate(
     set: &MigrationSet,
     migrations: &[Migration],
 ) -> Result<()> {
-    let tool = set.format.history_tool();
+    let tool = crate::history::Tool::for_format(set.format);
     let mut conn: PgConnection = url.connect(&[]).await?;
     create_history_table(&mut conn, tool, &set.migrations).await?;
     let done: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {}", tool.table()))

@@ -8,9 +8,11 @@
 mod apply;
 mod migrate;
 pub mod owners;
+mod state;
 
 pub use apply::{analyze, apply, apply_as, create_history_table, Applied};
 pub use migrate::{history_row_sql, migrate, prisma_migration_name};
+pub use state::{state_after, StateAfter, StateSettings};
 
 use crate::catalog::{CaptureMode, CaptureOptions, CaptureSession};
 use crate::error::{Error, Result};
@@ -175,7 +177,12 @@ async fn replay_into(
     let db = &shadow_db.url;
     let superuser = Some(shadow_db);
     let mut conn = db.connect(&[]).await?;
-    create_history_table(&mut conn, set.format.history_tool(), migrations).await?;
+    create_history_table(
+        &mut conn,
+        crate::history::Tool::for_format(set.format),
+        migrations,
+    )
+    .await?;
     for m in &migrations[..reused] {
         progress.working_on(&format!("{} (reused)", m.key()));
         apply_as(&mut conn, m, superuser).await?;
@@ -184,7 +191,9 @@ async fn replay_into(
     let mut incremental = 0;
     let capture = CaptureOptions {
         history_tables: match &opts.capture.history_tables {
-            HistoryTables::Detect => HistoryTables::Tool(set.format.history_tool(), None),
+            HistoryTables::Detect => {
+                HistoryTables::Tool(crate::history::Tool::for_format(set.format), None)
+            }
             given => given.clone(),
         },
         ..opts.capture.clone()

@@ -1,8 +1,8 @@
 //! The schema changelog (`driftwatch log`): per migration, the schema
 //! changes it made. Data here; text and Markdown renderers below.
 
-use super::escape::{markdown, terminal};
 use crate::diff::Change;
+use crate::escape::{markdown, terminal};
 use crate::migrations::MigrationKind;
 use crate::normalize::MigrationClass;
 use serde::Serialize;

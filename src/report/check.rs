@@ -3,8 +3,7 @@
 //! (`docs/check.schema.json`).
 
 use crate::diff::{ChangeCode, ObjectRef, Severity};
-use crate::store::{Counts, ScanResult};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The `format` of a check report's JSON.
 pub const CHECK_FORMAT: &str = "driftwatch.check/1";
@@ -313,7 +312,7 @@ impl CheckReport {
         ids.sort();
         use sha2::Digest;
         let digest = sha2::Sha256::digest(ids.join("\n").as_bytes());
-        crate::migrations::checksum::hex(&digest)
+        crate::util::hex(&digest)
     }
 }
 
@@ -357,4 +356,58 @@ pub fn schema_findings(
         }
     }
     out
+}
+
+/// How a scan ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScanResult {
+    /// The live schema is the expected one and the history is in order.
+    Clean,
+    /// Findings at or above the target's `fail_on`.
+    Drift,
+    /// Findings, all below `fail_on` (pending migrations, info only).
+    Notice,
+    /// The migration tool held its lock: a deployment was running, no
+    /// schema comparison was made.
+    MigrationInProgress,
+    /// No expected state existed: the live schema was recorded as the
+    /// accepted state (first scan of a target without replayable files).
+    Recorded,
+    /// The scan could not be made (target down, bad credentials, …).
+    Failed,
+}
+
+impl ScanResult {
+    /// The kebab-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScanResult::Clean => "clean",
+            ScanResult::Drift => "drift",
+            ScanResult::Notice => "notice",
+            ScanResult::MigrationInProgress => "migration-in-progress",
+            ScanResult::Recorded => "recorded",
+            ScanResult::Failed => "failed",
+        }
+    }
+
+    /// True when the scan compared the schema (its findings say something
+    /// about drift).
+    pub fn compared(self) -> bool {
+        matches!(
+            self,
+            ScanResult::Clean | ScanResult::Drift | ScanResult::Notice | ScanResult::Recorded
+        )
+    }
+}
+
+/// Findings by severity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Critical findings.
+    pub critical: usize,
+    /// Warnings.
+    pub warning: usize,
+    /// Info.
+    pub info: usize,
 }

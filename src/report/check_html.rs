@@ -4,9 +4,9 @@
 
 use super::check::{CheckReport, Finding};
 use super::check_text::{context, headline};
-use super::escape::{html as escape_html, html_block};
 use crate::diff::Severity;
-use crate::store::ScanResult;
+use crate::escape::{html as escape_html, html_block};
+use crate::report::ScanResult;
 use std::fmt::Write as _;
 
 const CSS: &str = "body{font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;margin:0;padding:12px;color:#1b1f24;background:#fff;line-height:1.4}\

@@ -1,11 +1,11 @@
 //! Text and Markdown renderings of a [`CheckReport`].
 
 use super::check::{CheckReport, Finding, FindingCode};
-use super::escape::{markdown, terminal};
 use super::markdown::details;
 use super::text::{paint_diff, severity_tag, Style};
 use crate::diff::Severity;
-use crate::store::ScanResult;
+use crate::escape::{markdown, terminal};
+use crate::report::ScanResult;
 use std::fmt::Write as _;
 
 /// The headline: `drift: 2 critical, 1 warning, 0 info`.

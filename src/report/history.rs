@@ -1,6 +1,6 @@
 //! Text rendering of a migration history (`driftwatch history`).
 
-use super::escape::terminal;
+use crate::escape::terminal;
 use crate::history::{FileComparison, FileStatus, History};
 
 /// A header naming the tool and table, then one aligned line per row:

@@ -1,10 +1,10 @@
 //! The Markdown report, for pull-request comments and tickets. Database
-//! text goes into code spans, fences or escaped prose (see [`super::escape`]):
+//! text goes into code spans, fences or escaped prose (see [`crate::escape`]):
 //! a name or comment cannot add a link, an image, a mention, an HTML tag,
 //! or leave its table cell or its fence.
 
-use super::escape::{html, markdown, markdown_cell_code, markdown_code, markdown_fence};
 use super::{by_top_object, object_diff, DiffReport};
+use crate::escape::{html, markdown, markdown_cell_code, markdown_code, markdown_fence};
 use crate::model::Snapshot;
 use std::fmt::Write as _;
 

@@ -1,27 +1,25 @@
 //! Reports are data ([`DiffReport`] is `Serialize`); renderers turn them
 //! into text, Markdown or JSON. Pure: no I/O.
 
-mod alert;
 mod changelog;
 mod check;
 mod check_html;
 mod check_text;
-pub mod escape;
+
 mod history;
 mod markdown;
-mod text;
+pub(crate) mod text;
 
-pub use alert::AlertView;
+pub use crate::escape::html as escape_html;
 pub use changelog::{
     ddl_diffs, render_changelog_markdown, render_changelog_text, Changelog, ChangelogEntry,
 };
 pub use check::{
-    schema_findings, Attribution, CheckReport, Expected, ExpectedFrom, Finding, FindingCode,
-    HistoryCode, MigrationName, CHECK_FORMAT,
+    schema_findings, Attribution, CheckReport, Counts, Expected, ExpectedFrom, Finding,
+    FindingCode, HistoryCode, MigrationName, ScanResult, CHECK_FORMAT,
 };
 pub use check_html::render_check_html;
 pub use check_text::{render_check_markdown, render_check_text};
-pub use escape::html as escape_html;
 pub use history::render_history_text;
 
 pub use markdown::render_markdown;
@@ -113,17 +111,6 @@ impl DiffReport {
     /// True when some change is at or above `threshold`.
     pub fn fails(&self, threshold: Severity) -> bool {
         self.changes.iter().any(|c| c.severity >= threshold)
-    }
-}
-
-/// A warning when the two sides come from different PostgreSQL major versions.
-pub fn version_warning(from: &Snapshot, to: &Snapshot) -> Option<String> {
-    let major = |s: &Snapshot| s.meta.server_version_num.map(|n| n / 10000);
-    match (major(from), major(to)) {
-        (Some(a), Some(b)) if a != b => Some(format!(
-            "the sides come from different PostgreSQL major versions ({a} and {b}): some differences may be how each version prints the same definition"
-        )),
-        _ => None,
     }
 }
 

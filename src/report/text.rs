@@ -1,9 +1,9 @@
 //! The terminal report: changes grouped by schema and object, one summary
 //! line each, then a unified DDL diff of the object.
 
-use super::escape::{terminal, terminal_block};
 use super::{by_top_object, object_diff, DiffReport};
 use crate::diff::Severity;
+use crate::escape::{terminal, terminal_block};
 use crate::model::Snapshot;
 use std::fmt::Write as _;
 

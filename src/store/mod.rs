@@ -12,13 +12,18 @@
 //! it; a data migration changes nothing) is a hard link to that file: one
 //! copy on disk, and git stores identical content once anyway.
 
+mod backend;
+pub mod fleet;
 pub mod objects;
+mod records;
 mod refs;
 mod scans;
 
+pub use backend::{Backend, Claimed, Lease, ReadView};
+pub use records::KEEP_REPORTS;
 pub use refs::{Stored, StoredRef};
 pub use scans::{
-    carried, first_seen, time_stem, BaselineAudit, BaselineRecord, Counts, ScanRecord, ScanResult,
+    carried, first_seen, scanned_targets, time_stem, BaselineAudit, BaselineRecord, ScanRecord,
     ScanRotation,
 };
 

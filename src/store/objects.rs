@@ -50,7 +50,7 @@ pub struct Manifest {
 
 /// SHA-256 hex of `bytes`.
 fn sha256_hex(bytes: &[u8]) -> String {
-    crate::migrations::checksum::hex(&sha2::Sha256::digest(bytes))
+    crate::util::hex(&sha2::Sha256::digest(bytes))
 }
 
 /// True when `name` is an object name: exactly 64 lowercase hex digits

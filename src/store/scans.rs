@@ -14,64 +14,11 @@
 use super::TargetStore;
 use crate::error::{Error, Result};
 use crate::model::Snapshot;
+use crate::report::{Counts, ScanResult};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-
-/// How a scan ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ScanResult {
-    /// The live schema is the expected one and the history is in order.
-    Clean,
-    /// Findings at or above the target's `fail_on`.
-    Drift,
-    /// Findings, all below `fail_on` (pending migrations, info only).
-    Notice,
-    /// The migration tool held its lock: a deployment was running, no
-    /// schema comparison was made.
-    MigrationInProgress,
-    /// No expected state existed: the live schema was recorded as the
-    /// accepted state (first scan of a target without replayable files).
-    Recorded,
-    /// The scan could not be made (target down, bad credentials, …).
-    Failed,
-}
-
-impl ScanResult {
-    /// The kebab-case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ScanResult::Clean => "clean",
-            ScanResult::Drift => "drift",
-            ScanResult::Notice => "notice",
-            ScanResult::MigrationInProgress => "migration-in-progress",
-            ScanResult::Recorded => "recorded",
-            ScanResult::Failed => "failed",
-        }
-    }
-
-    /// True when the scan compared the schema (its findings say something
-    /// about drift).
-    pub fn compared(self) -> bool {
-        matches!(
-            self,
-            ScanResult::Clean | ScanResult::Drift | ScanResult::Notice | ScanResult::Recorded
-        )
-    }
-}
-
-/// Findings by severity.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Counts {
-    /// Critical findings.
-    pub critical: usize,
-    /// Warnings.
-    pub warning: usize,
-    /// Info.
-    pub info: usize,
-}
 
 /// One line of `scans.jsonl`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -270,6 +217,21 @@ pub struct BaselineAudit {
 /// `2026-12-02T04:15:00Z` as a file name stem: `20261202T041500Z`.
 pub fn time_stem(time: &str) -> String {
     time.chars().filter(|c| *c != '-' && *c != ':').collect()
+}
+
+/// The targets of the file store at `root` that have a scan log, by
+/// folder name (unsorted).
+pub fn scanned_targets(root: &Path) -> Result<Vec<String>> {
+    let entries = std::fs::read_dir(root).map_err(|e| Error::Input {
+        path: root.display().to_string(),
+        message: format!("cannot read the store ({e})"),
+        hint: "give the store with --store PATH or a config with --config FILE".into(),
+    })?;
+    Ok(entries
+        .flatten()
+        .filter(|e| e.path().join("scans.jsonl").is_file())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect())
 }
 
 impl TargetStore {

@@ -1,26 +1,25 @@
-//! One tick of one target: claim it (fleet store), scan with a timeout,
-//! alert, record metrics and a log line, and hand the store back.
+//! One tick of one target in the daemon: the library's target job
+//! ([`crate::job::run_target`]) under a claim on the tick, with the
+//! daemon's bounds (permits, `scan_timeout`, cancellation at shutdown), its
+//! log lines and its metrics.
 
-use super::fleet::{Claim, Fleet, Stage};
 use super::timing::Tick;
 use crate::alert::{Alerting, Outbox};
-use crate::check::{self, ScanTarget};
-use crate::error::Result;
+use crate::check::ScanTarget;
+use crate::error::{Error, Result};
+use crate::job::{run_target, JobEvents, ScanDone, TargetEnd, TargetJob};
 use crate::metrics::{FindingCounts, Metrics, ScanOutcome};
-use crate::report::CheckReport;
-use crate::store::{ScanResult, TargetStore};
-use std::path::PathBuf;
+use crate::report::ScanResult;
+use crate::store::{Backend, Claimed, TargetStore};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::Semaphore;
 
 /// What every job of a process shares.
 pub struct Shared {
-    /// Where target folders are: the file store, or the fleet store's
-    /// private working copy.
-    pub store_root: PathBuf,
-    /// The fleet store, when the store is one.
-    pub fleet: Option<Arc<Fleet>>,
+    /// The store: files, or the fleet store (target folders in this
+    /// replica's private working copy).
+    pub backend: Backend,
     /// Bounds scans running at once.
     pub permits: Arc<Semaphore>,
     /// Prometheus series.
@@ -119,196 +118,133 @@ impl Drop for Running {
 
 async fn run_claimed(shared: &Shared, spec: &JobSpec, tick: Tick) -> Result<JobEnd> {
     let name = &spec.target.name;
-    let store = TargetStore::new(&shared.store_root, name)?;
-    let Some(fleet) = &shared.fleet else {
-        let (report, took) = scan_and_queue(shared, spec, &store).await?;
-        log_scan(name, tick, &report, took);
-        deliver(shared, spec, &store).await;
-        return Ok(JobEnd::Scanned(report.result));
-    };
-    let stored = match fleet.claim(name, tick.at).await? {
-        Claim::Ours => None,
-        Claim::Stored(result) => Some(result),
-        Claim::Taken => return Ok(JobEnd::Taken),
-        Claim::Overrun => return Ok(JobEnd::Overrun),
-    };
-    fleet.pull(name, &store.dir()).await?;
-    let end = match stored {
-        None => {
-            let work = scan_and_queue(shared, spec, &store);
-            let Some((report, took)) = renewing(fleet, name, tick, work).await? else {
-                return Ok(JobEnd::Taken);
-            };
-            // Stored before anything is delivered: a replica that dies from
-            // here on leaves a tick that the next one delivers without
-            // scanning it again (a scan is logged once, when it is stored).
-            let stage = Stage::Stored(report.result.as_str());
-            if !fleet.push(name, tick.at, &store.dir(), stage).await? {
-                tracing::warn!(target = %name, tick = %tick.at, "claim lost before the results were stored; another replica scans this tick");
-                return Ok(JobEnd::Taken);
-            }
-            log_scan(name, tick, &report, took);
-            JobEnd::Scanned(report.result)
-        }
-        Some(result) => {
+    let events = Events { shared, name, tick };
+    let lease = match shared.backend.claim(name, tick.at).await? {
+        Claimed::Ours(lease) => lease,
+        Claimed::Stored(lease, result) => {
             tracing::info!(target = %name, tick = %tick.at, result = %result, "delivering the alerts of a tick a stopped replica had stored");
-            JobEnd::Flushed
+            let store = lease.store().clone();
+            if let Some(alerting) = &spec.alerting {
+                let work = crate::job::deliver(alerting, &store, &spec.target.alerts, false);
+                match lease.guard(work).await {
+                    None => return Ok(JobEnd::Taken),
+                    Some(Ok(out)) => log_deliveries(name, &out.deliveries),
+                    Some(Err(e)) => {
+                        tracing::warn!(target = %name, error = %e, "outbox flush failed")
+                    }
+                }
+            }
+            set_outbox_gauges(shared, name, &store);
+            if !lease.finish(None).await? {
+                tracing::warn!(target = %name, tick = %tick.at, "claim lost while the alerts were delivered; another replica finishes this tick");
+            }
+            return Ok(JobEnd::Flushed);
         }
+        Claimed::Taken => return Ok(JobEnd::Taken),
+        Claimed::Overrun => return Ok(JobEnd::Overrun),
     };
-    if renewing(fleet, name, tick, async {
-        deliver(shared, spec, &store).await;
-        Ok(())
+    let store = lease.store().clone();
+    let job = TargetJob {
+        target: &spec.target,
+        alerting: spec.alerting.as_ref(),
+        timeout: Some(spec.timeout),
+    };
+    let end = run_target(lease, &job, &events).await?;
+    set_outbox_gauges(shared, name, &store);
+    Ok(match end {
+        TargetEnd::Done {
+            scan,
+            alerts,
+            finished,
+            ..
+        } => {
+            if let Some(out) = &alerts {
+                log_deliveries(name, &out.deliveries);
+            }
+            if !finished {
+                tracing::warn!(target = %name, tick = %tick.at, "claim lost while the alerts were delivered; another replica finishes this tick");
+            }
+            JobEnd::Scanned(scan.report.result)
+        }
+        TargetEnd::Lost => {
+            tracing::warn!(target = %name, tick = %tick.at, "claim lost before the results were stored; another replica scans this tick");
+            JobEnd::Taken
+        }
+        TargetEnd::LostDelivering { .. } => JobEnd::Taken,
     })
-    .await?
-    .is_none()
-    {
-        return Ok(JobEnd::Taken);
-    }
-    let finished = fleet
-        .push(name, tick.at, &store.dir(), Stage::Finished(None))
-        .await?;
-    if !finished {
-        tracing::warn!(target = %name, tick = %tick.at, "claim lost while the alerts were delivered; another replica finishes this tick");
-    }
-    Ok(end)
 }
 
-/// Runs `work` while renewing the claim on `tick`; None when the claim was
-/// lost (this replica stalled past the lease and another took the tick
-/// over), and `work` is then dropped.
-async fn renewing<T>(
-    fleet: &Fleet,
-    name: &str,
+/// The daemon's view of a job's steps: metrics and log lines.
+struct Events<'a> {
+    shared: &'a Shared,
+    name: &'a str,
     tick: Tick,
-    work: impl std::future::Future<Output = Result<T>>,
-) -> Result<Option<T>> {
-    tokio::pin!(work);
-    let every = fleet.heartbeat_every();
-    loop {
-        tokio::select! {
-            r = &mut work => return r.map(Some),
-            _ = tokio::time::sleep(every) => {
-                if !fleet.heartbeat(name, tick.at).await? {
-                    tracing::warn!(target = %name, tick = %tick.at, "claim lost to another replica; work abandoned");
-                    return Ok(None);
-                }
-            }
-        }
-    }
 }
 
-/// The scan, its metrics, and the alerts it calls for written to the
-/// outbox (not yet delivered); with the scan's duration.
-async fn scan_and_queue(
-    shared: &Shared,
-    spec: &JobSpec,
-    store: &TargetStore,
-) -> Result<(CheckReport, Duration)> {
-    let name = &spec.target.name;
-    let started = Instant::now();
-    let report =
-        match tokio::time::timeout(spec.timeout, check::scan_probed(&spec.target, store)).await {
-            Ok(Ok(scanned)) => {
-                if let Some(changed) = scanned.probe_changed {
-                    shared.metrics.probe(name, changed);
-                }
-                scanned.report
-            }
-            Ok(Err(e)) => return Err(e),
-            Err(_) => check::record_failure(
-                &spec.target,
-                store,
-                format!(
-                    "the scan took longer than scan_timeout ({}s) and was cancelled",
-                    spec.timeout.as_secs()
-                ),
-            )?,
+impl JobEvents for Events<'_> {
+    fn measured(&self, scan: &ScanDone) {
+        let report = &scan.report;
+        if let Some(changed) = scan.probe_changed {
+            self.shared.metrics.probe(self.name, changed);
+        }
+        let counts = FindingCounts {
+            critical: report.counts.critical as u64,
+            warning: report.counts.warning as u64,
+            info: report.counts.info as u64,
         };
-    let elapsed = started.elapsed();
-    let counts = FindingCounts {
-        critical: report.counts.critical as u64,
-        warning: report.counts.warning as u64,
-        info: report.counts.info as u64,
-    };
-    let outcome = match report.result {
-        ScanResult::Failed => ScanOutcome::Failed,
-        ScanResult::Drift => ScanOutcome::Drift,
-        _ => ScanOutcome::Clean,
-    };
-    shared.metrics.scan_finished(
-        name,
-        outcome,
-        elapsed,
-        counts,
-        jiff::Timestamp::now().as_second(),
-    );
-    if let Some(alerting) = &spec.alerting {
-        match alerting.queue(store, &spec.target.alerts, &report) {
-            Ok(entries) => {
-                for e in &entries {
-                    tracing::info!(target = %name, message = %e.id, "alert queued");
-                }
-            }
-            Err(e) => tracing::error!(target = %name, error = %e, "alerting failed"),
+        let outcome = match report.result {
+            ScanResult::Failed => ScanOutcome::Failed,
+            ScanResult::Drift => ScanOutcome::Drift,
+            _ => ScanOutcome::Clean,
+        };
+        self.shared.metrics.scan_finished(
+            self.name,
+            outcome,
+            scan.took,
+            counts,
+            jiff::Timestamp::now().as_second(),
+        );
+    }
+
+    fn queued(&self, ids: &[String]) {
+        for id in ids {
+            tracing::info!(target = %self.name, message = %id, "alert queued");
         }
     }
-    Ok((report, elapsed))
-}
 
-/// The scan's log line, once its results are stored.
-fn log_scan(name: &str, tick: Tick, report: &CheckReport, took: Duration) {
-    let (c, w, i) = (
-        report.counts.critical,
-        report.counts.warning,
-        report.counts.info,
-    );
-    let ms = took.as_millis() as u64;
-    match &report.error {
-        Some(e) => tracing::warn!(
-            target = %name, tick = %tick.at, result = report.result.as_str(), duration_ms = ms,
-            error = %e, "scan failed"
-        ),
-        None => tracing::info!(
-            target = %name, tick = %tick.at, result = report.result.as_str(), duration_ms = ms,
-            critical = c, warning = w, info = i,
-            "scan finished"
-        ),
+    fn alert_failed(&self, error: &Error) {
+        tracing::error!(target = %self.name, error = %error, "alerting failed");
+    }
+
+    /// The scan's log line, once its results are stored.
+    fn stored(&self, scan: &ScanDone) {
+        let (name, tick, report) = (self.name, self.tick, &scan.report);
+        let (c, w, i) = (
+            report.counts.critical,
+            report.counts.warning,
+            report.counts.info,
+        );
+        let ms = scan.took.as_millis() as u64;
+        match &report.error {
+            Some(e) => tracing::warn!(
+                target = %name, tick = %tick.at, result = report.result.as_str(), duration_ms = ms,
+                error = %e, "scan failed"
+            ),
+            None => tracing::info!(
+                target = %name, tick = %tick.at, result = report.result.as_str(), duration_ms = ms,
+                critical = c, warning = w, info = i,
+                "scan finished"
+            ),
+        }
     }
 }
 
-/// Delivers what the target's outbox holds and is due, after a scan.
-async fn deliver(shared: &Shared, spec: &JobSpec, store: &TargetStore) {
-    if let Some(alerting) = &spec.alerting {
-        flush_outbox(
-            &spec.target.name,
-            alerting.clone(),
-            &spec.target.alerts,
-            store,
-        )
-        .await;
-    }
+/// The outbox gauges of `name`, from its store.
+fn set_outbox_gauges(shared: &Shared, name: &str, store: &TargetStore) {
+    shared.metrics.set_outbox_depth(name, outbox_depth(store));
     shared
         .metrics
-        .set_outbox_depth(&spec.target.name, outbox_depth(store));
-    shared
-        .metrics
-        .set_outbox_set_aside(&spec.target.name, outbox_set_aside(store));
-}
-
-/// Runs the outbox's delivery on a blocking thread and logs each attempt.
-async fn flush_outbox(
-    name: &str,
-    alerting: Alerting,
-    policy: &crate::config::AlertPolicy,
-    store: &TargetStore,
-) {
-    let s = store.clone();
-    let policy = policy.clone();
-    match tokio::task::spawn_blocking(move || alerting.flush(&s, &policy, false)).await {
-        Ok(Ok(out)) => log_deliveries(name, &out.deliveries),
-        Ok(Err(e)) => tracing::warn!(target = %name, error = %e, "outbox flush failed"),
-        Err(e) => tracing::warn!(target = %name, error = %e, "outbox flush stopped"),
-    }
+        .set_outbox_set_aside(name, outbox_set_aside(store));
 }
 
 /// One log event per delivery attempt.
@@ -348,15 +284,15 @@ pub async fn flush(
     alerting: Alerting,
     policy: crate::config::AlertPolicy,
 ) {
-    let Ok(store) = TargetStore::new(&shared.store_root, &name) else {
+    let Ok(store) = shared.backend.target_store(&name) else {
         return;
     };
     if outbox_depth(&store) == 0 && outbox_set_aside(&store) == 0 {
         return;
     }
-    flush_outbox(&name, alerting, &policy, &store).await;
-    shared.metrics.set_outbox_depth(&name, outbox_depth(&store));
-    shared
-        .metrics
-        .set_outbox_set_aside(&name, outbox_set_aside(&store));
+    match crate::job::deliver(&alerting, &store, &policy, false).await {
+        Ok(out) => log_deliveries(&name, &out.deliveries),
+        Err(e) => tracing::warn!(target = %name, error = %e, "outbox flush failed"),
+    }
+    set_outbox_gauges(&shared, &name, &store);
 }

@@ -12,9 +12,8 @@
 //! Everything a restart needs is in the store (scans, alert state, outbox),
 //! so a restart neither re-sends an alert nor forgets since when drift has
 //! existed. With `[store] url`, the store is a PostgreSQL database shared
-//! by several replicas ([`fleet`]).
+//! by several replicas ([`crate::store::fleet`]).
 
-pub mod fleet;
 mod job;
 pub mod timing;
 
@@ -211,25 +210,15 @@ pub async fn run(opts: WatchOptions) -> Result<()> {
     let config = Config::read(&opts.config)?;
     let mut setup = Setup::new(config, &opts, None, Timestamp::now())?;
     let fleet_url = setup.config.store.fleet_url.clone();
-    let (fleet, working_copy) = match fleet::Fleet::for_config(&setup.config).await? {
-        Some(f) => {
-            let dir = tempfile::Builder::new()
-                .prefix("driftwatch-fleet-")
-                .tempdir()
-                .map_err(|e| Error::io(std::env::temp_dir(), e))?;
-            tracing::info!(store = %f.redacted(), replica = %f.holder(), "fleet store opened");
-            (Some(f), Some(dir))
-        }
-        None => (None, None),
-    };
+    let backend = setup.config.open_store(None).await?;
+    let fleet = backend.fleet_store().cloned();
+    if let Some(f) = &fleet {
+        tracing::info!(store = %f.redacted(), replica = %f.holder(), "fleet store opened");
+    }
     let metrics = Arc::new(Metrics::new());
     metrics.set_targets(&setup.targets.keys().cloned().collect::<Vec<_>>());
     let shared = Arc::new(Shared {
-        store_root: match &working_copy {
-            Some(d) => d.path().to_path_buf(),
-            None => setup.config.store.path.clone(),
-        },
-        fleet: fleet.clone(),
+        backend,
         permits: Arc::new(Semaphore::new(setup.config.watch.max_concurrent_scans)),
         metrics: metrics.clone(),
     });
@@ -345,7 +334,7 @@ pub async fn run(opts: WatchOptions) -> Result<()> {
                     let Some(alerting) = w.spec.alerting.clone() else { continue };
                     // Only a target with something waiting is busied (a tick
                     // coming during a flush is skipped).
-                    let waiting = crate::store::TargetStore::new(&shared.store_root, name)
+                    let waiting = shared.backend.target_store(name)
                         .map(|s| job::outbox_depth(&s))
                         .unwrap_or(0);
                     if waiting == 0 || running.contains(name) {

@@ -146,7 +146,8 @@ async fn three_replicas_scan_each_tick_once_alert_once_and_survive_a_sigkill() {
     assert_eq!(subjects.len(), 1, "{subjects:?}");
 
     // status reads the fleet store, check scans into it (a claimed tick of
-    // its own), baseline refuses it in one line.
+    // its own), baseline accepts the drift into it (see also
+    // baseline_on_a_fleet_store_with_two_replicas_running).
     let cfg = config.to_str().unwrap();
     let status = || {
         let out = common::driftwatch(&[
@@ -179,7 +180,131 @@ async fn three_replicas_scan_each_tick_once_alert_once_and_survive_a_sigkill() {
     let out = common::driftwatch(&[
         "baseline", "--config", cfg, "--target", "t0", "--reason", "x", "--yes",
     ]);
-    common::assert_one_line_error(&out, "fleet store", "never");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = common::driftwatch(&["check", "--config", cfg, "--target", "t0"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// `baseline` on a fleet store while two replicas scan the target every
+/// two seconds: it claims the target (waiting out a running scan), stores
+/// the accepted state and its audit line in the fleet store, and the
+/// replicas' next scans compare against it and find nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn baseline_on_a_fleet_store_with_two_replicas_running() {
+    let store_db = common::fresh_db().await;
+    let target = small_target().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("driftwatch.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[store]\nurl = \"{}\"\n\n[watch]\nschedule = \"*/2 * * * * *\"\nlease = \"4s\"\n\n\
+             [[target]]\nname = \"t0\"\nurl = \"{}\"\n",
+            store_db.expose(),
+            target.expose()
+        ),
+    )
+    .unwrap();
+    let mut replicas: Vec<Daemon> = (0..2)
+        .map(|i| Daemon::start(&config, &dir.path().join(format!("r{i}.log")), &[]))
+        .collect();
+    let results = |since: i64| {
+        psql_rows(
+            &store_db,
+            &format!(
+                "SELECT coalesce(string_agg(result, ',' ORDER BY tick), '') FROM driftwatch.ticks
+                  WHERE target = 't0' AND finished_at IS NOT NULL AND tick > to_timestamp({since})
+                    AND result IN ('clean', 'drift', 'recorded', 'notice', 'failed')"
+            ),
+        )
+        .join("")
+    };
+    wait_until("two scans", Duration::from_secs(60), || {
+        results(0).split(',').filter(|r| !r.is_empty()).count() >= 2
+    });
+    common::exec(&target, DRIFT).await;
+    wait_until("the drift scanned", Duration::from_secs(30), || {
+        results(0).ends_with("drift")
+    });
+
+    let cfg = config.to_str().unwrap();
+    let out = common::driftwatch(&[
+        "baseline",
+        "--config",
+        cfg,
+        "--target",
+        "t0",
+        "--reason",
+        "hand index kept",
+        "--yes",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let accepted_at = jiff::Timestamp::now().as_second();
+    let stored = psql_rows(
+        &store_db,
+        "SELECT count(*) FILTER (WHERE path LIKE 'baselines/%.json') || ',' ||
+                count(*) FILTER (WHERE path = 'baselines/audit.jsonl')
+           FROM driftwatch.files WHERE target = 't0'",
+    );
+    // The first scan recorded an accepted state; the baseline is a second.
+    assert_eq!(stored, ["2,1"], "baselines in the fleet store");
+    let by_hand = psql_rows(
+        &store_db,
+        "SELECT count(*) FROM driftwatch.ticks WHERE target = 't0' AND result = 'baseline'",
+    );
+    assert_eq!(by_hand, ["1"], "the baseline's claim finished");
+
+    wait_until(
+        "two replica scans after the baseline",
+        Duration::from_secs(30),
+        || {
+            results(accepted_at)
+                .split(',')
+                .filter(|r| !r.is_empty())
+                .count()
+                >= 2
+        },
+    );
+    let after = results(accepted_at);
+    assert!(
+        after.split(',').all(|r| r == "clean"),
+        "scans after the baseline: {after}"
+    );
+    for r in &mut replicas {
+        r.signal(Signal::SIGTERM);
+    }
+    for r in &mut replicas {
+        assert!(r
+            .wait_exit(Duration::from_secs(15))
+            .expect("exits")
+            .success());
+    }
+    // The store's maintenance works on the fleet store too: gc under a
+    // claim of its own, verify on a pulled copy.
+    for command in ["gc", "verify"] {
+        let out = common::driftwatch(&["store", command, "--config", cfg]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "store {command}: {stderr}");
+        assert!(stderr.starts_with("t0: "), "store {command}: {stderr}");
+    }
+    let maintenance = psql_rows(
+        &store_db,
+        "SELECT count(*) FROM driftwatch.ticks WHERE target = 't0' AND result = 'store-maintenance'",
+    );
+    assert_eq!(maintenance, ["1"], "store gc claimed the target once");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -202,7 +327,7 @@ async fn the_fleet_store_is_created_and_a_bad_url_is_one_line() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_grown_log_travels_as_its_new_lines_and_a_lost_claim_writes_nothing() {
-    use driftwatch::watch::fleet::{Claim, Fleet, Stage};
+    use driftwatch::store::fleet::{Claim, Fleet, Stage};
     let store_db = common::fresh_db().await;
     let one = Fleet::open(store_db.expose(), Duration::from_secs(2))
         .await
@@ -445,7 +570,7 @@ async fn a_taken_over_tick_whose_results_were_stored_is_delivered_not_rescanned(
 /// numbers going on.
 #[tokio::test(flavor = "multi_thread")]
 async fn scans_are_rows_and_a_version_2_store_is_migrated() {
-    use driftwatch::watch::fleet::{Claim, Fleet, Stage};
+    use driftwatch::store::fleet::{Claim, Fleet, Stage};
     let store_db = common::fresh_db().await;
     let old_log = "{\"time\":\"2026-01-01T00:00:00Z\",\"target\":\"t\",\"result\":\"drift\",\"findings\":[\"x\"]}\n\
                    {\"time\":\"2026-01-02T00:00:00Z\",\"target\":\"t\",\"result\":\"drift\",\"findings\":[\"x\"]}\n";

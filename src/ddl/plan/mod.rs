@@ -265,9 +265,12 @@ pub fn plan(from: &Snapshot, to: &Snapshot, opts: &PlanOptions) -> Plan {
     }
     if blocked > 0 {
         out.warnings.push(format!(
-            "{blocked} statement{} that lose data {} written commented out: review them, then run again with --allow-drops",
-            if blocked == 1 { "" } else { "s" },
-            if blocked == 1 { "is" } else { "are" }
+            "{blocked} {} written commented out: review them, then run again with --allow-drops",
+            if blocked == 1 {
+                "statement that loses data is"
+            } else {
+                "statements that lose data are"
+            }
         ));
     }
     Plan {

@@ -5,7 +5,7 @@ use super::deps::rel;
 use super::pair::pair;
 use super::privileges::{acl, comment, literal, owner};
 use super::{Hazard, Out, Phase};
-use crate::model::{qualified, quote_ident, Objects, Sequence};
+use crate::model::{qualified, quote_ident, Collation, Objects, Sequence};
 use std::collections::BTreeSet;
 
 /// Plans the kinds other than tables and views; adds to `forced` the
@@ -108,8 +108,18 @@ fn schemas_and_extensions(from: &Objects, to: &Objects, out: &mut Out) {
         );
     }
     let (a, b) = pair(&from.collations, &to.collations);
+    // Alike but for owner and comment: those change in place (dropping a
+    // collation a column uses fails).
+    let same = |x: &Collation, y: &Collation| {
+        let bare = |c: &Collation| Collation {
+            owner: String::new(),
+            comment: None,
+            ..c.clone()
+        };
+        bare(x) == bare(y)
+    };
     for (k, c) in &a {
-        if b.get(k) != Some(c) {
+        if !b.get(k).is_some_and(|n| same(c, n)) {
             // A removed collation goes once no column uses it; a changed
             // one before its new definition takes the name.
             out.push(
@@ -124,7 +134,16 @@ fn schemas_and_extensions(from: &Objects, to: &Objects, out: &mut Out) {
         }
     }
     for (k, c) in &b {
-        if a.get(k) == Some(c) {
+        let name = qualified(&c.schema, &c.name);
+        if let Some(o) = a.get(k).filter(|o| same(o, c)) {
+            owner(out, "COLLATION", &name, Some(&o.owner), &c.owner);
+            comment(
+                out,
+                "COLLATION",
+                &name,
+                o.comment.as_ref(),
+                c.comment.as_ref(),
+            );
             continue;
         }
         let mut parts = vec![format!("provider = {}", c.provider)];
@@ -146,7 +165,6 @@ fn schemas_and_extensions(from: &Objects, to: &Objects, out: &mut Out) {
         if !c.deterministic {
             parts.push("deterministic = false".into());
         }
-        let name = qualified(&c.schema, &c.name);
         out.push(
             Phase::Schemas,
             format!("CREATE COLLATION {name} ({});", parts.join(", ")),
@@ -214,11 +232,14 @@ fn sequences(from: &Objects, to: &Objects, out: &mut Out) {
                 if x.cycle != y.cycle {
                     parts.push(if y.cycle { "CYCLE" } else { "NO CYCLE" }.into());
                 }
+                // Tighter bounds refuse a current value outside them, as
+                // for an identity column's sequence.
+                let tighter = y.min > x.min || y.max < x.max;
                 if !parts.is_empty() {
                     out.push(
                         Phase::Sequences,
                         format!("ALTER SEQUENCE {name} {};", parts.join(" ")),
-                        &[],
+                        if tighter { &[Hazard::MayFail] } else { &[] },
                     );
                 }
             }

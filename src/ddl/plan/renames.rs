@@ -36,6 +36,9 @@ fn rename_in(text: &mut String, old: &str, new: &str) {
 /// A column renamed in `t`: its name, and the parts of the table that
 /// name it.
 fn rename_column(t: &mut Table, old: &str, new: &str) {
+    // Expressions, index keys and trigger events name the column as SQL
+    // does, quoted when it must be.
+    let (q_old, q_new) = (quote_ident(old), quote_ident(new));
     for c in &mut t.columns {
         if c.name == old {
             c.name = new.to_string();
@@ -48,25 +51,25 @@ fn rename_column(t: &mut Table, old: &str, new: &str) {
             }
         }
         if let Some(e) = &mut c.expression {
-            rename_in(e, old, new);
+            rename_in(e, &q_old, &q_new);
         }
     }
     for i in &mut t.indexes {
         for k in i.keys.iter_mut().chain(i.include.iter_mut()) {
-            rename_in(k, old, new);
+            rename_in(k, &q_old, &q_new);
         }
         if let Some(p) = &mut i.predicate {
-            rename_in(p, old, new);
+            rename_in(p, &q_old, &q_new);
         }
     }
     for tr in &mut t.triggers {
         for e in &mut tr.events {
-            rename_in(e, old, new);
+            rename_in(e, &q_old, &q_new);
         }
     }
     for p in &mut t.policies {
         for e in p.using.iter_mut().chain(p.with_check.iter_mut()) {
-            rename_in(e, old, new);
+            rename_in(e, &q_old, &q_new);
         }
     }
 }

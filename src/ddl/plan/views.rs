@@ -106,10 +106,9 @@ pub(super) fn plan_views(
         .cloned()
         .collect();
     for k in graph.create_order(&create) {
-        let recreated = a.contains_key(&k);
         match &b[&k] {
-            Relation::View(v) => create_view(v, recreated, out),
-            Relation::Matview(m) => create_matview(m, recreated, out),
+            Relation::View(v) => create_view(v, out),
+            Relation::Matview(m) => create_matview(m, out),
         }
     }
     for (k, v) in &b {
@@ -124,7 +123,7 @@ pub(super) fn plan_views(
     }
 }
 
-fn create_view(v: &View, recreated: bool, out: &mut Out) {
+fn create_view(v: &View, out: &mut Out) {
     out.push(Phase::Views, crate::ddl::create_view(v), &[]);
     let empty = View {
         acl: Vec::new(),
@@ -140,11 +139,9 @@ fn create_view(v: &View, recreated: bool, out: &mut Out) {
                 ..c.clone()
             })
             .collect(),
-        owner: if recreated {
-            String::new()
-        } else {
-            v.owner.clone()
-        },
+        // Created (or created again) by the role that runs the migration:
+        // an owner other than that role's is set after.
+        owner: String::new(),
         ..v.clone()
     };
     alter_view(&empty, v, out);
@@ -206,7 +203,7 @@ fn alter_view(o: &View, v: &View, out: &mut Out) {
     acl(out, "TABLE", &name, None, &o.acl, &v.acl, &v.owner);
 }
 
-fn create_matview(m: &MaterializedView, recreated: bool, out: &mut Out) {
+fn create_matview(m: &MaterializedView, out: &mut Out) {
     let name = qualified(&m.schema, &m.name);
     out.push(Phase::Views, crate::ddl::create_materialized_view(m), &[]);
     for i in &m.indexes {
@@ -228,11 +225,9 @@ fn create_matview(m: &MaterializedView, recreated: bool, out: &mut Out) {
                 ..c.clone()
             })
             .collect(),
-        owner: if recreated {
-            String::new()
-        } else {
-            m.owner.clone()
-        },
+        // Created (or created again) by the role that runs the migration:
+        // an owner other than that role's is set after.
+        owner: String::new(),
         ..m.clone()
     };
     alter_matview(&empty, m, out);
