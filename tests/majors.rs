@@ -302,35 +302,7 @@ fn replay_last_after(dir: &Path, bindir: Option<&Path>) -> Snapshot {
     driftwatch::source::read_snapshot(&migrations.join(after)).expect("after snapshot")
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn postgres_13() {
-    check_major(13).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn postgres_14() {
-    check_major(14).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn postgres_15() {
-    check_major(15).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn postgres_16() {
-    check_major(16).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn postgres_17() {
-    check_major(17).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn postgres_18() {
-    check_major(18).await;
-}
+common::per_major!(check_major);
 
 /// PostgreSQL 12, the newest major driftwatch does not read, on a real 12
 /// server (`scripts/postgres.sh` installs its binaries apart, for this test

@@ -368,32 +368,4 @@ async fn check_major(major: u32) {
     replay_keeps_configurations(&here, major).await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn postgres_13() {
-    check_major(13).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn postgres_14() {
-    check_major(14).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn postgres_15() {
-    check_major(15).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn postgres_16() {
-    check_major(16).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn postgres_17() {
-    check_major(17).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn postgres_18() {
-    check_major(18).await;
-}
+common::per_major!(check_major);

@@ -352,3 +352,26 @@ impl Drop for LockHolder {
         }
     }
 }
+
+/// One test per supported PostgreSQL major, 13 to 18 (`postgres_13` …),
+/// each running `$check(major).await` on a cluster of that major's own
+/// binaries: `common::per_major!(check_major);`.
+#[allow(unused_macros)]
+macro_rules! per_major {
+    ($check:ident) => {
+        $crate::common::per_major!(@one $check, postgres_13, 13);
+        $crate::common::per_major!(@one $check, postgres_14, 14);
+        $crate::common::per_major!(@one $check, postgres_15, 15);
+        $crate::common::per_major!(@one $check, postgres_16, 16);
+        $crate::common::per_major!(@one $check, postgres_17, 17);
+        $crate::common::per_major!(@one $check, postgres_18, 18);
+    };
+    (@one $check:ident, $name:ident, $major:literal) => {
+        #[tokio::test(flavor = "multi_thread")]
+        async fn $name() {
+            $check($major).await;
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use per_major;
