@@ -13,12 +13,12 @@
 
 mod common;
 
-use common::{driftwatch, psql, psql_file, psql_rows, repo, shadow, snap};
+use common::{driftwatch, psql, psql_file, psql_rows, replay_last_after, repo, shadow, snap};
 use driftwatch::catalog::DatabaseUrl;
 use driftwatch::diff::{diff, Change};
 use driftwatch::model::Snapshot;
 use driftwatch::shadow::{Cluster, ClusterOptions, Shadow};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 /// What still differs on the same DDL between a major and 15, with why
@@ -264,42 +264,6 @@ async fn check_major(major: u32) {
         "the schema file ran on {}, not {major}",
         report["from"]["server_version"]
     );
-}
-
-/// Replays `dir` through the binary (on the binaries in `bindir`, or the
-/// machine's default) and reads its last after-snapshot.
-fn replay_last_after(dir: &Path, bindir: Option<&Path>) -> Snapshot {
-    let store = tempfile::tempdir().expect("temp dir");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_driftwatch"));
-    cmd.arg("replay")
-        .arg(dir)
-        .arg("--store")
-        .arg(store.path())
-        .args(["--target", "t"])
-        .env_remove("DRIFTWATCH_SHADOW_URL")
-        .env_remove("DRIFTWATCH_PG_BINDIR");
-    if let Some(b) = bindir {
-        cmd.arg("--pg-bindir").arg(b);
-    }
-    let out = cmd.output().expect("run driftwatch replay");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "replay: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let migrations = store.path().join("t/migrations");
-    let index: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(migrations.join("index.json")).expect("index"),
-    )
-    .expect("index json");
-    let after = index["migrations"]
-        .as_array()
-        .and_then(|m| m.last())
-        .and_then(|m| m["after"].as_str())
-        .expect("a last migration")
-        .to_string();
-    driftwatch::source::read_snapshot(&migrations.join(after)).expect("after snapshot")
 }
 
 common::per_major!(check_major);

@@ -9,12 +9,11 @@
 
 mod common;
 
-use common::{major_bindir, psql, psql_rows, snap};
+use common::{major_bindir, psql, psql_rows, replay_last_after, snap};
 use driftwatch::catalog::DatabaseUrl;
 use driftwatch::diff::{diff, Change, ObjectKind};
 use driftwatch::model::{Snapshot, TextSearchConfiguration};
 use driftwatch::shadow::{Cluster, ClusterOptions, Shadow};
-use std::path::Path;
 use std::process::Command;
 
 /// The configuration real projects write: a copy of `english` whose words
@@ -173,7 +172,7 @@ async fn replay_keeps_configurations(here: &Shadow, major: u32) {
     for (name, sql) in migrations {
         std::fs::write(dir.path().join(name), sql).expect("write migration");
     }
-    let replayed = replay_last_after(dir.path(), &major_bindir(major));
+    let replayed = replay_last_after(dir.path(), Some(&major_bindir(major)));
     let full = here.fresh_database("ts_full").await.expect("database");
     for (_, sql) in migrations {
         psql(&full, sql);
@@ -197,41 +196,6 @@ async fn replay_keeps_configurations(here: &Shadow, major: u32) {
         dictionaries(docs, "asciiword"),
         Some(&["simple".to_string()][..])
     );
-}
-
-/// Replays `dir` through the binary on the binaries in `bindir` and reads
-/// its last after-snapshot.
-fn replay_last_after(dir: &Path, bindir: &Path) -> Snapshot {
-    let store = tempfile::tempdir().expect("temp dir");
-    let out = Command::new(env!("CARGO_BIN_EXE_driftwatch"))
-        .arg("replay")
-        .arg(dir)
-        .arg("--store")
-        .arg(store.path())
-        .args(["--target", "t", "--pg-bindir"])
-        .arg(bindir)
-        .env_remove("DRIFTWATCH_SHADOW_URL")
-        .env_remove("DRIFTWATCH_PG_BINDIR")
-        .output()
-        .expect("run driftwatch replay");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "replay: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let migrations = store.path().join("t/migrations");
-    let index: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(migrations.join("index.json")).expect("index"),
-    )
-    .expect("index json");
-    let after = index["migrations"]
-        .as_array()
-        .and_then(|m| m.last())
-        .and_then(|m| m["after"].as_str())
-        .expect("a last migration")
-        .to_string();
-    driftwatch::source::read_snapshot(&migrations.join(after)).expect("after snapshot")
 }
 
 async fn check_major(major: u32) {

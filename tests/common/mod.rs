@@ -375,3 +375,39 @@ macro_rules! per_major {
 }
 #[allow(unused_imports)]
 pub(crate) use per_major;
+
+/// Replays `dir` through the binary (on the binaries in `bindir`, or the
+/// machine's default) and reads its last after-snapshot.
+pub fn replay_last_after(dir: &std::path::Path, bindir: Option<&std::path::Path>) -> Snapshot {
+    let store = tempfile::tempdir().expect("temp dir");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_driftwatch"));
+    cmd.arg("replay")
+        .arg(dir)
+        .arg("--store")
+        .arg(store.path())
+        .args(["--target", "t"])
+        .env_remove("DRIFTWATCH_SHADOW_URL")
+        .env_remove("DRIFTWATCH_PG_BINDIR");
+    if let Some(b) = bindir {
+        cmd.arg("--pg-bindir").arg(b);
+    }
+    let out = cmd.output().expect("run driftwatch replay");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "replay: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let migrations = store.path().join("t/migrations");
+    let index: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(migrations.join("index.json")).expect("index"),
+    )
+    .expect("index json");
+    let after = index["migrations"]
+        .as_array()
+        .and_then(|m| m.last())
+        .and_then(|m| m["after"].as_str())
+        .expect("a last migration")
+        .to_string();
+    driftwatch::source::read_snapshot(&migrations.join(after)).expect("after snapshot")
+}
