@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod migrations;
 pub mod model;
 pub mod normalize;
+pub mod preflight;
 pub mod replay;
 pub mod report;
 pub mod schedule;

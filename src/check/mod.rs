@@ -13,6 +13,7 @@ mod live;
 pub mod locks;
 mod status;
 
+pub use attribution::since;
 pub use live::LiveProbe;
 pub use status::{alert_status, standing, status, AlertStatus, TargetStatus};
 
@@ -296,6 +297,7 @@ fn record(
             probe: probe.map(str::to_string),
             since: Default::default(),
             drift_since: None,
+            applied: report.applied_version.clone(),
         },
         target.scan_rotation,
     )

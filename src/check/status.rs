@@ -145,6 +145,7 @@ mod tests {
             probe: None,
             since: Default::default(),
             drift_since: None,
+            applied: None,
         }
     }
 

@@ -39,6 +39,73 @@ pub async fn apply(conn: &mut PgConnection, m: &Migration) -> Result<Applied> {
     apply_as(conn, m, None).await
 }
 
+/// How [`apply_open`] left the session.
+#[derive(Debug)]
+pub enum Held {
+    /// The migration ran inside a transaction that is still open: the
+    /// caller looks at what it holds (its locks), then commits.
+    Open(Applied),
+    /// The migration ran as [`apply_as`] runs it (outside a transaction,
+    /// or with statements routed to the superuser): nothing is open.
+    Done(Applied),
+}
+
+/// Runs `m` on `conn` as [`apply_as`] does, but leaves a migration that
+/// runs in one transaction uncommitted, so that the locks it takes can be
+/// read (`preflight`). The caller must COMMIT or ROLLBACK after
+/// [`Held::Open`].
+pub async fn apply_open(
+    conn: &mut PgConnection,
+    m: &Migration,
+    shadow: Option<&ReplayDatabase>,
+) -> Result<Held> {
+    let infos = analyze(m)?;
+    let one_by_one = m.no_transaction
+        || infos
+            .iter()
+            .any(|s| s.outside_transaction.is_some() || s.class == StatementClass::Transaction);
+    let routed = shadow.is_some_and(|db| {
+        normalize::split_statements(&m.sql)
+            .map(|st| st.iter().any(|s| db.route(s.text) != Route::Replay))
+            .unwrap_or(true)
+    });
+    if one_by_one || routed {
+        return apply_as(conn, m, shadow).await.map(Held::Done);
+    }
+    let statements = normalize::split_statements(&m.sql).map_err(|e| Error::Input {
+        path: m.path.display().to_string(),
+        message: format!("cannot be parsed: {e}"),
+        hint: "fix the SQL syntax".into(),
+    })?;
+    let control = |e: sqlx::Error| Error::Shadow(format!("{}: {e}", m.path.display()));
+    sqlx::Executor::execute(&mut *conn, sqlx::raw_sql("BEGIN"))
+        .await
+        .map_err(control)?;
+    if let Err(e) = sqlx::Executor::execute(&mut *conn, sqlx::raw_sql(&m.sql)).await {
+        let _ = sqlx::Executor::execute(&mut *conn, sqlx::raw_sql("ROLLBACK")).await;
+        let at = error_offset(&m.sql, &e)
+            .and_then(|offset| {
+                statements
+                    .iter()
+                    .rev()
+                    .find(|s| (s.text.as_ptr() as usize - m.sql.as_ptr() as usize) <= offset)
+            })
+            .map(|s| (s.line, s.text));
+        let at = match at {
+            Some(at) => Some(at),
+            None => locate_by_rerun(conn, &statements).await,
+        };
+        let (line, text) = at.unwrap_or((1, m.sql.as_str()));
+        return Err(failure(m, line, text, &e));
+    }
+    Ok(Held::Open(Applied {
+        statements: infos.len(),
+        class: normalize::migration_class(&infos),
+        hides_changes: infos.iter().any(|s| s.hides_changes.is_some()),
+        renames: infos.iter().filter_map(|s| s.rename.clone()).collect(),
+    }))
+}
+
 /// Runs `m` on `conn`, a session of the replay database `shadow` when
 /// given: statements are then routed as [`ReplayDatabase::route`] says
 /// (extension statements on its superuser connection, committing the rest

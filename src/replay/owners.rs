@@ -103,7 +103,7 @@ pub fn aligned(
 /// `objects` (ties: the first name), else most of its schemas;
 /// `pg_database_owner` (which owns `public` from PostgreSQL 15 on, and
 /// nothing a migration creates) never.
-fn migrating_role(objects: &Objects) -> Option<String> {
+pub(crate) fn migrating_role(objects: &Objects) -> Option<String> {
     let most = |owners: &mut dyn Iterator<Item = &String>| {
         let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
         for o in owners.filter(|o| !o.is_empty() && *o != "pg_database_owner") {

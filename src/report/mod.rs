@@ -8,6 +8,8 @@ mod check_text;
 
 mod history;
 mod markdown;
+mod preflight;
+mod preflight_text;
 pub(crate) mod text;
 
 pub use crate::escape::html as escape_html;
@@ -23,6 +25,13 @@ pub use check_text::{render_check_markdown, render_check_text};
 pub use history::render_history_text;
 
 pub use markdown::render_markdown;
+pub use preflight::{
+    Explanation, PendingMigration, PendingOutcome, PreflightHazard, PreflightHazardCode,
+    PreflightReport, PreflightResult, TableSize, PREFLIGHT_FORMAT,
+};
+pub use preflight_text::{
+    render_preflight_html, render_preflight_markdown, render_preflight_text,
+};
 pub use text::{render_text, Style};
 
 use crate::diff::{Change, Severity};

@@ -62,6 +62,11 @@ pub struct ScanRecord {
     /// when that was before this scan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drift_since: Option<String>,
+    /// The newest applied version the target's history table held at the
+    /// scan (what `preflight --snapshot store:NAME@live` starts from
+    /// without a connection).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied: Option<String>,
 }
 
 /// When `scans.jsonl` is rotated: once it reaches `max_bytes`, it becomes
@@ -489,6 +494,7 @@ mod tests {
             probe: None,
             since: BTreeMap::new(),
             drift_since: None,
+            applied: None,
         }
     }
 
