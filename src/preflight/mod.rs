@@ -89,7 +89,11 @@ pub async fn preflight(req: &PreflightRequest, store: &TargetStore) -> Result<Pr
     }
     let pending = pending(&set, applied.as_deref());
     let mut warnings = std::mem::take(&mut live.warnings);
-    if set.migrations.iter().any(|m| m.kind == MigrationKind::Repeatable) {
+    if set
+        .migrations
+        .iter()
+        .any(|m| m.kind == MigrationKind::Repeatable)
+    {
         warnings.push(
             "repeatable migrations are not preflighted: their tool re-runs them when they change"
                 .into(),
@@ -155,7 +159,8 @@ pub async fn preflight(req: &PreflightRequest, store: &TargetStore) -> Result<Pr
         let last = pending.last().map(Migration::key).or(applied.clone());
         match last {
             Some(version) => {
-                let mut expected = replayed_end(target, store, &set, &version, &live.snapshot).await?;
+                let mut expected =
+                    replayed_end(target, store, &set, &version, &live.snapshot).await?;
                 expected
                     .objects
                     .retain_schemas(&target.capture.schemas, &target.capture.exclude_schemas);
@@ -166,7 +171,13 @@ pub async fn preflight(req: &PreflightRequest, store: &TargetStore) -> Result<Pr
                 let expected = Snapshot::new(expected.meta, expected.objects);
                 let compared = crate::diff::compare(&expected, &ran.end, &rules);
                 warnings.extend(compared.warnings);
-                Some(compared.changes.iter().map(|c| c.summary()).collect::<Vec<_>>())
+                Some(
+                    compared
+                        .changes
+                        .iter()
+                        .map(|c| c.summary())
+                        .collect::<Vec<_>>(),
+                )
             }
             None => Some(Vec::new()),
         }
@@ -251,7 +262,8 @@ async fn stored(
     let (stamp, snapshot) = store.latest_live()?.ok_or_else(|| Error::Input {
         path: store.dir().display().to_string(),
         message: format!("holds no live snapshot for target {}", target.name),
-        hint: "run driftwatch check (or watch) on the target first, or preflight with a connection".into(),
+        hint: "run driftwatch check (or watch) on the target first, or preflight with a connection"
+            .into(),
     })?;
     let scans = store.read_scans()?;
     let recorded = scans
@@ -327,7 +339,8 @@ async fn replayed_end(
         let state = crate::replay::state_after(set, store, version, &settings).await?;
         return Ok(state.snapshot(store)?.0);
     }
-    let scratch = tempfile::tempdir().map_err(|e| Error::Shadow(format!("a scratch store: {e}")))?;
+    let scratch =
+        tempfile::tempdir().map_err(|e| Error::Shadow(format!("a scratch store: {e}")))?;
     let temp = TargetStore::new(scratch.path(), store.target())?;
     let state = crate::replay::state_after(set, &temp, version, &settings).await?;
     Ok(state.snapshot(&temp)?.0)
@@ -348,7 +361,9 @@ fn explain(message: &str, findings: &[Finding]) -> Vec<Explanation> {
             f.object.as_ref().is_some_and(|o| {
                 let last = o.name.rsplit('.').next().unwrap_or(&o.name);
                 let bare = last.split('(').next().unwrap_or(last);
-                named.iter().any(|n| *n == o.name || *n == last || *n == bare)
+                named
+                    .iter()
+                    .any(|n| *n == o.name || *n == last || *n == bare)
             })
         })
         .map(explanation)
@@ -358,7 +373,11 @@ fn explain(message: &str, findings: &[Finding]) -> Vec<Explanation> {
 fn explanation(f: &Finding) -> Explanation {
     Explanation {
         finding: f.message.clone(),
-        object: f.object.as_ref().map(|o| o.name.clone()).unwrap_or_default(),
+        object: f
+            .object
+            .as_ref()
+            .map(|o| o.name.clone())
+            .unwrap_or_default(),
         since: Some(f.since.clone()).filter(|s| !s.is_empty()),
     }
 }

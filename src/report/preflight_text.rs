@@ -26,9 +26,7 @@ fn headline(r: &PreflightReport) -> String {
     };
     format!(
         "preflight {}: {} ({pending} pending after {applied}; live schema: {})",
-        r.target,
-        what,
-        r.live
+        r.target, what, r.live
     )
 }
 
@@ -105,9 +103,14 @@ pub fn render_preflight_text(r: &PreflightReport) -> String {
         }
     }
     match &r.surviving_drift {
-        Some(s) if s.is_empty() => out.push_str("\nend state: as the history says (no drift survives)\n"),
+        Some(s) if s.is_empty() => {
+            out.push_str("\nend state: as the history says (no drift survives)\n")
+        }
         Some(s) => {
-            out.push_str(&format!("\ndrift that survives the deploy ({}):\n", s.len()));
+            out.push_str(&format!(
+                "\ndrift that survives the deploy ({}):\n",
+                s.len()
+            ));
             for c in s {
                 out.push_str(&format!("  {}\n", t(c)));
             }
