@@ -405,3 +405,71 @@ async fn the_seed_rebuilds_a_schema_with_its_roles_on_another_cluster() {
     let lines: Vec<String> = changes.iter().map(|c| c.summary()).collect();
     assert!(lines.is_empty(), "{lines:#?}");
 }
+
+/// Names from the database and the migration files reach every report
+/// inert: no terminal control in the text, no markup in HTML, no table
+/// broken in Markdown.
+#[tokio::test]
+async fn hostile_names_are_inert_in_every_format() {
+    let index = "idx\u{1b}]8;;http://x\u{7}<b>|x</b>\u{202e}";
+    let quoted = format!("\"{}\"", index.replace('"', "\"\""));
+    let v2 = format!("CREATE INDEX {quoted} ON orders (created_at);\n");
+    let dir = flyway_dir(&[("V1__orders.sql", V1), ("V2__hostile <i>.sql", &v2)]);
+    let db = migrated(dir.path(), 1).await;
+    exec(
+        &db,
+        &format!("CREATE INDEX {quoted} ON orders (created_at)"),
+    )
+    .await;
+    let store = tempfile::tempdir().unwrap();
+    let shadow = shadow_url();
+    for format in ["text", "markdown", "html", "json"] {
+        let out = driftwatch(&[
+            "preflight",
+            "--url",
+            db.expose(),
+            "--name",
+            "shop",
+            "--migrations",
+            dir.path().to_str().unwrap(),
+            "--store",
+            store.path().to_str().unwrap(),
+            "--shadow-url",
+            &shadow,
+            "--format",
+            format,
+        ]);
+        assert_code(&out, 1);
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        // JSON is data: serde escapes C0 controls, other text stays as is
+        // (as in every JSON report).
+        if format != "json" {
+            assert_inert(format, &text, false);
+        }
+        match format {
+            "html" => {
+                assert!(!text.contains("<b>") && !text.contains("<i>"), "{text}");
+                assert!(text.contains("&lt;b&gt;"), "{text}");
+            }
+            "markdown" => {
+                let row = text
+                    .lines()
+                    .find(|l| l.starts_with("| `2`"))
+                    .unwrap_or_else(|| panic!("{text}"));
+                assert_eq!(row.matches(" | ").count(), 4, "{row}");
+            }
+            "json" => {
+                let report: Value = serde_json::from_str(&text).expect("json");
+                let m = &report["migrations"][0];
+                assert!(m["message"].as_str().unwrap().contains(index), "{m}");
+                assert_eq!(
+                    m["explained_by"].as_array().unwrap().len(),
+                    1,
+                    "{m} {}",
+                    report["drift"]
+                );
+            }
+            _ => {}
+        }
+    }
+}

@@ -211,7 +211,9 @@ fn spec_names_root(args: &PreflightArgs) -> bool {
 /// Runs `driftwatch preflight`.
 pub async fn run(args: PreflightArgs) -> Result<ExitCode> {
     let (req, backend) = request(&args).await?;
-    let view = backend.read_view(std::slice::from_ref(&req.target.name)).await?;
+    let view = backend
+        .read_view(std::slice::from_ref(&req.target.name))
+        .await?;
     let store = crate::store::TargetStore::new(view.root(), &req.target.name)?;
     let report = crate::preflight::preflight(&req, &store).await?;
     let text = match args.format {

@@ -359,15 +359,43 @@ fn explain(message: &str, findings: &[Finding]) -> Vec<Explanation> {
         .iter()
         .filter(|f| {
             f.object.as_ref().is_some_and(|o| {
-                let last = o.name.rsplit('.').next().unwrap_or(&o.name);
-                let bare = last.split('(').next().unwrap_or(last);
-                named
-                    .iter()
-                    .any(|n| *n == o.name || *n == last || *n == bare)
+                let last = last_name(&o.name);
+                named.iter().any(|n| {
+                    *n == o.name
+                        || *n == last
+                        || o.name
+                            .ends_with(&format!(".{}", crate::model::quote_ident(n)))
+                })
             })
         })
         .map(explanation)
         .collect()
+}
+
+/// The last name of an identity as `diff` writes it (`public.orders.idx`,
+/// `public."odd.name"`, `public.f(integer)`), unquoted: what a server
+/// message names.
+fn last_name(identity: &str) -> String {
+    let mut parts = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = identity.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                parts.last_mut().map(|p| p.push('"'));
+            }
+            '"' => quoted = !quoted,
+            '.' if !quoted => parts.push(String::new()),
+            '(' if !quoted => break,
+            c => {
+                if let Some(p) = parts.last_mut() {
+                    p.push(c);
+                }
+            }
+        }
+    }
+    parts.pop().unwrap_or_default()
 }
 
 fn explanation(f: &Finding) -> Explanation {
@@ -429,5 +457,21 @@ async fn size_hazards(
             }
         }
         Err(e) => warnings.push(format!("table sizes could not be read: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::last_name;
+
+    #[test]
+    fn last_names_of_identities_are_unquoted() {
+        assert_eq!(
+            last_name("public.orders.orders_created_idx"),
+            "orders_created_idx"
+        );
+        assert_eq!(last_name("public.\"odd.na\"\"me\""), "odd.na\"me");
+        assert_eq!(last_name("app.total(integer, text)"), "total");
+        assert_eq!(last_name("plain"), "plain");
     }
 }

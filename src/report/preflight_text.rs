@@ -42,8 +42,8 @@ fn failure_lines(m: &PendingMigration) -> Vec<String> {
         let reasons: Vec<String> = explained_by
             .iter()
             .map(|e| match &e.since {
-                Some(since) => format!("{}, drift since {}", e.finding, day(since)),
-                None => e.finding.clone(),
+                Some(since) => format!("drift since {}: {}", day(since), e.finding),
+                None => format!("drift: {}", e.finding),
             })
             .collect();
         if !reasons.is_empty() {
@@ -79,15 +79,15 @@ pub fn render_preflight_text(r: &PreflightReport) -> String {
         }
     }
     for m in &r.migrations {
+        let count = match m.outcome {
+            PendingOutcome::Applies => format!(", {} change(s)", m.changes.len()),
+            _ => String::new(),
+        };
         out.push_str(&format!(
-            "\n{} {} ({}): {}\n",
+            "\n{} {}: {}{count}\n",
             t(&m.version),
             t(&m.file),
             verdict(m),
-            match m.outcome {
-                PendingOutcome::Applies => format!("{} change(s)", m.changes.len()),
-                _ => String::new(),
-            }
         ));
         for line in failure_lines(m) {
             out.push_str(&format!("  {}\n", t(&line)));
