@@ -473,3 +473,62 @@ async fn hostile_names_are_inert_in_every_format() {
         }
     }
 }
+
+/// The fleet store `watch` replicas share: a check by hand keeps the live
+/// snapshot there, and a preflight reads it back through the config, with
+/// and without a connection to the target.
+#[tokio::test]
+async fn preflight_reads_a_fleet_store() {
+    let dir = flyway_dir(&[("V1__orders.sql", V1), ("V2__orders_idx.sql", V2)]);
+    let db = migrated(dir.path(), 1).await;
+    exec(
+        &db,
+        "CREATE INDEX orders_created_idx ON orders (created_at)",
+    )
+    .await;
+    let store_db = fresh_db().await;
+    let work = tempfile::tempdir().unwrap();
+    let config = work.path().join("driftwatch.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[store]\nurl = \"{}\"\n\n[[target]]\nname = \"shop\"\nurl = \"{}\"\nmigrations = \"{}\"\n",
+            store_db.expose(),
+            db.expose(),
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    let cfg = config.to_str().unwrap();
+    let shadow = shadow_url();
+    let out = driftwatch(&["check", "--config", cfg, "--shadow-url", &shadow]);
+    assert_code(&out, 1);
+    let kept = psql_rows(
+        &store_db,
+        "SELECT count(*) FROM driftwatch.files WHERE target = 'shop' AND path LIKE 'live/%'",
+    );
+    assert_eq!(kept, ["1"], "the live snapshot is in the fleet store");
+    for extra in [&["--snapshot", "store:shop@live"][..], &[][..]] {
+        let mut args = vec![
+            "preflight",
+            "--config",
+            cfg,
+            "--target",
+            "shop",
+            "--shadow-url",
+            &shadow,
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let (out, report) = run(&args);
+        assert_code(&out, 1);
+        assert_eq!(report["applied_version"], "1", "{extra:?}");
+        let m = &report["migrations"][0];
+        assert_eq!(m["outcome"], "fails", "{extra:?}");
+        assert_eq!(
+            m["explained_by"][0]["object"], "public.orders.orders_created_idx",
+            "{extra:?}"
+        );
+    }
+}
