@@ -257,6 +257,8 @@ async fn ci_runs_from_the_store_without_a_connection() {
         &shadow,
     ]);
     assert_code(&out, 1);
+    let index = store.path().join("shop/migrations/index.json");
+    let replayed = std::fs::read_to_string(&index).expect("the check's replay index");
     // The target is gone: the preflight reads the store only.
     common::shadow()
         .drop_database(&db)
@@ -305,6 +307,9 @@ async fn ci_runs_from_the_store_without_a_connection() {
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(text.contains(needle), "{format}: {text}");
     }
+    // The branch's files were replayed into a scratch store: the target's
+    // stored replay is as the check left it.
+    assert_eq!(std::fs::read_to_string(&index).unwrap(), replayed);
 }
 
 #[tokio::test]

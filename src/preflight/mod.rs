@@ -342,8 +342,35 @@ async fn replayed_end(
     let scratch =
         tempfile::tempdir().map_err(|e| Error::Shadow(format!("a scratch store: {e}")))?;
     let temp = TargetStore::new(scratch.path(), store.target())?;
+    // The target's replay, linked file by file: the replay reuses its
+    // unchanged leading migrations and captures only the branch's new
+    // ones. Store files are replaced by rename, never written in place,
+    // so nothing written to the scratch copy reaches the target's.
+    std::fs::create_dir_all(temp.dir()).map_err(|e| Error::io(temp.dir(), e))?;
+    for part in ["layout", "migrations", "objects"] {
+        link_tree(&store.dir().join(part), &temp.dir().join(part))?;
+    }
     let state = crate::replay::state_after(set, &temp, version, &settings).await?;
     Ok(state.snapshot(&temp)?.0)
+}
+
+/// `from` (a file or a folder) as hard links under `to` (copies where a
+/// link cannot be made); nothing when `from` does not exist.
+fn link_tree(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
+    let meta = match std::fs::symlink_metadata(from) {
+        Ok(m) => m,
+        Err(_) => return Ok(()),
+    };
+    if meta.is_dir() {
+        std::fs::create_dir_all(to).map_err(|e| Error::io(to, e))?;
+        for entry in std::fs::read_dir(from).map_err(|e| Error::io(from, e))? {
+            let entry = entry.map_err(|e| Error::io(from, e))?;
+            link_tree(&entry.path(), &to.join(entry.file_name()))?;
+        }
+    } else if meta.is_file() && std::fs::hard_link(from, to).is_err() {
+        std::fs::copy(from, to).map_err(|e| Error::io(to, e))?;
+    }
+    Ok(())
 }
 
 /// The drift findings about an object the failure's message names
