@@ -537,3 +537,108 @@ async fn preflight_reads_a_fleet_store() {
         );
     }
 }
+
+/// The shape of Harbor's golang-migrate history (goharbor/harbor,
+/// make/migrations/postgresql): a pending migration alters the tool's own
+/// `schema_migrations`, which the shadow must have as production does.
+/// Then drift the server names only in its DETAIL (a hand-made view on a
+/// column a pending migration re-types) or bare (a table handed to another
+/// role), each failure explained by its finding; and `--applied` moves
+/// "drift now" to the history's state at that version.
+#[tokio::test]
+async fn golang_migrate_history_table_view_detail_and_owner_explained() {
+    let dir = flyway_dir(&[
+        (
+            "1_init.up.sql",
+            "CREATE TABLE robot (id int PRIMARY KEY, name text);\nCREATE TABLE registry (id int PRIMARY KEY, url text);\nCREATE TABLE audit (id int);\n",
+        ),
+        ("1_init.down.sql", "DROP TABLE audit;\nDROP TABLE registry;\nDROP TABLE robot;\n"),
+        (
+            "2_history_column.up.sql",
+            "ALTER TABLE schema_migrations ADD COLUMN data_version int;\n",
+        ),
+        (
+            "3_robot_bigint.up.sql",
+            "ALTER TABLE robot ALTER COLUMN id TYPE bigint;\n",
+        ),
+        (
+            "4_registry_note.up.sql",
+            "ALTER TABLE registry ADD COLUMN note text;\n",
+        ),
+    ]);
+    let db = migrated(dir.path(), 1).await;
+    let store = tempfile::tempdir().unwrap();
+    let (out, report) = preflight(&db, dir.path(), store.path(), &[]);
+    assert_code(&out, 0);
+    let outcomes: Vec<&str> = report["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["applies", "applies", "applies"]);
+
+    exec(
+        &db,
+        "CREATE VIEW robot_report AS SELECT id, name FROM robot",
+    )
+    .await;
+    let (out, report) = preflight(&db, dir.path(), store.path(), &[]);
+    assert_code(&out, 1);
+    let m = &report["migrations"][1];
+    assert_eq!(m["outcome"], "fails", "{m}");
+    assert!(
+        m["message"]
+            .as_str()
+            .unwrap()
+            .contains("robot_report depends on column"),
+        "the server's DETAIL is shown: {m}"
+    );
+    let explained: Vec<&str> = m["explained_by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["object"].as_str().unwrap())
+        .collect();
+    assert_eq!(explained, ["public.robot_report"]);
+    assert_eq!(report["migrations"][2]["outcome"], "not-run");
+
+    exec(
+        &db,
+        "DROP VIEW robot_report; ALTER TABLE registry OWNER TO dw_reader",
+    )
+    .await;
+    let (out, report) = preflight(&db, dir.path(), store.path(), &[]);
+    assert_code(&out, 1);
+    let m = &report["migrations"][2];
+    assert!(
+        m["message"]
+            .as_str()
+            .unwrap()
+            .contains("must be owner of table registry"),
+        "{m}"
+    );
+    assert_eq!(m["explained_by"][0]["object"], "public.registry", "{m}");
+    assert!(
+        m["explained_by"][0]["finding"]
+            .as_str()
+            .unwrap()
+            .contains("owner"),
+        "{m}"
+    );
+
+    // Told that 3 is applied, drift now is against the state after 3:
+    // robot.id is still an integer here.
+    exec(&db, "ALTER TABLE registry OWNER TO CURRENT_USER").await;
+    let (out, report) = preflight(&db, dir.path(), store.path(), &["--applied", "3"]);
+    assert_code(&out, 1);
+    assert_eq!(report["applied_version"], "3");
+    let drift: Vec<&str> = report["drift"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["object"].as_str().unwrap())
+        .collect();
+    assert!(drift.contains(&"public.robot.id"), "{drift:?}");
+    assert_eq!(report["migrations"].as_array().unwrap().len(), 1);
+}

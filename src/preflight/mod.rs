@@ -76,8 +76,18 @@ pub async fn preflight(req: &PreflightRequest, store: &TargetStore) -> Result<Pr
         LiveFrom::Connect => connected(target, store).await?,
         LiveFrom::Store => stored(target, store, &set, req.applied.as_deref()).await?,
     };
-    if req.applied.is_some() {
-        live.applied = req.applied.clone();
+    if let Some(given) = req
+        .applied
+        .as_ref()
+        .filter(|a| live.applied.as_ref() != Some(*a))
+    {
+        // The drift now is against the history's state at the version given.
+        let scans = store.read_scans()?;
+        let (findings, warnings) =
+            drift_at(target, store, &set, given, &live.snapshot, &scans).await?;
+        live.findings = findings;
+        live.warnings.extend(warnings);
+        live.applied = Some(given.clone());
     }
     let applied = live.applied.clone();
     if let Some(v) = &applied {
@@ -118,6 +128,18 @@ pub async fn preflight(req: &PreflightRequest, store: &TargetStore) -> Result<Pr
         )
         .await?;
         warnings.extend(seeded.warnings);
+        // The tool's history table, as the tool keeps it in production
+        // (a migration may alter it: Harbor's adds a column to
+        // golang-migrate's `schema_migrations`); left out of every capture.
+        let mut conn = db.url.connect(&[]).await?;
+        let tool = Tool::for_format(set.format);
+        if let Err(e) = crate::replay::create_history_table(&mut conn, tool, &pending).await {
+            warnings.push(format!(
+                "the shadow has no {} history table ({e}): a migration that uses it fails there",
+                tool.as_str()
+            ));
+        }
+        let _ = sqlx::Connection::close(conn).await;
         let capture = crate::catalog::CaptureOptions {
             history_tables: HistoryTables::Tool(Tool::for_format(set.format), None),
             ..target.capture.clone()
@@ -137,10 +159,11 @@ pub async fn preflight(req: &PreflightRequest, store: &TargetStore) -> Result<Pr
         if let PendingOutcome::Fails {
             message,
             explained_by,
+            touches,
             ..
         } = &mut m.outcome
         {
-            *explained_by = explain(message, &live.findings);
+            *explained_by = explain(message, touches, &live.findings);
         }
     }
     if live.connected {
@@ -160,7 +183,7 @@ pub async fn preflight(req: &PreflightRequest, store: &TargetStore) -> Result<Pr
         match last {
             Some(version) => {
                 let mut expected =
-                    replayed_end(target, store, &set, &version, &live.snapshot).await?;
+                    history_state(target, store, &set, &version, &live.snapshot).await?;
                 expected
                     .objects
                     .retain_schemas(&target.capture.schemas, &target.capture.exclude_schemas);
@@ -284,14 +307,29 @@ async fn stored(
             })
         }
     };
-    let mut shadow = target.shadow.clone();
-    shadow.major = shadow.major.or(crate::ddl::plan::snapshot_major(&snapshot));
-    let settings = crate::replay::StateSettings {
-        shadow,
-        capture: target.capture.clone(),
-    };
-    let state = crate::replay::state_after(set, store, &applied, &settings).await?;
-    let (mut expected, _) = state.snapshot(store)?;
+    let (findings, warnings) = drift_at(target, store, set, &applied, &snapshot, &scans).await?;
+    Ok(Live {
+        described: format!("store:{}@live ({stamp})", target.name),
+        snapshot,
+        applied: Some(applied),
+        findings,
+        connected: false,
+        warnings,
+    })
+}
+
+/// The drift of `live` against the history's state after `applied`, with
+/// since when each finding has been seen in `scans`; and the comparison's
+/// warnings.
+async fn drift_at(
+    target: &ScanTarget,
+    store: &TargetStore,
+    set: &MigrationSet,
+    applied: &str,
+    live: &Snapshot,
+    scans: &[crate::store::ScanRecord],
+) -> Result<(Vec<Finding>, Vec<String>)> {
+    let mut expected = history_state(target, store, set, applied, live).await?;
     expected
         .objects
         .retain_schemas(&target.capture.schemas, &target.capture.exclude_schemas);
@@ -300,26 +338,20 @@ async fn stored(
         &HistoryTables::Tool(Tool::for_format(set.format), None),
     );
     let expected = Snapshot::new(expected.meta, expected.objects);
-    let (expected, live) = crate::replay::owners::aligned(expected, snapshot.clone(), true, false);
+    let (expected, live) = crate::replay::owners::aligned(expected, live.clone(), true, false);
     let rules = IgnoreRules::parse(&target.ignore).map_err(Error::Usage)?;
     let compared = crate::diff::compare(&expected, &live, &rules);
     let time = crate::util::now_rfc3339();
     let mut findings = crate::report::schema_findings(&compared.changes, &expected, &live, &time);
-    crate::check::since(&mut findings, &scans);
-    Ok(Live {
-        described: format!("store:{}@live ({stamp})", target.name),
-        snapshot,
-        applied: Some(applied),
-        findings,
-        connected: false,
-        warnings: compared.warnings,
-    })
+    crate::check::since(&mut findings, scans);
+    Ok((findings, compared.warnings))
 }
 
-/// The state after `version` of the same files replayed on an empty
-/// database: from the store when its replay is current, else replayed now
-/// into a scratch store (a branch's files never replace the target's).
-async fn replayed_end(
+/// The state after `version` of the files of `set` replayed on an empty
+/// database: from the store when its replay of them is current, else
+/// replayed now into a scratch store (a branch's files never replace the
+/// target's stored replay).
+async fn history_state(
     target: &ScanTarget,
     store: &TargetStore,
     set: &MigrationSet,
@@ -332,8 +364,20 @@ async fn replayed_end(
         shadow,
         capture: target.capture.clone(),
     };
+    // As `state_after` counts them: every file when no versioned one is
+    // newer than `version` (repeatables run last), else up to it.
+    let newer = set.migrations.iter().any(|m| {
+        m.version
+            .as_deref()
+            .is_some_and(|v| compare_versions(v, version).is_gt())
+    });
+    let wanted = if newer {
+        set.up_to(Some(version))?.len()
+    } else {
+        set.migrations.len()
+    };
     let current = store.read_index()?.is_some_and(|index| {
-        crate::replay::reusable(&set.migrations, Some(&index), store) == set.migrations.len()
+        crate::replay::reusable(&set.migrations[..wanted], Some(&index), store) == wanted
     });
     if current {
         let state = crate::replay::state_after(set, store, version, &settings).await?;
@@ -373,30 +417,53 @@ fn link_tree(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
-/// The drift findings about an object the failure's message names
-/// (`relation "orders_created_idx" already exists`).
-fn explain(message: &str, findings: &[Finding]) -> Vec<Explanation> {
-    let named: Vec<&str> = message
+/// The drift findings that explain a failure, the surest first: those
+/// about an object the server's message names in quotes (`relation
+/// "orders_created_idx" already exists`), else about an object it names
+/// bare (`must be owner of table registry`; `rule _RETURN on view
+/// robot_report depends on column "id"`), else about an object the
+/// failing statement touches. The statement quoted after the message is
+/// not read: its every word would name something.
+fn explain(message: &str, touches: &[String], findings: &[Finding]) -> Vec<Explanation> {
+    let server = message.split(" (in `").next().unwrap_or(message);
+    let quoted: Vec<&str> = server
         .split('"')
         .skip(1)
         .step_by(2)
         .filter(|s| !s.is_empty())
         .collect();
-    findings
-        .iter()
-        .filter(|f| {
-            f.object.as_ref().is_some_and(|o| {
-                let last = last_name(&o.name);
-                named.iter().any(|n| {
-                    *n == o.name
-                        || *n == last
-                        || o.name
-                            .ends_with(&format!(".{}", crate::model::quote_ident(n)))
-                })
-            })
-        })
-        .map(explanation)
-        .collect()
+    let names = |o: &crate::diff::ObjectRef, n: &str| {
+        o.name == n
+            || last_name(&o.name) == n
+            || o.name
+                .ends_with(&format!(".{}", crate::model::quote_ident(n)))
+    };
+    let pick = |matches: &dyn Fn(&crate::diff::ObjectRef) -> bool| -> Vec<Explanation> {
+        findings
+            .iter()
+            .filter(|f| f.object.as_ref().is_some_and(matches))
+            .map(explanation)
+            .collect()
+    };
+    let found = pick(&|o| quoted.iter().any(|n| names(o, n)));
+    if !found.is_empty() {
+        return found;
+    }
+    let unquoted: String = server.split('"').step_by(2).collect::<Vec<_>>().join(" ");
+    let words: Vec<&str> = unquoted
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+        .filter(|w| w.len() >= 3)
+        .collect();
+    let found = pick(&|o| o.parent.is_none() && words.iter().any(|w| last_name(&o.name) == *w));
+    if !found.is_empty() {
+        return found;
+    }
+    pick(&|o| {
+        o.parent.is_none()
+            && touches
+                .iter()
+                .any(|t| o.name == *t || o.name == format!("public.{t}"))
+    })
 }
 
 /// The last name of an identity as `diff` writes it (`public.orders.idx`,
@@ -480,7 +547,7 @@ async fn size_hazards(
                     .iter()
                     .find(|(s, n, _, _)| format!("{s}.{n}") == h.table)
                     .map(|(_, _, rows, pages)| TableSize {
-                        rows: *rows,
+                        rows: (*rows >= 0).then_some(*rows),
                         pages: *pages,
                     });
             }

@@ -266,7 +266,10 @@ async fn locate_by_rerun<'a>(
 }
 
 fn failure(m: &Migration, line: usize, statement: &str, e: &sqlx::Error) -> Error {
-    let message = elevate::server_message(e);
+    let mut message = elevate::server_message(e);
+    if let Some(detail) = elevate::server_detail(e) {
+        message = format!("{message}: {detail}");
+    }
     let first = statement.lines().next().unwrap_or_default().trim();
     let shown: String = first.chars().take(80).collect();
     let ellipsis = if shown.len() < statement.trim_end().len() {

@@ -36,6 +36,7 @@ fn failure_lines(m: &PendingMigration) -> Vec<String> {
         at,
         message,
         explained_by,
+        ..
     } = &m.outcome
     {
         let mut line = format!("{at}: {message}");
@@ -150,13 +151,13 @@ pub fn render_preflight_markdown(r: &PreflightReport) -> String {
     if !r.drift.is_empty() {
         out.push_str("\n**Drift now**\n\n");
         for d in &r.drift {
-            out.push_str(&format!("- {}\n", md(&d.finding)));
+            out.push_str(&format!("- {}\n", escape::markdown_code(&d.finding)));
         }
     }
     if let Some(s) = r.surviving_drift.as_ref().filter(|s| !s.is_empty()) {
         out.push_str("\n**Drift that survives the deploy**\n\n");
         for c in s {
-            out.push_str(&format!("- {}\n", md(c)));
+            out.push_str(&format!("- {}\n", escape::markdown_code(c)));
         }
     }
     for w in &r.warnings {
