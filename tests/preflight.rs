@@ -58,8 +58,9 @@ fn assert_code(out: &Output, code: i32) {
     );
 }
 
-/// The preflight of `db` with `dir` and `store`, as JSON.
-fn preflight(db: &DatabaseUrl, dir: &Path, store: &Path, extra: &[&str]) -> (Output, Value) {
+/// A preflight of `db` (named `shop`) with `dir` and `store` on the test
+/// cluster, with `extra` arguments.
+fn preflight_out(db: &DatabaseUrl, dir: &Path, store: &Path, extra: &[&str]) -> Output {
     let shadow = shadow_url();
     let mut args = vec![
         "preflight",
@@ -73,11 +74,18 @@ fn preflight(db: &DatabaseUrl, dir: &Path, store: &Path, extra: &[&str]) -> (Out
         store.to_str().unwrap(),
         "--shadow-url",
         &shadow,
-        "--format",
-        "json",
     ];
     args.extend_from_slice(extra);
-    run(&args)
+    driftwatch(&args)
+}
+
+/// [`preflight_out`] as JSON: the output and the report.
+fn preflight(db: &DatabaseUrl, dir: &Path, store: &Path, extra: &[&str]) -> (Output, Value) {
+    let mut args = vec!["--format", "json"];
+    args.extend_from_slice(extra);
+    let out = preflight_out(db, dir, store, &args);
+    let report = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out, report)
 }
 
 #[tokio::test]
@@ -111,20 +119,7 @@ async fn a_hand_made_index_fails_the_next_migration_and_is_named() {
     assert!(report["surviving_drift"].is_null());
 
     // The text report: file:line, the server's message and the finding on one line.
-    let shadow = shadow_url();
-    let out = driftwatch(&[
-        "preflight",
-        "--url",
-        db.expose(),
-        "--name",
-        "shop",
-        "--migrations",
-        dir.path().to_str().unwrap(),
-        "--store",
-        store.path().to_str().unwrap(),
-        "--shadow-url",
-        &shadow,
-    ]);
+    let out = preflight_out(&db, dir.path(), store.path(), &[]);
     assert_code(&out, 1);
     let text = String::from_utf8_lossy(&out.stdout);
     let line = text
@@ -212,18 +207,7 @@ async fn a_rewrite_of_a_big_table_is_flagged_with_its_size() {
         .iter()
         .any(|h| h["code"] == "access-exclusive-lock" && h["table"] == "public.orders"));
     // In the text: the size next to the table.
-    let shadow = shadow_url();
-    let out = driftwatch(&[
-        "preflight",
-        "--url",
-        db.expose(),
-        "--migrations",
-        dir.path().to_str().unwrap(),
-        "--store",
-        store.path().to_str().unwrap(),
-        "--shadow-url",
-        &shadow,
-    ]);
+    let out = preflight_out(&db, dir.path(), store.path(), &[]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("hazard: rewrites-table public.orders (~200.0k rows,"),
@@ -427,23 +411,8 @@ async fn hostile_names_are_inert_in_every_format() {
     )
     .await;
     let store = tempfile::tempdir().unwrap();
-    let shadow = shadow_url();
     for format in ["text", "markdown", "html", "json"] {
-        let out = driftwatch(&[
-            "preflight",
-            "--url",
-            db.expose(),
-            "--name",
-            "shop",
-            "--migrations",
-            dir.path().to_str().unwrap(),
-            "--store",
-            store.path().to_str().unwrap(),
-            "--shadow-url",
-            &shadow,
-            "--format",
-            format,
-        ]);
+        let out = preflight_out(&db, dir.path(), store.path(), &["--format", format]);
         assert_code(&out, 1);
         let text = String::from_utf8_lossy(&out.stdout).to_string();
         // JSON is data: serde escapes C0 controls, other text stays as is

@@ -182,16 +182,7 @@ pub async fn preflight(req: &PreflightRequest, store: &TargetStore) -> Result<Pr
         let last = pending.last().map(Migration::key).or(applied.clone());
         match last {
             Some(version) => {
-                let mut expected =
-                    history_state(target, store, &set, &version, &live.snapshot).await?;
-                expected
-                    .objects
-                    .retain_schemas(&target.capture.schemas, &target.capture.exclude_schemas);
-                crate::history::exclude_history_tables(
-                    &mut expected.objects,
-                    &HistoryTables::Tool(Tool::for_format(set.format), None),
-                );
-                let expected = Snapshot::new(expected.meta, expected.objects);
+                let expected = history_state(target, store, &set, &version, &live.snapshot).await?;
                 let compared = crate::diff::compare(&expected, &ran.end, &rules);
                 warnings.extend(compared.warnings);
                 Some(
@@ -329,15 +320,7 @@ async fn drift_at(
     live: &Snapshot,
     scans: &[crate::store::ScanRecord],
 ) -> Result<(Vec<Finding>, Vec<String>)> {
-    let mut expected = history_state(target, store, set, applied, live).await?;
-    expected
-        .objects
-        .retain_schemas(&target.capture.schemas, &target.capture.exclude_schemas);
-    crate::history::exclude_history_tables(
-        &mut expected.objects,
-        &HistoryTables::Tool(Tool::for_format(set.format), None),
-    );
-    let expected = Snapshot::new(expected.meta, expected.objects);
+    let expected = history_state(target, store, set, applied, live).await?;
     let (expected, live) = crate::replay::owners::aligned(expected, live.clone(), true, false);
     let rules = IgnoreRules::parse(&target.ignore).map_err(Error::Usage)?;
     let compared = crate::diff::compare(&expected, &live, &rules);
@@ -352,6 +335,26 @@ async fn drift_at(
 /// replayed now into a scratch store (a branch's files never replace the
 /// target's stored replay).
 async fn history_state(
+    target: &ScanTarget,
+    store: &TargetStore,
+    set: &MigrationSet,
+    version: &str,
+    live: &Snapshot,
+) -> Result<Snapshot> {
+    let mut state = replayed_state(target, store, set, version, live).await?;
+    // The replay captured every schema: narrowed as the live capture is.
+    state
+        .objects
+        .retain_schemas(&target.capture.schemas, &target.capture.exclude_schemas);
+    crate::history::exclude_history_tables(
+        &mut state.objects,
+        &HistoryTables::Tool(Tool::for_format(set.format), None),
+    );
+    Ok(Snapshot::new(state.meta, state.objects))
+}
+
+/// [`history_state`] as replayed, every schema.
+async fn replayed_state(
     target: &ScanTarget,
     store: &TargetStore,
     set: &MigrationSet,
