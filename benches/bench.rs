@@ -26,6 +26,7 @@ mod metrics;
 mod probe;
 mod replay;
 mod schema_file;
+mod verify_down;
 mod watch;
 
 const TABLES: usize = 10_000;
@@ -272,6 +273,11 @@ fn main() {
         watch::run(&cluster, std::path::Path::new(&driftwatch));
         return;
     }
+    // DRIFTWATCH_BENCH_ONLY=verify-down: replay --verify-down against replay.
+    if std::env::var("DRIFTWATCH_BENCH_ONLY").as_deref() == Ok("verify-down") {
+        verify_down::run(&cluster, std::path::Path::new(&driftwatch));
+        return;
+    }
     // DRIFTWATCH_BENCH_ONLY=replay runs that section alone (for tuning).
     if std::env::var("DRIFTWATCH_BENCH_ONLY").as_deref() == Ok("replay") {
         replay::run(&cluster, std::path::Path::new(&driftwatch));
@@ -378,6 +384,7 @@ fn main() {
     drift_section(&cluster, &driftwatch, &pg_dump, out_file.path());
     ddl_latency::run(&cluster, &driftwatch, "bench", 4);
     replay::run(&cluster, std::path::Path::new(&driftwatch));
+    verify_down::run(&cluster, std::path::Path::new(&driftwatch));
     schema_file::run(&cluster, std::path::Path::new(&driftwatch));
     probe::run(&cluster);
     metrics::run();
