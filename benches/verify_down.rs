@@ -108,6 +108,10 @@ pub fn run(cluster: &Cluster, driftwatch: &Path) {
         "--verify-down, rerun on its store",
     );
     let counts = verdicts(verify_store.path());
+    // Every stored snapshot of the verifying replay is the plain replay's:
+    // the down files and the captures between them left nothing behind.
+    let same = fingerprints(verify_store.path()) == fingerprints(plain_store.path());
+    let wrong = wrong_verdicts(verify_store.path());
 
     let row = |name: &str, (t, rss): (Duration, i64)| {
         println!(
@@ -128,7 +132,10 @@ pub fn run(cluster: &Cluster, driftwatch: &Path) {
     println!("|---|---:|---:|---:|");
     row("`driftwatch replay` (same files)", plain);
     row("`driftwatch replay --verify-down`", verify);
-    row("`driftwatch replay --verify-down`, rerun (verdicts reused)", rerun);
+    row(
+        "`driftwatch replay --verify-down`, rerun (verdicts reused)",
+        rerun,
+    );
     let ratio = verify.0.as_secs_f64() / plain.0.as_secs_f64();
     super::target(
         "replay --verify-down within 2.5x of replay",
@@ -136,7 +143,74 @@ pub fn run(cluster: &Cluster, driftwatch: &Path) {
         &format!("{ratio:.2}x"),
     );
     println!();
-    println!("Verdicts: {counts}.");
+    println!(
+        "Verdicts: {counts}. Stored snapshots identical to the plain replay's: {}.",
+        if same { "yes" } else { "NO" }
+    );
+    for line in wrong {
+        println!("- {line}");
+    }
+}
+
+/// The before and after fingerprints of every migration in the index
+/// under `store`.
+fn fingerprints(store: &Path) -> Vec<(String, String)> {
+    let index = read_index(store);
+    index["migrations"]
+        .as_array()
+        .expect("migrations")
+        .iter()
+        .map(|m| {
+            (
+                m["before_fingerprint"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                m["after_fingerprint"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        })
+        .collect()
+}
+
+/// One line per wrong verdict: version, verdict, first difference or the
+/// failure.
+fn wrong_verdicts(store: &Path) -> Vec<String> {
+    let index = read_index(store);
+    index["migrations"]
+        .as_array()
+        .expect("migrations")
+        .iter()
+        .filter(|m| {
+            !matches!(
+                m["down"]["verdict"].as_str(),
+                Some("restores" | "no-down-file") | None
+            )
+        })
+        .map(|m| {
+            let down = &m["down"];
+            let first = down["failure"]
+                .as_str()
+                .or_else(|| down["differences"][0].as_str())
+                .unwrap_or_default();
+            let more = down["differences"].as_array().map_or(0, Vec::len);
+            format!(
+                "V{}: {} ({more} difference(s)) {}",
+                m["version"].as_str().unwrap_or("R"),
+                down["verdict"].as_str().unwrap_or_default(),
+                first.chars().take(160).collect::<String>()
+            )
+        })
+        .collect()
+}
+
+fn read_index(store: &Path) -> serde_json::Value {
+    serde_json::from_slice(
+        &std::fs::read(store.join("bench/migrations/index.json")).expect("index"),
+    )
+    .expect("index JSON")
 }
 
 /// The SQL without its last statement (the planner writes one statement
@@ -151,10 +225,7 @@ fn leave_out_last(sql: &str) -> String {
 
 /// The verdicts stored in the index under `store`, counted.
 fn verdicts(store: &Path) -> String {
-    let index: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(store.join("bench/migrations/index.json")).expect("index"),
-    )
-    .expect("index JSON");
+    let index = read_index(store);
     let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
     for m in index["migrations"].as_array().expect("migrations") {
         let verdict = m["down"]["verdict"].as_str().unwrap_or("not verified");

@@ -119,6 +119,23 @@ async fn golang_migrate_verdicts_exit_codes_reuse_and_log() {
         ["restores", "leaves-differences", "fails", "no-down-file"]
     );
     assert!(index["migrations"][0]["down"]["checksum"].is_string());
+    // The down files and the captures between them leave the stored
+    // snapshots as a plain replay stores them.
+    let plain_store = work.path().join("plain");
+    assert_eq!(code(&verify(&dir, &plain_store, &[])), Some(0));
+    let plain: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(plain_store.join("app/migrations/index.json")).unwrap(),
+    )
+    .unwrap();
+    let fingerprints = |index: &serde_json::Value| -> Vec<String> {
+        index["migrations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| format!("{} {}", m["before_fingerprint"], m["after_fingerprint"]))
+            .collect()
+    };
+    assert_eq!(fingerprints(&index), fingerprints(&plain));
 
     // JSON: the same verdicts.
     let out = verify(&dir, &store, &["--verify-down", "--format", "json"]);
