@@ -27,6 +27,7 @@ mod preflight;
 mod probe;
 mod replay;
 mod schema_file;
+mod verify_down;
 mod watch;
 
 const TABLES: usize = 10_000;
@@ -278,6 +279,11 @@ fn main() {
         preflight::run(&cluster, std::path::Path::new(&driftwatch), &pg_dump);
         return;
     }
+    // DRIFTWATCH_BENCH_ONLY=verify-down: replay --verify-down against replay.
+    if std::env::var("DRIFTWATCH_BENCH_ONLY").as_deref() == Ok("verify-down") {
+        verify_down::run(&cluster, std::path::Path::new(&driftwatch));
+        return;
+    }
     // DRIFTWATCH_BENCH_ONLY=replay runs that section alone (for tuning).
     if std::env::var("DRIFTWATCH_BENCH_ONLY").as_deref() == Ok("replay") {
         replay::run(&cluster, std::path::Path::new(&driftwatch));
@@ -385,6 +391,7 @@ fn main() {
     ddl_latency::run(&cluster, &driftwatch, "bench", 4);
     replay::run(&cluster, std::path::Path::new(&driftwatch));
     preflight::run(&cluster, std::path::Path::new(&driftwatch), &pg_dump);
+    verify_down::run(&cluster, std::path::Path::new(&driftwatch));
     schema_file::run(&cluster, std::path::Path::new(&driftwatch));
     probe::run(&cluster);
     metrics::run();

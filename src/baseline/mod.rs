@@ -270,6 +270,7 @@ fn placeholder(version: &str) -> migrations::Migration {
         first_line: 1,
         checksum: "0".into(),
         no_transaction: false,
+        down: None,
     }
 }
 

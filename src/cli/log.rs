@@ -54,7 +54,7 @@ pub async fn run(args: LogArgs) -> Result<ExitCode> {
     let (store, index) = match &args.dir {
         Some(dir) => {
             let store = args.store.for_dir(dir)?;
-            let outcome = replay_dir(dir, &store, &args.source).await?;
+            let outcome = replay_dir(dir, &store, &args.source, false).await?;
             (store, outcome.index)
         }
         None => {
@@ -113,6 +113,7 @@ pub async fn run(args: LogArgs) -> Result<ExitCode> {
             checksum: m.checksum.clone(),
             changes,
             ddl,
+            down: m.down.clone(),
         });
     }
     let log = Changelog {

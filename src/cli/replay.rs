@@ -3,11 +3,13 @@
 use super::{CaptureArgs, ShadowArgs};
 use crate::migrations::{self, Format};
 use crate::replay::{self, ReplayOptions};
+use crate::report::{render_down_markdown, render_down_text, DownReport, DownRow};
 use crate::store::TargetStore;
 use anyhow::Result;
-use clap::Args;
+use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -77,6 +79,25 @@ pub struct ReplayArgs {
     pub store: StoreArgs,
     #[command(flatten)]
     pub source: ReplaySourceArgs,
+    /// After each migration, run its down file and compare the schema with
+    /// the state before the migration, then the migration again and compare
+    /// with the state after it; exit 1 when a down file is wrong.
+    #[arg(long)]
+    pub verify_down: bool,
+    /// Output form of the --verify-down report.
+    #[arg(long, value_enum, default_value_t = DownFormat::Text, requires = "verify_down")]
+    pub format: DownFormat,
+}
+
+/// Output forms of `replay --verify-down`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DownFormat {
+    /// A line per migration, what differs or failed indented under it.
+    Text,
+    /// `{"target", "migrations": [{"version", "description", "verdict", "file", "checksum", "differences", "failure"}]}`.
+    Json,
+    /// A list item per migration.
+    Markdown,
 }
 
 /// Replays `dir` into its target store, with a progress bar on a terminal;
@@ -85,6 +106,7 @@ pub async fn replay_dir(
     dir: &Path,
     store: &TargetStore,
     args: &ReplaySourceArgs,
+    verify_down: bool,
 ) -> Result<replay::ReplayOutcome> {
     let set = migrations::read(dir, args.migration_format)?;
     set.require_some(args.allow_empty)?;
@@ -106,6 +128,7 @@ pub async fn replay_dir(
         capture: args.capture.options(),
         shadow: args.shadow.options(),
         force: args.force,
+        verify_down,
     };
     let outcome = replay::replay(&set, store, &opts, &Bar(progress.clone())).await;
     progress.finish_and_clear();
@@ -115,7 +138,7 @@ pub async fn replay_dir(
 /// Runs `driftwatch replay`.
 pub async fn run(args: ReplayArgs) -> Result<ExitCode> {
     let store = args.store.for_dir(&args.dir)?;
-    let outcome = replay_dir(&args.dir, &store, &args.source).await?;
+    let outcome = replay_dir(&args.dir, &store, &args.source, args.verify_down).await?;
     let count = outcome.index.migrations.len();
     eprintln!(
         "{}: {count} migration{} ({} replayed, {} captured incrementally; {} unchanged since the last replay) in {}",
@@ -126,7 +149,41 @@ pub async fn run(args: ReplayArgs) -> Result<ExitCode> {
         outcome.reused,
         store.migrations_dir().display()
     );
-    Ok(ExitCode::SUCCESS)
+    if !args.verify_down {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let report = DownReport {
+        target: store.target().to_string(),
+        migrations: outcome
+            .index
+            .migrations
+            .iter()
+            .filter_map(|m| {
+                Some(DownRow {
+                    version: m.version.clone(),
+                    description: m.description.clone(),
+                    check: m.down.clone()?,
+                })
+            })
+            .collect(),
+    };
+    let text = match args.format {
+        DownFormat::Text => render_down_text(&report),
+        DownFormat::Markdown => render_down_markdown(&report),
+        DownFormat::Json => {
+            let mut t = serde_json::to_string_pretty(&report)?;
+            t.push('\n');
+            t
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(if report.wrong() > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// The replay's progress on an indicatif bar.

@@ -202,6 +202,7 @@ mod tests {
             first_line: 1,
             checksum: checksum.into(),
             no_transaction: false,
+            down: None,
         }
     }
 
@@ -213,6 +214,7 @@ mod tests {
             migrations: vec![file("1", "11"), file("2", "22"), file("3", "33")],
             warnings: Vec::new(),
             found: Vec::new(),
+            unreadable_down: Vec::new(),
         };
         let rows = [
             row("0", None, "BASELINE"),

@@ -11,10 +11,12 @@
 //! (`001_x/up.sql`).
 
 pub mod checksum;
+pub mod down;
 mod folders;
 pub mod meta;
 mod names;
 
+pub use down::{DownCheck, DownScript, DownVerdict};
 pub use names::{compare_versions, same_version};
 
 use crate::error::{Error, Result};
@@ -118,6 +120,8 @@ pub struct Migration {
     /// The file asks to run outside a transaction (dbmate
     /// `transaction:false`, sqlx `-- no-transaction`).
     pub no_transaction: bool,
+    /// The SQL that undoes it, when the directory has some (see [`down`]).
+    pub down: Option<DownScript>,
 }
 
 impl Migration {
@@ -166,6 +170,9 @@ pub struct MigrationSet {
     /// The names of the directory's entries (folders with a trailing `/`),
     /// for messages about a directory that holds no migrations.
     pub found: Vec<String>,
+    /// Down files that cannot be read (path, message): ignored unless
+    /// down files are used ([`MigrationSet::require_readable_down`]).
+    pub unreadable_down: Vec<(String, String)>,
 }
 
 impl MigrationSet {
@@ -201,6 +208,12 @@ impl MigrationSet {
                 "driftwatch reads {LAYOUTS}; check the path, or pass --allow-empty if no migration is expected"
             ),
         })
+    }
+
+    /// An error naming the first down file that cannot be read, for
+    /// commands that run down files.
+    pub fn require_readable_down(&self) -> Result<()> {
+        down::unreadable_error(&self.unreadable_down)
     }
 
     /// The migrations up to and including `version` (all when None); an
@@ -380,6 +393,10 @@ pub fn read(dir: &Path, format: Option<Format>) -> Result<MigrationSet> {
         Some(up) => read_folders(dir, format, up, &dirs)?,
         None => read_files(dir, format, &file_names)?,
     };
+    let unreadable_down = match folders::up_file(format) {
+        Some(_) => down::attach_folders(format, &mut migrations),
+        None => down::attach_files(dir, format, &file_names, &mut migrations),
+    };
     migrations.sort_by(|a, b| match (&a.version, &b.version) {
         (Some(x), Some(y)) => compare_versions(x, y).then(a.kind.cmp(&b.kind)),
         (Some(_), None) => Ordering::Less,
@@ -412,6 +429,7 @@ pub fn read(dir: &Path, format: Option<Format>) -> Result<MigrationSet> {
         migrations,
         warnings,
         found,
+        unreadable_down,
     })
 }
 
@@ -440,6 +458,10 @@ fn migration_file(
         Format::Sqlx => checksum::sqlx(&bytes),
         _ => checksum::sha256(&bytes),
     };
+    let down = match format {
+        Format::Dbmate => down::dbmate_section(&path, &text),
+        _ => None,
+    };
     Ok(Migration {
         version,
         description,
@@ -449,6 +471,7 @@ fn migration_file(
         first_line,
         checksum,
         no_transaction,
+        down,
     })
 }
 

@@ -158,6 +158,51 @@ fn hides_changes(node: &NodeEnum, class: StatementClass) -> Option<&'static str>
     }
 }
 
+/// True when every statement of `sql` that hides its effect from an
+/// incremental capture (see [`StatementInfo::hides_changes`]) drops whole
+/// tables, views, materialized views, sequences, functions, procedures or
+/// types without CASCADE: the capture's identity inventory sees those
+/// removals, and PostgreSQL refuses them when anything outside the object
+/// depends on it (what goes with it, its indexes, constraints, triggers,
+/// owned sequences and statistics, is its own part or in the inventory).
+/// `replay --verify-down` captures a down file's effect incrementally then.
+/// False when `sql` cannot be parsed.
+pub fn hidden_only_by_whole_drops(sql: &str) -> bool {
+    use pg_query::protobuf::{DropBehavior, ObjectType};
+    let Ok(statements) = super::split_statements(sql) else {
+        return false;
+    };
+    statements.iter().all(|statement| {
+        let Ok(parsed) = pg_query::parse(statement.text, pg_query::ParserOptions::DEFAULT) else {
+            return false;
+        };
+        parsed.protobuf.stmts.iter().all(|s| {
+            let Some(node) = s.stmt.as_ref().and_then(|s| s.node.as_ref()) else {
+                return true;
+            };
+            let (class, _) = classify(node);
+            match node {
+                NodeEnum::DropStmt(d) => {
+                    d.behavior != DropBehavior::DropCascade as i32
+                        && [
+                            ObjectType::ObjectTable,
+                            ObjectType::ObjectView,
+                            ObjectType::ObjectMatview,
+                            ObjectType::ObjectSequence,
+                            ObjectType::ObjectFunction,
+                            ObjectType::ObjectProcedure,
+                            ObjectType::ObjectType,
+                            ObjectType::ObjectDomain,
+                        ]
+                        .iter()
+                        .any(|t| d.remove_type == *t as i32)
+                }
+                other => hides_changes(other, class).is_none(),
+            }
+        })
+    })
+}
+
 /// Statements about the session, not the schema or data: SET, SHOW, LOCK,
 /// NOTIFY/LISTEN, DISCARD, CHECKPOINT, SET CONSTRAINTS.
 fn is_session_statement(node: &NodeEnum) -> bool {
@@ -314,6 +359,21 @@ mod tests {
                 None
             ]
         );
+    }
+
+    #[test]
+    fn whole_object_drops_without_cascade_are_seen_by_the_inventory() {
+        assert!(hidden_only_by_whole_drops(
+            "SET lock_timeout = '3s';\nDROP TABLE a.t;\nDROP VIEW v;\nDROP FUNCTION f(int);\nALTER TABLE u DROP COLUMN c;"
+        ));
+        assert!(!hidden_only_by_whole_drops("DROP TABLE t CASCADE;"));
+        assert!(!hidden_only_by_whole_drops("DROP TABLE t;\nDROP INDEX i;"));
+        assert!(!hidden_only_by_whole_drops(
+            "ALTER TABLE t DROP CONSTRAINT c;"
+        ));
+        assert!(!hidden_only_by_whole_drops("DROP SCHEMA s;"));
+        assert!(!hidden_only_by_whole_drops("DO $$ BEGIN END $$;"));
+        assert!(!hidden_only_by_whole_drops("DROP TABLE (;"));
     }
 
     #[test]

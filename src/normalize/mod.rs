@@ -8,7 +8,10 @@ mod expr;
 mod renames;
 mod view;
 
-pub use classify::{analyze, migration_class, MigrationClass, StatementClass, StatementInfo};
+pub use classify::{
+    analyze, hidden_only_by_whole_drops, migration_class, MigrationClass, StatementClass,
+    StatementInfo,
+};
 pub use renames::{Rename, RenameKind};
 
 pub use view::unqualify_single_relation;

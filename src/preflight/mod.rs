@@ -380,7 +380,7 @@ async fn replayed_state(
         set.migrations.len()
     };
     let current = store.read_index()?.is_some_and(|index| {
-        crate::replay::reusable(&set.migrations[..wanted], Some(&index), store) == wanted
+        crate::replay::reusable(&set.migrations[..wanted], Some(&index), store, false) == wanted
     });
     if current {
         let state = crate::replay::state_after(set, store, version, &settings).await?;

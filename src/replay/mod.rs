@@ -10,6 +10,7 @@ mod migrate;
 pub mod owners;
 mod seed;
 mod state;
+mod verify_down;
 
 pub use apply::{analyze, apply, apply_as, apply_open, create_history_table, Applied, Held};
 pub use migrate::{history_row_sql, migrate, prisma_migration_name};
@@ -41,6 +42,10 @@ pub struct ReplayOptions {
     /// Replace a target whose stored snapshots were replayed from another
     /// directory.
     pub force: bool,
+    /// Run each migration's down file after it and compare with the state
+    /// before it, then the migration again and compare with the state
+    /// after it (see [`verify_down`]); the verdicts go into the index.
+    pub verify_down: bool,
 }
 
 /// What a replay did.
@@ -57,11 +62,13 @@ pub struct ReplayOutcome {
 }
 
 /// How many leading migrations the index already holds unchanged, with
-/// their snapshot files present.
+/// their snapshot files present (and, when `verify_down`, a verdict on
+/// the down file as it is now).
 pub fn reusable(
     migrations: &[Migration],
     old: Option<&MigrationIndex>,
     store: &TargetStore,
+    verify_down: bool,
 ) -> usize {
     let Some(old) = old else { return 0 };
     migrations
@@ -73,6 +80,10 @@ pub fn reusable(
                 && m.checksum == s.checksum
                 && store.has(&s.before)
                 && store.has(&s.after)
+                && (!verify_down
+                    || s.down
+                        .as_ref()
+                        .is_some_and(|d| d.holds_for(m.down.as_ref())))
         })
         .count()
 }
@@ -100,6 +111,9 @@ pub async fn replay(
 ) -> Result<ReplayOutcome> {
     let _lock = store.lock()?;
     let migrations = set.up_to(opts.to.as_deref())?;
+    if opts.verify_down {
+        set.require_readable_down()?;
+    }
     let old = store.read_index()?;
     if let Some(old) = &old {
         let same = |a: &str, b: &std::path::Path| match (
@@ -118,7 +132,7 @@ pub async fn replay(
             )));
         }
     }
-    let reused = reusable(migrations, old.as_ref(), store);
+    let reused = reusable(migrations, old.as_ref(), store, opts.verify_down);
     let mut index = MigrationIndex {
         format: INDEX_FORMAT.to_string(),
         target: store.target().to_string(),
@@ -128,6 +142,16 @@ pub async fn replay(
             .map(|o| o.migrations.into_iter().take(reused).collect())
             .unwrap_or_default(),
     };
+    // A verdict holds for the down file it was made on only.
+    for (stored, m) in index.migrations.iter_mut().zip(migrations) {
+        if stored
+            .down
+            .as_ref()
+            .is_some_and(|d| !d.holds_for(m.down.as_ref()))
+        {
+            stored.down = None;
+        }
+    }
     progress.start(migrations.len() as u64, reused as u64);
     if reused == migrations.len() {
         store.write_index(&index)?;
@@ -256,11 +280,30 @@ async fn replay_into(
         }
         label(&mut after, &source, m, Phase::After);
         let after_fingerprint = after.fingerprint.clone();
-        let after = Arc::new(after);
+        let mut after = Arc::new(after);
         if after_fingerprint == before_fingerprint {
             writer.send(Write::Link(after_name.clone(), before_name.clone()))?;
         } else {
             writer.send(Write::Snapshot(after_name.clone(), after.clone()))?;
+        }
+        let mut down = None;
+        if opts.verify_down {
+            progress.working_on(&format!("{} (down file)", m.key()));
+            let mut verifier = verify_down::Verifier {
+                conn: &mut conn,
+                shadow: shadow_db,
+                session: &mut session,
+                full_capture: opts.full_capture,
+                store,
+            };
+            let before = verify_down::Before {
+                snapshot: previous.as_deref(),
+                file: &before_file,
+                fingerprint: &before_fingerprint,
+            };
+            let (check, state) = verifier.verify(m, before, after).await?;
+            down = Some(check);
+            after = state;
         }
         index.migrations.push(StoredMigration {
             version: m.version.clone(),
@@ -275,6 +318,7 @@ async fn replay_into(
             after_fingerprint: after_fingerprint.clone(),
             statements: applied.statements,
             renames: Some(applied.renames),
+            down,
         });
         writer.send(Write::Index(index.clone()))?;
         progress.advance();

@@ -80,7 +80,7 @@ pub async fn state_after(
         wanted.len()
     };
     let current = |index: &crate::store::MigrationIndex| {
-        reusable(&set.migrations[..wanted_len], Some(index), store) == wanted_len
+        reusable(&set.migrations[..wanted_len], Some(index), store, false) == wanted_len
     };
     let index = match store.read_index()? {
         Some(index) if current(&index) => index,
@@ -100,6 +100,7 @@ pub async fn state_after(
                 },
                 shadow: settings.shadow.clone(),
                 force: true,
+                verify_down: false,
             };
             replay(set, store, &opts, &()).await?.index
         }

@@ -25,6 +25,9 @@ pub struct ChangelogEntry {
     /// Unified DDL diffs of the objects it changed (`log --verbose`; not in JSON).
     #[serde(skip)]
     pub ddl: Vec<String>,
+    /// The verdict `replay --verify-down` stored on its down file, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub down: Option<crate::migrations::DownCheck>,
 }
 
 /// The changelog of a target.
@@ -53,6 +56,11 @@ pub fn render_changelog_text(log: &Changelog) -> String {
     for e in &log.migrations {
         out.push_str(&terminal(&heading(e)));
         out.push('\n');
+        if let Some(down) = &e.down {
+            out.push_str("    ");
+            out.push_str(&terminal(&super::down_mark(down)));
+            out.push('\n');
+        }
         if e.changes.is_empty() {
             out.push_str("    no schema change\n");
         }
@@ -86,6 +94,9 @@ pub fn render_changelog_markdown(log: &Changelog) -> String {
     let mut out = format!("# Schema changelog: {}\n\n", markdown(&log.target));
     for e in &log.migrations {
         out.push_str(&format!("## {}\n\n", markdown(&heading(e))));
+        if let Some(down) = &e.down {
+            out.push_str(&format!("*{}*\n\n", markdown(&super::down_mark(down))));
+        }
         if e.changes.is_empty() {
             out.push_str("No schema change.\n\n");
             continue;
@@ -116,6 +127,7 @@ mod tests {
                 checksum: "0".into(),
                 changes: Vec::new(),
                 ddl: vec!["+CREATE TABLE t (\n+\ta int -- \x1b]8;;http://evil\x07\r\n".into()],
+                down: None,
             }],
         };
         let text = render_changelog_text(&log);

@@ -5,6 +5,7 @@ mod changelog;
 mod check;
 mod check_html;
 mod check_text;
+mod down;
 
 mod history;
 mod markdown;
@@ -22,6 +23,7 @@ pub use check::{
 };
 pub use check_html::render_check_html;
 pub use check_text::{render_check_markdown, render_check_text};
+pub use down::{down_mark, render_down_markdown, render_down_text, DownReport, DownRow};
 pub use history::render_history_text;
 
 pub use markdown::render_markdown;

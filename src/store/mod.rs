@@ -68,6 +68,10 @@ pub struct StoredMigration {
     /// before driftwatch recorded them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renames: Option<Vec<crate::normalize::Rename>>,
+    /// The verdict of `replay --verify-down` on its down file, with the
+    /// down file's checksum; None when it was not verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub down: Option<crate::migrations::DownCheck>,
 }
 
 /// `<store>/<target>/migrations/index.json`.
