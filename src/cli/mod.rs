@@ -8,6 +8,7 @@ mod diff;
 mod history;
 mod log;
 mod replay;
+mod rollback;
 mod snapshot;
 mod status;
 mod store;
@@ -47,6 +48,8 @@ enum Command {
     Alert(alert::AlertArgs),
     /// The daemon: scan every target on its schedule, alert, serve /healthz and /metrics.
     Watch(watch::WatchArgs),
+    /// The verified SQL that undoes a target's last migrations (and, with --write, the tool's down files).
+    Rollback(rollback::RollbackArgs),
     /// Maintain the snapshot store: upgrade its layout, remove unused objects, verify it.
     Store(store::StoreArgs),
 }
@@ -224,6 +227,7 @@ pub fn main() -> ExitCode {
             Command::Store(args) => store::run(args).await,
             Command::Alert(args) => alert::run(args).await,
             Command::Baseline(args) => baseline::run(args).await,
+            Command::Rollback(args) => rollback::run(args).await,
         }
     });
     match result {
