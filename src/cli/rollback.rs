@@ -114,9 +114,19 @@ pub async fn run(args: RollbackArgs) -> Result<ExitCode> {
             t
         }
     };
+    let unverified = report
+        .written
+        .iter()
+        .filter(|w| !w.verification.converges())
+        .count();
     eprintln!(
-        "verified: {}",
-        crate::escape::terminal(&report.verification.line())
+        "verified: {}{}",
+        crate::escape::terminal(&report.verification.line()),
+        match (report.written.len(), unverified) {
+            (0, _) => String::new(),
+            (n, 0) => format!("; {n} down file(s) verified and written"),
+            (n, bad) => format!("; {bad} of {n} down file(s) do not converge: none written"),
+        }
     );
     match &args.output {
         Some(path) => crate::util::write_atomic(path, text.as_bytes())?,

@@ -228,7 +228,13 @@ pub async fn rollback(store: &TargetStore, opts: &RollbackOptions) -> Result<Rol
                 server_major: snapshot_major(&a),
                 ..opts.plan.clone()
             };
-            downs.push((name_of(m), plan(&a, &b, &options), b));
+            let down = plan(&a, &b, &options);
+            warnings.extend(
+                down.warnings
+                    .iter()
+                    .map(|w| format!("down file of {}: {w}", label(m))),
+            );
+            downs.push((name_of(m), down, b));
         }
         let staged = write::stage(format, dir, &downs)?;
         let steps = staged
