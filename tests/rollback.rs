@@ -567,3 +567,74 @@ async fn sqlx_migrate_revert_runs_the_written_down_files() {
         assert_eq!(left, [i.to_string()]);
     }
 }
+
+/// On a fleet store: `check` replays the target's golang-migrate history
+/// into it; `rollback --config` reads the snapshots from there, and
+/// `--write` finds the directory in the target's configuration.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fleet_store_and_the_configured_directory() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = golang_dir(root.path());
+    let ups: Vec<PathBuf> = ["000001_accounts", "000002_nickname", "000003_drop_nickname"]
+        .iter()
+        .map(|n| dir.join(format!("{n}.up.sql")))
+        .collect();
+    let target = db_at(&ups, 3).await;
+    psql(
+        &target,
+        "CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);
+         INSERT INTO schema_migrations VALUES (3, false);",
+    );
+    let store_db = fresh_db().await;
+    let config = root.path().join("driftwatch.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[store]\nurl = \"{}\"\n\n[[target]]\nname = \"gm\"\nurl = \"{}\"\nmigrations = \"{}\"\nformat = \"golang-migrate\"\n",
+            store_db.expose(),
+            target.expose(),
+            dir.display()
+        ),
+    )
+    .unwrap();
+    let cfg = config.display().to_string();
+    let out = driftwatch(&["check", "--config", &cfg, "--target", "gm"]);
+    assert_eq!(out.status.code(), Some(0), "check: {}", stderr(&out));
+    let rollback = |more: &[&str]| {
+        let mut args = vec![
+            "rollback", "--config", &cfg, "--target", "gm", "--steps", "2", "--write",
+        ];
+        args.extend_from_slice(more);
+        driftwatch(&args)
+    };
+    // 000002's down file drops a column: held back, so it does not
+    // converge, and no down file is written.
+    let out = rollback(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("1 of 2 down file(s) do not converge: none written"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!dir.join("000003_drop_nickname.down.sql").exists());
+    let out = rollback(&["--allow-drops"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("-- undoes, in order: 000003 drop nickname; 000002 nickname"),
+        "{text}"
+    );
+    assert!(text.contains("-- verified: converges"), "{text}");
+    for name in ["000003_drop_nickname", "000002_nickname"] {
+        assert!(
+            dir.join(format!("{name}.down.sql")).exists(),
+            "{name}: {text}"
+        );
+    }
+    assert!(!dir.join("000001_accounts.down.sql").exists());
+    // Nothing was written to the watched database.
+    assert_eq!(
+        psql_rows(&target, "SELECT version FROM schema_migrations"),
+        ["3"]
+    );
+}
