@@ -351,3 +351,98 @@ fn lost_by_plan(p: &crate::ddl::plan::Plan) -> Vec<String> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index(versions: &[Option<&str>]) -> MigrationIndex {
+        MigrationIndex {
+            format: crate::store::INDEX_FORMAT.into(),
+            target: "t".into(),
+            source: "dir".into(),
+            migration_format: "golang-migrate".into(),
+            migrations: versions
+                .iter()
+                .map(|v| StoredMigration {
+                    version: v.map(str::to_string),
+                    description: format!("m{}", v.unwrap_or("r")),
+                    kind: crate::migrations::MigrationKind::Versioned,
+                    class: MigrationClass::Schema,
+                    checksum: String::new(),
+                    file: String::new(),
+                    before: String::new(),
+                    after: String::new(),
+                    before_fingerprint: String::new(),
+                    after_fingerprint: String::new(),
+                    statements: 1,
+                    renames: None,
+                })
+                .collect(),
+        }
+    }
+
+    fn opts(from: Option<&str>, to: Option<&str>, steps: Option<usize>) -> RollbackOptions {
+        RollbackOptions {
+            from: from.map(str::to_string),
+            to: to.map(str::to_string),
+            steps,
+            plan: PlanOptions::default(),
+            shadow: ShadowOptions::default(),
+            write: None,
+        }
+    }
+
+    #[test]
+    fn selections_count_back_from_the_applied_migration() {
+        let ix = index(&[Some("001"), Some("002"), Some("003"), None]);
+        let sel = |o| select(&ix, &o).map(|s| (s.first, s.applied));
+        assert_eq!(sel(opts(None, None, None)).unwrap(), (3, 3));
+        assert_eq!(sel(opts(None, None, Some(4))).unwrap(), (0, 3));
+        assert_eq!(sel(opts(Some("2"), None, Some(2))).unwrap(), (0, 1));
+        assert_eq!(sel(opts(None, Some("001"), None)).unwrap(), (1, 3));
+        assert_eq!(sel(opts(Some("003"), Some("002"), None)).unwrap(), (2, 2));
+        for (o, needle) in [
+            (
+                opts(None, None, Some(5)),
+                "--steps 5 is more than the 4 migrations",
+            ),
+            (opts(None, None, Some(0)), "--steps must be at least 1"),
+            (
+                opts(Some("9"), None, None),
+                "--from 9 is not a replayed migration",
+            ),
+            (opts(None, Some("003"), Some(1)), "not both"),
+            (
+                opts(Some("002"), Some("003"), None),
+                "is not before the applied",
+            ),
+        ] {
+            let e = sel(o).unwrap_err().to_string();
+            assert!(e.contains(needle), "{e}");
+            assert!(!e.contains('\n'), "{e}");
+        }
+    }
+
+    #[test]
+    fn history_effects_name_the_rows_each_tool_removes() {
+        let ix = index(&[Some("001"), Some("002"), Some("003")]);
+        let sel = Selection {
+            first: 1,
+            applied: 2,
+        };
+        let generic = history::effect(crate::history::Tool::Generic, &ix, sel).unwrap();
+        assert_eq!(generic.rows_removed, ["003", "002"]);
+        assert_eq!(generic.afterwards, "the newest row left is version 001");
+        let golang = history::effect(crate::history::Tool::GolangMigrate, &ix, sel).unwrap();
+        assert_eq!(golang.rows_removed, ["3 (dirty false)"]);
+        assert_eq!(golang.afterwards, "one row: version 1, dirty false");
+        let all = Selection {
+            first: 0,
+            applied: 2,
+        };
+        let golang = history::effect(crate::history::Tool::GolangMigrate, &ix, all).unwrap();
+        assert_eq!(golang.afterwards, "no row (migrate down to nothing)");
+        assert!(history::effect(crate::history::Tool::Prisma, &ix, sel).is_none());
+    }
+}
