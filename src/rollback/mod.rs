@@ -174,6 +174,10 @@ pub async fn rollback(store: &TargetStore, opts: &RollbackOptions) -> Result<Rol
     let the_plan = plan(&after, &before, &options);
     let mut warnings = the_plan.warnings.clone();
     let mut data_loss = Vec::new();
+    // One pass over the rolled-back migrations, each snapshot pair read
+    // once (a long history's snapshots are not all held at once): what
+    // each dropped, and with --write its own down file.
+    let mut downs = Vec::new();
     for m in &rolled {
         if matches!(m.class, MigrationClass::Data | MigrationClass::Mixed) {
             warnings.push(format!(
@@ -186,13 +190,44 @@ pub async fn rollback(store: &TargetStore, opts: &RollbackOptions) -> Result<Rol
                 }
             ));
         }
-        if m.before_fingerprint != m.after_fingerprint {
-            data_loss.extend(dropped_by(store, m)?);
-        }
+        let down = if m.before_fingerprint == m.after_fingerprint {
+            crate::ddl::plan::Plan {
+                settings: Vec::new(),
+                statements: Vec::new(),
+                warnings: Vec::new(),
+            }
+        } else {
+            let (a, b) = (
+                store.read_snapshot(&m.after)?,
+                store.read_snapshot(&m.before)?,
+            );
+            data_loss.extend(dropped_by(m, &b, &a));
+            if opts.write.is_none() {
+                continue;
+            }
+            let options = PlanOptions {
+                server_major: snapshot_major(&a),
+                ..opts.plan.clone()
+            };
+            let down = plan(&a, &b, &options);
+            warnings.extend(
+                down.warnings
+                    .iter()
+                    .map(|w| format!("down file of {}: {w}", label(m))),
+            );
+            down
+        };
+        downs.push((name_of(m), down, m.before.clone()));
     }
     data_loss.extend(lost_by_plan(&the_plan));
     let tool = format.map(crate::history::Tool::for_format);
     let history = tool.and_then(|t| history::effect(t, &index, sel));
+    // Refuse (an existing down file, a layout without one) before any
+    // shadow work.
+    let staged = match (&opts.write, format) {
+        (Some(dir), Some(format)) => Some(write::stage(format, dir, &downs)?),
+        _ => None,
+    };
 
     let target = store.target();
     let shadow = ShadowOptions {
@@ -205,48 +240,28 @@ pub async fn rollback(store: &TargetStore, opts: &RollbackOptions) -> Result<Rol
             how: "the applied state equals the stored before: nothing to undo".into(),
         }
     } else {
-        let steps = [verify::Step {
+        let steps = vec![verify::Step {
             origin: "rollback.sql".into(),
             sql: the_plan.to_migration_sql(),
-            expected: before,
+            expected: verify::Expected::Given(before),
         }];
-        verify::run(&shadow, tool, &after, &from_label, steps.into())
+        verify::run(&shadow, tool, store, &after, &from_label, steps)
             .await?
             .remove(0)
     };
 
     let mut written = Vec::new();
-    if let (Some(dir), Some(format)) = (&opts.write, format) {
-        let mut downs = Vec::new();
-        for m in &rolled {
-            let (a, mut b) = (
-                store.read_snapshot(&m.after)?,
-                store.read_snapshot(&m.before)?,
-            );
-            b.meta.source = format!("store:{}@{}:before", store.target(), applied_key(m));
-            let options = PlanOptions {
-                server_major: snapshot_major(&a),
-                ..opts.plan.clone()
-            };
-            let down = plan(&a, &b, &options);
-            warnings.extend(
-                down.warnings
-                    .iter()
-                    .map(|w| format!("down file of {}: {w}", label(m))),
-            );
-            downs.push((name_of(m), down, b));
-        }
-        let staged = write::stage(format, dir, &downs)?;
+    if let Some(staged) = staged {
         let steps = staged
             .iter()
             .zip(downs)
-            .map(|(s, (_, p, b))| verify::Step {
+            .map(|(s, (_, p, before))| verify::Step {
                 origin: s.path.display().to_string(),
                 sql: p.to_migration_sql(),
-                expected: b,
+                expected: verify::Expected::Stored(before),
             })
             .collect();
-        let verdicts = verify::run(&shadow, tool, &after, &from_label, steps).await?;
+        let verdicts = verify::run(&shadow, tool, store, &after, &from_label, steps).await?;
         written = write::commit(staged, verdicts)?;
     }
     Ok(RollbackReport {
@@ -284,16 +299,12 @@ fn applied_key(m: &StoredMigration) -> String {
 /// objects empty. The migration's own renames are renames, and an object
 /// that reappears under the same name in another schema moved (SET
 /// SCHEMA, a renamed schema): neither lost data going forward.
-fn dropped_by(store: &TargetStore, m: &StoredMigration) -> Result<Vec<String>> {
-    let (before, after): (Snapshot, Snapshot) = (
-        store.read_snapshot(&m.before)?,
-        store.read_snapshot(&m.after)?,
-    );
+fn dropped_by(m: &StoredMigration, before: &Snapshot, after: &Snapshot) -> Vec<String> {
     let renames = match &m.renames {
         Some(list) => Renames::Given(list),
         None => Renames::Inferred,
     };
-    let changes = diff_with(&before, &after, renames);
+    let changes = diff_with(before, after, renames);
     // The name without its schema: `events`, `events.id`.
     let last = |name: &str| name.split_once('.').map_or(name, |(_, n)| n).to_string();
     let added: std::collections::BTreeSet<(ObjectKind, String)> = changes
@@ -301,7 +312,7 @@ fn dropped_by(store: &TargetStore, m: &StoredMigration) -> Result<Vec<String>> {
         .filter(|c| matches!(c.code, ChangeCode::Added(_)))
         .map(|c| (c.object.kind, last(&c.object.name)))
         .collect();
-    Ok(changes
+    changes
         .iter()
         .filter_map(|c| match c.code {
             // A view's columns hold no data; a table's do.
@@ -322,7 +333,7 @@ fn dropped_by(store: &TargetStore, m: &StoredMigration) -> Result<Vec<String>> {
             }
             _ => None,
         })
-        .collect())
+        .collect()
 }
 
 /// The statements of the rollback itself that lose data (dropping what the

@@ -13,6 +13,7 @@ use crate::migrations::{Migration, MigrationKind};
 use crate::model::Snapshot;
 use crate::replay::owners::aligned;
 use crate::shadow::{ReplayDatabase, Shadow, ShadowOptions};
+use crate::store::TargetStore;
 
 /// One SQL script to apply, and the schema it must leave.
 pub struct Step {
@@ -21,7 +22,30 @@ pub struct Step {
     /// The SQL (a migration file: no BEGIN/COMMIT of its own).
     pub sql: String,
     /// The stored snapshot the step must reach.
-    pub expected: Snapshot,
+    pub expected: Expected,
+}
+
+/// The snapshot a step must reach: read already, or read from the store
+/// when the step's turn comes (a long history's are not all held at once).
+pub enum Expected {
+    /// This snapshot.
+    Given(Snapshot),
+    /// The target's stored snapshot of this file name.
+    Stored(String),
+}
+
+impl Expected {
+    fn read(self, store: &TargetStore) -> Result<Snapshot> {
+        match self {
+            Expected::Given(s) => Ok(s),
+            Expected::Stored(name) => {
+                let mut s = store.read_snapshot(&name)?;
+                let stem = name.strip_suffix(".json").unwrap_or(&name);
+                s.meta.source = format!("store:{}:{stem}", store.target());
+                Ok(s)
+            }
+        }
+    }
 }
 
 /// Applies `steps` in order on one shadow database seeded with `start`
@@ -32,6 +56,7 @@ pub struct Step {
 pub async fn run(
     opts: &ShadowOptions,
     tool: Option<Tool>,
+    store: &TargetStore,
     start: &Snapshot,
     start_name: &str,
     steps: Vec<Step>,
@@ -43,7 +68,7 @@ pub async fn run(
     let db = shadow
         .replay_database("driftwatch_rollback", opts.superuser)
         .await?;
-    let result = run_on(&db, tool, start, start_name, steps).await;
+    let result = run_on(&db, tool, store, start, start_name, steps).await;
     let _ = shadow.discard(&db).await;
     result
 }
@@ -51,21 +76,11 @@ pub async fn run(
 async fn run_on(
     db: &ReplayDatabase,
     tool: Option<Tool>,
+    store: &TargetStore,
     start: &Snapshot,
     start_name: &str,
     steps: Vec<Step>,
 ) -> Result<Vec<Verification>> {
-    // Roles are the cluster's, not the schema's: the target still has the
-    // roles its earlier schema granted to, so the shadow gets them too
-    // (the seed creates those its own snapshot names).
-    let mut roles = std::collections::BTreeSet::new();
-    for step in &steps {
-        roles.extend(crate::replay::roles_named(&step.expected.objects));
-    }
-    for role in crate::replay::roles_named(&start.objects) {
-        roles.remove(&role);
-    }
-    ensure_roles(db, &roles).await?;
     crate::replay::seed(db, start, start_name).await?;
     let capture = CaptureOptions {
         // The replayed snapshots leave the tool's history table out; the
@@ -100,6 +115,11 @@ async fn run_on(
             continue;
         }
         let m = as_migration(&step);
+        let expected = step.expected.read(store)?;
+        // Roles are the cluster's, not the schema's: the target still has
+        // the roles its earlier schema granted to, so the shadow gets them
+        // too (the seed created those of the applied state).
+        ensure_roles(db, &crate::replay::roles_named(&expected.objects)).await?;
         if let Err(e) = crate::replay::apply_as(&mut conn, &m, Some(db)).await {
             let (at, message) = match e {
                 Error::Input { path, message, .. } => (path, message),
@@ -109,11 +129,11 @@ async fn run_on(
             broken = Some(step.origin);
             continue;
         }
-        let mut got = capture_aligned(db, &capture, &step.expected).await?;
+        let mut got = capture_aligned(db, &capture, &expected).await?;
         // The DDL diffs name their sides: the shadow's URL says nothing
         // useful (and names a socket path).
         got.meta.source = format!("{} applied on a shadow", step.origin);
-        let changes = compare(&step.expected, &got, &IgnoreRules::default()).changes;
+        let changes = compare(&expected, &got, &IgnoreRules::default()).changes;
         if changes.is_empty() {
             let major = crate::ddl::plan::snapshot_major(&got)
                 .map_or_else(|| "?".to_string(), |m| m.to_string());
@@ -127,7 +147,7 @@ async fn run_on(
                 },
             });
         } else {
-            let ddl = crate::report::ddl_diffs(&changes, &step.expected, &got);
+            let ddl = crate::report::ddl_diffs(&changes, &expected, &got);
             verdicts.push(Verification::Differs { changes, ddl });
             broken = Some(step.origin);
         }

@@ -9,7 +9,6 @@ use super::{MigrationName, Verification, WrittenFile};
 use crate::ddl::plan::Plan;
 use crate::error::{Error, Result};
 use crate::migrations::{self, Format, Migration};
-use crate::model::Snapshot;
 use std::path::{Path, PathBuf};
 
 /// A down file ready to be written.
@@ -38,13 +37,13 @@ pub fn check_layout(format: Option<Format>, dir: &Path) -> Result<()> {
     }
 }
 
-/// The down file of each `(migration, plan, before)` in `downs`, checked
+/// The down file of each `(migration, plan, _)` in `downs`, checked
 /// against the directory: the migration's file must be there, and no
 /// non-empty down file or section may be overwritten.
 pub fn stage(
     format: Format,
     dir: &Path,
-    downs: &[(MigrationName, Plan, Snapshot)],
+    downs: &[(MigrationName, Plan, String)],
 ) -> Result<Vec<Staged>> {
     let set = migrations::read(dir, Some(format))?;
     let mut staged = Vec::with_capacity(downs.len());
