@@ -243,7 +243,7 @@ pub async fn rollback(store: &TargetStore, opts: &RollbackOptions) -> Result<Rol
         let steps = vec![verify::Step {
             origin: "rollback.sql".into(),
             sql: the_plan.to_migration_sql(),
-            expected: verify::Expected::Given(before),
+            expected: verify::Expected::Given(Box::new(before)),
         }];
         verify::run(&shadow, tool, store, &after, &from_label, steps)
             .await?

@@ -29,7 +29,7 @@ pub struct Step {
 /// when the step's turn comes (a long history's are not all held at once).
 pub enum Expected {
     /// This snapshot.
-    Given(Snapshot),
+    Given(Box<Snapshot>),
     /// The target's stored snapshot of this file name.
     Stored(String),
 }
@@ -37,7 +37,7 @@ pub enum Expected {
 impl Expected {
     fn read(self, store: &TargetStore) -> Result<Snapshot> {
         match self {
-            Expected::Given(s) => Ok(s),
+            Expected::Given(s) => Ok(*s),
             Expected::Stored(name) => {
                 let mut s = store.read_snapshot(&name)?;
                 let stem = name.strip_suffix(".json").unwrap_or(&name);
