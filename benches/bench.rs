@@ -23,6 +23,7 @@ pub fn target(what: &str, met: bool, measured: &str) {
 }
 
 mod metrics;
+mod preflight;
 mod probe;
 mod replay;
 mod schema_file;
@@ -272,6 +273,11 @@ fn main() {
         watch::run(&cluster, std::path::Path::new(&driftwatch));
         return;
     }
+    // DRIFTWATCH_BENCH_ONLY=preflight runs that section alone.
+    if std::env::var("DRIFTWATCH_BENCH_ONLY").as_deref() == Ok("preflight") {
+        preflight::run(&cluster, std::path::Path::new(&driftwatch), &pg_dump);
+        return;
+    }
     // DRIFTWATCH_BENCH_ONLY=replay runs that section alone (for tuning).
     if std::env::var("DRIFTWATCH_BENCH_ONLY").as_deref() == Ok("replay") {
         replay::run(&cluster, std::path::Path::new(&driftwatch));
@@ -378,6 +384,7 @@ fn main() {
     drift_section(&cluster, &driftwatch, &pg_dump, out_file.path());
     ddl_latency::run(&cluster, &driftwatch, "bench", 4);
     replay::run(&cluster, std::path::Path::new(&driftwatch));
+    preflight::run(&cluster, std::path::Path::new(&driftwatch), &pg_dump);
     schema_file::run(&cluster, std::path::Path::new(&driftwatch));
     probe::run(&cluster);
     metrics::run();

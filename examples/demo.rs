@@ -7,18 +7,24 @@
 //! 3. someone changes production by hand: an index dropped, a column
 //!    added, a grant to PUBLIC, a function body edited;
 //! 4. `driftwatch check` reports each change with the migration that last
-//!    touched the object, and writes the same report as HTML.
+//!    touched the object, and writes the same report as HTML;
+//! 5. the next deploy's migration (fixtures/migrations/demo_next) creates an
+//!    index someone already made by hand in production: `driftwatch
+//!    preflight` applies it to a shadow of the live schema and names the
+//!    failing line and the drift that explains it, before anything runs.
 
 use driftwatch::shadow::{load_sql, Shadow};
 use std::process::{Command, ExitCode};
 
 const MIGRATIONS: &str = "fixtures/migrations/demo";
 const HTML: &str = "snapshots/demo/report.html";
+const NEXT: &str = "fixtures/migrations/demo_next";
 
 const OUT_OF_BAND: &str = "
 DROP INDEX shop.orders_status_idx;
 ALTER TABLE shop.customers ADD COLUMN nickname text;
 GRANT SELECT ON shop.customers TO PUBLIC;
+CREATE INDEX orders_placed_at_idx ON shop.orders (placed_at);
 CREATE OR REPLACE FUNCTION shop.order_total(p_order_id bigint) RETURNS numeric
     LANGUAGE sql STABLE
 AS $$
@@ -96,6 +102,39 @@ async fn story(bin: &str, shadow: &Shadow) -> Result<(), String> {
         &["status", "--store", "snapshots", "--target", "demo"],
         "status --target demo",
     );
+
+    // The next deploy: the demo's migrations and the pending one, as a
+    // pull request's branch holds them.
+    let branch = tempfile::tempdir().map_err(|e| e.to_string())?;
+    for dir in [MIGRATIONS, NEXT] {
+        for entry in std::fs::read_dir(dir).map_err(|e| e.to_string())? {
+            let path = entry.map_err(|e| e.to_string())?.path();
+            if let Some(name) = path.file_name() {
+                std::fs::copy(&path, branch.path().join(name)).map_err(|e| e.to_string())?;
+            }
+        }
+    }
+    println!("\nThe next deploy adds {NEXT}/V5__orders_by_date.sql: will it apply to production as it is?");
+    let branch_dir = branch.path().display().to_string();
+    let args = [
+        "preflight",
+        "--url",
+        &url,
+        "--migrations",
+        &branch_dir,
+        "--name",
+        "demo",
+        "--store",
+        "snapshots",
+    ];
+    if run(
+        bin,
+        &args,
+        "preflight --url $DEMO_URL --migrations $BRANCH --name demo",
+    ) != Some(1)
+    {
+        return Err("the preflight should find that V5 fails on production (exit 1)".into());
+    }
     shadow.drop_database(&db).await.map_err(|e| e.to_string())?;
     Ok(())
 }

@@ -6,7 +6,7 @@
 //! migration: the quadratic baseline). One run of each: replay takes
 //! minutes. Skipped when the binary has no `replay` command.
 
-mod generate;
+pub mod generate;
 
 use super::{measure, psql};
 use driftwatch::shadow::Cluster;

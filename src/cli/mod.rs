@@ -7,6 +7,7 @@ mod check;
 mod diff;
 mod history;
 mod log;
+mod preflight;
 mod replay;
 mod rollback;
 mod snapshot;
@@ -42,6 +43,8 @@ enum Command {
     Check(check::CheckArgs),
     /// The last scan of each target: its result, drift since when, failing since when.
     Status(status::StatusArgs),
+    /// Apply the pending migrations to a shadow of the target's live schema: will they apply, what will they lock and rewrite, which drift survives?
+    Preflight(preflight::PreflightArgs),
     /// Accept a target's live schema as its expected state (optionally with the migration that says how).
     Baseline(baseline::BaselineArgs),
     /// Alerts: send a test message, or deliver what the outboxes hold now.
@@ -221,6 +224,7 @@ pub fn main() -> ExitCode {
             Command::History(args) => history::run(args).await,
             Command::Replay(args) => replay::run(args).await,
             Command::Log(args) => log::run(args).await,
+            Command::Preflight(args) => preflight::run(args).await,
             Command::Watch(args) => watch::run(args).await,
             Command::Check(args) => check::run(args).await,
             Command::Status(args) => status::run(args).await,

@@ -76,8 +76,18 @@ pub async fn preflight(req: &PreflightRequest, store: &TargetStore) -> Result<Pr
         LiveFrom::Connect => connected(target, store).await?,
         LiveFrom::Store => stored(target, store, &set, req.applied.as_deref()).await?,
     };
-    if req.applied.is_some() {
-        live.applied = req.applied.clone();
+    if let Some(given) = req
+        .applied
+        .as_ref()
+        .filter(|a| live.applied.as_ref() != Some(*a))
+    {
+        // The drift now is against the history's state at the version given.
+        let scans = store.read_scans()?;
+        let (findings, warnings) =
+            drift_at(target, store, &set, given, &live.snapshot, &scans).await?;
+        live.findings = findings;
+        live.warnings.extend(warnings);
+        live.applied = Some(given.clone());
     }
     let applied = live.applied.clone();
     if let Some(v) = &applied {
@@ -89,7 +99,11 @@ pub async fn preflight(req: &PreflightRequest, store: &TargetStore) -> Result<Pr
     }
     let pending = pending(&set, applied.as_deref());
     let mut warnings = std::mem::take(&mut live.warnings);
-    if set.migrations.iter().any(|m| m.kind == MigrationKind::Repeatable) {
+    if set
+        .migrations
+        .iter()
+        .any(|m| m.kind == MigrationKind::Repeatable)
+    {
         warnings.push(
             "repeatable migrations are not preflighted: their tool re-runs them when they change"
                 .into(),
@@ -114,6 +128,18 @@ pub async fn preflight(req: &PreflightRequest, store: &TargetStore) -> Result<Pr
         )
         .await?;
         warnings.extend(seeded.warnings);
+        // The tool's history table, as the tool keeps it in production
+        // (a migration may alter it: Harbor's adds a column to
+        // golang-migrate's `schema_migrations`); left out of every capture.
+        let mut conn = db.url.connect(&[]).await?;
+        let tool = Tool::for_format(set.format);
+        if let Err(e) = crate::replay::create_history_table(&mut conn, tool, &pending).await {
+            warnings.push(format!(
+                "the shadow has no {} history table ({e}): a migration that uses it fails there",
+                tool.as_str()
+            ));
+        }
+        let _ = sqlx::Connection::close(conn).await;
         let capture = crate::catalog::CaptureOptions {
             history_tables: HistoryTables::Tool(Tool::for_format(set.format), None),
             ..target.capture.clone()
@@ -133,10 +159,11 @@ pub async fn preflight(req: &PreflightRequest, store: &TargetStore) -> Result<Pr
         if let PendingOutcome::Fails {
             message,
             explained_by,
+            touches,
             ..
         } = &mut m.outcome
         {
-            *explained_by = explain(message, &live.findings);
+            *explained_by = explain(message, touches, &live.findings);
         }
     }
     if live.connected {
@@ -155,18 +182,16 @@ pub async fn preflight(req: &PreflightRequest, store: &TargetStore) -> Result<Pr
         let last = pending.last().map(Migration::key).or(applied.clone());
         match last {
             Some(version) => {
-                let mut expected = replayed_end(target, store, &set, &version, &live.snapshot).await?;
-                expected
-                    .objects
-                    .retain_schemas(&target.capture.schemas, &target.capture.exclude_schemas);
-                crate::history::exclude_history_tables(
-                    &mut expected.objects,
-                    &HistoryTables::Tool(Tool::for_format(set.format), None),
-                );
-                let expected = Snapshot::new(expected.meta, expected.objects);
+                let expected = history_state(target, store, &set, &version, &live.snapshot).await?;
                 let compared = crate::diff::compare(&expected, &ran.end, &rules);
                 warnings.extend(compared.warnings);
-                Some(compared.changes.iter().map(|c| c.summary()).collect::<Vec<_>>())
+                Some(
+                    compared
+                        .changes
+                        .iter()
+                        .map(|c| c.summary())
+                        .collect::<Vec<_>>(),
+                )
             }
             None => Some(Vec::new()),
         }
@@ -251,7 +276,8 @@ async fn stored(
     let (stamp, snapshot) = store.latest_live()?.ok_or_else(|| Error::Input {
         path: store.dir().display().to_string(),
         message: format!("holds no live snapshot for target {}", target.name),
-        hint: "run driftwatch check (or watch) on the target first, or preflight with a connection".into(),
+        hint: "run driftwatch check (or watch) on the target first, or preflight with a connection"
+            .into(),
     })?;
     let scans = store.read_scans()?;
     let recorded = scans
@@ -272,42 +298,63 @@ async fn stored(
             })
         }
     };
-    let mut shadow = target.shadow.clone();
-    shadow.major = shadow.major.or(crate::ddl::plan::snapshot_major(&snapshot));
-    let settings = crate::replay::StateSettings {
-        shadow,
-        capture: target.capture.clone(),
-    };
-    let state = crate::replay::state_after(set, store, &applied, &settings).await?;
-    let (mut expected, _) = state.snapshot(store)?;
-    expected
-        .objects
-        .retain_schemas(&target.capture.schemas, &target.capture.exclude_schemas);
-    crate::history::exclude_history_tables(
-        &mut expected.objects,
-        &HistoryTables::Tool(Tool::for_format(set.format), None),
-    );
-    let expected = Snapshot::new(expected.meta, expected.objects);
-    let (expected, live) = crate::replay::owners::aligned(expected, snapshot.clone(), true, false);
-    let rules = IgnoreRules::parse(&target.ignore).map_err(Error::Usage)?;
-    let compared = crate::diff::compare(&expected, &live, &rules);
-    let time = crate::util::now_rfc3339();
-    let mut findings = crate::report::schema_findings(&compared.changes, &expected, &live, &time);
-    crate::check::since(&mut findings, &scans);
+    let (findings, warnings) = drift_at(target, store, set, &applied, &snapshot, &scans).await?;
     Ok(Live {
         described: format!("store:{}@live ({stamp})", target.name),
         snapshot,
         applied: Some(applied),
         findings,
         connected: false,
-        warnings: compared.warnings,
+        warnings,
     })
 }
 
-/// The state after `version` of the same files replayed on an empty
-/// database: from the store when its replay is current, else replayed now
-/// into a scratch store (a branch's files never replace the target's).
-async fn replayed_end(
+/// The drift of `live` against the history's state after `applied`, with
+/// since when each finding has been seen in `scans`; and the comparison's
+/// warnings.
+async fn drift_at(
+    target: &ScanTarget,
+    store: &TargetStore,
+    set: &MigrationSet,
+    applied: &str,
+    live: &Snapshot,
+    scans: &[crate::store::ScanRecord],
+) -> Result<(Vec<Finding>, Vec<String>)> {
+    let expected = history_state(target, store, set, applied, live).await?;
+    let (expected, live) = crate::replay::owners::aligned(expected, live.clone(), true, false);
+    let rules = IgnoreRules::parse(&target.ignore).map_err(Error::Usage)?;
+    let compared = crate::diff::compare(&expected, &live, &rules);
+    let time = crate::util::now_rfc3339();
+    let mut findings = crate::report::schema_findings(&compared.changes, &expected, &live, &time);
+    crate::check::since(&mut findings, scans);
+    Ok((findings, compared.warnings))
+}
+
+/// The state after `version` of the files of `set` replayed on an empty
+/// database: from the store when its replay of them is current, else
+/// replayed now into a scratch store (a branch's files never replace the
+/// target's stored replay).
+async fn history_state(
+    target: &ScanTarget,
+    store: &TargetStore,
+    set: &MigrationSet,
+    version: &str,
+    live: &Snapshot,
+) -> Result<Snapshot> {
+    let mut state = replayed_state(target, store, set, version, live).await?;
+    // The replay captured every schema: narrowed as the live capture is.
+    state
+        .objects
+        .retain_schemas(&target.capture.schemas, &target.capture.exclude_schemas);
+    crate::history::exclude_history_tables(
+        &mut state.objects,
+        &HistoryTables::Tool(Tool::for_format(set.format), None),
+    );
+    Ok(Snapshot::new(state.meta, state.objects))
+}
+
+/// [`history_state`] as replayed, every schema.
+async fn replayed_state(
     target: &ScanTarget,
     store: &TargetStore,
     set: &MigrationSet,
@@ -320,45 +367,144 @@ async fn replayed_end(
         shadow,
         capture: target.capture.clone(),
     };
+    // As `state_after` counts them: every file when no versioned one is
+    // newer than `version` (repeatables run last), else up to it.
+    let newer = set.migrations.iter().any(|m| {
+        m.version
+            .as_deref()
+            .is_some_and(|v| compare_versions(v, version).is_gt())
+    });
+    let wanted = if newer {
+        set.up_to(Some(version))?.len()
+    } else {
+        set.migrations.len()
+    };
     let current = store.read_index()?.is_some_and(|index| {
-        crate::replay::reusable(&set.migrations, Some(&index), store) == set.migrations.len()
+        crate::replay::reusable(&set.migrations[..wanted], Some(&index), store) == wanted
     });
     if current {
         let state = crate::replay::state_after(set, store, version, &settings).await?;
         return Ok(state.snapshot(store)?.0);
     }
-    let scratch = tempfile::tempdir().map_err(|e| Error::Shadow(format!("a scratch store: {e}")))?;
+    let scratch =
+        tempfile::tempdir().map_err(|e| Error::Shadow(format!("a scratch store: {e}")))?;
     let temp = TargetStore::new(scratch.path(), store.target())?;
+    // The target's replay, linked file by file: the replay reuses its
+    // unchanged leading migrations and captures only the branch's new
+    // ones. Store files are replaced by rename, never written in place,
+    // so nothing written to the scratch copy reaches the target's.
+    std::fs::create_dir_all(temp.dir()).map_err(|e| Error::io(temp.dir(), e))?;
+    for part in ["layout", "migrations", "objects"] {
+        link_tree(&store.dir().join(part), &temp.dir().join(part))?;
+    }
     let state = crate::replay::state_after(set, &temp, version, &settings).await?;
     Ok(state.snapshot(&temp)?.0)
 }
 
-/// The drift findings about an object the failure's message names
-/// (`relation "orders_created_idx" already exists`).
-fn explain(message: &str, findings: &[Finding]) -> Vec<Explanation> {
-    let named: Vec<&str> = message
+/// `from` (a file or a folder) as hard links under `to` (copies where a
+/// link cannot be made); nothing when `from` does not exist.
+fn link_tree(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
+    let meta = match std::fs::symlink_metadata(from) {
+        Ok(m) => m,
+        Err(_) => return Ok(()),
+    };
+    if meta.is_dir() {
+        std::fs::create_dir_all(to).map_err(|e| Error::io(to, e))?;
+        for entry in std::fs::read_dir(from).map_err(|e| Error::io(from, e))? {
+            let entry = entry.map_err(|e| Error::io(from, e))?;
+            link_tree(&entry.path(), &to.join(entry.file_name()))?;
+        }
+    } else if meta.is_file() && std::fs::hard_link(from, to).is_err() {
+        std::fs::copy(from, to).map_err(|e| Error::io(to, e))?;
+    }
+    Ok(())
+}
+
+/// The drift findings that explain a failure, the surest first: those
+/// about an object the server's message names in quotes (`relation
+/// "orders_created_idx" already exists`), else about an object it names
+/// bare (`must be owner of table registry`; `rule _RETURN on view
+/// robot_report depends on column "id"`), else about an object the
+/// failing statement touches. The statement quoted after the message is
+/// not read: its every word would name something.
+fn explain(message: &str, touches: &[String], findings: &[Finding]) -> Vec<Explanation> {
+    let server = message.split(" (in `").next().unwrap_or(message);
+    let quoted: Vec<&str> = server
         .split('"')
         .skip(1)
         .step_by(2)
         .filter(|s| !s.is_empty())
         .collect();
-    findings
-        .iter()
-        .filter(|f| {
-            f.object.as_ref().is_some_and(|o| {
-                let last = o.name.rsplit('.').next().unwrap_or(&o.name);
-                let bare = last.split('(').next().unwrap_or(last);
-                named.iter().any(|n| *n == o.name || *n == last || *n == bare)
-            })
-        })
-        .map(explanation)
-        .collect()
+    let names = |o: &crate::diff::ObjectRef, n: &str| {
+        o.name == n
+            || last_name(&o.name) == n
+            || o.name
+                .ends_with(&format!(".{}", crate::model::quote_ident(n)))
+    };
+    let pick = |matches: &dyn Fn(&crate::diff::ObjectRef) -> bool| -> Vec<Explanation> {
+        findings
+            .iter()
+            .filter(|f| f.object.as_ref().is_some_and(matches))
+            .map(explanation)
+            .collect()
+    };
+    let found = pick(&|o| quoted.iter().any(|n| names(o, n)));
+    if !found.is_empty() {
+        return found;
+    }
+    let unquoted: String = server.split('"').step_by(2).collect::<Vec<_>>().join(" ");
+    let words: Vec<&str> = unquoted
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+        .filter(|w| w.len() >= 3)
+        .collect();
+    let found = pick(&|o| o.parent.is_none() && words.iter().any(|w| last_name(&o.name) == *w));
+    if !found.is_empty() {
+        return found;
+    }
+    pick(&|o| {
+        o.parent.is_none()
+            && touches
+                .iter()
+                .any(|t| o.name == *t || o.name == format!("public.{t}"))
+    })
+}
+
+/// The last name of an identity as `diff` writes it (`public.orders.idx`,
+/// `public."odd.name"`, `public.f(integer)`), unquoted: what a server
+/// message names.
+fn last_name(identity: &str) -> String {
+    let mut parts = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = identity.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                if let Some(p) = parts.last_mut() {
+                    p.push('"');
+                }
+            }
+            '"' => quoted = !quoted,
+            '.' if !quoted => parts.push(String::new()),
+            '(' if !quoted => break,
+            c => {
+                if let Some(p) = parts.last_mut() {
+                    p.push(c);
+                }
+            }
+        }
+    }
+    parts.pop().unwrap_or_default()
 }
 
 fn explanation(f: &Finding) -> Explanation {
     Explanation {
         finding: f.message.clone(),
-        object: f.object.as_ref().map(|o| o.name.clone()).unwrap_or_default(),
+        object: f
+            .object
+            .as_ref()
+            .map(|o| o.name.clone())
+            .unwrap_or_default(),
         since: Some(f.since.clone()).filter(|s| !s.is_empty()),
     }
 }
@@ -404,11 +550,27 @@ async fn size_hazards(
                     .iter()
                     .find(|(s, n, _, _)| format!("{s}.{n}") == h.table)
                     .map(|(_, _, rows, pages)| TableSize {
-                        rows: *rows,
+                        rows: (*rows >= 0).then_some(*rows),
                         pages: *pages,
                     });
             }
         }
         Err(e) => warnings.push(format!("table sizes could not be read: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::last_name;
+
+    #[test]
+    fn last_names_of_identities_are_unquoted() {
+        assert_eq!(
+            last_name("public.orders.orders_created_idx"),
+            "orders_created_idx"
+        );
+        assert_eq!(last_name("public.\"odd.na\"\"me\""), "odd.na\"me");
+        assert_eq!(last_name("app.total(integer, text)"), "total");
+        assert_eq!(last_name("plain"), "plain");
     }
 }

@@ -83,6 +83,7 @@ pub async fn run_pending(
             Ok(Held::Done(applied)) => (Vec::new(), true, applied.hides_changes),
             Err(Error::Input { path, message, .. }) => {
                 failed = true;
+                let touches = touched_at(m, &path);
                 out.push(PendingMigration {
                     version,
                     file,
@@ -93,6 +94,7 @@ pub async fn run_pending(
                             .unwrap_or(&message)
                             .to_string(),
                         explained_by: Vec::new(),
+                        touches,
                     },
                     changes: Vec::new(),
                     hazards: Vec::new(),
@@ -135,6 +137,22 @@ pub async fn run_pending(
     })
 }
 
+/// What the statement of `m` at `at` (`file:line`) touches.
+fn touched_at(m: &Migration, at: &str) -> Vec<String> {
+    let Some(line) = at.rsplit(':').next().and_then(|n| n.parse::<usize>().ok()) else {
+        return Vec::new();
+    };
+    crate::replay::analyze(m)
+        .ok()
+        .and_then(|infos| {
+            infos
+                .into_iter()
+                .find(|i| i.line + m.first_line - 1 == line)
+        })
+        .map(|i| i.touches)
+        .unwrap_or_default()
+}
+
 /// Rewrites and locks on tables that existed before the migration (a
 /// table it creates is locked by nobody else).
 fn hazards_of(before: &Storage, after: &Storage, locks: &[(i64, String)]) -> Vec<PreflightHazard> {
@@ -144,10 +162,20 @@ fn hazards_of(before: &Storage, after: &Storage, locks: &[(i64, String)]) -> Vec
             hazards.push(hazard(PreflightHazardCode::RewritesTable, name));
         }
     }
+    let exclusive: BTreeSet<i64> = locks
+        .iter()
+        .filter(|(_, mode)| mode == "AccessExclusiveLock")
+        .map(|(oid, _)| *oid)
+        .collect();
     for (oid, mode) in locks {
         let Some((name, _)) = before.get(oid) else {
             continue;
         };
+        // ACCESS EXCLUSIVE says it all: a weaker lock on the same table
+        // is no second hazard.
+        if mode != "AccessExclusiveLock" && exclusive.contains(oid) {
+            continue;
+        }
         let code = match mode.as_str() {
             "AccessExclusiveLock" => PreflightHazardCode::AccessExclusiveLock,
             // CREATE INDEX without CONCURRENTLY takes SHARE; the others

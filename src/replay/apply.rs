@@ -83,20 +83,7 @@ pub async fn apply_open(
         .map_err(control)?;
     if let Err(e) = sqlx::Executor::execute(&mut *conn, sqlx::raw_sql(&m.sql)).await {
         let _ = sqlx::Executor::execute(&mut *conn, sqlx::raw_sql("ROLLBACK")).await;
-        let at = error_offset(&m.sql, &e)
-            .and_then(|offset| {
-                statements
-                    .iter()
-                    .rev()
-                    .find(|s| (s.text.as_ptr() as usize - m.sql.as_ptr() as usize) <= offset)
-            })
-            .map(|s| (s.line, s.text));
-        let at = match at {
-            Some(at) => Some(at),
-            None => locate_by_rerun(conn, &statements).await,
-        };
-        let (line, text) = at.unwrap_or((1, m.sql.as_str()));
-        return Err(failure(m, line, text, &e));
+        return Err(located_failure(conn, m, &statements, &e).await);
     }
     Ok(Held::Open(Applied {
         statements: infos.len(),
@@ -140,23 +127,7 @@ pub async fn apply_as(
             }
         }
     } else if let Err(e) = sqlx::Executor::execute(&mut *conn, sqlx::raw_sql(&m.sql)).await {
-        // One simple query is one implicit transaction: nothing of it stays.
-        // Find the statement: by the error's position when the server gives
-        // one, else by running them again one by one and rolling back.
-        let at = error_offset(&m.sql, &e)
-            .and_then(|offset| {
-                statements
-                    .iter()
-                    .rev()
-                    .find(|s| (s.text.as_ptr() as usize - m.sql.as_ptr() as usize) <= offset)
-            })
-            .map(|s| (s.line, s.text));
-        let at = match at {
-            Some(at) => Some(at),
-            None => locate_by_rerun(conn, &statements).await,
-        };
-        let (line, text) = at.unwrap_or((1, m.sql.as_str()));
-        return Err(failure(m, line, text, &e));
+        return Err(located_failure(conn, m, &statements, &e).await);
     }
     Ok(Applied {
         statements: infos.len(),
@@ -229,6 +200,32 @@ async fn apply_routed(
     Ok(())
 }
 
+/// The failure of `m` run as one simple query (one implicit transaction:
+/// nothing of it stays), at its statement: found by the error's position
+/// when the server gives one, else by running the statements again one by
+/// one and rolling back.
+async fn located_failure(
+    conn: &mut PgConnection,
+    m: &Migration,
+    statements: &[normalize::Statement<'_>],
+    e: &sqlx::Error,
+) -> Error {
+    let at = error_offset(&m.sql, e)
+        .and_then(|offset| {
+            statements
+                .iter()
+                .rev()
+                .find(|s| (s.text.as_ptr() as usize - m.sql.as_ptr() as usize) <= offset)
+        })
+        .map(|s| (s.line, s.text));
+    let at = match at {
+        Some(at) => Some(at),
+        None => locate_by_rerun(conn, statements).await,
+    };
+    let (line, text) = at.unwrap_or((1, m.sql.as_str()));
+    failure(m, line, text, e)
+}
+
 /// The byte offset of a server error's cursor position, if it has one.
 fn error_offset(sql: &str, e: &sqlx::Error) -> Option<usize> {
     let sqlx::Error::Database(db) = e else {
@@ -266,7 +263,10 @@ async fn locate_by_rerun<'a>(
 }
 
 fn failure(m: &Migration, line: usize, statement: &str, e: &sqlx::Error) -> Error {
-    let message = elevate::server_message(e);
+    let mut message = elevate::server_message(e);
+    if let Some(detail) = elevate::server_detail(e) {
+        message = format!("{message}: {detail}");
+    }
     let first = statement.lines().next().unwrap_or_default().trim();
     let shown: String = first.chars().take(80).collect();
     let ellipsis = if shown.len() < statement.trim_end().len() {

@@ -4,14 +4,18 @@
 //! database to the snapshot, every kind, owners and grants; the roles the
 //! snapshot names are created first.
 //!
-//! Owners: migrations that follow run as [`REPLAY_ROLE`], so the role that
-//! owns most of the snapshot (its migrating role) is read as the replay
-//! role, as [`super::owners`] reads a replay against a live database the
-//! other way round. Every other role the snapshot names is created NOLOGIN
-//! on the shadow when missing and granted to the replay role, which may
-//! then make it an owner. A role that is a superuser on the shadow is never
-//! granted (membership would hand over everything it owns, system catalogs
-//! included): what it owns is read as the replay role's, with a warning.
+//! Owners: migrations that follow run as [`crate::shadow::REPLAY_ROLE`],
+//! so the role that owns most of the snapshot (its migrating role) is read
+//! as the replay role, as [`super::owners`] reads a replay against a live
+//! database the other way round. The objects are created by the replay
+//! role, unprivileged (a materialized view's query runs when it is
+//! created); then the owners, grants and comments, statements that run no
+//! code of the schema's, run on the shadow's superuser connection, so
+//! that objects owned by other roles (created NOLOGIN when missing) and
+//! their grantors are as in the snapshot. The replay role is made a member
+//! of no other role: a pending migration that alters another role's table
+//! fails on the shadow as it would in production. A role that is a
+//! superuser on the shadow is read as the replay role, with a warning.
 
 use super::owners;
 use crate::catalog::{self, CaptureOptions};
@@ -75,7 +79,7 @@ pub async fn seed(db: &ReplayDatabase, snapshot: &Snapshot, origin: &str) -> Res
         .filter(|r| !renames.contains_key(*r) && **r != runner)
         .cloned()
         .collect();
-    seeded.created_roles = create_roles(db, &runner, &to_create).await?;
+    seeded.created_roles = create_roles(db, &to_create).await?;
     let wanted = if renames.is_empty() {
         snapshot.clone()
     } else {
@@ -96,18 +100,30 @@ pub async fn seed(db: &ReplayDatabase, snapshot: &Snapshot, origin: &str) -> Res
     );
     seeded.statements = plan.statements.len();
     seeded.warnings.extend(plan.warnings.iter().cloned());
-    crate::shadow::load_sql_as(db, &plan.to_migration_sql(), origin)
-        .await
-        .map_err(|e| match e {
-            Error::Input {
-                path,
-                message,
-                hint: _,
-            } => Error::Shadow(format!(
-                "rebuilding {origin} on the shadow failed at {path}: {message} (driftwatch's own SQL: please report it)"
-            )),
-            other => other,
-        })?;
+    let ours = |e: Error| {
+        match e {
+        Error::Input { path, message, .. } => Error::Shadow(format!(
+            "rebuilding {origin} on the shadow failed at {path}: {message} (driftwatch's own SQL: please report it)"
+        )),
+        other => other,
+    }
+    };
+    match &db.superuser {
+        Some(superuser) => {
+            let (objects, authorization) = plan.split_authorization();
+            crate::shadow::load_sql_as(db, &objects.to_migration_sql(), origin)
+                .await
+                .map_err(ours)?;
+            if !authorization.is_empty() {
+                crate::shadow::load_sql(superuser, &authorization.to_migration_sql(), origin)
+                    .await
+                    .map_err(ours)?;
+            }
+        }
+        None => crate::shadow::load_sql_as(db, &plan.to_migration_sql(), origin)
+            .await
+            .map_err(ours)?,
+    }
     Ok(seeded)
 }
 
@@ -122,10 +138,9 @@ async fn current_role(db: &ReplayDatabase) -> Result<String> {
     Ok(role)
 }
 
-/// Creates the roles of `roles` that the shadow lacks (NOLOGIN) and grants
-/// each to `runner`, on the superuser connection when there is one.
-/// Returns the roles created.
-async fn create_roles(db: &ReplayDatabase, runner: &str, roles: &[String]) -> Result<Vec<String>> {
+/// Creates the roles of `roles` that the shadow lacks (NOLOGIN), on the
+/// superuser connection when there is one. Returns the roles created.
+async fn create_roles(db: &ReplayDatabase, roles: &[String]) -> Result<Vec<String>> {
     if roles.is_empty() {
         return Ok(Vec::new());
     }
@@ -139,25 +154,14 @@ async fn create_roles(db: &ReplayDatabase, runner: &str, roles: &[String]) -> Re
             .await
             .map_err(fail)?;
     let mut created = Vec::new();
-    for role in roles {
-        let quoted = quote_ident(role);
-        if !existing.contains(role) {
-            sqlx::Executor::execute(
-                &mut conn,
-                sqlx::raw_sql(&format!("CREATE ROLE {quoted} NOLOGIN")),
-            )
-            .await
-            .map_err(fail)?;
-            created.push(role.clone());
-        }
-        // Superusers were read as the runner above; the others may own
-        // objects the runner creates.
+    for role in roles.iter().filter(|r| !existing.contains(r)) {
         sqlx::Executor::execute(
             &mut conn,
-            sqlx::raw_sql(&format!("GRANT {quoted} TO {}", quote_ident(runner))),
+            sqlx::raw_sql(&format!("CREATE ROLE {} NOLOGIN", quote_ident(role))),
         )
         .await
         .map_err(fail)?;
+        created.push(role.clone());
     }
     let _ = conn.close().await;
     Ok(created)
@@ -215,9 +219,7 @@ fn rename_roles(snapshot: &Snapshot, renames: &BTreeMap<String, String>) -> Resu
 fn rename(v: &mut Value, renames: &BTreeMap<String, String>) {
     let renamed = |name: &str| -> Option<String> {
         match Grantee::from_key(name) {
-            Grantee::Role(role) => renames
-                .get(&role)
-                .map(|to| Grantee::Role(to.clone()).key()),
+            Grantee::Role(role) => renames.get(&role).map(|to| Grantee::Role(to.clone()).key()),
             Grantee::Public => None,
         }
     };

@@ -29,9 +29,7 @@ pub use preflight::{
     Explanation, PendingMigration, PendingOutcome, PreflightHazard, PreflightHazardCode,
     PreflightReport, PreflightResult, TableSize, PREFLIGHT_FORMAT,
 };
-pub use preflight_text::{
-    render_preflight_html, render_preflight_markdown, render_preflight_text,
-};
+pub use preflight_text::{render_preflight_html, render_preflight_markdown, render_preflight_text};
 pub use text::{render_text, Style};
 
 use crate::diff::{Change, Severity};

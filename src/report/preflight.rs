@@ -46,6 +46,10 @@ pub enum PendingOutcome {
         /// Drift findings about the objects the failure names: why it
         /// fails here but not on the history's own schema.
         explained_by: Vec<Explanation>,
+        /// The objects the failing statement touches (`schema.name` or a
+        /// bare name as written), for the explanation.
+        #[serde(skip)]
+        touches: Vec<String>,
     },
     /// Not run: an earlier migration failed.
     NotRun,
@@ -106,8 +110,8 @@ pub struct PreflightHazard {
 /// A table's size as the target's statistics estimate it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct TableSize {
-    /// `pg_class.reltuples` (-1: never analyzed).
-    pub rows: i64,
+    /// `pg_class.reltuples`; None when the table was never analyzed.
+    pub rows: Option<i64>,
     /// `pg_class.relpages`, 8 kB each.
     pub pages: i64,
 }
@@ -115,10 +119,9 @@ pub struct TableSize {
 impl TableSize {
     /// `~1.2M rows, 96 MB`.
     pub fn describe(&self) -> String {
-        let rows = if self.rows < 0 {
-            "rows unknown (never analyzed)".to_string()
-        } else {
-            format!("~{} rows", human(self.rows as f64, ""))
+        let rows = match self.rows {
+            None => "rows unknown (never analyzed)".to_string(),
+            Some(n) => format!("~{} rows", human(n as f64, "")),
         };
         let bytes = self.pages as f64 * 8192.0;
         format!("{rows}, {}B", human(bytes, " "))

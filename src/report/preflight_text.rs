@@ -26,9 +26,7 @@ fn headline(r: &PreflightReport) -> String {
     };
     format!(
         "preflight {}: {} ({pending} pending after {applied}; live schema: {})",
-        r.target,
-        what,
-        r.live
+        r.target, what, r.live
     )
 }
 
@@ -38,14 +36,15 @@ fn failure_lines(m: &PendingMigration) -> Vec<String> {
         at,
         message,
         explained_by,
+        ..
     } = &m.outcome
     {
         let mut line = format!("{at}: {message}");
         let reasons: Vec<String> = explained_by
             .iter()
             .map(|e| match &e.since {
-                Some(since) => format!("{}, drift since {}", e.finding, day(since)),
-                None => e.finding.clone(),
+                Some(since) => format!("drift since {}: {}", day(since), e.finding),
+                None => format!("drift: {}", e.finding),
             })
             .collect();
         if !reasons.is_empty() {
@@ -81,15 +80,15 @@ pub fn render_preflight_text(r: &PreflightReport) -> String {
         }
     }
     for m in &r.migrations {
+        let count = match m.outcome {
+            PendingOutcome::Applies => format!(", {} change(s)", m.changes.len()),
+            _ => String::new(),
+        };
         out.push_str(&format!(
-            "\n{} {} ({}): {}\n",
+            "\n{} {}: {}{count}\n",
             t(&m.version),
             t(&m.file),
             verdict(m),
-            match m.outcome {
-                PendingOutcome::Applies => format!("{} change(s)", m.changes.len()),
-                _ => String::new(),
-            }
         ));
         for line in failure_lines(m) {
             out.push_str(&format!("  {}\n", t(&line)));
@@ -105,9 +104,14 @@ pub fn render_preflight_text(r: &PreflightReport) -> String {
         }
     }
     match &r.surviving_drift {
-        Some(s) if s.is_empty() => out.push_str("\nend state: as the history says (no drift survives)\n"),
+        Some(s) if s.is_empty() => {
+            out.push_str("\nend state: as the history says (no drift survives)\n")
+        }
         Some(s) => {
-            out.push_str(&format!("\ndrift that survives the deploy ({}):\n", s.len()));
+            out.push_str(&format!(
+                "\ndrift that survives the deploy ({}):\n",
+                s.len()
+            ));
             for c in s {
                 out.push_str(&format!("  {}\n", t(c)));
             }
@@ -147,13 +151,13 @@ pub fn render_preflight_markdown(r: &PreflightReport) -> String {
     if !r.drift.is_empty() {
         out.push_str("\n**Drift now**\n\n");
         for d in &r.drift {
-            out.push_str(&format!("- {}\n", md(&d.finding)));
+            out.push_str(&format!("- {}\n", escape::markdown_code(&d.finding)));
         }
     }
     if let Some(s) = r.surviving_drift.as_ref().filter(|s| !s.is_empty()) {
         out.push_str("\n**Drift that survives the deploy**\n\n");
         for c in s {
-            out.push_str(&format!("- {}\n", md(c)));
+            out.push_str(&format!("- {}\n", escape::markdown_code(c)));
         }
     }
     for w in &r.warnings {

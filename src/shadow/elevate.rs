@@ -155,6 +155,17 @@ pub fn server_message(e: &sqlx::Error) -> String {
     }
 }
 
+/// The server's DETAIL of an error, when it gives one (`rule _RETURN on
+/// view v depends on column "id"`): often what names the object in the way.
+pub fn server_detail(e: &sqlx::Error) -> Option<String> {
+    let sqlx::Error::Database(db) = e else {
+        return None;
+    };
+    db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()?
+        .detail()
+        .map(str::to_string)
+}
+
 /// What to do about a failed statement: a permission error (SQLSTATE
 /// 42501) is the unprivileged replay refusing it; anything else gets
 /// `otherwise`.

@@ -344,6 +344,24 @@ impl Plan {
             .any(|s| s.placement != Placement::Transaction)
     }
 
+    /// The plan as two: the objects, then their owners, grants and comments
+    /// (statements that change the catalog and run no code of the schema's,
+    /// which a superuser may run after an unprivileged role created the
+    /// objects: `replay::seed`).
+    pub fn split_authorization(&self) -> (Plan, Plan) {
+        let (late, early): (Vec<Statement>, Vec<Statement>) = self
+            .statements
+            .iter()
+            .cloned()
+            .partition(|s| s.phase >= Phase::Owners);
+        let part = |statements| Plan {
+            settings: self.settings.clone(),
+            statements,
+            warnings: Vec::new(),
+        };
+        (part(early), part(late))
+    }
+
     /// The migration as a migration file: settings and statements in order,
     /// without BEGIN/COMMIT (migration tools run a file in their own
     /// transaction).
