@@ -22,6 +22,7 @@ pub mod normalize;
 pub mod preflight;
 pub mod replay;
 pub mod report;
+pub mod rollback;
 pub mod schedule;
 pub mod shadow;
 pub mod source;

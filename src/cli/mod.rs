@@ -9,6 +9,7 @@ mod history;
 mod log;
 mod preflight;
 mod replay;
+mod rollback;
 mod snapshot;
 mod status;
 mod store;
@@ -50,6 +51,8 @@ enum Command {
     Alert(alert::AlertArgs),
     /// The daemon: scan every target on its schedule, alert, serve /healthz and /metrics.
     Watch(watch::WatchArgs),
+    /// The verified SQL that undoes a target's last migrations (and, with --write, the tool's down files).
+    Rollback(rollback::RollbackArgs),
     /// Maintain the snapshot store: upgrade its layout, remove unused objects, verify it.
     Store(store::StoreArgs),
 }
@@ -228,6 +231,7 @@ pub fn main() -> ExitCode {
             Command::Store(args) => store::run(args).await,
             Command::Alert(args) => alert::run(args).await,
             Command::Baseline(args) => baseline::run(args).await,
+            Command::Rollback(args) => rollback::run(args).await,
         }
     });
     match result {

@@ -176,20 +176,24 @@ pub(super) fn apply<'a>(
                     rename_in(&mut v.definition, &old_k, &new_k);
                 }
                 // Identity sequences keep their name through a rename; a
-                // table made afresh gets <table>_<column>_seq.
+                // table made afresh gets <table>_<column>_seq. A sequence
+                // that already has that name (a table renamed back, as a
+                // rollback does) is left: renaming it to itself fails.
                 if let Some(t) = renamed
                     .tables
                     .iter()
                     .find(|t| t.schema == schema && t.name == new)
                 {
                     for c in t.columns.iter().filter(|c| c.identity.is_some()) {
+                        let (table, column, name) = (
+                            super::privileges::literal(&new_q),
+                            super::privileges::literal(&c.name),
+                            super::privileges::literal(&format!("{new}_{}_seq", c.name)),
+                        );
                         out.push(
                             Phase::Renames,
                             format!(
-                                "DO $$ BEGIN EXECUTE format('ALTER SEQUENCE %s RENAME TO %I', pg_get_serial_sequence({}, {}), {}); END $$;",
-                                super::privileges::literal(&new_q),
-                                super::privileges::literal(&c.name),
-                                super::privileges::literal(&format!("{new}_{}_seq", c.name))
+                                "DO $$ BEGIN IF (SELECT relname FROM pg_class WHERE oid = pg_get_serial_sequence({table}, {column})::regclass) <> {name} THEN EXECUTE format('ALTER SEQUENCE %s RENAME TO %I', pg_get_serial_sequence({table}, {column}), {name}); END IF; END $$;"
                             ),
                             &[],
                         );
