@@ -79,7 +79,7 @@ pub async fn seed(db: &ReplayDatabase, snapshot: &Snapshot, origin: &str) -> Res
         .filter(|r| !renames.contains_key(*r) && **r != runner)
         .cloned()
         .collect();
-    seeded.created_roles = create_roles(db, &to_create).await?;
+    seeded.created_roles = create_roles(db, &to_create, false).await?;
     let wanted = if renames.is_empty() {
         snapshot.clone()
     } else {
@@ -139,8 +139,15 @@ async fn current_role(db: &ReplayDatabase) -> Result<String> {
 }
 
 /// Creates the roles of `roles` that the shadow lacks (NOLOGIN), on the
-/// superuser connection when there is one. Returns the roles created.
-async fn create_roles(db: &ReplayDatabase, roles: &[String]) -> Result<Vec<String>> {
+/// superuser connection when there is one; when `grant`, each role created
+/// is granted to the replay role, which may then hand it objects
+/// (`rollback`'s verification runs its ALTER … OWNER TO as that role).
+/// Returns the roles created.
+pub async fn create_roles(
+    db: &ReplayDatabase,
+    roles: &[String],
+    grant: bool,
+) -> Result<Vec<String>> {
     if roles.is_empty() {
         return Ok(Vec::new());
     }
@@ -155,12 +162,17 @@ async fn create_roles(db: &ReplayDatabase, roles: &[String]) -> Result<Vec<Strin
             .map_err(fail)?;
     let mut created = Vec::new();
     for role in roles.iter().filter(|r| !existing.contains(r)) {
-        sqlx::Executor::execute(
-            &mut conn,
-            sqlx::raw_sql(&format!("CREATE ROLE {} NOLOGIN", quote_ident(role))),
-        )
-        .await
-        .map_err(fail)?;
+        let quoted = quote_ident(role);
+        let mut sql = format!("CREATE ROLE {quoted} NOLOGIN");
+        if grant && db.superuser.is_some() {
+            sql.push_str(&format!(
+                "; GRANT {quoted} TO {}",
+                quote_ident(crate::shadow::REPLAY_ROLE)
+            ));
+        }
+        sqlx::Executor::execute(&mut conn, sqlx::raw_sql(&sql))
+            .await
+            .map_err(fail)?;
         created.push(role.clone());
     }
     let _ = conn.close().await;

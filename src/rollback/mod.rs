@@ -388,6 +388,7 @@ mod tests {
                     after_fingerprint: String::new(),
                     statements: 1,
                     renames: None,
+                    down: None,
                 })
                 .collect(),
         }

@@ -119,7 +119,10 @@ async fn run_on(
         // Roles are the cluster's, not the schema's: the target still has
         // the roles its earlier schema granted to, so the shadow gets them
         // too (the seed created those of the applied state).
-        ensure_roles(db, &crate::replay::roles_named(&expected.objects)).await?;
+        let roles: Vec<String> = crate::replay::roles_named(&expected.objects)
+            .into_iter()
+            .collect();
+        crate::replay::create_roles(db, &roles, true).await?;
         if let Err(e) = crate::replay::apply_as(&mut conn, &m, Some(db)).await {
             let (at, message) = match e {
                 Error::Input { path, message, .. } => (path, message),
@@ -156,42 +159,6 @@ async fn run_on(
     Ok(verdicts)
 }
 
-/// Creates the roles of `roles` the shadow lacks (NOLOGIN), granted to the
-/// replay role so that it may hand them objects.
-async fn ensure_roles(
-    db: &ReplayDatabase,
-    roles: &std::collections::BTreeSet<String>,
-) -> Result<()> {
-    if roles.is_empty() {
-        return Ok(());
-    }
-    let url = db.superuser.as_ref().unwrap_or(&db.url);
-    let mut conn = url.connect(&[]).await?;
-    let fail = |e: sqlx::Error| Error::Shadow(format!("{}: creating roles: {e}", url.redacted()));
-    let wanted: Vec<String> = roles.iter().cloned().collect();
-    let existing: Vec<String> =
-        sqlx::query_scalar("SELECT rolname::text FROM pg_roles WHERE rolname = ANY($1)")
-            .bind(&wanted)
-            .fetch_all(&mut conn)
-            .await
-            .map_err(fail)?;
-    for role in wanted.iter().filter(|r| !existing.contains(r)) {
-        let quoted = crate::model::quote_ident(role);
-        let mut sql = format!("CREATE ROLE {quoted} NOLOGIN");
-        if db.superuser.is_some() {
-            sql.push_str(&format!(
-                "; GRANT {quoted} TO {}",
-                crate::model::quote_ident(crate::shadow::REPLAY_ROLE)
-            ));
-        }
-        sqlx::Executor::execute(&mut conn, sqlx::raw_sql(&sql))
-            .await
-            .map_err(fail)?;
-    }
-    let _ = sqlx::Connection::close(conn).await;
-    Ok(())
-}
-
 /// The shadow's schema with the replay role read as `expected`'s owner.
 async fn capture_aligned(
     db: &ReplayDatabase,
@@ -216,5 +183,6 @@ fn as_migration(step: &Step) -> Migration {
         first_line: 1,
         checksum: String::new(),
         no_transaction: false,
+        down: None,
     }
 }
