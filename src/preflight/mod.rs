@@ -149,8 +149,17 @@ pub async fn preflight(req: &PreflightRequest, store: &TargetStore) -> Result<Pr
             .capture(crate::catalog::CaptureMode::Full, None)
             .await?;
         run::run_pending(&db, &mut session, start, &pending).await
-    }
-    .await;
+    };
+    // The replay of the same files, for the end state, runs meanwhile (on
+    // a shadow of its own): most of a preflight's time on a long history.
+    let end_version = pending.last().map(Migration::key).or(applied.clone());
+    let end_state = async {
+        match &end_version {
+            Some(v) => Some(history_state(target, store, &set, v, &live.snapshot).await),
+            None => None,
+        }
+    };
+    let (result, end_state) = tokio::join!(result, end_state);
     let _ = shadow.discard(&db).await;
     let mut ran = result?;
 
@@ -176,24 +185,13 @@ pub async fn preflight(req: &PreflightRequest, store: &TargetStore) -> Result<Pr
     }
 
     // The end state against the replay of the same files.
-    let surviving = if ran.failed {
-        None
-    } else {
-        let last = pending.last().map(Migration::key).or(applied.clone());
-        match last {
-            Some(version) => {
-                let expected = history_state(target, store, &set, &version, &live.snapshot).await?;
-                let compared = crate::diff::compare(&expected, &ran.end, &rules);
-                warnings.extend(compared.warnings);
-                Some(
-                    compared
-                        .changes
-                        .iter()
-                        .map(|c| c.summary())
-                        .collect::<Vec<_>>(),
-                )
-            }
-            None => Some(Vec::new()),
+    let surviving = match (ran.failed, end_state) {
+        (true, _) => None,
+        (false, None) => Some(Vec::new()),
+        (false, Some(expected)) => {
+            let compared = crate::diff::compare(&expected?, &ran.end, &rules);
+            warnings.extend(compared.warnings);
+            Some(compared.changes.iter().map(|c| c.summary()).collect())
         }
     };
     let result = if ran.failed {
