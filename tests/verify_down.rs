@@ -330,3 +330,47 @@ async fn a_down_file_that_is_not_utf8_stops_verify_down_only() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The shape of Harbor's history (goharbor/harbor, 0041 then 0050): a data
+/// migration whose down file undoes no row, and a later migration that
+/// counts on the rows being there once. Verifying the down file runs the
+/// migration again in a transaction that is rolled back, so the later
+/// migration still applies (committed twice, the rows were doubled and it
+/// failed with a duplicate key).
+#[tokio::test]
+async fn a_data_migration_checked_again_leaves_its_rows_once() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("harbor_shape");
+    write(
+        &dir,
+        &[
+            (
+                "1_role.up.sql",
+                b"CREATE TABLE role (role_id serial PRIMARY KEY, name text);\n",
+            ),
+            ("1_role.down.sql", b"DROP TABLE role;\n"),
+            (
+                "2_seed.up.sql",
+                b"INSERT INTO role (name) VALUES ('guest'), ('maintainer');\n",
+            ),
+            ("2_seed.down.sql", b"SELECT 1;\n"),
+            (
+                "3_fix.up.sql",
+                b"UPDATE role SET role_id = 4 WHERE name = 'maintainer' AND role_id <> 4;\nUPDATE role SET role_id = 3 WHERE name = 'guest' AND role_id <> 3;\n",
+            ),
+            ("3_fix.down.sql", b"SELECT 1;\n"),
+        ],
+    );
+    let out = verify(&dir, &work.path().join("store"), &["--verify-down"]);
+    let text = stdout(&out);
+    assert_eq!(
+        code(&out),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("3 down files verified: 3 restore, 0 wrong"),
+        "{text}"
+    );
+}

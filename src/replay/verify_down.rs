@@ -102,7 +102,36 @@ impl Verifier<'_> {
             };
             check.differences = differences(before_snapshot, &state);
         }
-        // The migration again, on what the down file left.
+        // The migration again, on what the down file left. One that writes
+        // data (or runs DO blocks, which may) runs in a transaction that is
+        // rolled back: committed twice, its rows would be there twice and a
+        // later migration that counts on them would fail on the shadow
+        // (Harbor's 0050 after its 0041). Whether it fails is the verdict;
+        // the planner's SQL then brings the schema back to the `after`.
+        let schema_only = super::analyze(m).is_ok_and(|infos| {
+            crate::normalize::migration_class(&infos) == crate::normalize::MigrationClass::Schema
+        });
+        if !schema_only {
+            match super::apply_open(self.conn, m, Some(self.shadow)).await {
+                Ok(super::Held::Open(_)) => {
+                    sqlx::Executor::execute(&mut *self.conn, sqlx::raw_sql("ROLLBACK"))
+                        .await
+                        .map_err(|e| {
+                            Error::Shadow(format!("{}: ROLLBACK: {e}", m.path.display()))
+                        })?;
+                }
+                Ok(super::Held::Done(_)) => {}
+                Err(Error::Input { path, message, .. }) => {
+                    if check.verdict == DownVerdict::Restores {
+                        check.verdict = DownVerdict::UpAgainDiffers;
+                        check.failure = Some(format!("{path}: {message}"));
+                    }
+                }
+                Err(other) => return Err(other),
+            }
+            let now = self.capture(true, &state).await?;
+            return Ok((check, self.back_to(m, now, after).await?));
+        }
         match self.run(m).await? {
             Err(failure) => {
                 if check.verdict == DownVerdict::Restores {
@@ -158,8 +187,11 @@ impl Verifier<'_> {
         if now.fingerprint == after.fingerprint {
             return Ok(now);
         }
+        // The shadow only: its column order must come back too (a down
+        // file that drops and re-adds a column leaves it last).
         let opts = PlanOptions {
             allow_drops: true,
+            reorder_columns: true,
             ..PlanOptions::default()
         };
         let sql = plan(&now, &after, &opts).to_migration_sql();
