@@ -112,24 +112,32 @@ impl Verifier<'_> {
             crate::normalize::migration_class(&infos) == crate::normalize::MigrationClass::Schema
         });
         if !schema_only {
-            match super::apply_open(self.conn, m, Some(self.shadow)).await {
+            // Rolled back whole (or failed whole in its transaction):
+            // nothing changed since `state`; otherwise capture it all.
+            let unchanged = match super::apply_open(self.conn, m, Some(self.shadow)).await {
                 Ok(super::Held::Open(_)) => {
                     sqlx::Executor::execute(&mut *self.conn, sqlx::raw_sql("ROLLBACK"))
                         .await
                         .map_err(|e| {
                             Error::Shadow(format!("{}: ROLLBACK: {e}", m.path.display()))
                         })?;
+                    true
                 }
-                Ok(super::Held::Done(_)) => {}
+                Ok(super::Held::Done(_)) => false,
                 Err(Error::Input { path, message, .. }) => {
                     if check.verdict == DownVerdict::Restores {
                         check.verdict = DownVerdict::UpAgainDiffers;
                         check.failure = Some(format!("{path}: {message}"));
                     }
+                    false
                 }
                 Err(other) => return Err(other),
-            }
-            let now = self.capture(true, &state).await?;
+            };
+            let now = if unchanged {
+                state
+            } else {
+                self.capture(true, &state).await?
+            };
             return Ok((check, self.back_to(m, now, after).await?));
         }
         match self.run(m).await? {
