@@ -638,3 +638,46 @@ async fn a_fleet_store_and_the_configured_directory() {
         ["3"]
     );
 }
+
+/// A table whose name holds a line break, SQL and terminal controls:
+/// the rollback's script (its comments and its statements) runs as one
+/// script that re-creates that table and drops nothing else, and neither
+/// the script nor the Markdown report carries a raw control character.
+#[tokio::test]
+async fn hostile_names_stay_names_in_the_script_and_the_report() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("hostile");
+    std::fs::create_dir_all(&dir).unwrap();
+    let evil = "evil\nDROP TABLE keepme; --\u{1b}[31m\u{202e}";
+    let quoted = "U&\"evil\\000ADROP TABLE keepme; --\\001B[31m\\202E\"";
+    let files = [dir.join("V1__base.sql"), dir.join("V2__drop_evil.sql")];
+    std::fs::write(
+        &files[0],
+        format!("CREATE TABLE keepme (id int);\nCREATE TABLE {quoted} (id int);\nCOMMENT ON TABLE {quoted} IS 'x'';\nDROP TABLE keepme; --';\n"),
+    )
+    .unwrap();
+    std::fs::write(&files[1], format!("DROP TABLE {quoted};\n")).unwrap();
+    let store = work.path().join("store");
+    replay(&dir, &store, "h", None);
+    let out = rollback(&store, "h", &["--allow-drops"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let script = stdout(&out);
+    assert_inert("rollback script", &script, false);
+    assert!(
+        !script
+            .lines()
+            .any(|l| l.trim_start().starts_with("DROP TABLE keepme")),
+        "{script}"
+    );
+    let db = db_at(&files, 2).await;
+    psql_text(&db, &script);
+    let tables = psql_rows(
+        &db,
+        "SELECT string_agg(relname, '|' ORDER BY relname) FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace",
+    );
+    // psql prints the name's line break as one.
+    assert_eq!(tables.join("\n"), format!("{evil}|keepme"));
+    let out = rollback(&store, "h", &["--allow-drops", "--format", "markdown"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_inert("rollback markdown", &stdout(&out), false);
+}
