@@ -18,7 +18,7 @@ use crate::report::{
 use crate::store::Backend;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -290,14 +290,7 @@ pub async fn run(args: CheckArgs) -> Result<ExitCode> {
             }
         }
     }
-    match &args.output {
-        Some(path) => crate::util::write_atomic(path, text.as_bytes())?,
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())?;
-            out.flush()?;
-        }
-    }
+    super::write_output(args.output.as_deref(), &text)?;
     Ok(exit_code(&reports))
 }
 

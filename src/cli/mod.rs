@@ -190,6 +190,21 @@ pub(crate) fn config_path(given: Option<&std::path::Path>) -> Option<std::path::
     crate::config::Config::path_or_default(given.or(from_env.as_deref()))
 }
 
+/// Writes a report to `output` (atomically: a failure leaves no half file)
+/// or, without one, to standard output.
+pub(crate) fn write_output(output: Option<&std::path::Path>, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    match output {
+        Some(path) => crate::util::write_atomic(path, text.as_bytes())?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+        }
+    }
+    Ok(())
+}
+
 /// Parses the command line, runs the command, and maps errors to exit code 2.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {

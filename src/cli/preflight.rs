@@ -12,7 +12,6 @@ use crate::report::{render_preflight_html, render_preflight_markdown, render_pre
 use crate::store::{Backend, StoredRef};
 use anyhow::Result;
 use clap::{Args, ValueEnum};
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -226,13 +225,6 @@ pub async fn run(args: PreflightArgs) -> Result<ExitCode> {
             t
         }
     };
-    match &args.output {
-        Some(path) => crate::util::write_atomic(path, text.as_bytes())?,
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())?;
-            out.flush()?;
-        }
-    }
+    super::write_output(args.output.as_deref(), &text)?;
     Ok(ExitCode::from(report.exit_code()))
 }

@@ -10,7 +10,6 @@ use crate::rollback::{render_markdown, render_text, RollbackOptions};
 use crate::store::TargetStore;
 use anyhow::Result;
 use clap::Args;
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -128,14 +127,7 @@ pub async fn run(args: RollbackArgs) -> Result<ExitCode> {
             (n, bad) => format!("; {bad} of {n} down file(s) do not converge: none written"),
         }
     );
-    match &args.output {
-        Some(path) => crate::util::write_atomic(path, text.as_bytes())?,
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())?;
-            out.flush()?;
-        }
-    }
+    super::write_output(args.output.as_deref(), &text)?;
     Ok(if report.converges() {
         ExitCode::SUCCESS
     } else {

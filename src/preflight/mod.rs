@@ -365,21 +365,7 @@ async fn replayed_state(
         shadow,
         capture: target.capture.clone(),
     };
-    // As `state_after` counts them: every file when no versioned one is
-    // newer than `version` (repeatables run last), else up to it.
-    let newer = set.migrations.iter().any(|m| {
-        m.version
-            .as_deref()
-            .is_some_and(|v| compare_versions(v, version).is_gt())
-    });
-    let wanted = if newer {
-        set.up_to(Some(version))?.len()
-    } else {
-        set.migrations.len()
-    };
-    let current = store.read_index()?.is_some_and(|index| {
-        crate::replay::reusable(&set.migrations[..wanted], Some(&index), store, false) == wanted
-    });
+    let current = crate::replay::is_current(set, store, version)?;
     if current {
         let state = crate::replay::state_after(set, store, version, &settings).await?;
         return Ok(state.snapshot(store)?.0);

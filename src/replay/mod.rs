@@ -15,7 +15,7 @@ mod verify_down;
 pub use apply::{analyze, apply, apply_as, apply_open, create_history_table, Applied, Held};
 pub use migrate::{history_row_sql, migrate, prisma_migration_name};
 pub use seed::{create_roles, roles_named, seed, Seeded};
-pub use state::{state_after, StateAfter, StateSettings};
+pub use state::{is_current, state_after, StateAfter, StateSettings};
 
 use crate::catalog::{CaptureMode, CaptureOptions, CaptureSession};
 use crate::error::{Error, Result};

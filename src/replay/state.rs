@@ -55,15 +55,11 @@ impl StateAfter {
     }
 }
 
-/// The history of `set` up to `version`: from the store's replay when it
-/// is current, else replayed now (on `settings`) and stored.
-pub async fn state_after(
-    set: &MigrationSet,
-    store: &TargetStore,
-    version: &str,
-    settings: &StateSettings,
-) -> Result<StateAfter> {
-    let wanted = set.up_to(Some(version)).map_err(|_| Error::Input {
+/// How many leading migrations of `set` "the state after `version`"
+/// holds, and whether that is every versioned file (the repeatables that
+/// run after them are then included too).
+fn wanted(set: &MigrationSet, version: &str) -> Result<(usize, bool)> {
+    let up_to = set.up_to(Some(version)).map_err(|_| Error::Input {
         path: set.dir.display().to_string(),
         message: format!("the applied version {version} has no migration file"),
         hint: "point the target's migrations at the directory its tool applies".into(),
@@ -74,11 +70,32 @@ pub async fn state_after(
             .as_deref()
             .is_some_and(|v| migrations::compare_versions(v, version).is_gt())
     });
-    let wanted_len = if all_applied {
+    let len = if all_applied {
         set.migrations.len()
     } else {
-        wanted.len()
+        up_to.len()
     };
+    Ok((len, all_applied))
+}
+
+/// True when `store`'s replay holds the state after `version` of `set`
+/// as it is: [`state_after`] would read it without replaying.
+pub fn is_current(set: &MigrationSet, store: &TargetStore, version: &str) -> Result<bool> {
+    let (len, _) = wanted(set, version)?;
+    Ok(store
+        .read_index()?
+        .is_some_and(|index| reusable(&set.migrations[..len], Some(&index), store, false) == len))
+}
+
+/// The history of `set` up to `version`: from the store's replay when it
+/// is current, else replayed now (on `settings`) and stored.
+pub async fn state_after(
+    set: &MigrationSet,
+    store: &TargetStore,
+    version: &str,
+    settings: &StateSettings,
+) -> Result<StateAfter> {
+    let (wanted_len, all_applied) = wanted(set, version)?;
     let current = |index: &crate::store::MigrationIndex| {
         reusable(&set.migrations[..wanted_len], Some(index), store, false) == wanted_len
     };
