@@ -71,11 +71,7 @@ fn walk(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
                 walk(va, vb, &format!("{path}[{i}]"), out);
             }
         }
-        _ => out.push(format!(
-            "{path}: incremental {} / full {}",
-            cut(a),
-            cut(b)
-        )),
+        _ => out.push(format!("{path}: incremental {} / full {}", cut(a), cut(b))),
     }
 }
 
@@ -122,7 +118,12 @@ pub struct Restarted {
 
 impl Drop for Restarted {
     fn drop(&mut self) {
-        let _ = pg_ctl(&self.bindir, &self.data, self.owner, &["stop", "-m", "immediate", "-w"]);
+        let _ = pg_ctl(
+            &self.bindir,
+            &self.data,
+            self.owner,
+            &["stop", "-m", "immediate", "-w"],
+        );
     }
 }
 
@@ -136,8 +137,13 @@ pub fn restart(cluster: &Cluster, bindir: &Path) -> Restarted {
     let owner = (meta.uid(), meta.gid());
     let log = data.join("restart.log");
     let log = log.to_string_lossy();
-    let out = pg_ctl(bindir, &data, owner, &["restart", "-m", "fast", "-w", "-l", &log])
-        .expect("run pg_ctl");
+    let out = pg_ctl(
+        bindir,
+        &data,
+        owner,
+        &["restart", "-m", "fast", "-w", "-l", &log],
+    )
+    .expect("run pg_ctl");
     assert!(
         out.status.success(),
         "pg_ctl restart: {}{}",
