@@ -11,7 +11,8 @@ mod common;
 
 use common::equiv::{json_differences, restart};
 use common::steps::{
-    EQUIV_SETUP, EQUIV_STEPS, INVALID_INDEX_STEP, PROBE_ROLE_SQL, STEPS, TEMP_TABLE_STEP,
+    EQUIV_SETUP, EQUIV_STEPS, INVALID_INDEX_STEP, IN_FLIGHT_STEP, PROBE_ROLE_SQL, STEPS,
+    TEMP_TABLE_STEP,
 };
 use common::{exec, load_fixture, psql, psql_file, psql_rows, repo};
 use driftwatch::catalog::{capture_live, CaptureKind, CaptureOptions, DatabaseUrl, LiveCapture};
@@ -160,6 +161,8 @@ fn compare(step: &str, inc: &LiveCapture, reference: &LiveCapture) -> Option<Str
 enum Held {
     /// Another session with a temporary table.
     Temp(sqlx::PgConnection),
+    /// A transaction with DDL, committed after the scans.
+    InFlight(sqlx::PgConnection),
     /// An open snapshot holding a CREATE INDEX CONCURRENTLY before its end.
     Cic(sqlx::PgConnection, std::thread::JoinHandle<()>),
 }
@@ -177,6 +180,19 @@ async fn apply(url: &DatabaseUrl, step: &str) -> Option<Held> {
         .await
         .expect("temp table");
         return Some(Held::Temp(other));
+    }
+    if step == IN_FLIGHT_STEP {
+        let mut other = url.connect(&[]).await.expect("connect");
+        sqlx::raw_sql(
+            "BEGIN;
+             CREATE FUNCTION shop.in_flight() RETURNS int LANGUAGE sql AS 'SELECT 1';
+             REVOKE EXECUTE ON FUNCTION shop.in_flight() FROM PUBLIC;
+             COMMENT ON FUNCTION shop.in_flight() IS 'committed late'",
+        )
+        .execute(&mut other)
+        .await
+        .expect("a transaction left open");
+        return Some(Held::InFlight(other));
     }
     if step == INVALID_INDEX_STEP {
         let mut holder = url.connect(&[]).await.expect("connect");
@@ -210,6 +226,13 @@ async fn apply(url: &DatabaseUrl, step: &str) -> Option<Held> {
 async fn release(held: Option<Held>) {
     match held {
         None => {}
+        Some(Held::InFlight(mut conn)) => {
+            sqlx::raw_sql("COMMIT")
+                .execute(&mut conn)
+                .await
+                .expect("commit");
+            let _ = conn.close().await;
+        }
         Some(Held::Temp(conn)) => {
             let _ = conn.close().await;
         }
@@ -369,4 +392,22 @@ async fn incremental_equals_full_on_postgres_15_and_restart_is_full() {
         compare("a table after the restart", &next, &reference),
         None
     );
+}
+
+/// The harness's differences name what differs: a field changed, an
+/// object on one side only (else a mismatch would print nothing useful).
+#[test]
+fn differences_name_the_objects() {
+    let inc = r#"{"tables":[{"schema":"s","name":"a","comment":"x"},{"schema":"s","name":"b"}]}"#;
+    let full = r#"{"tables":[{"schema":"s","name":"a","comment":null},{"schema":"s","name":"c"}]}"#;
+    let lines = json_differences(inc, full);
+    assert_eq!(
+        lines,
+        [
+            r#"objects.tables[s.a].comment: incremental "x" / full null"#,
+            "objects.tables[s.b]: only incremental",
+            "objects.tables[s.c]: only full",
+        ]
+    );
+    assert!(json_differences(inc, inc).is_empty());
 }

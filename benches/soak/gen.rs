@@ -170,16 +170,11 @@ impl Gen {
     }
 
     fn table_sql(t: &Table) -> String {
-        let cols = t
-            .cols
-            .iter()
-            .map(|c| format!("{} {}", c.name, c.ty.sql()))
+        let cols = std::iter::once("id bigint PRIMARY KEY".to_string())
+            .chain(t.cols.iter().map(|c| format!("{} {}", c.name, c.ty.sql())))
             .collect::<Vec<_>>()
             .join(", ");
-        format!(
-            "CREATE TABLE soak.{} (id bigint PRIMARY KEY, {cols})",
-            t.name
-        )
+        format!("CREATE TABLE soak.{} ({cols})", t.name)
     }
 
     fn create_table(&mut self) -> String {

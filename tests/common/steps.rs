@@ -131,6 +131,13 @@ pub const TEMP_TABLE_STEP: &str = "@temp table alive in another session during t
 /// sees the flip.
 pub const INVALID_INDEX_STEP: &str = "@CREATE INDEX CONCURRENTLY caught invalid during the scans";
 
+/// A step of [`EQUIV_STEPS`] that is no SQL: another session's transaction
+/// creates, grants and comments a function and stays open while both
+/// captures run (they must not see it); it commits after them, so the next
+/// step's captures must (its rows' xmin was assigned before the previous
+/// capture: only a marker at that capture's snapshot xmin finds them).
+pub const IN_FLIGHT_STEP: &str = "@a DDL transaction open across the scans, committed after them";
+
 /// What the equivalence suite loads after fixtures/schemas/majors/common.sql
 /// (with [`PROBE_ROLE_SQL`] run on the cluster): an extension at an old
 /// version for the upgrade steps.
@@ -324,6 +331,7 @@ pub const EQUIV_STEPS: &[&str] = &[
     "ALTER TABLE shop.notes DROP COLUMN tag; VACUUM FULL pg_depend; VACUUM FREEZE",
     // what another session has while the scans run
     TEMP_TABLE_STEP,
+    IN_FLIGHT_STEP,
     INVALID_INDEX_STEP,
     "COMMENT ON INDEX shop.equiv_cic_idx IS 'built'",
     "CREATE INDEX CONCURRENTLY notes_body_idx ON shop.notes (body)",
