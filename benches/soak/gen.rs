@@ -74,7 +74,10 @@ struct Table {
 struct View {
     name: String,
     table: String,
+    /// The table's columns it reads (renamed with them).
     cols: Vec<String>,
+    /// Its own column names (a renamed table column keeps them).
+    outs: Vec<String>,
 }
 
 /// The generator: its random source and its model of the schema.
@@ -406,6 +409,7 @@ impl Gen {
         self.views.push(View {
             name,
             table: t.name,
+            outs: cols.clone(),
             cols,
         });
         Some(sql)
@@ -415,10 +419,16 @@ impl Gen {
     fn replace_view(&mut self) -> Option<String> {
         let i = self.pick(self.views.len())?;
         let v = &self.views[i];
+        let select = v
+            .cols
+            .iter()
+            .zip(&v.outs)
+            .map(|(c, o)| format!("{c} AS {o}"))
+            .collect::<Vec<_>>();
         Some(format!(
             "CREATE OR REPLACE VIEW soak.{} AS SELECT {} FROM soak.{} WHERE id > {}",
             v.name,
-            v.cols.join(", "),
+            select.join(", "),
             v.table,
             10 + self.rng.below(90)
         ))
