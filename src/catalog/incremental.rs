@@ -57,8 +57,8 @@
 
 use super::guard::Guard;
 use super::live_state::{
-    self, CaptureKind, CatalogPosition, FullReason, Identity, LiveState, ServerPosition,
-    Tracking, STATE_FORMAT,
+    self, CaptureKind, CatalogPosition, FullReason, Identity, LiveState, ServerPosition, Tracking,
+    STATE_FORMAT,
 };
 use super::runner::{self, Job, Narrow, Phase, Rows, ScopeOids};
 use super::{CaptureOptions, CaptureStats, DatabaseUrl};
@@ -579,12 +579,9 @@ impl Incremental<'_> {
             stale_ids.extend(state.identities.get(oid));
             stale_ids.extend(found.get(oid));
         }
-        let stale: HashSet<(&str, &str, &str, &str)> = stale_ids
-            .into_iter()
-            .map(super::session::as_refs)
-            .collect();
-        let mut objects =
-            super::session::merge_objects(previous.objects.clone(), fresh, &stale);
+        let stale: HashSet<(&str, &str, &str, &str)> =
+            stale_ids.into_iter().map(super::session::as_refs).collect();
+        let mut objects = super::session::merge_objects(previous.objects.clone(), fresh, &stale);
         objects.retain_schemas(&self.opts.schemas, &self.opts.exclude_schemas);
         objects.align_to_newest(self.major);
         crate::history::exclude_history_tables(&mut objects, &self.opts.history_tables);

@@ -118,6 +118,9 @@ pub enum CaptureKind {
         /// Top-level objects read again.
         objects: usize,
     },
+    /// Nothing: the catalog probe saw no change since the stored snapshot,
+    /// which is the live schema still.
+    Reused,
 }
 
 impl std::fmt::Display for CaptureKind {
@@ -127,6 +130,7 @@ impl std::fmt::Display for CaptureKind {
             CaptureKind::Incremental { objects } => {
                 write!(f, "incremental capture: {objects} objects read again")
             }
+            CaptureKind::Reused => write!(f, "unchanged since the stored snapshot"),
         }
     }
 }
@@ -152,9 +156,17 @@ pub fn tracking(catalog: &str) -> Option<Tracking> {
         "pg_class" | "pg_type" | "pg_proc" | "pg_namespace" | "pg_statistic_ext"
         | "pg_constraint" | "pg_trigger" | "pg_policy" | "pg_rewrite" | "pg_attrdef"
         | "pg_inherits" | "pg_depend" | "pg_description" => Keyed,
-        "pg_attribute" | "pg_index" | "pg_sequence" | "pg_partitioned_table"
-        | "pg_foreign_table" | "pg_enum" | "pg_range" | "pg_ts_config" | "pg_ts_dict"
-        | "pg_foreign_server" | "pg_foreign_data_wrapper" => Fresh,
+        "pg_attribute"
+        | "pg_index"
+        | "pg_sequence"
+        | "pg_partitioned_table"
+        | "pg_foreign_table"
+        | "pg_enum"
+        | "pg_range"
+        | "pg_ts_config"
+        | "pg_ts_dict"
+        | "pg_foreign_server"
+        | "pg_foreign_data_wrapper" => Fresh,
         "pg_extension"
         | "pg_event_trigger"
         | "pg_publication"
@@ -263,7 +275,13 @@ mod tests {
     /// Untracked catalogs (roles, settings, casts, new ones) are None.
     #[test]
     fn untracked_catalogs_mean_a_full_capture() {
-        for c in ["pg_roles", "pg_settings", "pg_cast", "pg_collation", "pg_whatever"] {
+        for c in [
+            "pg_roles",
+            "pg_settings",
+            "pg_cast",
+            "pg_collation",
+            "pg_whatever",
+        ] {
             assert_eq!(tracking(c), None, "{c}");
         }
         assert_eq!(tracking("pg_description"), Some(Tracking::Keyed));
