@@ -124,11 +124,12 @@ async fn incremental(url: &DatabaseUrl, previous: &LiveCapture) -> LiveCapture {
     .unwrap_or_else(|e| panic!("incremental capture: {e}"))
 }
 
-/// The full reason of a capture, None when it was incremental.
+/// The full reason of a capture, None when it was not full (incremental,
+/// or the previous snapshot reused).
 fn full_reason(c: &LiveCapture) -> Option<String> {
     match &c.kind {
         CaptureKind::Full { reason } => Some(format!("{reason:?}")),
-        CaptureKind::Incremental { .. } => None,
+        CaptureKind::Incremental { .. } | CaptureKind::Reused => None,
     }
 }
 

@@ -150,7 +150,7 @@ async fn soak(url: &DatabaseUrl, seed: u64, steps: usize) -> Outcome {
         }
         let (inc, took) = capture(url, Some(&last)).await;
         match &inc.kind {
-            CaptureKind::Incremental { .. } => out.incremental.push(took),
+            CaptureKind::Incremental { .. } | CaptureKind::Reused => out.incremental.push(took),
             CaptureKind::Full { reason } => {
                 *out.fallbacks.entry(format!("{reason:?}")).or_default() += 1;
             }
