@@ -335,6 +335,10 @@ pub const EQUIV_STEPS: &[&str] = &[
     INVALID_INDEX_STEP,
     "COMMENT ON INDEX shop.equiv_cic_idx IS 'built'",
     "CREATE INDEX CONCURRENTLY notes_body_idx ON shop.notes (body)",
+    // a column's type changed under its indexes: rebuilt with new OIDs
+    // under their names, their comments carried over
+    "COMMENT ON INDEX shop.notes_body_idx IS 'body'; ALTER TABLE shop.notes ALTER COLUMN body TYPE varchar(200)",
+    "ALTER TABLE shop.notes ALTER COLUMN id TYPE int",
     // schemas: made, renamed under their objects, dropped
     "CREATE SCHEMA extra; CREATE TABLE extra.t (id int PRIMARY KEY); CREATE VIEW extra.v AS SELECT id FROM extra.t",
     "ALTER SCHEMA extra RENAME TO extra2",
