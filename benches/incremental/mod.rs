@@ -172,20 +172,38 @@ fn scan(cluster: &Cluster, driftwatch: &str, store: &Path, full: bool) -> Scan {
     }
 }
 
-/// How the scan captured, from its JSON report: `incremental (N objects)`
-/// or `full (reason)`.
+/// How the scan captured, from its JSON report (`live_capture`):
+/// `incremental (N objects)`, `full (reason)` or `reused`.
 fn capture_kind(report: &Path) -> String {
     let text = std::fs::read_to_string(report).unwrap_or_default();
     let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-    let capture = &json["capture"];
+    let capture = &json["live_capture"];
     match capture["kind"].as_str() {
         Some("incremental") => format!(
-            "incremental ({} objects)",
+            "incremental ({} objects read again)",
             capture["objects"].as_u64().unwrap_or(0)
         ),
-        Some(kind) => format!("{kind} ({})", capture["reason"].as_str().unwrap_or("?")),
+        Some("full") => format!(
+            "full ({}{})",
+            capture["reason"]["reason"].as_str().unwrap_or("?"),
+            capture["reason"]["detail"]
+                .as_str()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default()
+        ),
+        Some(kind) => kind.to_string(),
         None => "not reported".into(),
     }
+}
+
+/// "kind xN; ..." of the scans' capture kinds.
+fn tally<'a>(scans: impl Iterator<Item = &'a Scan>) -> String {
+    let mut kinds: std::collections::BTreeMap<&str, usize> = Default::default();
+    for s in scans {
+        *kinds.entry(&s.capture).or_default() += 1;
+    }
+    let list: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} x{n}")).collect();
+    list.join("; ")
 }
 
 /// Median of a field over scans.
@@ -222,14 +240,12 @@ fn print_tables(first: &Scan, rows: &[(Vec<Scan>, Vec<Scan>)], dump: Duration, d
         first.wall.as_secs_f64(),
         first.rss_kb / 1024
     );
-    let mut kinds: Vec<String> = rows
-        .iter()
-        .flat_map(|(inc, _)| inc.iter().map(|s| s.capture.clone()))
-        .collect();
-    kinds.sort();
-    kinds.dedup();
     println!();
-    println!("The scans after a change reported: {}.", kinds.join("; "));
+    println!(
+        "The scans after a change reported: {}; the `--full-capture` scans: {}.",
+        tally(rows.iter().flat_map(|(inc, _)| inc)),
+        tally(rows.iter().flat_map(|(_, full)| full))
+    );
     let worst_wall = rows
         .iter()
         .map(|(inc, _)| wall(inc))

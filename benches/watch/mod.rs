@@ -123,8 +123,12 @@ pub fn run(cluster: &Cluster, driftwatch: &Path) {
         );
     }
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut config = String::from(
-        "[store]\npath = \"store\"\n\n[watch]\nschedule = \"* * * * *\"\nmax_concurrent_scans = 4\n\n",
+    // The metrics endpoint says how each scan read the live schema.
+    let listen = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port");
+    let mut config = format!(
+        "[store]\npath = \"store\"\n\n[watch]\nschedule = \"* * * * *\"\nmax_concurrent_scans = 4\nlisten = \"{listen}\"\n\n",
     );
     for i in 0..TARGETS {
         config.push_str(&format!(
@@ -148,6 +152,7 @@ pub fn run(cluster: &Cluster, driftwatch: &Path) {
     println!("watch: {TARGETS} targets every minute; waiting for three minutes' scans ...");
     let mut peak_rss_kb = 0;
     wait_for_scans(&log, child.id(), 3 * TARGETS, 300, &mut peak_rss_kb);
+    let reads_before = live_reads(listen);
     // Second phase, same process and targets: a change in every database
     // half a minute after each tick, so each of the next ticks' scans
     // meets one (an incremental capture where the store allows it).
@@ -162,6 +167,7 @@ pub fn run(cluster: &Cluster, driftwatch: &Path) {
         &mut peak_rss_kb,
     );
     let changes = changer.join().expect("change thread");
+    let reads_after = live_reads(listen);
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
@@ -220,6 +226,19 @@ pub fn run(cluster: &Cluster, driftwatch: &Path) {
     println!(
         "| peak RSS of the process | {} MB | | | | | |",
         peak_rss_kb / 1024
+    );
+    let phase2: Vec<String> = reads_after
+        .iter()
+        .map(|(k, n)| format!("{k} {}", n - reads_before.get(k).copied().unwrap_or(0)))
+        .collect();
+    let phase1: Vec<String> = reads_before
+        .iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect();
+    println!(
+        "(live schema reads, from /metrics: first phase {}; second phase {})",
+        phase1.join(", "),
+        phase2.join(", ")
     );
     for (minute, what, took) in &changes {
         println!(
@@ -299,6 +318,44 @@ fn probe_cost(cluster: &Cluster) {
         capture_time.as_secs_f64() / probe_time.as_secs_f64().max(1e-9),
         capture_buffers as f64 / (probe_buffers.max(1)) as f64
     );
+}
+
+/// `driftwatch_live_captures_total` summed over targets by kind, and
+/// `driftwatch_incremental_mismatches_total` as `mismatches`, from the
+/// daemon's `/metrics` (empty when it cannot be read).
+fn live_reads(addr: std::net::SocketAddr) -> BTreeMap<String, u64> {
+    use std::io::{Read as _, Write as _};
+    let mut text = String::new();
+    if let Ok(mut s) = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5)) {
+        let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+        let _ = s.write_all(b"GET /metrics HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n");
+        let _ = s.read_to_string(&mut text);
+    }
+    let mut out = BTreeMap::new();
+    for line in text.lines() {
+        let Some((name, value)) = line.rsplit_once(' ') else {
+            continue;
+        };
+        let Ok(n) = value.trim().parse::<u64>() else {
+            continue;
+        };
+        let key = if name.starts_with("driftwatch_incremental_mismatches_total") {
+            "mismatches".to_string()
+        } else if name.starts_with("driftwatch_live_captures_total") {
+            match name
+                .split("kind=\"")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+            {
+                Some(kind) => kind.to_string(),
+                None => continue,
+            }
+        } else {
+            continue;
+        };
+        *out.entry(key).or_default() += n;
+    }
+    out
 }
 
 /// Peak resident set (VmHWM) of `pid`, in kB.
