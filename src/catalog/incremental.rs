@@ -112,8 +112,20 @@ pub fn capture_live_with<'a>(
     previous: Option<(&'a Snapshot, &'a LiveState)>,
     full: Option<FullReason>,
 ) -> crate::database::BoxFuture<'a, Result<LiveCapture>> {
+    let owned = previous.map(|(s, st)| (s.clone(), st.clone()));
+    capture_live_owned(url, opts, owned, full)
+}
+
+/// [`capture_live_with`], taking the previous snapshot and state (the
+/// merge then moves them instead of copying a whole schema).
+pub fn capture_live_owned<'a>(
+    url: &'a DatabaseUrl,
+    opts: &'a CaptureOptions,
+    previous: Option<(Snapshot, LiveState)>,
+    full: Option<FullReason>,
+) -> crate::database::BoxFuture<'a, Result<LiveCapture>> {
     Box::pin(async move {
-        let reason = match (previous, full) {
+        let reason = match (&previous, full) {
             (None, _) => Some(FullReason::First),
             (Some(_), Some(reason)) => Some(reason),
             (Some((snapshot, state)), None) => stale(snapshot, state, opts),
@@ -231,7 +243,7 @@ struct SumRow {
 #[derive(sqlx::FromRow)]
 struct KeyRow {
     catalog: String,
-    key: String,
+    key: i64,
     top: i64,
 }
 
@@ -323,8 +335,8 @@ fn sums(url: &DatabaseUrl, rows: Vec<SumRow>) -> Result<BTreeMap<String, Catalog
         .collect()
 }
 
-fn keys(rows: Vec<KeyRow>) -> BTreeMap<String, BTreeMap<String, Vec<i64>>> {
-    let mut out: BTreeMap<String, BTreeMap<String, Vec<i64>>> = BTreeMap::new();
+fn keys(rows: Vec<KeyRow>) -> BTreeMap<String, BTreeMap<i64, Vec<i64>>> {
+    let mut out: BTreeMap<String, BTreeMap<i64, Vec<i64>>> = BTreeMap::new();
     for r in rows {
         let tops = out.entry(r.catalog).or_default().entry(r.key).or_default();
         if !tops.contains(&r.top) {
@@ -353,8 +365,8 @@ enum Step {
 async fn incremental(
     url: &DatabaseUrl,
     opts: &CaptureOptions,
-    previous: &Snapshot,
-    state: &LiveState,
+    previous: Snapshot,
+    state: LiveState,
 ) -> Result<Step> {
     let started = Instant::now();
     let target = url.redacted().to_string();
@@ -410,8 +422,8 @@ impl Incremental<'_> {
     async fn in_transaction(
         &self,
         catalog: &mut PgConnection,
-        previous: &Snapshot,
-        state: &LiveState,
+        previous: Snapshot,
+        state: LiveState,
     ) -> Result<Step> {
         // 1. The same running server, not too far on.
         self.counter.fetch_add(1, Ordering::Relaxed);
@@ -452,18 +464,16 @@ impl Incremental<'_> {
             .fetch_one(&mut *catalog)
             .await
             .map_err(|e| self.error("server.sql", e))?;
+        let previous_marker = state.marker;
         let mut next = LiveState {
             marker,
             server,
             sums,
-            ..state.clone()
+            ..state
         };
         if changed.is_empty() {
             let meta = super::capture_meta(self.url, self.opts, server_row);
-            let snapshot = Snapshot {
-                meta,
-                ..previous.clone()
-            };
+            let snapshot = Snapshot { meta, ..previous };
             return Ok(Step::Done(Box::new(LiveCapture {
                 snapshot,
                 state: next,
@@ -491,7 +501,7 @@ impl Incremental<'_> {
             let mut now = keys(rows);
             for c in &keyed {
                 let fresh = now.remove(c).unwrap_or_default();
-                if let Some(before) = state.keys.get(c) {
+                if let Some(before) = next.keys.get(c) {
                     vanished.extend(live_state::vanished_tops(before, &fresh));
                 }
                 next.keys.insert(c.clone(), fresh);
@@ -500,7 +510,7 @@ impl Incremental<'_> {
 
         // 4. New rows and what depends on them.
         self.counter.fetch_add(1, Ordering::Relaxed);
-        let short_marker = (state.marker % (1 << 32)).to_string();
+        let short_marker = (previous_marker % (1 << 32)).to_string();
         let rows = sqlx::query(CHANGED_SQL)
             .bind(&short_marker)
             .bind(&vanished)
@@ -574,14 +584,14 @@ impl Incremental<'_> {
 
         // The previous objects minus the dirty ones (old and new
         // identities), plus their fresh captures.
-        let mut stale_ids: HashSet<&Identity> = HashSet::new();
+        let mut stale_ids: HashSet<Identity> = HashSet::new();
         for oid in &dirty {
-            stale_ids.extend(state.identities.get(oid));
-            stale_ids.extend(found.get(oid));
+            stale_ids.extend(next.identities.get(oid).cloned());
+            stale_ids.extend(found.get(oid).cloned());
         }
         let stale: HashSet<(&str, &str, &str, &str)> =
-            stale_ids.into_iter().map(super::session::as_refs).collect();
-        let mut objects = super::session::merge_objects(previous.objects.clone(), fresh, &stale);
+            stale_ids.iter().map(super::session::as_refs).collect();
+        let mut objects = super::session::merge_objects(previous.objects, fresh, &stale);
         objects.retain_schemas(&self.opts.schemas, &self.opts.exclude_schemas);
         objects.align_to_newest(self.major);
         crate::history::exclude_history_tables(&mut objects, &self.opts.history_tables);

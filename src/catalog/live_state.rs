@@ -37,7 +37,7 @@ pub struct LiveState {
     pub sums: BTreeMap<String, CatalogPosition>,
     /// Per keyed catalog: each row's key → the top-level objects it is part
     /// of (rows deleted since are found by comparing keys).
-    pub keys: BTreeMap<String, BTreeMap<String, Vec<i64>>>,
+    pub keys: BTreeMap<String, BTreeMap<i64, Vec<i64>>>,
     /// Every top-level object by oid: its identity in the snapshot lists.
     pub identities: BTreeMap<i64, Identity>,
 }
@@ -228,10 +228,7 @@ pub fn wrapped(marker: u64, now: u64) -> bool {
 
 /// The keys of `before` no longer in `now`, as the top-level objects they
 /// belonged to.
-pub fn vanished_tops(
-    before: &BTreeMap<String, Vec<i64>>,
-    now: &BTreeMap<String, Vec<i64>>,
-) -> Vec<i64> {
+pub fn vanished_tops(before: &BTreeMap<i64, Vec<i64>>, now: &BTreeMap<i64, Vec<i64>>) -> Vec<i64> {
     let mut tops: Vec<i64> = before
         .iter()
         .filter(|(k, _)| !now.contains_key(*k))
@@ -290,12 +287,8 @@ mod tests {
     /// Only keys that left count, and each owner once.
     #[test]
     fn vanished_keys_give_their_owners() {
-        let before = BTreeMap::from([
-            ("1".to_string(), vec![100]),
-            ("2".to_string(), vec![100, 200]),
-            ("3".to_string(), vec![300]),
-        ]);
-        let now = BTreeMap::from([("3".to_string(), vec![300])]);
+        let before = BTreeMap::from([(1, vec![100]), (2, vec![100, 200]), (3, vec![300])]);
+        let now = BTreeMap::from([(3, vec![300])]);
         assert_eq!(vanished_tops(&before, &now), [100, 200]);
     }
 

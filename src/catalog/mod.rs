@@ -30,7 +30,9 @@ mod session;
 pub mod versioned;
 
 pub use crate::database::{redact_url, DatabaseUrl};
-pub use incremental::{capture_live, capture_live_with, differing_objects, LiveCapture};
+pub use incremental::{
+    capture_live, capture_live_owned, capture_live_with, differing_objects, LiveCapture,
+};
 pub use live_state::{CaptureKind, FullReason, LiveState};
 pub use probe::{probe, probe_cost, CatalogSum, Probe, ProbeCost};
 pub use session::{CaptureMode, CaptureSession};

@@ -131,15 +131,14 @@ pub async fn live_schema(
     } else {
         None
     };
-    let previous_ref = previous.as_ref().map(|(s, st)| (s, st));
     let mut mismatch = Vec::new();
-    let taken = match (due, previous_ref) {
+    let taken = match (due, previous) {
         (Some(FullReason::Scheduled), Some(previous)) => {
             // The incremental capture first, then the full one that checks it.
             let incremental =
-                catalog::capture_live_with(url, capture, Some(previous), None).await?;
-            let full =
-                catalog::capture_live_with(url, capture, None, Some(FullReason::Scheduled)).await?;
+                catalog::capture_live_owned(url, capture, Some(previous), None).await?;
+            let full = catalog::capture_live_owned(url, capture, None, Some(FullReason::Scheduled))
+                .await?;
             mismatch = disagreement(&incremental, &full);
             if !mismatch.is_empty() {
                 tracing::error!(
@@ -150,7 +149,7 @@ pub async fn live_schema(
             }
             full
         }
-        (due, previous) => catalog::capture_live_with(url, capture, previous, due).await?,
+        (due, previous) => catalog::capture_live_owned(url, capture, previous, due).await?,
     };
     tracing::debug!(target = %target.name, capture = %taken.kind, ms = taken.stats.elapsed.as_millis() as u64, "live schema read");
     let info = LiveInfo {
