@@ -62,6 +62,9 @@ struct Scan {
     statements: i64,
     /// How the scan captured, as its report says.
     capture: String,
+    /// Its three statements that touched the most buffers (for the
+    /// reader who asks where the server work goes).
+    top: String,
 }
 
 /// `pg_dump --schema-only` of `bench`, `RUNS` times: its median and peak
@@ -163,12 +166,28 @@ fn scan(cluster: &Cluster, driftwatch: &str, store: &Path, full: bool) -> Scan {
     );
     let mut fields = work.split(' ').map(|f| f.parse::<i64>().unwrap_or(-1));
     let (buffers, statements) = (fields.next().unwrap_or(-1), fields.next().unwrap_or(-1));
+    let top = psql(
+        cluster,
+        "postgres",
+        &[
+            "-At",
+            "-c",
+            &format!(
+                "SELECT string_agg(format('%s buffers: %s', b, q), E'\\n' ORDER BY b DESC) FROM \
+                 (SELECT shared_blks_hit + shared_blks_read AS b, \
+                         left(regexp_replace(query, '\\s+', ' ', 'g'), 90) AS q \
+                  FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = '{DB}') \
+                  ORDER BY 1 DESC LIMIT 3) t"
+            ),
+        ],
+    );
     Scan {
         wall,
         rss_kb,
         buffers,
         statements,
         capture: capture_kind(report.path()),
+        top,
     }
 }
 
@@ -275,6 +294,17 @@ fn print_tables(first: &Scan, rows: &[(Vec<Scan>, Vec<Scan>)], dump: Duration, d
             med(inc, |s| s.statements),
             med(full, |s| s.statements)
         );
+    }
+    println!();
+    println!(
+        "Where the incremental scans' buffers go (first change of each kind, top 3 statements):"
+    );
+    for (kind, (inc, _)) in KINDS.iter().zip(rows) {
+        println!();
+        println!("{kind}:");
+        for line in inc[0].top.lines() {
+            println!("    {line}");
+        }
     }
     target(
         "server work of an incremental scan at most 5% of a full capture's shared buffers",
