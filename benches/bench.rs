@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 mod check;
 mod ddl_latency;
+mod incremental;
 
 /// Prints a speed target's verdict under its table: what it asks, whether
 /// this run met it, and the measured figures.
@@ -253,7 +254,11 @@ fn main() {
         .find(|p: &std::path::PathBuf| p.exists())
         .expect("pg_dump");
     println!("Starting a throwaway cluster ...");
-    let cluster = Cluster::start(ClusterOptions::default()).expect("cluster");
+    let cluster = Cluster::start(ClusterOptions {
+        settings: incremental::server_settings(),
+        ..ClusterOptions::default()
+    })
+    .expect("cluster");
     // DRIFTWATCH_BENCH_ONLY=schema-file: `diff schema.sql URL` against psql.
     if std::env::var("DRIFTWATCH_BENCH_ONLY").as_deref() == Ok("schema-file") {
         schema_file::run(&cluster, std::path::Path::new(&driftwatch));
@@ -317,6 +322,13 @@ fn main() {
           (SELECT count(*) FROM pg_constraint WHERE connamespace::regnamespace::text ~ '^s[0-9]')"],
     );
     println!("Schema: tables|columns|indexes|constraints = {counts}");
+
+    // DRIFTWATCH_BENCH_ONLY=incremental: incremental `check` after one change.
+    if std::env::var("DRIFTWATCH_BENCH_ONLY").as_deref() == Ok("incremental") {
+        let (dump, dump_rss) = incremental::dump_baseline(&cluster, &pg_dump);
+        incremental::run(&cluster, &driftwatch, dump, dump_rss);
+        return;
+    }
 
     // DRIFTWATCH_BENCH_ONLY=sql runs the migration SQL round trip alone.
     if std::env::var("DRIFTWATCH_BENCH_ONLY").as_deref() == Ok("sql") {
@@ -394,6 +406,7 @@ fn main() {
     );
 
     check::run(url.expose(), &driftwatch, dump, dump_rss);
+    incremental::run(&cluster, &driftwatch, dump, dump_rss);
     drift_section(&cluster, &driftwatch, &pg_dump, out_file.path());
     ddl_latency::run(&cluster, &driftwatch, "bench", 4);
     replay::run(&cluster, std::path::Path::new(&driftwatch));

@@ -12,6 +12,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const TARGETS: usize = 200;
+/// Minutes of the second phase, each with one change per database.
+const CHANGED_MINUTES: usize = 3;
 
 /// A small application schema: 8 tables with keys, defaults, indexes, a
 /// view and a function.
@@ -33,6 +35,75 @@ CREATE FUNCTION order_total(bigint) RETURNS numeric LANGUAGE sql STABLE AS $$ SE
 struct Scan {
     at: jiff::Timestamp,
     millis: u64,
+    /// The scan reported drift (the second phase's changes are drift).
+    drift: bool,
+}
+
+/// The `p` quantile of sorted `ms` (0 when empty).
+fn percentile(ms: &[u64], p: f64) -> u64 {
+    if ms.is_empty() {
+        return 0;
+    }
+    ms[((ms.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// Waits until the log holds `count` scans or `limit_s` seconds passed,
+/// keeping the process's peak RSS.
+fn wait_for_scans(log: &Path, pid: u32, count: usize, limit_s: u64, peak_rss_kb: &mut u64) {
+    let started = Instant::now();
+    loop {
+        *peak_rss_kb = (*peak_rss_kb).max(vm_hwm(pid));
+        if read_scans(log).len() >= count || started.elapsed() > Duration::from_secs(limit_s) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    *peak_rss_kb = (*peak_rss_kb).max(vm_hwm(pid));
+}
+
+/// For [`CHANGED_MINUTES`] minutes, at second 30 (between two ticks'
+/// scans), one change in each target database through one psql session
+/// (`\connect` from one to the next): a new index and a comment in turn,
+/// names unique. Returns (Unix minute, what, how long the round took).
+fn change_every_minute(admin_url: &str) -> Vec<(i64, &'static str, Duration)> {
+    let mut done = Vec::new();
+    for k in 0..CHANGED_MINUTES {
+        let now = jiff::Timestamp::now().as_millisecond();
+        let next = (now / 60_000) * 60_000 + 30_000;
+        let at = if next > now { next } else { next + 60_000 };
+        std::thread::sleep(Duration::from_millis((at - now) as u64));
+        let (what, sql) = if k % 2 == 0 {
+            (
+                "CREATE INDEX",
+                format!("CREATE INDEX audit_actor_{k} ON audit_log (actor, at)"),
+            )
+        } else {
+            (
+                "COMMENT ON TABLE",
+                format!("COMMENT ON TABLE settings IS 'changed by hand, round {k}'"),
+            )
+        };
+        let mut script = String::new();
+        for i in 0..TARGETS {
+            script.push_str(&format!("\\connect watch_{i}\n{sql};\n"));
+        }
+        let started = Instant::now();
+        let mut psql = Command::new("psql")
+            .arg(admin_url)
+            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("psql");
+        {
+            use std::io::Write as _;
+            let mut stdin = psql.stdin.take().expect("psql stdin");
+            stdin.write_all(script.as_bytes()).expect("write to psql");
+        }
+        assert!(psql.wait().expect("psql").success(), "changes failed");
+        done.push((at / 60_000, what, started.elapsed()));
+    }
+    done
 }
 
 /// Runs the section.
@@ -52,8 +123,12 @@ pub fn run(cluster: &Cluster, driftwatch: &Path) {
         );
     }
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut config = String::from(
-        "[store]\npath = \"store\"\n\n[watch]\nschedule = \"* * * * *\"\nmax_concurrent_scans = 4\n\n",
+    // The metrics endpoint says how each scan read the live schema.
+    let listen = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port");
+    let mut config = format!(
+        "[store]\npath = \"store\"\n\n[watch]\nschedule = \"* * * * *\"\nmax_concurrent_scans = 4\nlisten = \"{listen}\"\n\n",
     );
     for i in 0..TARGETS {
         config.push_str(&format!(
@@ -75,17 +150,24 @@ pub fn run(cluster: &Cluster, driftwatch: &Path) {
     // Three minutes' ticks: the first records each target's accepted state
     // (a full capture), the next ones are unchanged rescans.
     println!("watch: {TARGETS} targets every minute; waiting for three minutes' scans ...");
-    let started = Instant::now();
     let mut peak_rss_kb = 0;
-    loop {
-        peak_rss_kb = peak_rss_kb.max(vm_hwm(child.id()));
-        let scans = read_scans(&log);
-        if scans.len() >= 3 * TARGETS || started.elapsed() > Duration::from_secs(300) {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    }
-    peak_rss_kb = peak_rss_kb.max(vm_hwm(child.id()));
+    wait_for_scans(&log, child.id(), 3 * TARGETS, 300, &mut peak_rss_kb);
+    let reads_before = live_reads(listen);
+    // Second phase, same process and targets: a change in every database
+    // half a minute after each tick, so each of the next ticks' scans
+    // meets one (an incremental capture where the store allows it).
+    println!("watch: one change per database every minute, {CHANGED_MINUTES} minutes ...");
+    let admin = cluster.url("postgres").expose().to_string();
+    let changer = std::thread::spawn(move || change_every_minute(&admin));
+    wait_for_scans(
+        &log,
+        child.id(),
+        (3 + CHANGED_MINUTES) * TARGETS,
+        60 * (CHANGED_MINUTES as u64 + 2),
+        &mut peak_rss_kb,
+    );
+    let changes = changer.join().expect("change thread");
+    let reads_after = live_reads(listen);
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
@@ -101,9 +183,11 @@ pub fn run(cluster: &Cluster, driftwatch: &Path) {
     println!("`driftwatch watch`, {TARGETS} targets (8 tables, a view, a function each) on `* * * * *`, max_concurrent_scans = 4, exit {status}:");
     println!();
     println!(
-        "| minute | scans | all done after the tick | scans per second | p50 scan | p95 scan |"
+        "| minute | scans | all done after the tick | scans per second | p50 scan | p95 scan | reporting drift |"
     );
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    let (mut unchanged, mut changed) = (Vec::new(), Vec::new());
+    let mut within = 0;
     for (i, (minute, list)) in minutes.iter().enumerate() {
         let tick = minute * 60;
         let last = list
@@ -119,24 +203,61 @@ pub fn run(cluster: &Cluster, driftwatch: &Path) {
         let span = (last - first).max(1) as f64 / 1000.0;
         let mut ms: Vec<u64> = list.iter().map(|s| s.millis).collect();
         ms.sort();
-        let pct = |p: f64| ms[((ms.len() as f64 - 1.0) * p).round() as usize];
+        let done_after = (last - tick * 1000) as f64 / 1000.0;
         let label = if i == 0 {
-            "1 (first scans: full capture, state recorded)"
+            "1 (first scans: full capture, state recorded)".to_string()
+        } else if let Some((_, what, _)) = changes.iter().find(|c| c.0 + 1 == *minute) {
+            changed.extend(ms.iter().copied());
+            within += usize::from(list.len() == TARGETS && done_after < 60.0);
+            format!("changed ({what} in each database half a minute before)")
         } else {
-            "rescan (catalog probe)"
+            unchanged.extend(ms.iter().copied());
+            "rescan (catalog probe)".to_string()
         };
         println!(
-            "| {label} | {} | {:.1} s | {:.0} | {} ms | {} ms |",
+            "| {label} | {} | {done_after:.1} s | {:.0} | {} ms | {} ms | {} |",
             list.len(),
-            (last - tick * 1000) as f64 / 1000.0,
             list.len() as f64 / span,
-            pct(0.5),
-            pct(0.95)
+            percentile(&ms, 0.5),
+            percentile(&ms, 0.95),
+            list.iter().filter(|s| s.drift).count()
         );
     }
     println!(
-        "| peak RSS of the process | {} MB | | | | |",
+        "| peak RSS of the process | {} MB | | | | | |",
         peak_rss_kb / 1024
+    );
+    let phase2: Vec<String> = reads_after
+        .iter()
+        .map(|(k, n)| format!("{k} {}", n - reads_before.get(k).copied().unwrap_or(0)))
+        .collect();
+    let phase1: Vec<String> = reads_before
+        .iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect();
+    println!(
+        "(live schema reads, from /metrics: first phase {}; second phase {})",
+        phase1.join(", "),
+        phase2.join(", ")
+    );
+    for (minute, what, took) in &changes {
+        println!(
+            "(changes: {what} in {TARGETS} databases at {:02}:{:02}:30 UTC took {:.1} s)",
+            minute / 60 % 24,
+            minute % 60,
+            took.as_secs_f64()
+        );
+    }
+    unchanged.sort();
+    changed.sort();
+    let (p_unchanged, p_changed) = (percentile(&unchanged, 0.95), percentile(&changed, 0.95));
+    super::target(
+        "one change per database per minute: every minute's scans within the minute, p95 scan at most 2x the unchanged rescan's",
+        within == CHANGED_MINUTES && p_changed <= 2 * p_unchanged.max(1),
+        &format!(
+            "{within} of {CHANGED_MINUTES} changed minutes complete within the minute; p95 {p_changed} ms against {p_unchanged} ms, {:.1}x",
+            p_changed as f64 / p_unchanged.max(1) as f64
+        ),
     );
     probe_cost(cluster);
 }
@@ -199,6 +320,44 @@ fn probe_cost(cluster: &Cluster) {
     );
 }
 
+/// `driftwatch_live_captures_total` summed over targets by kind, and
+/// `driftwatch_incremental_mismatches_total` as `mismatches`, from the
+/// daemon's `/metrics` (empty when it cannot be read).
+fn live_reads(addr: std::net::SocketAddr) -> BTreeMap<String, u64> {
+    use std::io::{Read as _, Write as _};
+    let mut text = String::new();
+    if let Ok(mut s) = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5)) {
+        let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+        let _ = s.write_all(b"GET /metrics HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n");
+        let _ = s.read_to_string(&mut text);
+    }
+    let mut out = BTreeMap::new();
+    for line in text.lines() {
+        let Some((name, value)) = line.rsplit_once(' ') else {
+            continue;
+        };
+        let Ok(n) = value.trim().parse::<u64>() else {
+            continue;
+        };
+        let key = if name.starts_with("driftwatch_incremental_mismatches_total") {
+            "mismatches".to_string()
+        } else if name.starts_with("driftwatch_live_captures_total") {
+            match name
+                .split("kind=\"")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+            {
+                Some(kind) => kind.to_string(),
+                None => continue,
+            }
+        } else {
+            continue;
+        };
+        *out.entry(key).or_default() += n;
+    }
+    out
+}
+
 /// Peak resident set (VmHWM) of `pid`, in kB.
 fn vm_hwm(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
@@ -223,6 +382,7 @@ fn read_scans(log: &Path) -> Vec<Scan> {
             Some(Scan {
                 at: e["timestamp"].as_str()?.parse().ok()?,
                 millis: e["duration_ms"].as_u64()?,
+                drift: e["result"] == "drift",
             })
         })
         .collect()
