@@ -6,6 +6,8 @@ pub mod compact;
 mod compat;
 mod identity;
 pub mod json;
+#[cfg(test)]
+mod layout_tests;
 mod objects;
 mod relations;
 mod text_search;
