@@ -476,6 +476,20 @@ fn attach_columns(
     column_rows.sort_by_key(|c| (c.relid, c.attnum));
     let mut position = 0u32;
     let mut last_relid = None;
+    for (i, c) in column_rows.iter().enumerate() {
+        if last_relid != Some(c.relid) {
+            // Room for exactly this relation's columns: pushing one by one
+            // left a 9-column table room for 16, half the memory columns
+            // took on a big schema.
+            let count = column_rows[i..]
+                .iter()
+                .take_while(|next| next.relid == c.relid)
+                .count();
+            reserve_columns(relations, c.relid, count);
+            last_relid = Some(c.relid);
+        }
+    }
+    last_relid = None;
     for c in column_rows {
         if last_relid != Some(c.relid) {
             position = 0;
@@ -513,8 +527,8 @@ fn attach_columns(
             not_null_no_inherit: not_null.as_ref().is_some_and(|n| n.no_inherit),
             default,
             identity: match c.identity.as_deref() {
-                Some("a") => Some(identity_placeholder("always")),
-                Some("d") => Some(identity_placeholder("by-default")),
+                Some("a") => Some(Box::new(identity_placeholder("always"))),
+                Some("d") => Some(Box::new(identity_placeholder("by-default"))),
                 _ => None,
             },
             generated,
@@ -541,6 +555,17 @@ fn attach_columns(
         }
     }
     Ok(())
+}
+
+/// Makes room for exactly `count` columns in the relation `relid`.
+fn reserve_columns(relations: &mut Relations, relid: i64, count: usize) {
+    if let Some(t) = relations.tables.get_mut(&relid) {
+        t.columns.reserve_exact(count);
+    } else if let Some(v) = relations.views.get_mut(&relid) {
+        v.columns.reserve_exact(count);
+    } else if let Some(m) = relations.matviews.get_mut(&relid) {
+        m.columns.reserve_exact(count);
+    }
 }
 
 /// Identity columns get their sequence's options from sequences.sql; until
