@@ -5,8 +5,8 @@ use super::runner::Rows;
 use super::Moved;
 use crate::error::Result;
 use crate::model::{
-    parse_acl, qualified, Column, Identity, MaterializedView, Objects, Sequence, SequenceOptions,
-    Table, View,
+    parse_acl, qualified, Column, ColumnDetails, Identity, MaterializedView, Objects, Sequence,
+    SequenceOptions, Table, View,
 };
 use std::collections::HashMap;
 
@@ -512,28 +512,19 @@ fn attach_columns(
             _ => (expression, None),
         };
         let not_null = not_nulls.remove(&key);
-        let column = Column {
-            name: c.name,
-            position,
-            data_type: ty.type_name.clone(),
-            collation: (c.attcollation != ty.type_collation)
-                .then(|| lookups.collation(c.attcollation))
-                .flatten(),
-            not_null: c.not_null,
+        let details = ColumnDetails {
             not_null_name: not_null
                 .as_ref()
                 .and_then(|n| chosen_not_null_name(n.name.clone())),
             not_null_valid: not_null.as_ref().map_or(true, |n| n.validated),
             not_null_no_inherit: not_null.as_ref().is_some_and(|n| n.no_inherit),
-            default,
             identity: match c.identity.as_deref() {
-                Some("a") => Some(Box::new(identity_placeholder("always"))),
-                Some("d") => Some(Box::new(identity_placeholder("by-default"))),
+                Some("a") => Some(identity_placeholder("always")),
+                Some("d") => Some(identity_placeholder("by-default")),
                 _ => None,
             },
             generated,
             generated_virtual: c.generated.as_deref() == Some("v"),
-            inherited: !c.is_local,
             statistics_target: c.statistics_target,
             storage: (c.storage != ty.type_storage).then(|| storage_name(&c.storage)),
             compression: match c.compression.as_deref() {
@@ -543,8 +534,20 @@ fn attach_columns(
             },
             options: sorted(c.options.unwrap_or_default()),
             server_options: sorted(c.server_options.unwrap_or_default()),
+        };
+        let column = Column {
+            name: c.name,
+            position,
+            data_type: ty.type_name.clone(),
+            collation: (c.attcollation != ty.type_collation)
+                .then(|| lookups.collation(c.attcollation))
+                .flatten(),
+            not_null: c.not_null,
+            default,
+            inherited: !c.is_local,
             comment: comments.remove(&key).flatten(),
             acl: parse_acl(&c.acl.unwrap_or_default()),
+            details: details.boxed(),
         };
         if let Some(t) = relations.tables.get_mut(&c.relid) {
             t.columns.push(column);
@@ -628,7 +631,7 @@ fn sequences(
                 let name = lookups.columns.get(&(relid, attnum)).map(|c| c.0.clone());
                 if let (Some(table), Some(name)) = (relations.tables.get_mut(&relid), name) {
                     if let Some(col) = table.columns.iter_mut().find(|c| c.name == name) {
-                        if let Some(identity) = col.identity.as_mut() {
+                        if let Some(identity) = col.details_mut().identity.as_mut() {
                             identity.sequence = options;
                         }
                     }
