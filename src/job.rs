@@ -41,6 +41,9 @@ pub struct ScanDone {
     pub took: Duration,
     /// What the catalog probe said (see [`Scanned::probe_changed`]).
     pub probe_changed: Option<bool>,
+    /// Objects a scheduled full capture found different from the
+    /// incremental state (see [`Scanned::incremental_mismatch`]).
+    pub incremental_mismatch: Vec<String>,
 }
 
 /// The steps of a job as they happen, for a caller that logs or counts
@@ -104,11 +107,13 @@ pub async fn run_target(
     let Scanned {
         report,
         probe_changed,
+        incremental_mismatch,
     } = scanned?;
     let scan = ScanDone {
         report,
         took: started.elapsed(),
         probe_changed,
+        incremental_mismatch,
     };
     events.measured(&scan);
     let policy = &job.target.alerts;
@@ -254,6 +259,7 @@ async fn scan(job: &TargetJob<'_>, store: &TargetStore) -> Result<Scanned> {
                 ),
             )?,
             probe_changed: None,
+            incremental_mismatch: Vec::new(),
         }),
     }
 }

@@ -220,6 +220,7 @@ mod tests {
             applied_version: None,
             expected: None,
             live_fingerprint: None,
+            live_capture: None,
             fail_on: Severity::Info,
             counts: Default::default(),
             warnings: Vec::new(),

@@ -497,6 +497,7 @@ mod tests {
                 fingerprint: "f".into(),
             }),
             live_fingerprint: None,
+            live_capture: None,
             fail_on: Severity::Info,
             counts: CheckReport::count(&findings),
             warnings: Vec::new(),

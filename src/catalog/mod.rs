@@ -22,12 +22,18 @@ mod build_text_search;
 mod build_types;
 mod checks;
 mod guard;
+mod incremental;
+pub mod live_state;
 mod probe;
 mod runner;
 mod session;
 pub mod versioned;
 
 pub use crate::database::{redact_url, DatabaseUrl};
+pub use incremental::{
+    capture_live, capture_live_owned, capture_live_with, differing_objects, LiveCapture,
+};
+pub use live_state::{CaptureKind, FullReason, LiveState};
 pub use probe::{probe, probe_cost, CatalogSum, Probe, ProbeCost};
 pub use session::{CaptureMode, CaptureSession};
 
@@ -102,9 +108,23 @@ async fn capture_inner(
     url: &DatabaseUrl,
     opts: &CaptureOptions,
 ) -> Result<(Snapshot, CaptureStats)> {
+    let (snapshot, stats, _) = capture_full(url, opts, false).await?;
+    Ok((snapshot, stats))
+}
+
+/// A full capture; `with_state` also reads, in the same catalog snapshot,
+/// the positions an incremental capture starts from.
+pub(crate) async fn capture_full(
+    url: &DatabaseUrl,
+    opts: &CaptureOptions,
+    with_state: bool,
+) -> Result<(Snapshot, CaptureStats, Option<incremental::StateRows>)> {
     let started = Instant::now();
     let settings = session_settings(opts);
-    let jobs = jobs();
+    let mut jobs = jobs();
+    if with_state {
+        jobs.extend(incremental::state_jobs());
+    }
     let guard = guard::Guard::new(&settings, opts);
     let mut outcome = runner::run(
         url,
@@ -115,6 +135,11 @@ async fn capture_inner(
         guard,
     )
     .await?;
+    let state = if with_state {
+        Some(incremental::StateRows::decode(&outcome.rows)?)
+    } else {
+        None
+    };
     // Decoding and assembly are CPU work of a few hundred ms on big
     // schemas: on a blocking thread, so that the task running this capture
     // beside another (`diff URL URL`) keeps reading the other's rows.
@@ -155,7 +180,7 @@ async fn capture_inner(
         elapsed: started.elapsed(),
         queries: outcome.timings,
     };
-    Ok((snapshot, stats))
+    Ok((snapshot, stats, state))
 }
 
 /// Runs CPU-bound capture work on tokio's blocking pool.

@@ -89,7 +89,7 @@ use std::time::{Duration, Instant};
 
 /// The probe query; its text is part of the fingerprint (a changed probe
 /// changes every fingerprint, so the first scan after an upgrade captures).
-const PROBE_SQL: &str = include_str!("sql/probe.sql");
+pub(crate) const PROBE_SQL: &str = include_str!("sql/probe.sql");
 
 /// The result of one probe. Compare probes by [`Probe::fingerprint`] (the
 /// other fields are for logs and timings).

@@ -341,26 +341,39 @@ pub(crate) struct ScopeOids {
 }
 
 /// Runs one phase's jobs in order on one connection, as prepared statements.
+/// With `guard`, each statement runs as the guard says autocommit
+/// statements run (a live database's deparse phase); statements are
+/// then not kept prepared (a pooler may hand the next one to another
+/// server connection).
 async fn run_phase(
     conn: &mut PgConnection,
     jobs: &[Rendered],
     phase: Phase,
     scope: Option<&ScopeOids>,
     target: &str,
+    guard: Option<&Guard>,
 ) -> Result<Vec<(&'static str, Vec<PgRow>)>> {
     let mut out = Vec::new();
     for (job, sql) in jobs.iter().filter(|(j, _)| j.phase == phase) {
-        let query = sqlx::query(sql).persistent(true);
+        let query = sqlx::query(sql).persistent(guard.is_none());
         let query = match (scope, job.narrow) {
             (None, _) | (_, Narrow::Global) => query,
             (Some(s), Narrow::Objects(_)) => query.bind(&s.objects),
             (Some(s), Narrow::Lookups(_)) => query.bind(&s.lookups),
         };
+        if let Some(guard) = guard {
+            guard.before_statement(conn, target, job.name).await?;
+        }
         let fetched = query
             .fetch_all(&mut *conn)
             .await
-            .map_err(|e| query_error(target, job.name, &e))?;
-        out.push((job.name, fetched));
+            .map_err(|e| query_error(target, job.name, &e));
+        if let Some(guard) = guard {
+            guard
+                .after_statement(conn, fetched.is_ok(), target, job.name)
+                .await?;
+        }
+        out.push((job.name, fetched?));
     }
     Ok(out)
 }
@@ -369,17 +382,19 @@ async fn run_phase(
 /// session: catalog queries on `catalog` (inside the caller's transaction),
 /// deparse queries on `deparse`, both at once. Statements are prepared once
 /// per connection and reused. With `scope`, narrowed queries get its oids.
+/// With `guard` (a live database), deparse statements run under it.
 pub(crate) async fn run_on(
     catalog: &mut PgConnection,
     deparse: &mut PgConnection,
     jobs: &[Rendered],
     scope: Option<&ScopeOids>,
     rows: &mut Rows,
+    guard: Option<&Guard>,
 ) -> Result<usize> {
     let target = rows.target.clone();
     let (a, b) = tokio::join!(
-        run_phase(catalog, jobs, Phase::Catalog, scope, &target),
-        run_phase(deparse, jobs, Phase::Deparse, scope, &target)
+        run_phase(catalog, jobs, Phase::Catalog, scope, &target, None),
+        run_phase(deparse, jobs, Phase::Deparse, scope, &target, guard)
     );
     let mut statements = 0;
     for (name, fetched) in a?.into_iter().chain(b?) {
@@ -489,7 +504,7 @@ pub(crate) async fn run(
 /// capture runs on this one connection). The same statement reads the
 /// settings back: when the startup options did not reach the server, the
 /// guard turns `pooled` and sets them in this and every later transaction.
-async fn begin_snapshot(
+pub(crate) async fn begin_snapshot(
     conn: &mut PgConnection,
     counter: &AtomicUsize,
     target: &str,
@@ -562,7 +577,7 @@ async fn join_snapshot(
 /// Waits up to `lock_wait` for no session to hold or await ACCESS EXCLUSIVE
 /// on a user relation: short DDL passes, long DDL stops the capture before
 /// it asks for any lock.
-async fn check_locks(
+pub(crate) async fn check_locks(
     conn: &mut PgConnection,
     counter: &AtomicUsize,
     target: &str,

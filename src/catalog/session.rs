@@ -37,8 +37,7 @@ pub enum CaptureMode {
     Incremental,
 }
 
-/// An object's identity in a snapshot list: (list, schema, name, arguments).
-type Identity = (String, String, String, String);
+use super::live_state::Identity;
 
 /// What the previous capture left for the next one (its objects are the
 /// caller's: the snapshot it returned).
@@ -165,6 +164,8 @@ impl CaptureSession {
             (Some(previous), CaptureMode::Incremental) => {
                 let changed = sqlx::query(CHANGED_SQL)
                     .bind(&previous.marker)
+                    .bind(Vec::<i64>::new())
+                    .bind(None::<Vec<String>>)
                     .persistent(true)
                     .fetch_all(&mut self.catalog)
                     .await
@@ -197,6 +198,7 @@ impl CaptureSession {
             jobs,
             scope.as_ref(),
             &mut rows,
+            None,
         )
         .await?;
         let prepared = super::prepare(&rows, &self.url)?;
@@ -222,15 +224,12 @@ impl CaptureSession {
 /// from the previous capture.
 type Keep<'a> = dyn Fn(&str, (&str, &str, &str)) -> bool + 'a;
 
-fn as_refs(i: &Identity) -> (&str, &str, &str, &str) {
+pub(crate) fn as_refs(i: &Identity) -> (&str, &str, &str, &str) {
     (i.0.as_str(), i.1.as_str(), i.2.as_str(), i.3.as_str())
 }
 
 /// The previous objects with every dirty or vanished object taken out
-/// (under its old identity and its new one), and the fresh captures of the
-/// dirty objects put in, for every kind whose query is narrowed; the kinds
-/// read whole ([`Capture::Whole`]) come from the fresh capture alone. Every
-/// list is named: a new one does not compile until it is merged.
+/// (under its old identity and its new one): see [`merge_objects`].
 fn merge(
     previous: &Previous,
     prev: &Objects,
@@ -249,18 +248,30 @@ fn merge(
             stale.insert(as_refs(identity));
         }
     }
+    merge_objects(prev.clone(), fresh, &stale)
+}
+
+/// The previous objects minus the `stale` identities, with the fresh
+/// captures of the dirty objects put in, for every kind whose query is
+/// narrowed; the kinds read whole ([`Capture::Whole`]) come from the fresh
+/// capture alone. Every list is named: a new one does not compile until it
+/// is merged.
+pub(crate) fn merge_objects(
+    prev: Objects,
+    fresh: Objects,
+    stale: &HashSet<(&str, &str, &str, &str)>,
+) -> Objects {
     let keep = |list: &str, (schema, name, args): (&str, &str, &str)| -> bool {
         !stale.contains(&(list, schema, name, args))
     };
     /// One kind: the fresh list when it is read whole, else the previous
     /// objects still current followed by the fresh ones.
-    fn merged<T: Listed>(prev: &[T], fresh: Vec<T>, keep: &Keep<'_>) -> Vec<T> {
+    fn merged<T: Listed>(prev: Vec<T>, fresh: Vec<T>, keep: &Keep<'_>) -> Vec<T> {
         match T::CAPTURE {
             Capture::Whole => fresh,
             Capture::Narrowed => prev
-                .iter()
+                .into_iter()
                 .filter(|o| keep(T::LIST, o.sort_key()))
-                .cloned()
                 .chain(fresh)
                 .collect(),
         }
@@ -285,28 +296,28 @@ fn merge(
         text_search_configurations,
     } = fresh;
     Objects {
-        schemas: merged(&prev.schemas, schemas, &keep),
-        extensions: merged(&prev.extensions, extensions, &keep),
-        collations: merged(&prev.collations, collations, &keep),
-        types: merged(&prev.types, types, &keep),
-        sequences: merged(&prev.sequences, sequences, &keep),
-        tables: merged(&prev.tables, tables, &keep),
-        views: merged(&prev.views, views, &keep),
-        materialized_views: merged(&prev.materialized_views, materialized_views, &keep),
-        functions: merged(&prev.functions, functions, &keep),
-        statistics: merged(&prev.statistics, statistics, &keep),
-        event_triggers: merged(&prev.event_triggers, event_triggers, &keep),
-        publications: merged(&prev.publications, publications, &keep),
-        foreign_data_wrappers: merged(&prev.foreign_data_wrappers, foreign_data_wrappers, &keep),
-        foreign_servers: merged(&prev.foreign_servers, foreign_servers, &keep),
-        default_privileges: merged(&prev.default_privileges, default_privileges, &keep),
+        schemas: merged(prev.schemas, schemas, &keep),
+        extensions: merged(prev.extensions, extensions, &keep),
+        collations: merged(prev.collations, collations, &keep),
+        types: merged(prev.types, types, &keep),
+        sequences: merged(prev.sequences, sequences, &keep),
+        tables: merged(prev.tables, tables, &keep),
+        views: merged(prev.views, views, &keep),
+        materialized_views: merged(prev.materialized_views, materialized_views, &keep),
+        functions: merged(prev.functions, functions, &keep),
+        statistics: merged(prev.statistics, statistics, &keep),
+        event_triggers: merged(prev.event_triggers, event_triggers, &keep),
+        publications: merged(prev.publications, publications, &keep),
+        foreign_data_wrappers: merged(prev.foreign_data_wrappers, foreign_data_wrappers, &keep),
+        foreign_servers: merged(prev.foreign_servers, foreign_servers, &keep),
+        default_privileges: merged(prev.default_privileges, default_privileges, &keep),
         text_search_dictionaries: merged(
-            &prev.text_search_dictionaries,
+            prev.text_search_dictionaries,
             text_search_dictionaries,
             &keep,
         ),
         text_search_configurations: merged(
-            &prev.text_search_configurations,
+            prev.text_search_configurations,
             text_search_configurations,
             &keep,
         ),

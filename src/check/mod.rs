@@ -14,10 +14,10 @@ pub mod locks;
 mod status;
 
 pub use attribution::since;
-pub use live::LiveProbe;
+pub use live::{LiveInfo, LivePolicy, LiveProbe};
 pub use status::{alert_status, standing, status, AlertStatus, TargetStatus};
 
-use crate::catalog::CaptureOptions;
+use crate::catalog::{CaptureOptions, LiveState};
 use crate::database::DatabaseUrl;
 use crate::diff::{IgnoreRules, Severity};
 use crate::error::{Error, Result};
@@ -60,6 +60,8 @@ pub struct ScanTarget {
     /// Probe the catalogs first and reuse the last live snapshot when they
     /// did not change (the `watch` daemon's rescans).
     pub probe: bool,
+    /// Incremental or full live captures.
+    pub live: LivePolicy,
 }
 
 impl ScanTarget {
@@ -94,6 +96,10 @@ impl ScanTarget {
             scan_rotation: store.scans,
             alerts: t.alerts.clone(),
             probe: false,
+            live: LivePolicy {
+                full_every: store.full_every,
+                ..LivePolicy::default()
+            },
         }
     }
 }
@@ -110,8 +116,8 @@ struct Outcome {
     expected_snapshot: Option<Snapshot>,
     findings: Vec<Finding>,
     warnings: Vec<String>,
-    /// What the catalog probe said (watch's rescans).
-    probe: Option<live::LiveProbe>,
+    /// How the live schema was read.
+    read: Option<live::LiveInfo>,
 }
 
 impl Outcome {
@@ -132,7 +138,7 @@ impl Outcome {
             expected_snapshot: None,
             findings,
             warnings,
-            probe: None,
+            read: None,
         }
     }
 }
@@ -169,6 +175,7 @@ fn empty_report(target: &ScanTarget, time: String) -> CheckReport {
         applied_version: None,
         expected: None,
         live_fingerprint: None,
+        live_capture: None,
         fail_on: target.fail_on,
         counts: Default::default(),
         warnings: Vec::new(),
@@ -185,22 +192,31 @@ pub struct Scanned {
     /// ran), Some(false) when the last live snapshot was reused, None when
     /// no probe ran.
     pub probe_changed: Option<bool>,
+    /// Objects a scheduled full capture found different from the
+    /// incremental state (it won); empty when they agreed or none ran.
+    pub incremental_mismatch: Vec<String>,
 }
 
 /// [`scan`], telling whether the catalog probe spared a capture (the
 /// `watch` daemon counts it).
 pub async fn scan_probed(target: &ScanTarget, store: &TargetStore) -> Result<Scanned> {
     let examined = examine(target, store).await?;
-    let probe = examined.probe.as_ref().map(|p| p.key.as_str());
+    let probe = examined.read.as_ref().and_then(|r| r.probe.as_ref());
+    let state = examined.read.as_ref().and_then(|r| r.state.as_ref());
     record(
         store,
         &examined.report,
-        examined.live.as_ref(),
-        probe,
+        examined.live.as_ref().map(|live| (live, state)),
+        probe.map(|p| p.key.as_str()),
         target,
     )?;
     Ok(Scanned {
-        probe_changed: examined.probe.as_ref().map(|p| !p.reused),
+        probe_changed: probe.map(|p| !p.reused),
+        incremental_mismatch: examined
+            .read
+            .as_ref()
+            .map(|r| r.mismatch.clone())
+            .unwrap_or_default(),
         report: examined.report,
     })
 }
@@ -213,8 +229,8 @@ pub struct Examined {
     pub expected: Option<Snapshot>,
     /// The live schema (None when it was not captured).
     pub live: Option<Snapshot>,
-    /// What the catalog probe said (None when none ran).
-    pub probe: Option<LiveProbe>,
+    /// How the live schema was read (None when it was not).
+    pub read: Option<live::LiveInfo>,
 }
 
 /// A scan of `target` that records nothing (a first scan's accepted state
@@ -226,7 +242,7 @@ pub async fn examine(target: &ScanTarget, store: &TargetStore) -> Result<Examine
     let mut report = empty_report(target, time);
     let mut live = None;
     let mut expected_snapshot = None;
-    let mut probe = None;
+    let mut read = None;
     match outcome {
         Ok(mut o) => {
             expected_snapshot = o.expected_snapshot.take();
@@ -252,8 +268,9 @@ pub async fn examine(target: &ScanTarget, store: &TargetStore) -> Result<Examine
                     ScanResult::Notice
                 };
             }
+            report.live_capture = o.read.as_ref().map(|r| r.kind.clone());
             live = o.live;
-            probe = o.probe;
+            read = o.read;
         }
         Err(e) => report.error = Some(e.to_string()),
     }
@@ -261,22 +278,25 @@ pub async fn examine(target: &ScanTarget, store: &TargetStore) -> Result<Examine
         report,
         expected: expected_snapshot,
         live,
-        probe,
+        read,
     })
 }
 
-/// Appends the scan to `scans.jsonl` and keeps the live snapshot, under
-/// the store's lock.
+/// Appends the scan to `scans.jsonl` and keeps the live snapshot with
+/// the positions of its capture, under the store's lock.
 fn record(
     store: &TargetStore,
     report: &CheckReport,
-    live: Option<&Snapshot>,
+    live: Option<(&Snapshot, Option<&LiveState>)>,
     probe: Option<&str>,
     target: &ScanTarget,
 ) -> Result<()> {
     let _lock = store.lock()?;
-    if let Some(live) = live {
+    if let Some((live, state)) = live {
         store.keep_live(&report.time, live, target.keep_live)?;
+        if let Some(state) = state.filter(|s| s.snapshot == live.fingerprint) {
+            store.write_live_state(state)?;
+        }
     }
     let compared = report.result.compared();
     store.append_scan(
@@ -470,7 +490,7 @@ async fn run(
     // DDL holding a table (a tool without a lock, such as dbmate,
     // mid-migration; or a change by hand) stops the capture rather than
     // queue behind it: nothing to compare yet.
-    let (mut live, probe) = match captured {
+    let (mut live, read) = match captured {
         Err(Error::Locked { relation, pid, .. }) => {
             let evidence = format!("DDL holds {relation} (ACCESS EXCLUSIVE)");
             return Ok(in_progress(pid, &evidence, time, history_label, warnings));
@@ -510,7 +530,7 @@ async fn run(
             live: Some(live),
             findings,
             warnings,
-            probe,
+            read: Some(read),
         });
     };
     // The replay captured every schema: narrow it as the live capture is.
@@ -548,7 +568,7 @@ async fn run(
         expected_snapshot: Some(expected),
         findings,
         warnings,
-        probe,
+        read: Some(read),
     })
 }
 
@@ -604,7 +624,7 @@ fn in_progress(
         expected_snapshot: None,
         findings: vec![finding],
         warnings,
-        probe: None,
+        read: None,
     }
 }
 

@@ -67,6 +67,11 @@ pub struct CheckArgs {
     /// JSON) instead of sending it; the alert state is left as it was.
     #[arg(long, value_name = "DIR", requires = "notify")]
     pub dry_run: Option<PathBuf>,
+    /// Capture the live schema in full, not only what changed since the
+    /// store's last live snapshot (incremental is the default; a full
+    /// capture also runs once `full_capture_every` has passed).
+    #[arg(long)]
+    pub full_capture: bool,
     #[command(flatten)]
     pub history: HistoryTableArgs,
     #[command(flatten)]
@@ -133,6 +138,7 @@ impl AdHocArgs {
             scan_rotation: Default::default(),
             alerts: Default::default(),
             probe: false,
+            live: Default::default(),
         }))
     }
 }
@@ -150,6 +156,12 @@ pub enum CheckFormat {
     Html,
 }
 
+/// `--full-capture` as the reason of the full capture it asks for.
+fn full_capture(args: &CheckArgs) -> Option<crate::catalog::FullReason> {
+    args.full_capture
+        .then_some(crate::catalog::FullReason::Forced)
+}
+
 /// The targets and store these arguments ask for, and the configuration
 /// they came from (None for an ad hoc scan).
 pub(crate) fn targets_and_store(
@@ -160,6 +172,7 @@ pub(crate) fn targets_and_store(
     if let Some(mut target) = args.ad_hoc.target(&args.history, &capture, &shadow)? {
         target.ignore = args.ignore.clone();
         target.fail_on = args.fail_on.unwrap_or(Severity::Info);
+        target.live.full_now = full_capture(args);
         let store = args
             .store
             .clone()
@@ -203,6 +216,7 @@ pub(crate) fn targets_and_store(
         .map(|t| {
             let mut target = ScanTarget::from_config(t, &config.store, &capture, &shadow);
             target.ignore.extend(args.ignore.iter().cloned());
+            target.live.full_now = full_capture(args);
             if let Some(f) = args.fail_on {
                 target.fail_on = f;
             }

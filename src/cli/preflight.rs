@@ -167,6 +167,7 @@ async fn request(args: &PreflightArgs) -> Result<(PreflightRequest, Backend)> {
                 scan_rotation: Default::default(),
                 alerts: Default::default(),
                 probe: false,
+                live: Default::default(),
             };
             (target, Backend::files(r.root.clone()))
         }

@@ -67,6 +67,19 @@ pub struct StoreConfig {
     /// `url`, checked.
     #[serde(skip)]
     pub fleet_url: Option<String>,
+    /// How often a scan captures the live schema in full rather than
+    /// incrementally (`full_capture_every`, default 24h; "0s": always).
+    #[serde(default)]
+    full_capture_every: Option<Spanned<String>>,
+    /// `full_capture_every`, checked.
+    #[serde(skip, default = "default_full_capture_every")]
+    pub full_every: std::time::Duration,
+}
+
+/// A full live capture a day per target: the incremental state is
+/// checked against one that often.
+pub fn default_full_capture_every() -> std::time::Duration {
+    std::time::Duration::from_secs(24 * 3600)
 }
 
 /// The store folder when neither a flag nor a config file names one.
@@ -89,6 +102,8 @@ impl Default for StoreConfig {
             scans: Default::default(),
             url: None,
             fleet_url: None,
+            full_capture_every: None,
+            full_every: default_full_capture_every(),
         }
     }
 }
@@ -282,6 +297,9 @@ impl Config {
             .as_ref()
             .map(|u| watch::check_store_url(&place, u))
             .transpose()?;
+        if let Some(v) = &store.full_capture_every {
+            store.full_every = place.duration("full_capture_every", v)?;
+        }
         Ok(Config {
             path: path.to_path_buf(),
             store,

@@ -60,6 +60,10 @@ struct TargetSeries {
     duration_sum: Duration,
     probes_changed: u64,
     probes_unchanged: u64,
+    captures_full: u64,
+    captures_incremental: u64,
+    captures_reused: u64,
+    incremental_mismatches: u64,
     ticks_skipped: u64,
     outbox_depth: u64,
     outbox_set_aside: u64,
@@ -141,6 +145,22 @@ impl Metrics {
                 t.probes_unchanged += 1;
             }
         });
+    }
+
+    /// Records how a scan read the live schema.
+    pub fn live_capture(&self, target: &str, kind: &crate::catalog::CaptureKind) {
+        use crate::catalog::CaptureKind;
+        self.with_target(target, |t| match kind {
+            CaptureKind::Full { .. } => t.captures_full += 1,
+            CaptureKind::Incremental { .. } => t.captures_incremental += 1,
+            CaptureKind::Reused => t.captures_reused += 1,
+        });
+    }
+
+    /// Records a scheduled full capture that disagreed with the incremental
+    /// state on the same catalog state (the full capture won).
+    pub fn incremental_mismatch(&self, target: &str) {
+        self.with_target(target, |t| t.incremental_mismatches += 1);
     }
 
     /// Records a tick skipped because the target's previous scan was still
@@ -315,6 +335,30 @@ impl Metrics {
             }
         }
 
+        o.family(
+            "driftwatch_live_captures_total",
+            "counter",
+            "Live schema reads, by kind: full, incremental (what changed since the last capture), reused (the probe saw no change).",
+        );
+        for (target, t) in &targets {
+            for (kind, n) in [
+                ("full", t.captures_full),
+                ("incremental", t.captures_incremental),
+                ("reused", t.captures_reused),
+            ] {
+                o.sample(
+                    "driftwatch_live_captures_total",
+                    &[("target", target), ("kind", kind)],
+                    n,
+                );
+            }
+        }
+        o.per_target(
+            "driftwatch_incremental_mismatches_total",
+            "counter",
+            "Scheduled full captures that disagreed with the incremental state on the same catalog state (the full capture won; each is logged as an error with the objects involved).",
+            |t| Some(t.incremental_mismatches),
+        );
         o.per_target(
             "driftwatch_next_scan_timestamp_seconds",
             "gauge",

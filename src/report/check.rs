@@ -267,6 +267,10 @@ pub struct CheckReport {
     /// Fingerprint of the live schema, when captured.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub live_fingerprint: Option<String>,
+    /// How the live schema was read: incremental, full (and why), or
+    /// reused (the probe saw no change).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live_capture: Option<crate::catalog::CaptureKind>,
     /// The severity at which the check fails.
     pub fail_on: Severity,
     /// Counts by severity.

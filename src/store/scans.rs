@@ -336,6 +336,32 @@ impl TargetStore {
         Ok(Some(name))
     }
 
+    /// `<store>/<target>/live-state.json`: the positions of the newest live
+    /// capture (beside `live/`, not in it: only snapshots are there).
+    pub fn live_state_path(&self) -> PathBuf {
+        self.dir().join("live-state.json")
+    }
+
+    /// The positions recorded with the newest live snapshot; None when
+    /// there are none, or they are unreadable or of another format (the
+    /// next capture is then a full one, which writes them again).
+    pub fn read_live_state(&self) -> Option<crate::catalog::LiveState> {
+        let text = std::fs::read(self.live_state_path()).ok()?;
+        let state: crate::catalog::LiveState = serde_json::from_slice(&text).ok()?;
+        (state.format == crate::catalog::live_state::STATE_FORMAT).then_some(state)
+    }
+
+    /// Records the positions of the live snapshot just kept (the caller
+    /// holds the store lock), atomically.
+    pub fn write_live_state(&self, state: &crate::catalog::LiveState) -> Result<()> {
+        let text = serde_json::to_vec(state).map_err(|e| Error::Input {
+            path: self.live_state_path().display().to_string(),
+            message: e.to_string(),
+            hint: "report this".into(),
+        })?;
+        crate::util::write_atomic(&self.live_state_path(), &text)
+    }
+
     /// The newest accepted state (`baselines/`), with its file name.
     pub fn latest_baseline(&self) -> Result<Option<(String, Snapshot)>> {
         newest_snapshot(&self.baselines_dir())

@@ -187,6 +187,12 @@ impl JobEvents for Events<'_> {
         if let Some(changed) = scan.probe_changed {
             self.shared.metrics.probe(self.name, changed);
         }
+        if let Some(kind) = &report.live_capture {
+            self.shared.metrics.live_capture(self.name, kind);
+        }
+        if !scan.incremental_mismatch.is_empty() {
+            self.shared.metrics.incremental_mismatch(self.name);
+        }
         let counts = FindingCounts {
             critical: report.counts.critical as u64,
             warning: report.counts.warning as u64,

@@ -269,6 +269,7 @@ pub async fn run(opts: WatchOptions) -> Result<()> {
     let mut jobs: JoinSet<(String, JobEnd)> = JoinSet::new();
     let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
     let mut running: HashSet<String> = HashSet::new();
+    let mut captured_in_full: HashSet<String> = HashSet::new();
     let mut flush_every = tokio::time::interval(Duration::from_secs(15));
     flush_every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let sweep_period = setup.config.watch.lease / 2;
@@ -301,7 +302,13 @@ pub async fn run(opts: WatchOptions) -> Result<()> {
                 continue;
             }
             running.insert(name.clone());
-            spawn_job(&mut jobs, &shared, w.spec.clone(), tick, &cancel_rx);
+            let mut spec = w.spec.clone();
+            // The first scan of each target in this process captures in
+            // full (and checks the stored incremental state against it).
+            if captured_in_full.insert(name.clone()) {
+                spec.target.live.full_now = Some(crate::catalog::FullReason::Scheduled);
+            }
+            spawn_job(&mut jobs, &shared, spec, tick, &cancel_rx);
         }
         for (name, w) in &setup.targets {
             metrics.set_next_scan(name, w.next.map(|t| t.start.as_second()));

@@ -228,6 +228,14 @@ async fn baseline_on_a_fleet_store_with_two_replicas_running() {
         )
         .join("")
     };
+    // The replicas create the fleet store's tables as they start: on a
+    // loaded machine the first poll may come before.
+    wait_until("the fleet store's tables", Duration::from_secs(60), || {
+        psql_rows(
+            &store_db,
+            "SELECT to_regclass('driftwatch.ticks') IS NOT NULL",
+        ) == ["t"]
+    });
     wait_until("two scans", Duration::from_secs(60), || {
         results(0).split(',').filter(|r| !r.is_empty()).count() >= 2
     });

@@ -1,44 +1,59 @@
--- Incremental capture (replay into a shadow database driftwatch owns): the
--- top-level objects (relations, functions, types, statistics, schemas) with
--- a catalog row created or updated since $1, a transaction id marker (the
--- first xid the previous capture could not see), then every object that
--- depends on one of them (pg_depend, transitively), since a rename changes
--- how dependents print. Only rows newer than the marker are mapped to their
--- owner, so the cost follows the size of the change. System objects
--- (oid < 16384) are never new. Removals are not seen here: the replay
--- captures a migration in full when its parse says it may remove parts.
+-- Incremental capture: the top-level objects (relations, functions, types,
+-- statistics, schemas) with a catalog row created or updated since $1, a
+-- transaction id marker (the first xid the previous capture could not
+-- see, or for a live database the oldest it could not), then every
+-- object that depends on one of them (pg_depend, transitively), since a
+-- rename changes how dependents print. Only rows newer than the marker
+-- are mapped to their owner, so the cost follows the size of the change.
+-- System objects (oid < 16384) are never new. $2 adds the owners of rows
+-- that disappeared (found by the caller from key inventories); $3, when
+-- not null, names the only catalogs whose rows can be new (the others'
+-- sums did not move), and the scans of the others are skipped. Removals
+-- are not seen here: the replay captures a migration in full when its
+-- parse says it may remove parts; a live capture compares inventories.
 WITH RECURSIVE
 fresh(classid, objid) AS (
-    SELECT 'pg_class'::regclass, c.oid FROM pg_class c WHERE c.oid >= 16384 AND age(c.xmin) <= age($1::text::xid)
+    SELECT 'pg_class'::regclass, c.oid FROM pg_class c WHERE ($3::text[] IS NULL OR 'pg_class' = ANY ($3)) AND c.oid >= 16384 AND age(c.xmin) <= age($1::text::xid)
     UNION ALL SELECT 'pg_class'::regclass, a.attrelid FROM pg_attribute a
-              WHERE a.attrelid >= 16384 AND age(a.xmin) <= age($1::text::xid)
+              WHERE ($3::text[] IS NULL OR 'pg_attribute' = ANY ($3)) AND a.attrelid >= 16384 AND age(a.xmin) <= age($1::text::xid)
     UNION ALL SELECT 'pg_class'::regclass, i.indrelid FROM pg_index i
-              WHERE i.indrelid >= 16384 AND age(i.xmin) <= age($1::text::xid)
-    UNION ALL SELECT 'pg_class'::regclass, d.adrelid FROM pg_attrdef d WHERE age(d.xmin) <= age($1::text::xid)
+              WHERE ($3::text[] IS NULL OR 'pg_index' = ANY ($3)) AND i.indrelid >= 16384 AND age(i.xmin) <= age($1::text::xid)
+    UNION ALL SELECT 'pg_class'::regclass, d.adrelid FROM pg_attrdef d WHERE ($3::text[] IS NULL OR 'pg_attrdef' = ANY ($3)) AND age(d.xmin) <= age($1::text::xid)
     UNION ALL SELECT 'pg_constraint'::regclass, k.oid FROM pg_constraint k
-              WHERE k.oid >= 16384 AND age(k.xmin) <= age($1::text::xid)
-    UNION ALL SELECT 'pg_class'::regclass, t.tgrelid FROM pg_trigger t WHERE age(t.xmin) <= age($1::text::xid)
-    UNION ALL SELECT 'pg_class'::regclass, p.polrelid FROM pg_policy p WHERE age(p.xmin) <= age($1::text::xid)
+              WHERE ($3::text[] IS NULL OR 'pg_constraint' = ANY ($3)) AND k.oid >= 16384 AND age(k.xmin) <= age($1::text::xid)
+    UNION ALL SELECT 'pg_class'::regclass, t.tgrelid FROM pg_trigger t WHERE ($3::text[] IS NULL OR 'pg_trigger' = ANY ($3)) AND age(t.xmin) <= age($1::text::xid)
+    UNION ALL SELECT 'pg_class'::regclass, p.polrelid FROM pg_policy p WHERE ($3::text[] IS NULL OR 'pg_policy' = ANY ($3)) AND age(p.xmin) <= age($1::text::xid)
     UNION ALL SELECT 'pg_class'::regclass, r.ev_class FROM pg_rewrite r
-              WHERE r.oid >= 16384 AND age(r.xmin) <= age($1::text::xid)
-    UNION ALL SELECT 'pg_class'::regclass, h.inhrelid FROM pg_inherits h WHERE age(h.xmin) <= age($1::text::xid)
+              WHERE ($3::text[] IS NULL OR 'pg_rewrite' = ANY ($3)) AND r.oid >= 16384 AND age(r.xmin) <= age($1::text::xid)
+    UNION ALL SELECT 'pg_class'::regclass, h.inhrelid FROM pg_inherits h WHERE ($3::text[] IS NULL OR 'pg_inherits' = ANY ($3)) AND age(h.xmin) <= age($1::text::xid)
+    UNION ALL SELECT 'pg_class'::regclass, h.inhparent FROM pg_inherits h WHERE ($3::text[] IS NULL OR 'pg_inherits' = ANY ($3)) AND age(h.xmin) <= age($1::text::xid)
     UNION ALL SELECT 'pg_class'::regclass, s.seqrelid FROM pg_sequence s
-              WHERE s.seqrelid >= 16384 AND age(s.xmin) <= age($1::text::xid)
-    UNION ALL SELECT 'pg_class'::regclass, p.partrelid FROM pg_partitioned_table p WHERE age(p.xmin) <= age($1::text::xid)
-    UNION ALL SELECT 'pg_class'::regclass, f.ftrelid FROM pg_foreign_table f WHERE age(f.xmin) <= age($1::text::xid)
+              WHERE ($3::text[] IS NULL OR 'pg_sequence' = ANY ($3)) AND s.seqrelid >= 16384 AND age(s.xmin) <= age($1::text::xid)
+    UNION ALL SELECT 'pg_class'::regclass, p.partrelid FROM pg_partitioned_table p WHERE ($3::text[] IS NULL OR 'pg_partitioned_table' = ANY ($3)) AND age(p.xmin) <= age($1::text::xid)
+    UNION ALL SELECT 'pg_class'::regclass, f.ftrelid FROM pg_foreign_table f WHERE ($3::text[] IS NULL OR 'pg_foreign_table' = ANY ($3)) AND age(f.xmin) <= age($1::text::xid)
     UNION ALL SELECT e.classid, e.objid FROM pg_depend e
-              WHERE e.objid >= 16384 AND e.deptype IN ('a', 'i') AND age(e.xmin) <= age($1::text::xid)
-    UNION ALL SELECT 'pg_proc'::regclass, p.oid FROM pg_proc p WHERE p.oid >= 16384 AND age(p.xmin) <= age($1::text::xid)
-    UNION ALL SELECT 'pg_type'::regclass, t.oid FROM pg_type t WHERE t.oid >= 16384 AND age(t.xmin) <= age($1::text::xid)
+              WHERE ($3::text[] IS NULL OR 'pg_depend' = ANY ($3)) AND e.objid >= 16384 AND e.deptype IN ('a', 'i', 'e') AND age(e.xmin) <= age($1::text::xid)
+    UNION ALL SELECT 'pg_proc'::regclass, p.oid FROM pg_proc p WHERE ($3::text[] IS NULL OR 'pg_proc' = ANY ($3)) AND p.oid >= 16384 AND age(p.xmin) <= age($1::text::xid)
+    UNION ALL SELECT 'pg_type'::regclass, t.oid FROM pg_type t WHERE ($3::text[] IS NULL OR 'pg_type' = ANY ($3)) AND t.oid >= 16384 AND age(t.xmin) <= age($1::text::xid)
     UNION ALL SELECT 'pg_type'::regclass, e.enumtypid FROM pg_enum e
-              WHERE e.enumtypid >= 16384 AND age(e.xmin) <= age($1::text::xid)
+              WHERE ($3::text[] IS NULL OR 'pg_enum' = ANY ($3)) AND e.enumtypid >= 16384 AND age(e.xmin) <= age($1::text::xid)
     UNION ALL SELECT 'pg_type'::regclass, r.rngtypid FROM pg_range r
-              WHERE r.rngtypid >= 16384 AND age(r.xmin) <= age($1::text::xid)
-    UNION ALL SELECT 'pg_statistic_ext'::regclass, s.oid FROM pg_statistic_ext s WHERE age(s.xmin) <= age($1::text::xid)
+              WHERE ($3::text[] IS NULL OR 'pg_range' = ANY ($3)) AND r.rngtypid >= 16384 AND age(r.xmin) <= age($1::text::xid)
+    UNION ALL SELECT 'pg_statistic_ext'::regclass, s.oid FROM pg_statistic_ext s WHERE ($3::text[] IS NULL OR 'pg_statistic_ext' = ANY ($3)) AND age(s.xmin) <= age($1::text::xid)
     UNION ALL SELECT 'pg_namespace'::regclass, n.oid FROM pg_namespace n
-              WHERE n.oid >= 16384 AND age(n.xmin) <= age($1::text::xid)
+              WHERE ($3::text[] IS NULL OR 'pg_namespace' = ANY ($3)) AND n.oid >= 16384 AND age(n.xmin) <= age($1::text::xid)
     UNION ALL SELECT d.classoid, d.objoid FROM pg_description d
-              WHERE d.objoid >= 16384 AND age(d.xmin) <= age($1::text::xid)
+              WHERE ($3::text[] IS NULL OR 'pg_description' = ANY ($3)) AND d.objoid >= 16384 AND age(d.xmin) <= age($1::text::xid)
+    -- objects of kinds read whole, whose names dependents print (a text
+    -- search configuration in an expression, a foreign table's server)
+    UNION ALL SELECT 'pg_ts_config'::regclass, c.oid FROM pg_ts_config c
+              WHERE ($3::text[] IS NULL OR 'pg_ts_config' = ANY ($3)) AND c.oid >= 16384 AND age(c.xmin) <= age($1::text::xid)
+    UNION ALL SELECT 'pg_ts_dict'::regclass, c.oid FROM pg_ts_dict c
+              WHERE ($3::text[] IS NULL OR 'pg_ts_dict' = ANY ($3)) AND c.oid >= 16384 AND age(c.xmin) <= age($1::text::xid)
+    UNION ALL SELECT 'pg_foreign_server'::regclass, s.oid FROM pg_foreign_server s
+              WHERE ($3::text[] IS NULL OR 'pg_foreign_server' = ANY ($3)) AND age(s.xmin) <= age($1::text::xid)
+    UNION ALL SELECT 'pg_foreign_data_wrapper'::regclass, w.oid FROM pg_foreign_data_wrapper w
+              WHERE ($3::text[] IS NULL OR 'pg_foreign_data_wrapper' = ANY ($3)) AND w.oid >= 16384 AND age(w.xmin) <= age($1::text::xid)
 ),
 dirty(classid, objid) AS (
     SELECT DISTINCT classid, objid FROM fresh
@@ -69,6 +84,7 @@ tops(oid) AS (
              FROM pg_type t LEFT JOIN pg_class c ON c.oid = t.typrelid WHERE t.oid = d.objid)
         ELSE d.objid END
     FROM dirty d
+    UNION SELECT v::oid FROM unnest($2::int8[]) v
 ),
 -- A dirty table's identity sequences are read with it (their options are
 -- part of its column).
