@@ -213,21 +213,23 @@ fn constraints(
             "x" => Some(take(&exclusions, c.relid, &c.name, "constraint")?),
             _ => None,
         };
-        let references = (c.contype == "f").then(|| References {
-            table: lookups
-                .relation(c.ref_relid)
-                .unwrap_or_else(|| format!("#{}", c.ref_relid)),
-            columns: names(&c.ref_columns, c.ref_relid),
-            on_update: action(&c.on_update),
-            on_delete: action(&c.on_delete),
-            on_delete_columns: names(&c.on_delete_columns, c.relid),
-            period: c.period,
-            match_type: match c.match_type.as_str() {
-                "f" => "full",
-                "p" => "partial",
-                _ => "simple",
-            }
-            .to_string(),
+        let references = (c.contype == "f").then(|| {
+            Box::new(References {
+                table: lookups
+                    .relation(c.ref_relid)
+                    .unwrap_or_else(|| format!("#{}", c.ref_relid)),
+                columns: names(&c.ref_columns, c.ref_relid),
+                on_update: action(&c.on_update),
+                on_delete: action(&c.on_delete),
+                on_delete_columns: names(&c.on_delete_columns, c.relid),
+                period: c.period,
+                match_type: match c.match_type.as_str() {
+                    "f" => "full",
+                    "p" => "partial",
+                    _ => "simple",
+                }
+                .to_string(),
+            })
         });
         table.constraints.push(Constraint {
             name: c.name,

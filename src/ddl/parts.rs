@@ -32,11 +32,11 @@ pub(crate) fn column_line(c: &Column) -> String {
     if let Some(coll) = &c.collation {
         let _ = write!(line, " COLLATE {coll}");
     }
-    if let Some(id) = &c.identity {
+    if let Some(id) = &c.details().identity {
         let _ = write!(line, " {}", identity_clause(id));
     }
-    if let Some(g) = &c.generated {
-        let storage = if c.generated_virtual {
+    if let Some(g) = &c.details().generated {
+        let storage = if c.details().generated_virtual {
             "VIRTUAL"
         } else {
             "STORED"
@@ -47,14 +47,14 @@ pub(crate) fn column_line(c: &Column) -> String {
         let _ = write!(line, " DEFAULT {d}");
     }
     if c.not_null {
-        if let Some(name) = &c.not_null_name {
+        if let Some(name) = &c.details().not_null_name {
             let _ = write!(line, " CONSTRAINT {}", quote_ident(name));
         }
         line.push_str(" NOT NULL");
-        if c.not_null_no_inherit {
+        if c.details().not_null_no_inherit {
             line.push_str(" NO INHERIT");
         }
-        if !c.not_null_valid {
+        if !c.details().not_null_valid {
             // NOT VALID exists only in ALTER TABLE … ADD CONSTRAINT
             line.push_str(" /* NOT VALID */");
         }

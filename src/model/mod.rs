@@ -2,15 +2,19 @@
 //! the canonical JSON form and its fingerprint. Pure: no I/O here.
 
 mod acl;
+mod columns;
 pub mod compact;
 mod compat;
 mod identity;
 pub mod json;
+#[cfg(test)]
+mod layout_tests;
 mod objects;
 mod relations;
 mod text_search;
 
 pub use acl::{parse_acl, Grant, Grantee};
+pub use columns::*;
 pub use identity::{skipped_when_empty, sort_keyed, Capture, Keyed, Listed, OPTIONAL_LISTS};
 pub use objects::*;
 pub use relations::*;

@@ -58,6 +58,8 @@ impl Objects {
         macro_rules! sort {
             ($list:ident, $kind:ident) => {
                 sort_keyed(&mut self.$list);
+                // Lists are built one push at a time: no spare room kept.
+                self.$list.shrink_to_fit();
             };
         }
         crate::each_kind!(sort);

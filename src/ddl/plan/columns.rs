@@ -23,8 +23,11 @@ pub(super) fn alter_column(
 ) {
     let col = quote_ident(&n.name);
     let at = |s: &str| format!("ALTER TABLE {table} ALTER COLUMN {col} {s};");
-    if !moved && (c.generated != n.generated || c.generated_virtual != n.generated_virtual) {
-        match (&c.generated, &n.generated) {
+    if !moved
+        && (c.details().generated != n.details().generated
+            || c.details().generated_virtual != n.details().generated_virtual)
+    {
+        match (&c.details().generated, &n.details().generated) {
             (Some(_), None) => out.push(
                 Phase::Columns,
                 at("DROP EXPRESSION"),
@@ -120,7 +123,7 @@ pub(super) fn alter_column(
         );
     }
     let mut not_null_done = false;
-    match (&c.identity, &n.identity) {
+    match (&c.details().identity, &n.details().identity) {
         (None, Some(id)) => {
             // An identity column must be NOT NULL first; both after the
             // re-type, so the sequence's bounds fit the column's new type.
@@ -213,20 +216,20 @@ fn generation(g: &str) -> &'static str {
 pub(super) fn column_extras(table: &str, c: Option<&Column>, n: &Column, out: &mut Out) {
     let col = quote_ident(&n.name);
     let at = |s: String| format!("ALTER TABLE {table} ALTER COLUMN {col} {s};");
-    if c.map(|c| c.statistics_target) != Some(n.statistics_target)
-        && (c.is_some() || n.statistics_target.is_some())
+    if c.map(|c| c.details().statistics_target) != Some(n.details().statistics_target)
+        && (c.is_some() || n.details().statistics_target.is_some())
     {
         out.push(
             Phase::column_extras(c.is_some(), n),
             at(format!(
                 "SET STATISTICS {}",
-                n.statistics_target.unwrap_or(-1)
+                n.details().statistics_target.unwrap_or(-1)
             )),
             &[],
         );
     }
-    if let Some(s) = &n.storage {
-        if c.and_then(|c| c.storage.as_ref()) != Some(s) {
+    if let Some(s) = &n.details().storage {
+        if c.and_then(|c| c.details().storage.as_ref()) != Some(s) {
             out.push(
                 Phase::column_extras(c.is_some(), n),
                 at(format!("SET STORAGE {}", s.to_uppercase())),
@@ -234,23 +237,25 @@ pub(super) fn column_extras(table: &str, c: Option<&Column>, n: &Column, out: &m
             );
         }
     }
-    if c.map(|c| &c.compression) != Some(&n.compression) && (c.is_some() || n.compression.is_some())
+    if c.map(|c| &c.details().compression) != Some(&n.details().compression)
+        && (c.is_some() || n.details().compression.is_some())
     {
         out.push(
             Phase::column_extras(c.is_some(), n),
             at(format!(
                 "SET COMPRESSION {}",
-                n.compression.as_deref().unwrap_or("default")
+                n.details().compression.as_deref().unwrap_or("default")
             )),
             &[],
         );
     }
-    let old_options: &[String] = c.map(|c| c.options.as_slice()).unwrap_or(&[]);
-    if old_options != n.options.as_slice() {
+    let old_options: &[String] = c.map(|c| c.details().options.as_slice()).unwrap_or(&[]);
+    let new_options = &n.details().options;
+    if old_options != new_options.as_slice() {
         let gone: Vec<String> = old_options
             .iter()
             .filter_map(|o| o.split('=').next())
-            .filter(|k| !n.options.iter().any(|o| o.split('=').next() == Some(k)))
+            .filter(|k| !new_options.iter().any(|o| o.split('=').next() == Some(k)))
             .map(str::to_string)
             .collect();
         if !gone.is_empty() {
@@ -260,10 +265,10 @@ pub(super) fn column_extras(table: &str, c: Option<&Column>, n: &Column, out: &m
                 &[],
             );
         }
-        if !n.options.is_empty() {
+        if !new_options.is_empty() {
             out.push(
                 Phase::column_extras(c.is_some(), n),
-                at(format!("SET ({})", n.options.join(", "))),
+                at(format!("SET ({})", new_options.join(", "))),
                 &[],
             );
         }
@@ -298,7 +303,7 @@ pub(super) fn move_columns(name: &str, a: &Table, b: &Table, m: &Reorder, out: &
         if existing {
             out.drops_column(format!("{}.{}", b.schema, b.name), &n.name);
         }
-        if existing && n.generated.is_none() {
+        if existing && n.details().generated.is_none() {
             let tmp = quote_ident(&temporary(n));
             let collate = n
                 .collation
@@ -330,7 +335,7 @@ pub(super) fn move_columns(name: &str, a: &Table, b: &Table, m: &Reorder, out: &
                     &[],
                 );
             }
-            if let Some(id) = &n.identity {
+            if let Some(id) = &n.details().identity {
                 out.push(
                     Phase::Reorder,
                     format!(

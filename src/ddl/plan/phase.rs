@@ -110,7 +110,7 @@ impl Phase {
     /// writes: a column added (or added again) may be added late (see
     /// [`Phase::GeneratedColumns`]), so they come after every add.
     pub(crate) fn column_extras(existed: bool, n: &crate::model::Column) -> Phase {
-        if !existed || n.generated.is_some() {
+        if !existed || n.details().generated.is_some() {
             Phase::GeneratedColumns
         } else {
             Phase::Columns

@@ -184,7 +184,7 @@ pub(super) fn apply<'a>(
                     .iter()
                     .find(|t| t.schema == schema && t.name == new)
                 {
-                    for c in t.columns.iter().filter(|c| c.identity.is_some()) {
+                    for c in t.columns.iter().filter(|c| c.details().identity.is_some()) {
                         let (table, column, name) = (
                             super::privileges::literal(&new_q),
                             super::privileges::literal(&c.name),

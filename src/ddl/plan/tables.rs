@@ -197,7 +197,7 @@ fn create_tables(created: &[&Table], only: &BTreeSet<String>, out: &mut Out) {
                         format!(
                             "{}{}",
                             column_line(c),
-                            super::global::options_clause(&c.server_options)
+                            super::global::options_clause(&c.details().server_options)
                         )
                     })
                     .collect();
@@ -356,8 +356,9 @@ fn readded(a: &Table, b: &Table) -> Vec<String> {
         .iter()
         .filter_map(|c| {
             let n = b.columns.iter().find(|n| n.name == c.name)?;
-            let changed = c.generated != n.generated || c.generated_virtual != n.generated_virtual;
-            let only_dropped = c.generated.is_some() && n.generated.is_none();
+            let changed = c.details().generated != n.details().generated
+                || c.details().generated_virtual != n.details().generated_virtual;
+            let only_dropped = c.details().generated.is_some() && n.details().generated.is_none();
             (changed && !only_dropped).then(|| c.name.clone())
         })
         .collect()
@@ -413,11 +414,11 @@ fn alter_table(
         match a.columns.iter().find(|c| c.name == n.name && !c.inherited) {
             None if moved(&n.name) => {}
             None => {
-                late |= n.generated.is_some();
+                late |= n.details().generated.is_some();
                 let may_fail = n.not_null
                     && n.default.is_none()
-                    && n.identity.is_none()
-                    && n.generated.is_none();
+                    && n.details().identity.is_none()
+                    && n.details().generated.is_none();
                 out.push(
                     if late {
                         Phase::GeneratedColumns

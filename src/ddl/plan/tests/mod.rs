@@ -166,7 +166,7 @@ fn a_generated_column_is_added_after_the_column_it_reads_is_retyped() {
         vec![column("id", 1, "bigint"), column("email", 2, "varchar(50)")],
     )]);
     let mut domain = column("domain", 3, "text");
-    domain.generated = Some("split_part((email)::text, '@'::text, 2)".into());
+    domain.details_mut().generated = Some("split_part((email)::text, '@'::text, 2)".into());
     let b = objects(vec![table(
         "accounts",
         vec![
