@@ -126,8 +126,8 @@ pub fn capture_live_owned<'a>(
 ) -> crate::database::BoxFuture<'a, Result<LiveCapture>> {
     Box::pin(async move {
         let reason = match (&previous, full) {
-            (None, _) => Some(FullReason::First),
-            (Some(_), Some(reason)) => Some(reason),
+            (_, Some(reason)) => Some(reason),
+            (None, None) => Some(FullReason::First),
             (Some((snapshot, state)), None) => stale(snapshot, state, opts),
         };
         let reason = match (reason, previous) {

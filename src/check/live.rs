@@ -98,7 +98,9 @@ pub async fn live_schema(
     capture: &CaptureOptions,
 ) -> Result<(Snapshot, LiveInfo)> {
     let policy = &target.live;
-    let previous = if policy.incremental {
+    // A forced full capture needs nothing stored: not loading the previous
+    // snapshot keeps it out of the capture's peak memory.
+    let previous = if policy.incremental && policy.full_now != Some(FullReason::Forced) {
         previous_capture(store)?
     } else {
         None
