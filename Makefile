@@ -2,11 +2,13 @@
 #   make demo   install what is missing, build, and run the demo
 #   make test   the same setup, then fmt, clippy and the whole test suite
 #   make bench  the benchmark (driftwatch side by side with pg_dump)
+#   make soak   incremental live capture against 500 random DDL steps
+#               (SEED=n repeats a run; the seed is printed)
 
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: setup tools postgres build demo test bench clean-demo
+.PHONY: setup tools postgres build demo test bench soak clean-demo
 
 setup:
 	@bash scripts/setup.sh
@@ -38,6 +40,13 @@ test: setup tools postgres
 bench: setup
 	$(CARGO) build --release --bin driftwatch
 	DRIFTWATCH_BIN=$(CURDIR)/target/release/driftwatch $(CARGO) bench --bench bench
+
+# Seeded random DDL, an incremental capture after each step, a full one
+# compared every 25 (benches/soak); SEED= from the environment, else the
+# clock. Not part of `make test`: it takes minutes. The dev profile reuses
+# the test build (the soak checks results; make bench measures speed).
+soak: setup
+	SEED=$(SEED) DRIFTWATCH_BENCH_ONLY=soak $(CARGO) bench --profile dev --bench bench
 
 # What the demo's scans added to the checked-in demo store.
 clean-demo:

@@ -28,6 +28,7 @@ mod preflight;
 mod probe;
 mod replay;
 mod schema_file;
+mod soak;
 mod verify_down;
 mod watch;
 
@@ -261,6 +262,12 @@ fn main() {
     // DRIFTWATCH_BENCH_ONLY=schema-file: `diff schema.sql URL` against psql.
     if std::env::var("DRIFTWATCH_BENCH_ONLY").as_deref() == Ok("schema-file") {
         schema_file::run(&cluster, std::path::Path::new(&driftwatch));
+        return;
+    }
+    // DRIFTWATCH_BENCH_ONLY=soak (`make soak`): incremental live capture
+    // against 500 random DDL steps, compared with full captures.
+    if std::env::var("DRIFTWATCH_BENCH_ONLY").as_deref() == Ok("soak") {
+        soak::run(&cluster);
         return;
     }
     // DRIFTWATCH_BENCH_ONLY=probe: the catalog probe against a capture.

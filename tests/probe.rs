@@ -10,6 +10,7 @@
 
 mod common;
 
+use common::steps::{MAJOR_STEPS, PROBE_ROLE_SQL, STEPS};
 use common::{exec, fresh_db, load_fixture, psql, psql_file, psql_rows, repo, snap};
 use driftwatch::catalog::{probe, probe_cost, CaptureOptions, DatabaseUrl, Probe};
 use driftwatch::shadow::{Cluster, ClusterOptions, Shadow};
@@ -27,124 +28,6 @@ fn serial() -> &'static tokio::sync::Mutex<()> {
     static LOCK: OnceLock<tokio::sync::Mutex<()>> = OnceLock::new();
     LOCK.get_or_init(|| tokio::sync::Mutex::new(()))
 }
-
-/// A role that owns something and is renamed by the steps (created here,
-/// not by the fixtures, so no other test sees its name change).
-const PROBE_ROLE_SQL: &str = "
-DO $$ BEGIN CREATE ROLE dw_probe_owner; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
-";
-
-/// DDL steps on kitchen_sink.sql, one statement each, run in order: each
-/// must change the snapshot (else it proves nothing) and the probe.
-const STEPS: &[&str] = &[
-    // columns
-    "ALTER TABLE app.customers ADD COLUMN phone text",
-    "ALTER TABLE app.customers DROP COLUMN phone",
-    "ALTER TABLE app.orders RENAME COLUMN note TO remark",
-    "ALTER TABLE app.orders ALTER COLUMN placed_at SET DEFAULT now()",
-    "ALTER TABLE app.orders ALTER COLUMN placed_at DROP DEFAULT",
-    "ALTER TABLE app.orders ALTER COLUMN placed_at SET NOT NULL",
-    "ALTER TABLE app.orders ALTER COLUMN placed_at DROP NOT NULL",
-    "ALTER TABLE app.base_items ALTER COLUMN label TYPE varchar(50)",
-    "ALTER TABLE app.customers ALTER COLUMN name SET STATISTICS 100",
-    // indexes and constraints
-    "CREATE INDEX customers_created_idx ON app.customers (created_at)",
-    "DROP INDEX app.customers_created_idx",
-    "DROP INDEX app.orders_placed_idx",
-    "DROP INDEX CONCURRENTLY app.orders_customer_placed_idx",
-    "ALTER INDEX app.orders_note_lower_idx RENAME TO orders_remark_lower_idx",
-    "ALTER TABLE app.orders DROP CONSTRAINT orders_total_check",
-    "ALTER TABLE app.orders VALIDATE CONSTRAINT orders_note_short",
-    "ALTER TABLE app.orders ALTER CONSTRAINT orders_customer_fk NOT DEFERRABLE",
-    "ALTER TABLE app.orders REPLICA IDENTITY FULL",
-    "ALTER TABLE app.orders SET (fillfactor = 70)",
-    // comments: IS NULL deletes a row and writes none
-    "COMMENT ON TABLE app.orders IS 'x'",
-    "COMMENT ON TABLE app.customers IS NULL",
-    "COMMENT ON COLUMN app.customers.email IS NULL",
-    // privileges and owners
-    "GRANT INSERT ON app.customers TO dw_reader",
-    "REVOKE SELECT ON app.paid_orders FROM dw_reader",
-    "GRANT SELECT ON app.scratch TO PUBLIC",
-    "REVOKE EXECUTE ON FUNCTION app.numbers(int) FROM PUBLIC",
-    "GRANT UPDATE (name) ON app.customer_names TO dw_reader",
-    "REVOKE USAGE ON SCHEMA app FROM dw_reader",
-    "ALTER TABLE app.rooms OWNER TO dw_probe_owner",
-    "ALTER ROLE dw_probe_owner RENAME TO dw_probe_owner_renamed",
-    "ALTER ROLE dw_probe_owner_renamed RENAME TO dw_probe_owner",
-    "ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT INSERT ON TABLES TO dw_reader",
-    "ALTER DEFAULT PRIVILEGES IN SCHEMA app REVOKE SELECT, INSERT ON TABLES FROM dw_reader",
-    // functions, views, types, sequences
-    "CREATE OR REPLACE FUNCTION app.secret() RETURNS int LANGUAGE sql SECURITY DEFINER SET search_path = app, pg_temp AS 'SELECT 43'",
-    "CREATE OR REPLACE VIEW app.customer_names AS SELECT id, name, email FROM app.customers WITH CHECK OPTION",
-    "DROP VIEW app.customer_names",
-    "DROP FUNCTION app.numbers(int)",
-    "DROP AGGREGATE app.product(numeric)",
-    "DROP PROCEDURE app.archive(date)",
-    "ALTER TYPE app.order_status ADD VALUE 'cancelled'",
-    "ALTER TYPE app.address ADD ATTRIBUTE country text",
-    "ALTER DOMAIN app.positive_money DROP DEFAULT",
-    "ALTER DOMAIN app.email DROP CONSTRAINT email_has_at",
-    "DROP TYPE app.float_range",
-    "ALTER COLLATION app.posix_c RENAME TO posix_bytes",
-    "ALTER SEQUENCE app.invoice_numbers INCREMENT 20",
-    // pg_depend only: OWNED BY
-    "ALTER SEQUENCE app.invoice_numbers OWNED BY app.orders.id",
-    "ALTER MATERIALIZED VIEW app.order_counts RENAME TO order_totals",
-    "DROP MATERIALIZED VIEW app.order_totals",
-    // triggers, rules, policies, row security
-    "ALTER TABLE app.orders ENABLE TRIGGER orders_audit",
-    "ALTER TABLE app.orders DISABLE TRIGGER orders_touch",
-    "DROP TRIGGER orders_audit ON app.orders",
-    "CREATE POLICY orders_insert ON app.orders FOR INSERT TO dw_reader WITH CHECK (customer_id > 0)",
-    "DROP POLICY orders_own ON app.orders",
-    "ALTER TABLE app.customers ENABLE ROW LEVEL SECURITY",
-    "DROP RULE scratch_no_delete ON app.scratch",
-    "DROP TABLE app.scratch",
-    // statistics, partitions, inheritance
-    "DROP STATISTICS app.orders_stats",
-    "ALTER TABLE app.events DETACH PARTITION app.events_2026",
-    "ALTER TABLE app.events ATTACH PARTITION app.events_2026 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')",
-    "ALTER TABLE app.special_items NO INHERIT app.base_items",
-    // extensions
-    "ALTER EXTENSION pg_trgm UPDATE",
-    "DROP EXTENSION pg_trgm",
-    // publications, foreign data
-    "ALTER PUBLICATION app_changes ADD TABLE app.rooms",
-    "ALTER PUBLICATION app_changes DROP TABLE app.customers",
-    "ALTER FOREIGN TABLE app.old_orders OPTIONS (SET table_name 'orders_v2')",
-    "ALTER SERVER archive_server OPTIONS (SET host 'archive2')",
-    "DROP USER MAPPING FOR dw_reader SERVER archive_server",
-    // event triggers and schemas
-    "ALTER EVENT TRIGGER audit_ddl DISABLE",
-    "ALTER SCHEMA audit RENAME TO audit_old",
-    "DROP SCHEMA audit_old CASCADE",
-    "DROP TABLE app.events",
-];
-
-/// A representative subset on fixtures/schemas/majors/common.sql, which
-/// every major accepts.
-const MAJOR_STEPS: &[&str] = &[
-    "ALTER TABLE shop.customers ADD COLUMN phone text",
-    "ALTER TABLE shop.orders ALTER COLUMN note SET DEFAULT ''",
-    "CREATE INDEX customers_created_idx ON shop.customers (created)",
-    "DROP INDEX shop.orders_status_idx",
-    "COMMENT ON COLUMN shop.orders.note IS NULL",
-    "REVOKE UPDATE (note) ON shop.orders FROM dw_reader",
-    "GRANT SELECT ON shop.paid TO PUBLIC",
-    "CREATE OR REPLACE FUNCTION shop.secret() RETURNS int LANGUAGE sql SECURITY DEFINER SET search_path = shop, pg_temp AS 'SELECT 43'",
-    "DROP VIEW shop.recent",
-    "ALTER TYPE shop.status ADD VALUE 'refunded'",
-    "DROP POLICY own_orders ON shop.orders",
-    "ALTER DEFAULT PRIVILEGES IN SCHEMA shop REVOKE USAGE ON SEQUENCES FROM dw_reader",
-    "ALTER TABLE shop.scratch OWNER TO dw_probe_owner",
-    "ALTER ROLE dw_probe_owner RENAME TO dw_probe_owner_renamed",
-    "ALTER PUBLICATION shop_changes DROP TABLE shop.customers",
-    "ALTER TABLE shop.events DETACH PARTITION shop.events_2024",
-    "DROP STATISTICS shop.orders_stats",
-    "DROP TABLE shop.archived",
-    "DROP SCHEMA shop CASCADE",
-];
 
 /// A probe with default options.
 async fn probe_of(url: &DatabaseUrl) -> Probe {

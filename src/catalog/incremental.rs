@@ -335,13 +335,15 @@ fn sums(url: &DatabaseUrl, rows: Vec<SumRow>) -> Result<BTreeMap<String, Catalog
         .collect()
 }
 
-fn keys(rows: Vec<KeyRow>) -> BTreeMap<String, BTreeMap<i64, Vec<i64>>> {
-    let mut out: BTreeMap<String, BTreeMap<i64, Vec<i64>>> = BTreeMap::new();
+fn keys(rows: Vec<KeyRow>) -> BTreeMap<String, Vec<(i64, i64)>> {
+    let mut out: BTreeMap<String, Vec<(i64, i64)>> = BTreeMap::new();
     for r in rows {
-        let tops = out.entry(r.catalog).or_default().entry(r.key).or_default();
-        if !tops.contains(&r.top) {
-            tops.push(r.top);
-        }
+        out.entry(r.catalog).or_default().push((r.key, r.top));
+    }
+    for pairs in out.values_mut() {
+        pairs.sort_unstable();
+        pairs.dedup();
+        pairs.shrink_to_fit();
     }
     out
 }

@@ -35,9 +35,11 @@ pub struct LiveState {
     /// Per catalog, as the capture's own transaction saw it: its row count
     /// and the sum of its rows' `(ctid, xmin)` hashes (the probe's query).
     pub sums: BTreeMap<String, CatalogPosition>,
-    /// Per keyed catalog: each row's key → the top-level objects it is part
-    /// of (rows deleted since are found by comparing keys).
-    pub keys: BTreeMap<String, BTreeMap<i64, Vec<i64>>>,
+    /// Per keyed catalog: (row key, top-level object it is part of) pairs,
+    /// sorted (a key may name two objects): rows deleted since are found by
+    /// comparing keys. Pairs, not a map of lists: 16 bytes a row on
+    /// 280,000 rows of a 10,000-table schema.
+    pub keys: BTreeMap<String, Vec<(i64, i64)>>,
     /// Every top-level object by oid: its identity in the snapshot lists.
     pub identities: BTreeMap<i64, Identity>,
 }
@@ -226,13 +228,13 @@ pub fn wrapped(marker: u64, now: u64) -> bool {
     now < marker || now - marker >= LIMIT
 }
 
-/// The keys of `before` no longer in `now`, as the top-level objects they
-/// belonged to.
-pub fn vanished_tops(before: &BTreeMap<i64, Vec<i64>>, now: &BTreeMap<i64, Vec<i64>>) -> Vec<i64> {
+/// The keys of `before` no longer in `now` (both sorted by key), as the
+/// top-level objects they belonged to.
+pub fn vanished_tops(before: &[(i64, i64)], now: &[(i64, i64)]) -> Vec<i64> {
     let mut tops: Vec<i64> = before
         .iter()
-        .filter(|(k, _)| !now.contains_key(*k))
-        .flat_map(|(_, t)| t.iter().copied())
+        .filter(|(k, _)| now.binary_search_by(|(n, _)| n.cmp(k)).is_err())
+        .map(|(_, t)| *t)
         .filter(|t| *t != 0)
         .collect();
     tops.sort_unstable();
@@ -287,8 +289,8 @@ mod tests {
     /// Only keys that left count, and each owner once.
     #[test]
     fn vanished_keys_give_their_owners() {
-        let before = BTreeMap::from([(1, vec![100]), (2, vec![100, 200]), (3, vec![300])]);
-        let now = BTreeMap::from([(3, vec![300])]);
+        let before = [(1, 100), (2, 100), (2, 200), (3, 300)];
+        let now = [(3, 300)];
         assert_eq!(vanished_tops(&before, &now), [100, 200]);
     }
 

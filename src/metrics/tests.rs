@@ -337,3 +337,39 @@ fn the_next_scan_time_is_exported_once_known() {
     let s = check_format(&m.render()).unwrap();
     assert_eq!(value(&s, series, &[("target", "a")]), Some(1_798_700_000.0));
 }
+
+/// How scans read the live schema, and the scheduled full captures that
+/// disagreed with the incremental state, per target.
+#[test]
+fn live_captures_and_incremental_mismatches() {
+    use crate::catalog::{CaptureKind, FullReason};
+    let m = Metrics::new();
+    m.set_targets(&names(&["alpha", "beta"]));
+    m.live_capture(
+        "alpha",
+        &CaptureKind::Full {
+            reason: FullReason::First,
+        },
+    );
+    m.live_capture("alpha", &CaptureKind::Incremental { objects: 3 });
+    m.live_capture("alpha", &CaptureKind::Incremental { objects: 0 });
+    m.live_capture("beta", &CaptureKind::Reused);
+    m.incremental_mismatch("beta");
+    let text = m.render();
+    let s = check_format(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let kind = |t, k| [("target", t), ("kind", k)];
+    let count = |t, k| value(&s, "driftwatch_live_captures_total", &kind(t, k));
+    assert_eq!(count("alpha", "full"), Some(1.0));
+    assert_eq!(count("alpha", "incremental"), Some(2.0));
+    assert_eq!(count("alpha", "reused"), Some(0.0));
+    assert_eq!(count("beta", "reused"), Some(1.0));
+    let mismatches = |t| {
+        value(
+            &s,
+            "driftwatch_incremental_mismatches_total",
+            &[("target", t)],
+        )
+    };
+    assert_eq!(mismatches("alpha"), Some(0.0));
+    assert_eq!(mismatches("beta"), Some(1.0));
+}

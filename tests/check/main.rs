@@ -11,6 +11,7 @@ mod baseline;
 mod baseline_cli;
 mod faults;
 mod flyway;
+mod incremental;
 mod prisma;
 mod record_history;
 mod round_trip;

@@ -3,7 +3,9 @@
 //! SQL, capture snapshots and run the driftwatch binary.
 #![allow(dead_code)]
 
+pub mod equiv;
 pub mod flyway;
+pub mod steps;
 
 use driftwatch::catalog::{capture, CaptureOptions, DatabaseUrl};
 use driftwatch::model::Snapshot;
