@@ -18,7 +18,6 @@ use common::{exec, load_fixture, psql, psql_file, psql_rows, repo};
 use driftwatch::catalog::{capture_live, CaptureKind, CaptureOptions, DatabaseUrl, LiveCapture};
 use driftwatch::shadow::{Cluster, ClusterOptions, Shadow};
 use sqlx::Connection;
-use std::path::PathBuf;
 use std::time::Duration;
 
 /// The steps after which a full capture is accepted, and the reason it
@@ -290,22 +289,10 @@ async fn chain(url: &DatabaseUrl, steps: &[&str]) -> (Tally, LiveCapture) {
     (tally, last)
 }
 
-/// The bin directory of `major`'s server binaries; a major that is not
-/// installed fails the test (a skipped major would prove nothing).
-fn bindir(major: u32) -> PathBuf {
-    let dir = common::major_bindir(major);
-    assert!(
-        dir.join("postgres").is_file(),
-        "PostgreSQL {major} is not installed in {} (make test runs scripts/postgres.sh install)",
-        dir.display()
-    );
-    dir
-}
-
 /// A cluster of `major`'s binaries with the fixtures' roles.
 fn cluster_of(major: u32) -> Cluster {
     let cluster = Cluster::start(ClusterOptions {
-        bindir: Some(bindir(major)),
+        bindir: Some(common::installed_bindir(major)),
         ..ClusterOptions::default()
     })
     .expect("cluster");
@@ -377,7 +364,7 @@ async fn incremental_equals_full_on_postgres_15_and_restart_is_full() {
     let Shadow::Local(cluster) = &shadow else {
         unreachable!("a local cluster")
     };
-    let _restarted = restart(cluster, &bindir(15));
+    let _restarted = restart(cluster, &common::installed_bindir(15));
     let (after, reference) = tokio::join!(incremental(&db, &last), full(&db));
     let reason = full_reason(&after);
     assert!(

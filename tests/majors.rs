@@ -79,17 +79,6 @@ fn assert_major(s: &Snapshot, major: u32, what: &str) {
     );
 }
 
-/// The bin directory of `major`'s server binaries.
-fn bindir(major: u32) -> PathBuf {
-    let dir = common::major_bindir(major);
-    assert!(
-        dir.join("postgres").is_file(),
-        "PostgreSQL {major} is not installed in {} (make test runs scripts/postgres.sh install)",
-        dir.display()
-    );
-    dir
-}
-
 /// The fixture files `major` accepts, in load order, with the major that
 /// added what each holds (13: the common part).
 fn fixture_files(major: u32) -> Vec<(u32, PathBuf)> {
@@ -165,7 +154,7 @@ fn objects_text(s: &Snapshot) -> String {
 
 async fn check_major(major: u32) {
     let cluster = Cluster::start(ClusterOptions {
-        bindir: Some(bindir(major)),
+        bindir: Some(common::installed_bindir(major)),
         ..ClusterOptions::default()
     })
     .expect("cluster");
@@ -210,7 +199,7 @@ async fn check_major(major: u32) {
 
     // 3. Replay on a shadow of this major ends where the replay on 15 ends.
     let evolving = repo().join("fixtures/migrations/evolving");
-    let last = replay_last_after(&evolving, Some(&bindir(major)));
+    let last = replay_last_after(&evolving, Some(&common::installed_bindir(major)));
     static REFERENCE: std::sync::OnceLock<Snapshot> = std::sync::OnceLock::new();
     let reference = REFERENCE.get_or_init(|| replay_last_after(&evolving, None));
     assert_major(reference, REFERENCE_MAJOR, "the reference replay");
@@ -275,7 +264,7 @@ common::per_major!(check_major);
 #[tokio::test(flavor = "multi_thread")]
 async fn postgres_12_is_refused_with_one_line() {
     let cluster = Cluster::start(ClusterOptions {
-        bindir: Some(bindir(12)),
+        bindir: Some(common::installed_bindir(12)),
         ..ClusterOptions::default()
     })
     .expect("cluster");

@@ -16,7 +16,6 @@ use driftwatch::catalog::{probe, probe_cost, CaptureOptions, DatabaseUrl, Probe}
 use driftwatch::shadow::{Cluster, ClusterOptions, Shadow};
 use sqlx::Connection;
 use std::fmt::Write as _;
-use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -255,21 +254,8 @@ async fn exec_on(conn: &mut sqlx::PgConnection, sql: &str) {
     }
 }
 
-/// The bin directory of `major`'s server binaries. A major that is not
-/// installed fails the test, as in tests/majors.rs: a skipped major would
-/// pass without proving anything.
-fn bindir(major: u32) -> PathBuf {
-    let dir = common::major_bindir(major);
-    assert!(
-        dir.join("postgres").is_file(),
-        "PostgreSQL {major} is not installed in {} (make test runs scripts/postgres.sh install)",
-        dir.display()
-    );
-    dir
-}
-
 async fn steps_on_major(major: u32) {
-    let bindir = bindir(major);
+    let bindir = common::installed_bindir(major);
     let _serial = serial().lock().await;
     let cluster = Cluster::start(ClusterOptions {
         bindir: Some(bindir),

@@ -132,6 +132,18 @@ pub fn major_bindir(major: u32) -> PathBuf {
     PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
 }
 
+/// [`major_bindir`], asserting the major is installed: a test of a major
+/// that is not installed fails (a skipped major would prove nothing).
+pub fn installed_bindir(major: u32) -> PathBuf {
+    let dir = major_bindir(major);
+    assert!(
+        dir.join("postgres").is_file(),
+        "PostgreSQL {major} is not installed in {} (make test runs scripts/postgres.sh install)",
+        dir.display()
+    );
+    dir
+}
+
 /// The repository root.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
