@@ -145,7 +145,8 @@ pub async fn live_schema(
             if !mismatch.is_empty() {
                 tracing::error!(
                     target = %target.name,
-                    objects = %mismatch.join(", "),
+                    // names from the database: no terminal control in logs
+                    objects = %crate::escape::terminal(&mismatch.join(", ")),
                     "the incremental capture disagreed with the full capture on the same catalog state; the full capture wins"
                 );
             }
