@@ -53,7 +53,7 @@
 //! incremental capture that finds nothing new. What the probe cannot see,
 //! the incremental path cannot either; and a full capture still runs
 //! periodically, compared with the incremental state
-//! ([`crate::check`]'s live scan logs and counts any difference).
+//! (the live scan of `check` logs and counts any difference).
 
 use super::guard::Guard;
 use super::live_state::{
