@@ -74,8 +74,7 @@ use std::time::Instant;
 
 const POSITIONS_SQL: &str = include_str!("sql/live_positions.sql");
 const KEYS_SQL: &str = include_str!("sql/live_keys.sql");
-const CHANGED_SQL: &str = include_str!("sql/changed.sql");
-const INVENTORY_SQL: &str = include_str!("sql/inventory.sql");
+use super::session::{CHANGED_SQL, INVENTORY_SQL};
 const SERVER_SQL: &str = include_str!("sql/server.sql");
 
 /// A live capture and the positions to record beside it.
@@ -460,12 +459,6 @@ impl Incremental<'_> {
         if !untracked.is_empty() {
             return Ok(Step::Full(FullReason::Catalog(untracked.join(", "))));
         }
-        self.counter.fetch_add(1, Ordering::Relaxed);
-        let server_row: super::build::ServerRow = sqlx::query_as(SERVER_SQL)
-            .persistent(false)
-            .fetch_one(&mut *catalog)
-            .await
-            .map_err(|e| self.error("server.sql", e))?;
         let previous_marker = state.marker;
         let mut next = LiveState {
             marker,
@@ -474,6 +467,14 @@ impl Incremental<'_> {
             ..state
         };
         if changed.is_empty() {
+            // Nothing to read again: only the server row, which the
+            // narrowed jobs below would otherwise bring.
+            self.counter.fetch_add(1, Ordering::Relaxed);
+            let server_row: super::build::ServerRow = sqlx::query_as(SERVER_SQL)
+                .persistent(false)
+                .fetch_one(&mut *catalog)
+                .await
+                .map_err(|e| self.error("server.sql", e))?;
             let meta = super::capture_meta(self.url, self.opts, server_row);
             let snapshot = Snapshot { meta, ..previous };
             return Ok(Step::Done(Box::new(LiveCapture {
@@ -579,7 +580,7 @@ impl Incremental<'_> {
                 .await?;
             done?;
         }
-        let _ = rows.decode::<super::build::ServerRow>("server.sql");
+        let server_row = rows.one::<super::build::ServerRow>("server.sql")?;
         let fresh = prepared.assemble(&rows, self.url, Some(&dirty))?;
         drop(rows);
         let _ = sqlx::Connection::close(conn).await;

@@ -58,8 +58,10 @@ pub struct CaptureSession {
     major: u32,
 }
 
-const CHANGED_SQL: &str = include_str!("sql/changed.sql");
-const INVENTORY_SQL: &str = include_str!("sql/inventory.sql");
+/// The query of changed rows (shared with the live incremental capture).
+pub(super) const CHANGED_SQL: &str = include_str!("sql/changed.sql");
+/// Every top-level object's identity (shared with the live capture).
+pub(super) const INVENTORY_SQL: &str = include_str!("sql/inventory.sql");
 const MARKER_SQL: &str = include_str!("sql/change_marker.sql");
 
 impl CaptureSession {

@@ -100,7 +100,7 @@ pub async fn live_schema(
     let policy = &target.live;
     // A forced full capture needs nothing stored: not loading the previous
     // snapshot keeps it out of the capture's peak memory.
-    let previous = if policy.incremental && policy.full_now != Some(FullReason::Forced) {
+    let mut previous = if policy.incremental && policy.full_now != Some(FullReason::Forced) {
         previous_capture(store)?
     } else {
         None
@@ -117,7 +117,7 @@ pub async fn live_schema(
         let probe = catalog::probe(url, capture).await?;
         let key = probe.fingerprint;
         let stored = match due {
-            None => reusable(store, scans, &key, previous.as_ref().map(|(s, _)| s))?,
+            None => reusable(store, scans, &key, &mut previous)?,
             Some(_) => None,
         };
         if let Some(snapshot) = stored {
@@ -199,13 +199,13 @@ fn disagreement(incremental: &catalog::LiveCapture, full: &catalog::LiveCapture)
 }
 
 /// The newest live snapshot, when the last scan that captured one had
-/// probe key `key` and captured that snapshot (`loaded`, when it was read
-/// already).
+/// probe key `key` and captured that snapshot (taken out of `loaded` when
+/// it was read already: not read, nor copied, twice).
 fn reusable(
     store: &TargetStore,
     scans: &[ScanRecord],
     key: &str,
-    loaded: Option<&Snapshot>,
+    loaded: &mut Option<(Snapshot, LiveState)>,
 ) -> Result<Option<Snapshot>> {
     let Some(last) = scans.iter().rev().find(|s| s.live.is_some()) else {
         return Ok(None);
@@ -213,13 +213,11 @@ fn reusable(
     if last.probe.as_deref() != Some(key) {
         return Ok(None);
     }
-    if let Some(s) = loaded.filter(|s| last.live.as_deref() == Some(s.fingerprint.as_str())) {
-        return Ok(Some(s.clone()));
+    let wanted = |s: &Snapshot| last.live.as_deref() == Some(s.fingerprint.as_str());
+    if loaded.as_ref().is_some_and(|(s, _)| wanted(s)) {
+        return Ok(loaded.take().map(|(s, _)| s));
     }
-    Ok(store
-        .latest_live()?
-        .map(|(_, s)| s)
-        .filter(|s| last.live.as_deref() == Some(s.fingerprint.as_str())))
+    Ok(store.latest_live()?.map(|(_, s)| s).filter(|s| wanted(s)))
 }
 
 #[cfg(test)]
